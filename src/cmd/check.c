@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include "cli.h"
+#include "settings.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+item (const char *what, const char *path, int mode, const char *missing)
+{
+  bool ok = access (path, mode) == 0;
+  printf ("%-16s %-40s %s%s%s\n", what, path, ok ? "found" : "missing",
+          ok ? "" : ": ", ok ? "" : missing);
+  return ok ? 0 : 1;
+}
+
+static int
+run (struct ko_global *g, int argc, char **argv, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'h':
+        cli_print_help (&cmd_check);
+        return 0;
+      default:
+        return ko_error_setx (err, 22, "check: unknown option %s",
+                              argv[optind - 1]);
+      }
+  if (cli_check_args (&cmd_check, argc - optind, 0, 0, err) < 0)
+    return -1;
+  struct ko_settings s;
+  settings_load (&s);
+  printf ("%-16s %-40s %s\n", "/dev/kvm", "/dev/kvm",
+          s.kvm ? "found: VMs use KVM"
+                : "missing: QEMU runs under TCG (software emulation): "
+                  "slower, everything works the same");
+  printf ("%-16s %-40s %s\n", "/dev/vhost-vsock", "/dev/vhost-vsock",
+          s.vsock ? "found: the agent channel is vsock"
+                  : "missing: the agent channel is virtio-serial on a unix "
+                    "socket");
+  int missing = 0;
+  missing += item ("qemu", s.qemu, X_OK, "apt-get install qemu-system-x86");
+  missing += item ("virtiofsd", s.virtiofsd, X_OK,
+                   "apt-get install qemu-system-common");
+  missing += item ("guest kernel", s.kernel, R_OK,
+                   "run make && make install");
+  missing += item ("guest initrd", s.initrd, R_OK,
+                   "run make && make install");
+  printf ("accel: %s\nchannel: %s\n", s.kvm ? "kvm" : "tcg",
+          s.vsock ? "vsock" : "virtio-serial");
+  (void) g;
+  if (missing)
+    return ko_error_setx (err, ENOENT,
+                          "check: %d required component%s missing", missing,
+                          missing == 1 ? " is" : "s are");
+  return 0;
+}
+
+const struct ko_command cmd_check = {
+  .name = "check",
+  .args = "",
+  .summary = "check this host: KVM or TCG, vsock or virtio-serial, qemu, "
+             "virtiofsd, guest kernel and initrd",
+  .run = run,
+};

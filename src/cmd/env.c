@@ -1,0 +1,40 @@
+#include "config.h"
+
+#include "cli.h"
+#include "settings.h"
+
+#include <getopt.h>
+
+static int
+run (struct ko_global *g, int argc, char **argv, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'h':
+        cli_print_help (&cmd_env);
+        return 0;
+      default:
+        return ko_error_setx (err, 22, "env: unknown option %s",
+                              argv[optind - 1]);
+      }
+  if (cli_check_args (&cmd_env, argc - optind, 0, 0, err) < 0)
+    return -1;
+  struct ko_settings s;
+  settings_load (&s);
+  settings_print (&s, g->root);
+  return 0;
+}
+
+const struct ko_command cmd_env = {
+  .name = "env",
+  .args = "",
+  .summary = "print the effective configuration (KATA_OCI_* variables "
+             "override it)",
+  .run = run,
+};

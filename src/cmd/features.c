@@ -1,0 +1,49 @@
+#include "config.h"
+
+#include "cli.h"
+#include "oci.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static int
+run (struct ko_global *g, int argc, char **argv, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'h':
+        cli_print_help (&cmd_features);
+        return 0;
+      default:
+        return ko_error_setx (err, 22, "features: unknown option %s",
+                              argv[optind - 1]);
+      }
+  if (cli_check_args (&cmd_features, argc - optind, 0, 0, err) < 0)
+    return -1;
+  oci_features *f = oci_features_new (err);
+  if (f == NULL)
+    return -1;
+  oci_map_set (&f->annotations, "io.github.kata-oci.hypervisor", "qemu");
+  oci_map_set (&f->annotations, "io.github.kata-oci.version", PACKAGE_VERSION);
+  _cleanup_free_ char *json = oci_features_generate (f, err);
+  oci_features_free (f);
+  if (json == NULL)
+    return -1;
+  fputs (json, stdout);
+  (void) g;
+  return 0;
+}
+
+const struct ko_command cmd_features = {
+  .name = "features",
+  .args = "",
+  .summary = "print the runtime-spec features document as JSON",
+  .run = run,
+};

@@ -1,0 +1,49 @@
+#include "config.h"
+
+#include "container.h"
+#include "monitor.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+static int
+run (struct ko_global *g, int argc, char **argv, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  const char *id;
+  while ((c = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
+          return ko_error_setx (err, EINVAL,
+                                "ps: invalid format \"%s\" (table or json)",
+                                optarg);
+        break;
+      case 'h':
+        cli_print_help (&cmd_ps);
+        return 0;
+      default:
+        return ko_error_setx (err, 22, "ps: unknown option %s",
+                              argv[optind - 1]);
+      }
+  if (cli_container_id (&cmd_ps, argc, argv, optind, &id, err) < 0)
+    return -1;
+  if (container_check_status (g, id, "running", err) < 0)
+    return -1;
+  return ko_error_setx (err, ENOSYS, "ps: not supported yet by this build");
+}
+
+const struct ko_command cmd_ps = {
+  .name = "ps",
+  .args = "[options] <container-id>",
+  .summary = "list the processes running in a container",
+  .options = "  -f, --format F   table (default) or json\n",
+  .run = run,
+};

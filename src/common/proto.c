@@ -1,0 +1,668 @@
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+put_le16 (uint8_t *p, uint16_t v)
+{
+  p[0] = v;
+  p[1] = v >> 8;
+}
+static void
+put_le32 (uint8_t *p, uint32_t v)
+{
+  for (int i = 0; i < 4; i++)
+    p[i] = v >> (8 * i);
+}
+static void
+put_le64 (uint8_t *p, uint64_t v)
+{
+  for (int i = 0; i < 8; i++)
+    p[i] = v >> (8 * i);
+}
+static uint16_t
+get_le16 (const uint8_t *p)
+{
+  return (uint16_t) (p[0] | (p[1] << 8));
+}
+static uint32_t
+get_le32 (const uint8_t *p)
+{
+  return (uint32_t) p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16)
+         | ((uint32_t) p[3] << 24);
+}
+static uint64_t
+get_le64 (const uint8_t *p)
+{
+  return (uint64_t) get_le32 (p) | ((uint64_t) get_le32 (p + 4) << 32);
+}
+
+void
+ko_frame_hdr_encode (uint8_t out[KO_FRAME_HDR_SIZE],
+                     const struct ko_frame_hdr *h)
+{
+  put_le32 (out, h->stream);
+  out[4] = h->type;
+  out[5] = h->flags;
+  put_le16 (out + 6, 0);
+  put_le32 (out + 8, h->len);
+}
+
+int
+ko_frame_hdr_decode (const uint8_t in[KO_FRAME_HDR_SIZE],
+                     struct ko_frame_hdr *h, ko_error **err)
+{
+  struct ko_frame_hdr t = {
+    .stream = get_le32 (in),
+    .type = in[4],
+    .flags = in[5],
+    .len = get_le32 (in + 8),
+  };
+  if (get_le16 (in + 6) != 0)
+    return ko_error_setx (err, EPROTO, "frame: reserved bits set");
+  switch (t.type)
+    {
+    case KO_FRAME_REQUEST:
+    case KO_FRAME_REPLY:
+    case KO_FRAME_EVENT:
+      if (t.stream != 0)
+        return ko_error_setx (err, EPROTO,
+                              "frame: control frame on stream %u", t.stream);
+      if (t.len > KO_FRAME_MAX_PAYLOAD)
+        return ko_error_setx (err, EPROTO, "frame: length %u exceeds %u",
+                              t.len, KO_FRAME_MAX_PAYLOAD);
+      break;
+    case KO_FRAME_DATA:
+      if (t.stream == 0)
+        return ko_error_setx (err, EPROTO, "frame: data on stream 0");
+      if (t.len > KO_DATA_MAX_PAYLOAD)
+        return ko_error_setx (err, EPROTO, "frame: data length %u exceeds %u",
+                              t.len, KO_DATA_MAX_PAYLOAD);
+      break;
+    case KO_FRAME_CREDIT:
+      if (t.stream == 0)
+        return ko_error_setx (err, EPROTO, "frame: credit on stream 0");
+      if (t.len != 4)
+        return ko_error_setx (err, EPROTO, "frame: credit length %u", t.len);
+      break;
+    default:
+      return ko_error_setx (err, EPROTO, "frame: unknown type %u", t.type);
+    }
+  *h = t;
+  return 0;
+}
+
+void
+ko_buf_free (struct ko_buf *b)
+{
+  if (b == NULL)
+    return;
+  free (b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+int
+ko_buf_reserve (struct ko_buf *b, size_t more)
+{
+  if (b->len + more < b->len)
+    return -1;
+  if (b->len + more <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < b->len + more)
+    cap *= 2;
+  uint8_t *p = realloc (b->data, cap);
+  if (p == NULL)
+    return -1;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int
+ko_buf_append (struct ko_buf *b, const void *p, size_t n)
+{
+  if (ko_buf_reserve (b, n) < 0)
+    return -1;
+  if (n)
+    memcpy (b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+int
+ko_buf_put_u16 (struct ko_buf *b, uint16_t v)
+{
+  uint8_t t[2];
+  put_le16 (t, v);
+  return ko_buf_append (b, t, 2);
+}
+
+int
+ko_buf_put_u32 (struct ko_buf *b, uint32_t v)
+{
+  uint8_t t[4];
+  put_le32 (t, v);
+  return ko_buf_append (b, t, 4);
+}
+
+int
+ko_tlv_put_bytes (struct ko_buf *b, uint16_t tag, const void *p, size_t n)
+{
+  if (n > UINT32_MAX || ko_buf_reserve (b, 6 + n) < 0)
+    return -1;
+  ko_buf_put_u16 (b, tag);
+  ko_buf_put_u32 (b, (uint32_t) n);
+  return ko_buf_append (b, p, n);
+}
+
+int
+ko_tlv_put_str (struct ko_buf *b, uint16_t tag, const char *s)
+{
+  if (s == NULL)
+    return 0;
+  return ko_tlv_put_bytes (b, tag, s, strlen (s));
+}
+
+int
+ko_tlv_put_u32 (struct ko_buf *b, uint16_t tag, uint32_t v)
+{
+  uint8_t t[4];
+  put_le32 (t, v);
+  return ko_tlv_put_bytes (b, tag, t, 4);
+}
+
+int
+ko_tlv_put_u64 (struct ko_buf *b, uint16_t tag, uint64_t v)
+{
+  uint8_t t[8];
+  put_le64 (t, v);
+  return ko_tlv_put_bytes (b, tag, t, 8);
+}
+
+size_t
+ko_tlv_begin (struct ko_buf *b, uint16_t tag)
+{
+  size_t off = b->len;
+  if (ko_buf_put_u16 (b, tag) < 0 || ko_buf_put_u32 (b, 0) < 0)
+    return (size_t) -1;
+  return off;
+}
+
+void
+ko_tlv_end (struct ko_buf *b, size_t off)
+{
+  if (off == (size_t) -1 || off + 6 > b->len)
+    return;
+  put_le32 (b->data + off + 2, (uint32_t) (b->len - off - 6));
+}
+
+int
+ko_frame_append (struct ko_buf *b, uint32_t stream, uint8_t type,
+                 const void *payload, size_t len)
+{
+  if (len > KO_FRAME_MAX_PAYLOAD)
+    return -1;
+  uint8_t hdr[KO_FRAME_HDR_SIZE];
+  struct ko_frame_hdr h
+      = { .stream = stream, .type = type, .len = (uint32_t) len };
+  ko_frame_hdr_encode (hdr, &h);
+  if (ko_buf_reserve (b, sizeof hdr + len) < 0)
+    return -1;
+  ko_buf_append (b, hdr, sizeof hdr);
+  return ko_buf_append (b, payload, len);
+}
+
+/* Control frames: a small fixed prefix, then the TLV body. */
+static int
+control_append (struct ko_buf *b, uint8_t type, const uint8_t *prefix,
+                size_t plen, const struct ko_buf *body)
+{
+  size_t blen = body ? body->len : 0;
+  if (plen + blen > KO_FRAME_MAX_PAYLOAD)
+    return -1;
+  uint8_t hdr[KO_FRAME_HDR_SIZE];
+  struct ko_frame_hdr h = { .stream = 0, .type = type, .len = plen + blen };
+  ko_frame_hdr_encode (hdr, &h);
+  if (ko_buf_reserve (b, sizeof hdr + plen + blen) < 0)
+    return -1;
+  ko_buf_append (b, hdr, sizeof hdr);
+  ko_buf_append (b, prefix, plen);
+  return ko_buf_append (b, body ? body->data : NULL, blen);
+}
+
+int
+ko_request_append (struct ko_buf *b, uint32_t id, uint16_t method,
+                   const struct ko_buf *body)
+{
+  uint8_t p[6];
+  put_le32 (p, id);
+  put_le16 (p + 4, method);
+  return control_append (b, KO_FRAME_REQUEST, p, sizeof p, body);
+}
+
+int
+ko_reply_append (struct ko_buf *b, uint32_t id, uint32_t status,
+                 const struct ko_buf *body)
+{
+  uint8_t p[8];
+  put_le32 (p, id);
+  put_le32 (p + 4, status);
+  return control_append (b, KO_FRAME_REPLY, p, sizeof p, body);
+}
+
+int
+ko_reply_error_append (struct ko_buf *b, uint32_t id, uint32_t status,
+                       const char *msg)
+{
+  struct ko_buf body = { 0 };
+  size_t n = strlen (msg ? msg : "");
+  if (n > KO_MAX_STRING)
+    n = KO_MAX_STRING;
+  int r = ko_tlv_put_bytes (&body, KO_TAG_ERROR, msg ? msg : "", n);
+  if (r == 0)
+    r = ko_reply_append (b, id, status ? status : EIO, &body);
+  ko_buf_free (&body);
+  return r;
+}
+
+int
+ko_event_append (struct ko_buf *b, uint16_t event, const struct ko_buf *body)
+{
+  uint8_t p[2];
+  put_le16 (p, event);
+  return control_append (b, KO_FRAME_EVENT, p, sizeof p, body);
+}
+
+int
+ko_tlv_next (struct ko_tlv *r, struct ko_field *f)
+{
+  if (r->left == 0)
+    return 0;
+  if (r->left < 6)
+    return -1;
+  uint32_t len = get_le32 (r->p + 2);
+  if (len > r->left - 6)
+    return -1;
+  f->tag = get_le16 (r->p);
+  f->len = len;
+  f->val = r->p + 6;
+  r->p += 6 + (size_t) len;
+  r->left -= 6 + (size_t) len;
+  return 1;
+}
+
+int
+ko_field_u32 (const struct ko_field *f, uint32_t *out)
+{
+  if (f->len != 4)
+    return -1;
+  *out = get_le32 (f->val);
+  return 0;
+}
+
+int
+ko_field_u64 (const struct ko_field *f, uint64_t *out)
+{
+  if (f->len != 8)
+    return -1;
+  *out = get_le64 (f->val);
+  return 0;
+}
+
+int
+ko_field_str (const struct ko_field *f, char **out)
+{
+  if (f->len > KO_MAX_STRING || memchr (f->val, 0, f->len) != NULL)
+    return -1;
+  char *s = malloc (f->len + 1);
+  if (s == NULL)
+    return -1;
+  memcpy (s, f->val, f->len);
+  s[f->len] = '\0';
+  *out = s;
+  return 0;
+}
+
+struct ko_tlv
+ko_field_nested (const struct ko_field *f)
+{
+  struct ko_tlv r = { .p = f->val, .left = f->len };
+  return r;
+}
+
+int
+ko_parse_request (const uint8_t *p, size_t n, uint32_t *id, uint16_t *method,
+                  struct ko_tlv *body)
+{
+  if (n < 6)
+    return -1;
+  *id = get_le32 (p);
+  *method = get_le16 (p + 4);
+  body->p = p + 6;
+  body->left = n - 6;
+  return 0;
+}
+
+int
+ko_parse_reply (const uint8_t *p, size_t n, uint32_t *id, uint32_t *status,
+                struct ko_tlv *body)
+{
+  if (n < 8)
+    return -1;
+  *id = get_le32 (p);
+  *status = get_le32 (p + 4);
+  body->p = p + 8;
+  body->left = n - 8;
+  return 0;
+}
+
+int
+ko_parse_event (const uint8_t *p, size_t n, uint16_t *event,
+                struct ko_tlv *body)
+{
+  if (n < 2)
+    return -1;
+  *event = get_le16 (p);
+  body->p = p + 2;
+  body->left = n - 2;
+  return 0;
+}
+
+/* ---- ko_process ---- */
+
+static int
+put_strv (struct ko_buf *b, uint16_t tag, char *const *v)
+{
+  for (; v && *v; v++)
+    if (ko_tlv_put_str (b, tag, *v) < 0)
+      return -1;
+  return 0;
+}
+
+int
+ko_process_encode (struct ko_buf *b, uint16_t tag, const struct ko_process *p)
+{
+  size_t off = ko_tlv_begin (b, tag);
+  int r = 0;
+  if (off == (size_t) -1)
+    return -1;
+  r |= put_strv (b, KO_TAG_P_ARG, p->args);
+  r |= put_strv (b, KO_TAG_P_ENV, p->env);
+  r |= ko_tlv_put_str (b, KO_TAG_P_CWD, p->cwd);
+  r |= ko_tlv_put_u32 (b, KO_TAG_P_UID, p->uid);
+  r |= ko_tlv_put_u32 (b, KO_TAG_P_GID, p->gid);
+  for (size_t i = 0; i < p->nadd_gids; i++)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_ADD_GID, p->add_gids[i]);
+  if (p->has_umask)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_UMASK, p->umask);
+  r |= ko_tlv_put_u32 (b, KO_TAG_P_TERMINAL, p->terminal);
+  if (p->rows)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_ROWS, p->rows);
+  if (p->cols)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_COLS, p->cols);
+  if (p->stdin_stream)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_STDIN, p->stdin_stream);
+  if (p->stdout_stream)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_STDOUT, p->stdout_stream);
+  if (p->stderr_stream)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_STDERR, p->stderr_stream);
+  if (p->has_caps)
+    {
+      uint8_t caps[40];
+      for (int i = 0; i < 5; i++)
+        put_le64 (caps + 8 * i, p->caps[i]);
+      r |= ko_tlv_put_bytes (b, KO_TAG_P_CAPS, caps, sizeof caps);
+    }
+  for (size_t i = 0; i < p->nrlimits; i++)
+    {
+      size_t o = ko_tlv_begin (b, KO_TAG_P_RLIMIT);
+      r |= ko_tlv_put_u32 (b, KO_TAG_RL_TYPE, p->rlimits[i].type);
+      r |= ko_tlv_put_u64 (b, KO_TAG_RL_SOFT, p->rlimits[i].soft);
+      r |= ko_tlv_put_u64 (b, KO_TAG_RL_HARD, p->rlimits[i].hard);
+      ko_tlv_end (b, o);
+    }
+  if (p->no_new_privs)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_NO_NEW_PRIVS, 1);
+  if (p->has_oom_score_adj)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_OOM_SCORE_ADJ,
+                         (uint32_t) p->oom_score_adj);
+  if (p->seccomp_len)
+    {
+      r |= ko_tlv_put_bytes (b, KO_TAG_P_SECCOMP, p->seccomp, p->seccomp_len);
+      r |= ko_tlv_put_u32 (b, KO_TAG_P_SECCOMP_FLAGS, p->seccomp_flags);
+    }
+  ko_tlv_end (b, off);
+  return r ? -1 : 0;
+}
+
+static int
+strv_push (char ***v, size_t *n, char *s)
+{
+  if (*n >= KO_MAX_STRINGS)
+    return -1;
+  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
+  if (nv == NULL)
+    return -1;
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
+
+static int
+process_field (struct ko_process *p, const struct ko_field *f, ko_error **err)
+{
+  uint32_t u = 0;
+  char *s = NULL;
+  switch (f->tag)
+    {
+    case KO_TAG_P_ARG:
+    case KO_TAG_P_ENV:
+      if (ko_field_str (f, &s) < 0)
+        return ko_error_setx (err, EPROTO, "process: bad string");
+      if (strv_push (f->tag == KO_TAG_P_ARG ? &p->args : &p->env,
+                     f->tag == KO_TAG_P_ARG ? &p->nargs : &p->nenv, s)
+          < 0)
+        {
+          free (s);
+          return ko_error_setx (err, EPROTO, "process: too many strings");
+        }
+      return 0;
+    case KO_TAG_P_CWD:
+      free (p->cwd);
+      p->cwd = NULL;
+      if (ko_field_str (f, &p->cwd) < 0)
+        return ko_error_setx (err, EPROTO, "process: bad cwd");
+      return 0;
+    case KO_TAG_P_ADD_GID:
+      {
+        if (ko_field_u32 (f, &u) < 0 || p->nadd_gids >= KO_MAX_STRINGS)
+          return ko_error_setx (err, EPROTO, "process: bad additional gid");
+        uint32_t *g = realloc (p->add_gids, (p->nadd_gids + 1) * sizeof *g);
+        if (g == NULL)
+          return ko_error_set (err, ENOMEM, "process");
+        g[p->nadd_gids++] = u;
+        p->add_gids = g;
+        return 0;
+      }
+    case KO_TAG_P_CAPS:
+      if (f->len != 40)
+        return ko_error_setx (err, EPROTO, "process: bad capabilities");
+      for (int i = 0; i < 5; i++)
+        p->caps[i] = get_le64 (f->val + 8 * i);
+      p->has_caps = true;
+      return 0;
+    case KO_TAG_P_RLIMIT:
+      {
+        struct ko_rlimit rl = { 0 };
+        struct ko_tlv r = ko_field_nested (f);
+        struct ko_field g;
+        int n, seen = 0;
+        while ((n = ko_tlv_next (&r, &g)) > 0)
+          {
+            if (g.tag == KO_TAG_RL_TYPE && ko_field_u32 (&g, &rl.type) == 0)
+              seen |= 1;
+            else if (g.tag == KO_TAG_RL_SOFT
+                     && ko_field_u64 (&g, &rl.soft) == 0)
+              seen |= 2;
+            else if (g.tag == KO_TAG_RL_HARD
+                     && ko_field_u64 (&g, &rl.hard) == 0)
+              seen |= 4;
+          }
+        if (n < 0 || seen != 7 || p->nrlimits >= KO_MAX_STRINGS)
+          return ko_error_setx (err, EPROTO, "process: bad rlimit");
+        struct ko_rlimit *v
+            = realloc (p->rlimits, (p->nrlimits + 1) * sizeof *v);
+        if (v == NULL)
+          return ko_error_set (err, ENOMEM, "process");
+        v[p->nrlimits++] = rl;
+        p->rlimits = v;
+        return 0;
+      }
+    case KO_TAG_P_SECCOMP:
+      if (f->len == 0 || f->len % 8 != 0 || f->len > 8 * 4096)
+        return ko_error_setx (err, EPROTO, "process: bad seccomp program");
+      free (p->seccomp);
+      p->seccomp = malloc (f->len);
+      if (p->seccomp == NULL)
+        return ko_error_set (err, ENOMEM, "process");
+      memcpy (p->seccomp, f->val, f->len);
+      p->seccomp_len = f->len;
+      return 0;
+    default:
+      break;
+    }
+
+  /* the remaining fields are all u32 */
+  uint32_t *dst = NULL;
+  bool *flag = NULL;
+  switch (f->tag)
+    {
+    case KO_TAG_P_UID:
+      dst = &p->uid;
+      break;
+    case KO_TAG_P_GID:
+      dst = &p->gid;
+      break;
+    case KO_TAG_P_UMASK:
+      dst = &p->umask;
+      flag = &p->has_umask;
+      break;
+    case KO_TAG_P_ROWS:
+      dst = &p->rows;
+      break;
+    case KO_TAG_P_COLS:
+      dst = &p->cols;
+      break;
+    case KO_TAG_P_STDIN:
+      dst = &p->stdin_stream;
+      break;
+    case KO_TAG_P_STDOUT:
+      dst = &p->stdout_stream;
+      break;
+    case KO_TAG_P_STDERR:
+      dst = &p->stderr_stream;
+      break;
+    case KO_TAG_P_SECCOMP_FLAGS:
+      dst = &p->seccomp_flags;
+      break;
+    case KO_TAG_P_TERMINAL:
+    case KO_TAG_P_NO_NEW_PRIVS:
+    case KO_TAG_P_OOM_SCORE_ADJ:
+      if (ko_field_u32 (f, &u) < 0)
+        return ko_error_setx (err, EPROTO, "process: bad field %u", f->tag);
+      if (f->tag == KO_TAG_P_TERMINAL)
+        p->terminal = u != 0;
+      else if (f->tag == KO_TAG_P_NO_NEW_PRIVS)
+        p->no_new_privs = u != 0;
+      else
+        {
+          p->oom_score_adj = (int32_t) u;
+          p->has_oom_score_adj = true;
+        }
+      return 0;
+    default:
+      return 0; /* unknown: skipped */
+    }
+  if (ko_field_u32 (f, dst) < 0)
+    return ko_error_setx (err, EPROTO, "process: bad field %u", f->tag);
+  if (flag)
+    *flag = true;
+  return 0;
+}
+
+int
+ko_process_decode (const struct ko_field *f, struct ko_process *p,
+                   ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g;
+  int n;
+  memset (p, 0, sizeof *p);
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    if (process_field (p, &g, err) < 0)
+      {
+        ko_process_clear (p);
+        return -1;
+      }
+  if (n < 0)
+    {
+      ko_process_clear (p);
+      return ko_error_setx (err, EPROTO, "process: truncated field");
+    }
+  if (p->nargs == 0)
+    {
+      ko_process_clear (p);
+      return ko_error_setx (err, EINVAL, "process: no args");
+    }
+  return 0;
+}
+
+void
+ko_process_clear (struct ko_process *p)
+{
+  if (p == NULL)
+    return;
+  for (size_t i = 0; i < p->nargs; i++)
+    free (p->args[i]);
+  for (size_t i = 0; i < p->nenv; i++)
+    free (p->env[i]);
+  free (p->args);
+  free (p->env);
+  free (p->cwd);
+  free (p->add_gids);
+  free (p->rlimits);
+  free (p->seccomp);
+  memset (p, 0, sizeof *p);
+}
+
+const char *
+ko_method_name (uint16_t method)
+{
+  static const char *const names[] = {
+    [KO_M_CREATE_SANDBOX] = "CreateSandbox",
+    [KO_M_CREATE_CONTAINER] = "CreateContainer",
+    [KO_M_START_CONTAINER] = "StartContainer",
+    [KO_M_EXEC_PROCESS] = "ExecProcess",
+    [KO_M_SIGNAL_PROCESS] = "SignalProcess",
+    [KO_M_WAIT_PROCESS] = "WaitProcess",
+    [KO_M_WRITE_STDIN] = "WriteStdin",
+    [KO_M_CLOSE_STDIN] = "CloseStdin",
+    [KO_M_TTY_WIN_RESIZE] = "TtyWinResize",
+    [KO_M_LIST_PROCESSES] = "ListProcesses",
+    [KO_M_STATS_CONTAINER] = "StatsContainer",
+    [KO_M_PAUSE_CONTAINER] = "PauseContainer",
+    [KO_M_RESUME_CONTAINER] = "ResumeContainer",
+    [KO_M_UPDATE_CONTAINER] = "UpdateContainer",
+    [KO_M_UPDATE_INTERFACE] = "UpdateInterface",
+    [KO_M_UPDATE_ROUTES] = "UpdateRoutes",
+    [KO_M_DESTROY_SANDBOX] = "DestroySandbox",
+  };
+  if (method < (sizeof names / sizeof names[0]) && names[method])
+    return names[method];
+  return "Unknown";
+}

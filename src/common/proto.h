@@ -1,0 +1,310 @@
+/* kata-oci wire protocol, shared by the host (monitor) and the guest agent.
+ *
+ * One byte stream (virtio-serial port or vsock) carries frames:
+ *
+ *   0       4      5      6        8        12
+ *   +-------+------+------+--------+--------+------------------+
+ *   |stream | type |flags |reserved| length | payload (length) |
+ *   +-------+------+------+--------+--------+------------------+
+ *   all integers little-endian; reserved is 0.
+ *
+ * Stream 0 is the control stream: REQUEST (host -> agent), REPLY
+ * (agent -> host) matched by request id, and EVENT (agent -> host, unsolicited).
+ * Streams >= 1 carry process stdio; the host allocates their ids and names
+ * them in CreateContainer / ExecProcess. DATA with length 0 means EOF.
+ *
+ * Flow control: for every stdio stream, each direction starts with
+ * KO_STREAM_WINDOW bytes of credit. A sender never has more unacknowledged
+ * DATA bytes in flight than its credit; the receiver returns credit with a
+ * CREDIT frame (payload: u32 bytes) once it has written the bytes to their
+ * destination. A reader that stops reading therefore stalls only its stream.
+ *
+ * Message bodies are TLV fields: u16 tag, u32 length, value. Integers are
+ * little-endian u32/u64; strings are bytes without a NUL (must not contain
+ * NUL); a tag may repeat (lists); nested messages are TLV inside a value.
+ * Unknown tags are skipped, so fields can be added without a new version;
+ * retired tags and method ids are never reused.
+ *
+ * Version: the agent sends EVENT Hello {VERSION, AGENT_VERSION} as soon as the
+ * channel is connected; the host refuses a different major version.
+ */
+#ifndef KO_PROTO_H
+#define KO_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define KO_PROTO_VERSION 1
+#define KO_FRAME_HDR_SIZE 12
+#define KO_FRAME_MAX_PAYLOAD (1u << 20) /* any frame; larger is malformed */
+#define KO_DATA_MAX_PAYLOAD (64u << 10) /* one stdio DATA frame */
+#define KO_STREAM_WINDOW (256u << 10)   /* initial credit per stream direction */
+#define KO_AGENT_VSOCK_PORT 1024
+#define KO_AGENT_SERIAL_NAME "agent.channel.0"
+#define KO_SHARE_TAG "kataShared"
+#define KO_GUEST_SHARE_DIR "/run/kata/shared"
+
+enum ko_frame_type
+{
+  KO_FRAME_REQUEST = 1, /* stream 0: u32 request id, u16 method, TLV body */
+  KO_FRAME_REPLY = 2, /* stream 0: u32 request id, u32 status (errno, 0 = ok),
+                         TLV body; on error the body has TAG_ERROR */
+  KO_FRAME_EVENT = 3, /* stream 0: u16 event, TLV body */
+  KO_FRAME_DATA = 4,  /* stream >= 1: bytes; length 0 = EOF */
+  KO_FRAME_CREDIT = 5 /* stream >= 1: u32 more bytes the peer may send */
+};
+
+/* RPC methods (agent vocabulary). Each comment states the semantics. */
+enum ko_method
+{
+  /* Hostname, then mount the virtio-fs share (tag KO_SHARE_TAG) at
+   * KO_GUEST_SHARE_DIR. Body: HOSTNAME?, SHARE_TAG. */
+  KO_M_CREATE_SANDBOX = 1,
+  /* Fork the container init in new namespaces on ROOTFS (a path relative to
+   * the share), set it up, resolve args[0], and leave it blocked before exec.
+   * Body: CONTAINER_ID, ROOTFS, PROCESS (nested ko_process), and the
+   * container fields below. Reply: PID (guest pid). */
+  KO_M_CREATE_CONTAINER = 2,
+  /* Let the blocked init exec. Body: CONTAINER_ID. */
+  KO_M_START_CONTAINER = 3,
+  /* Start another process in the container's namespaces. Body: CONTAINER_ID,
+   * EXEC_ID, PROCESS. Reply: PID. */
+  KO_M_EXEC_PROCESS = 4,
+  /* Send SIGNAL to the process (EXEC_ID absent = init); ALL=1 signals every
+   * process of the container. */
+  KO_M_SIGNAL_PROCESS = 5,
+  /* Reply when the process has exited: STATUS (raw wait status). */
+  KO_M_WAIT_PROCESS = 6,
+  KO_M_WRITE_STDIN = 7, /* retired before use: stdin travels as DATA frames */
+  /* Close the process's stdin (same as an EOF DATA frame). */
+  KO_M_CLOSE_STDIN = 8,
+  /* Set the window size of the process's pty. Body: CONTAINER_ID, EXEC_ID?,
+   * ROWS, COLS. */
+  KO_M_TTY_WIN_RESIZE = 9,
+  /* Reply: PID (repeated) of every process in the container. */
+  KO_M_LIST_PROCESSES = 10,
+  /* Reply: cgroup statistics of the container (STAT_* fields). */
+  KO_M_STATS_CONTAINER = 11,
+  KO_M_PAUSE_CONTAINER = 12,  /* freeze the container's cgroup */
+  KO_M_RESUME_CONTAINER = 13, /* thaw it */
+  /* Apply new resources (RESOURCES nested) to the container's cgroup. */
+  KO_M_UPDATE_CONTAINER = 14,
+  KO_M_UPDATE_INTERFACE = 15, /* reserved for networking */
+  KO_M_UPDATE_ROUTES = 16,    /* reserved for networking */
+  /* sync(), reply, then power off the VM. */
+  KO_M_DESTROY_SANDBOX = 17,
+};
+
+enum ko_event
+{
+  KO_E_HELLO = 1, /* VERSION, AGENT_VERSION */
+  /* A process ended. Sent only after its stdout and stderr streams have
+   * reached EOF, so no output is lost. CONTAINER_ID, EXEC_ID? (absent for
+   * init), PID, STATUS (raw wait status). */
+  KO_E_PROCESS_EXITED = 2,
+  KO_E_OOM = 3, /* CONTAINER_ID */
+};
+
+enum ko_tag
+{
+  KO_TAG_ERROR = 1,         /* string: the error message */
+  KO_TAG_VERSION = 2,       /* u32 */
+  KO_TAG_AGENT_VERSION = 3, /* string */
+  KO_TAG_CONTAINER_ID = 4,  /* string */
+  KO_TAG_EXEC_ID = 5,       /* string */
+  KO_TAG_HOSTNAME = 6,      /* string */
+  KO_TAG_SHARE_TAG = 7,     /* string */
+  KO_TAG_ROOTFS = 8,        /* string, relative to the share */
+  KO_TAG_PROCESS = 9,       /* nested ko_process */
+  KO_TAG_PID = 10,          /* u32 */
+  KO_TAG_STATUS = 11,       /* u32 raw wait status */
+  KO_TAG_SIGNAL = 12,       /* u32 */
+  KO_TAG_ALL = 13,          /* u32 0/1 */
+  KO_TAG_ROWS = 14,         /* u32 */
+  KO_TAG_COLS = 15,         /* u32 */
+  KO_TAG_DOMAINNAME = 16,   /* string */
+  KO_TAG_ROOT_READONLY = 17, /* u32 0/1 */
+  KO_TAG_MOUNT = 18,        /* nested: M_* fields, repeated, in spec order */
+  KO_TAG_MASKED_PATH = 19,  /* string, repeated */
+  KO_TAG_READONLY_PATH = 20, /* string, repeated */
+  KO_TAG_SYSCTL = 21,       /* nested: KEY, VALUE; repeated */
+  KO_TAG_NAMESPACES = 22,   /* u64: CLONE_NEW* flags for the init */
+  KO_TAG_DEVICE = 23,       /* nested: D_* fields, repeated */
+  KO_TAG_ROOTFS_PROPAGATION = 24, /* u64 MS_* propagation flags */
+  KO_TAG_PERSONALITY = 25,  /* u32 */
+  KO_TAG_RESOURCES = 26,    /* nested: R_* fields */
+  KO_TAG_UID_MAP = 27,      /* nested: ID_*; repeated */
+  KO_TAG_GID_MAP = 28,      /* nested: ID_*; repeated */
+
+  /* ko_process fields */
+  KO_TAG_P_ARG = 40,        /* string, repeated */
+  KO_TAG_P_ENV = 41,        /* string, repeated */
+  KO_TAG_P_CWD = 42,        /* string */
+  KO_TAG_P_UID = 43,        /* u32 */
+  KO_TAG_P_GID = 44,        /* u32 */
+  KO_TAG_P_ADD_GID = 45,    /* u32, repeated */
+  KO_TAG_P_UMASK = 46,      /* u32 (absent: 0022) */
+  KO_TAG_P_TERMINAL = 47,   /* u32 0/1 */
+  KO_TAG_P_STDIN = 48,      /* u32 stream id (0/absent: /dev/null) */
+  KO_TAG_P_STDOUT = 49,     /* u32 stream id; with TERMINAL the pty output */
+  KO_TAG_P_STDERR = 50,     /* u32 stream id */
+  KO_TAG_P_CAPS = 51,       /* 5 x u64: bounding, effective, inheritable,
+                               permitted, ambient (absent: keep all) */
+  KO_TAG_P_RLIMIT = 52,     /* nested: RL_TYPE u32, RL_SOFT u64, RL_HARD u64 */
+  KO_TAG_P_NO_NEW_PRIVS = 53, /* u32 0/1 */
+  KO_TAG_P_OOM_SCORE_ADJ = 54, /* u32 holding an int32 */
+  KO_TAG_P_SECCOMP = 55,    /* bytes: struct sock_filter[] (8 bytes each) */
+  KO_TAG_P_SECCOMP_FLAGS = 56, /* u32 SECCOMP_FILTER_FLAG_* */
+  KO_TAG_P_ROWS = 57,       /* u32 initial pty rows */
+  KO_TAG_P_COLS = 58,       /* u32 initial pty cols */
+
+  /* nested field tags (inside MOUNT, SYSCTL, DEVICE, RLIMIT, ID maps) */
+  KO_TAG_M_DEST = 70,       /* string */
+  KO_TAG_M_TYPE = 71,       /* string */
+  KO_TAG_M_SOURCE = 72,     /* string; for binds relative to the share */
+  KO_TAG_M_FLAGS = 73,      /* u64 MS_* */
+  KO_TAG_M_PROPAGATION = 74, /* u64 MS_* propagation */
+  KO_TAG_M_DATA = 75,       /* string: fs-specific options */
+  KO_TAG_KEY = 76,          /* string */
+  KO_TAG_VALUE = 77,        /* string */
+  KO_TAG_D_TYPE = 78,       /* u32 'c' 'b' 'u' 'p' */
+  KO_TAG_D_PATH = 79,       /* string */
+  KO_TAG_D_MAJOR = 80,      /* u64 */
+  KO_TAG_D_MINOR = 81,      /* u64 */
+  KO_TAG_D_MODE = 82,       /* u32 */
+  KO_TAG_D_UID = 83,        /* u32 */
+  KO_TAG_D_GID = 84,        /* u32 */
+  KO_TAG_RL_TYPE = 85,      /* u32 RLIMIT_* */
+  KO_TAG_RL_SOFT = 86,      /* u64 */
+  KO_TAG_RL_HARD = 87,      /* u64 */
+  KO_TAG_ID_CONTAINER = 88, /* u32 */
+  KO_TAG_ID_HOST = 89,      /* u32 */
+  KO_TAG_ID_SIZE = 90,      /* u32 */
+};
+
+/* ---- frames ---- */
+struct ko_frame_hdr
+{
+  uint32_t stream;
+  uint8_t type;
+  uint8_t flags;
+  uint32_t len;
+};
+void ko_frame_hdr_encode (uint8_t out[KO_FRAME_HDR_SIZE],
+                          const struct ko_frame_hdr *h);
+/* Checks the header against the protocol's bounds (type known, reserved 0,
+ * length within the limit for its type, stream 0 only for control frames).
+ * Returns 0 or -1 with *err saying what is wrong. */
+int ko_frame_hdr_decode (const uint8_t in[KO_FRAME_HDR_SIZE],
+                         struct ko_frame_hdr *h, ko_error **err);
+
+/* ---- growable buffer and TLV writer ---- */
+struct ko_buf
+{
+  uint8_t *data;
+  size_t len, cap;
+};
+void ko_buf_free (struct ko_buf *b);
+int ko_buf_reserve (struct ko_buf *b, size_t more); /* -1 on ENOMEM */
+int ko_buf_append (struct ko_buf *b, const void *p, size_t n);
+int ko_buf_put_u16 (struct ko_buf *b, uint16_t v);
+int ko_buf_put_u32 (struct ko_buf *b, uint32_t v);
+int ko_tlv_put_bytes (struct ko_buf *b, uint16_t tag, const void *p, size_t n);
+int ko_tlv_put_str (struct ko_buf *b, uint16_t tag, const char *s); /* NULL: skip */
+int ko_tlv_put_u32 (struct ko_buf *b, uint16_t tag, uint32_t v);
+int ko_tlv_put_u64 (struct ko_buf *b, uint16_t tag, uint64_t v);
+/* Nested: begin returns an offset to pass to end, which fills in the length. */
+size_t ko_tlv_begin (struct ko_buf *b, uint16_t tag);
+void ko_tlv_end (struct ko_buf *b, size_t off);
+
+/* Appends a whole frame (header + payload) to b. */
+int ko_frame_append (struct ko_buf *b, uint32_t stream, uint8_t type,
+                     const void *payload, size_t len);
+/* Appends a REQUEST frame: u32 id, u16 method, body. */
+int ko_request_append (struct ko_buf *b, uint32_t id, uint16_t method,
+                       const struct ko_buf *body);
+int ko_reply_append (struct ko_buf *b, uint32_t id, uint32_t status,
+                     const struct ko_buf *body);
+/* Error reply: status plus TAG_ERROR message. */
+int ko_reply_error_append (struct ko_buf *b, uint32_t id, uint32_t status,
+                           const char *msg);
+int ko_event_append (struct ko_buf *b, uint16_t event,
+                     const struct ko_buf *body);
+
+/* ---- TLV reader (bounds-checked; input is hostile) ---- */
+struct ko_tlv
+{
+  const uint8_t *p;
+  size_t left;
+};
+struct ko_field
+{
+  uint16_t tag;
+  uint32_t len;
+  const uint8_t *val;
+};
+/* Returns 1 with the next field, 0 at the end, -1 on a truncated field. */
+int ko_tlv_next (struct ko_tlv *r, struct ko_field *f);
+int ko_field_u32 (const struct ko_field *f, uint32_t *out); /* len must be 4 */
+int ko_field_u64 (const struct ko_field *f, uint64_t *out); /* len must be 8 */
+/* malloc'd NUL-terminated copy; -1 if it holds a NUL or is too long. */
+int ko_field_str (const struct ko_field *f, char **out);
+struct ko_tlv ko_field_nested (const struct ko_field *f);
+
+/* Splits control payloads. */
+int ko_parse_request (const uint8_t *p, size_t n, uint32_t *id,
+                      uint16_t *method, struct ko_tlv *body);
+int ko_parse_reply (const uint8_t *p, size_t n, uint32_t *id, uint32_t *status,
+                    struct ko_tlv *body);
+int ko_parse_event (const uint8_t *p, size_t n, uint16_t *event,
+                    struct ko_tlv *body);
+
+/* ---- the process description, shared by CreateContainer and ExecProcess ---- */
+#define KO_MAX_STRINGS 4096 /* bound on args, env, gids, rlimits */
+#define KO_MAX_STRING (64u << 10)
+
+struct ko_rlimit
+{
+  uint32_t type;
+  uint64_t soft, hard;
+};
+
+struct ko_process
+{
+  char **args; /* NULL-terminated */
+  size_t nargs;
+  char **env; /* NULL-terminated */
+  size_t nenv;
+  char *cwd;
+  uint32_t uid, gid;
+  uint32_t *add_gids;
+  size_t nadd_gids;
+  bool has_umask;
+  uint32_t umask;
+  bool terminal;
+  uint32_t rows, cols;
+  uint32_t stdin_stream, stdout_stream, stderr_stream;
+  bool has_caps;
+  uint64_t caps[5]; /* bounding, effective, inheritable, permitted, ambient */
+  struct ko_rlimit *rlimits;
+  size_t nrlimits;
+  bool no_new_privs;
+  bool has_oom_score_adj;
+  int32_t oom_score_adj;
+  uint8_t *seccomp; /* sock_filter array */
+  size_t seccomp_len;
+  uint32_t seccomp_flags;
+};
+
+int ko_process_encode (struct ko_buf *b, uint16_t tag,
+                       const struct ko_process *p);
+int ko_process_decode (const struct ko_field *f, struct ko_process *p,
+                       ko_error **err);
+void ko_process_clear (struct ko_process *p);
+
+const char *ko_method_name (uint16_t method);
+
+#endif

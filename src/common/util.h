@@ -1,0 +1,67 @@
+/* Cleanup attributes and ownership helpers used on both sides. */
+#ifndef KO_UTIL_H
+#define KO_UTIL_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void
+ko_freep (void *p)
+{
+  free (*(void **) p);
+}
+static inline void
+ko_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+}
+static inline void
+ko_fclosep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+static inline void
+ko_strv_free (char **v)
+{
+  if (v == NULL)
+    return;
+  for (char **p = v; *p; p++)
+    free (*p);
+  free (v);
+}
+static inline void
+ko_strv_freep (char ***v)
+{
+  ko_strv_free (*v);
+}
+
+#define _cleanup_free_ __attribute__ ((cleanup (ko_freep)))
+#define _cleanup_close_ __attribute__ ((cleanup (ko_closep)))
+#define _cleanup_fclose_ __attribute__ ((cleanup (ko_fclosep)))
+#define _cleanup_strv_ __attribute__ ((cleanup (ko_strv_freep)))
+
+/* Hands ownership out of a cleanup-attributed local. */
+#define take_ptr(p)                                                            \
+  ({                                                                           \
+    __typeof__ (p) _tp = (p);                                                  \
+    (p) = NULL;                                                                \
+    _tp;                                                                       \
+  })
+#define take_fd(fd)                                                            \
+  ({                                                                           \
+    int _tf = (fd);                                                            \
+    (fd) = -1;                                                                 \
+    _tf;                                                                       \
+  })
+
+#define KO_ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+#endif

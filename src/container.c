@@ -1,0 +1,607 @@
+#include "config.h"
+
+#include "container.h"
+#include "hypervisor.h"
+#include "log.h"
+#include "monitor.h"
+#include "oci.h"
+#include "paths.h"
+#include "proc.h"
+#include "settings.h"
+#include "state.h"
+#include "translate.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <yajl/yajl_gen.h>
+
+#define CLI_MONITOR_TIMEOUT_MS 60000
+
+static void
+oci_spec_freep (oci_spec **s)
+{
+  oci_spec_free (*s);
+}
+#define _cleanup_spec_ __attribute__ ((cleanup (oci_spec_freep)))
+
+static void
+state_clearp (struct ko_state *s)
+{
+  state_clear (s);
+}
+#define _cleanup_state_ __attribute__ ((cleanup (state_clearp)))
+
+/* Reads all of fd until EOF. */
+static char *
+read_all (int fd)
+{
+  struct ko_buf b = { 0 };
+  char tmp[1024];
+  ssize_t n;
+  while ((n = read (fd, tmp, sizeof tmp)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        break;
+      ko_buf_append (&b, tmp, n);
+    }
+  ko_buf_append (&b, "", 1);
+  return (char *) b.data;
+}
+
+static int
+validate_bundle (const struct create_opts *o, char **bundle_out,
+                 char **rootfs_out, oci_spec **spec_out, ko_error **err)
+{
+  char bundle[PATH_MAX];
+  const char *b = o->bundle && *o->bundle ? o->bundle : ".";
+  if (realpath (b, bundle) == NULL)
+    return ko_error_set (err, errno, "bundle %s", b);
+  struct stat st;
+  if (stat (bundle, &st) < 0 || !S_ISDIR (st.st_mode))
+    return ko_error_setx (err, ENOTDIR, "bundle %s: not a directory", bundle);
+  _cleanup_free_ char *cfg = NULL;
+  if (asprintf (&cfg, "%s/config.json", bundle) < 0)
+    return ko_error_set (err, ENOMEM, "bundle");
+  _cleanup_spec_ oci_spec *spec = oci_spec_parse_file (cfg, err);
+  if (spec == NULL)
+    return -1;
+  if (spec->process == NULL)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process: missing required field");
+  if (spec->root == NULL || spec->root->path == NULL)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: root: missing required field");
+  _cleanup_free_ char *rootfs = NULL;
+  if (spec->root->path[0] == '/')
+    rootfs = strdup (spec->root->path);
+  else if (asprintf (&rootfs, "%s/%s", bundle, spec->root->path) < 0)
+    rootfs = NULL;
+  if (rootfs == NULL)
+    return ko_error_set (err, ENOMEM, "rootfs");
+  if (stat (rootfs, &st) < 0)
+    return ko_error_set (err, errno, "rootfs %s", rootfs);
+  if (!S_ISDIR (st.st_mode))
+    return ko_error_setx (err, ENOTDIR, "rootfs %s: not a directory",
+                          rootfs);
+
+  bool foreground = o->run && !o->detach;
+  if (spec->process->terminal && o->console_socket == NULL && !foreground)
+    return ko_error_setx (err, EINVAL,
+                          "cannot allocate tty if kata-oci will detach "
+                          "without setting console socket");
+  if (!spec->process->terminal && o->console_socket)
+    return ko_error_setx (err, EINVAL,
+                          "cannot use console socket if kata-oci will not "
+                          "allocate tty");
+  *bundle_out = strdup (bundle);
+  *rootfs_out = take_ptr (rootfs);
+  *spec_out = take_ptr (spec);
+  return 0;
+}
+
+static void
+params_clear (struct monitor_params *p)
+{
+  ko_process_clear (&p->process);
+  ko_buf_free (&p->container_tlv);
+  state_clear (&p->state);
+}
+
+static int
+build_params (struct ko_global *g, const struct create_opts *o,
+              const oci_spec *spec, const char *bundle, const char *rootfs,
+              const char *dir, struct monitor_params *p, ko_error **err)
+{
+  settings_load (&p->settings);
+  p->id = o->id;
+  p->dir = dir;
+  p->rootfs = rootfs;
+  p->hostname = spec->hostname;
+  p->console_socket = o->console_socket;
+  p->foreground = o->run && !o->detach;
+  p->autostart = o->run && !o->detach;
+  p->memory_mb = p->settings.memory_mb;
+  p->vcpus = p->settings.vcpus;
+  const char *mem = oci_map_get (&spec->annotations,
+                                 "io.katacontainers.config.hypervisor."
+                                 "default_memory");
+  if (mem)
+    {
+      char *end;
+      long v = strtol (mem, &end, 10);
+      if (*end || v < 64 || v > (1 << 20))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: annotations: "
+                              "io.katacontainers.config.hypervisor."
+                              "default_memory: expected MiB from 64, not "
+                              "\"%s\"",
+                              mem);
+      p->memory_mb = (int) v;
+    }
+  const char *cpus = oci_map_get (&spec->annotations,
+                                  "io.katacontainers.config.hypervisor."
+                                  "default_vcpus");
+  if (cpus)
+    {
+      char *end;
+      long v = strtol (cpus, &end, 10);
+      if (*end || v < 1 || v > 256)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: annotations: "
+                              "io.katacontainers.config.hypervisor."
+                              "default_vcpus: expected 1 to 256, not \"%s\"",
+                              cpus);
+      p->vcpus = (int) v;
+    }
+  if (translate_process (spec->process, &p->process, err) < 0)
+    return -1;
+  if (translate_container (spec, &p->container_tlv, err) < 0)
+    return -1;
+  struct ko_state *st = &p->state;
+  st->id = strdup (o->id);
+  st->bundle = strdup (bundle);
+  st->rootfs = strdup (rootfs);
+  st->status = strdup ("creating");
+  st->created = state_now_rfc3339 ();
+  struct passwd *pw = getpwuid (geteuid ());
+  st->owner = strdup (pw ? pw->pw_name : "");
+  st->accel = strdup (p->settings.kvm ? "kvm" : "tcg");
+  st->channel = strdup (p->settings.vsock ? "vsock" : "virtio-serial");
+  if (spec->annotations.len)
+    {
+      st->annotations = calloc (2 * spec->annotations.len + 1, sizeof (char *));
+      if (st->annotations == NULL)
+        return ko_error_set (err, ENOMEM, "annotations");
+      for (size_t i = 0; i < spec->annotations.len; i++)
+        {
+          st->annotations[2 * i] = strdup (spec->annotations.keys[i]);
+          st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
+        }
+    }
+  (void) g;
+  return 0;
+}
+
+/* The socket paths in the state dir must fit a sockaddr_un. */
+static int
+check_dir_length (const char *dir, ko_error **err)
+{
+  struct sockaddr_un sa;
+  if (strlen (dir) + 1 + strlen (KO_VIRTIOFSD_SOCK) >= sizeof sa.sun_path)
+    return ko_error_setx (err, ENAMETOOLONG,
+                          "state dir %s is too long for its unix sockets "
+                          "(shorten --root or the id)",
+                          dir);
+  return 0;
+}
+
+static int
+create_failed (struct ko_global *g, const char *id, ko_error **err)
+{
+  _cleanup_error_ ko_error *e2 = NULL;
+  state_dir_remove (g->root, id, &e2);
+  return -1;
+}
+
+int
+container_create (struct ko_global *g, const struct create_opts *o,
+                  ko_error **err)
+{
+  _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
+  _cleanup_spec_ oci_spec *spec = NULL;
+  if (validate_bundle (o, &bundle, &rootfs, &spec, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = state_dir_path (g->root, o->id);
+  if (dir == NULL)
+    return ko_error_set (err, ENOMEM, "state dir");
+  if (check_dir_length (dir, err) < 0)
+    return -1;
+  struct monitor_params p = { 0 };
+  if (build_params (g, o, spec, bundle, rootfs, dir, &p, err) < 0)
+    {
+      params_clear (&p);
+      return -1;
+    }
+  if (hypervisor_check_assets (&p.settings, err) < 0)
+    {
+      params_clear (&p);
+      return -1;
+    }
+  _cleanup_close_ int dirfd = -1;
+  if (state_dir_create (g->root, o->id, &dirfd, err) < 0)
+    {
+      params_clear (&p);
+      return -1;
+    }
+
+  if (p.foreground)
+    {
+      /* `run`: this process is the monitor; the pid file names it */
+      if (o->pid_file && write_pid_file (o->pid_file, getpid (), err) < 0)
+        {
+          params_clear (&p);
+          return create_failed (g, o->id, err);
+        }
+      int status = monitor_run (&p, -1, err);
+      params_clear (&p);
+      _cleanup_error_ ko_error *e2 = NULL;
+      state_dir_remove (g->root, o->id, &e2);
+      return status;
+    }
+
+  int pipefd[2];
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      params_clear (&p);
+      ko_error_set (err, errno, "pipe");
+      return create_failed (g, o->id, err);
+    }
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      params_clear (&p);
+      ko_error_set (err, errno, "fork");
+      return create_failed (g, o->id, err);
+    }
+  if (pid == 0)
+    {
+      /* the monitor: the lock belongs to the CLI that forked us */
+      close (dirfd);
+      close (pipefd[0]);
+      setsid ();
+      _cleanup_error_ ko_error *merr = NULL;
+      int status = monitor_run (&p, pipefd[1], &merr);
+      _exit (status < 0 ? 1 : status);
+    }
+  close (pipefd[1]);
+  params_clear (&p);
+  _cleanup_free_ char *msg = read_all (pipefd[0]);
+  close (pipefd[0]);
+  if (msg == NULL || strcmp (msg, "OK") != 0)
+    {
+      waitpid (pid, NULL, 0);
+      if (msg && msg[0] == 'E')
+        ko_error_setx (err, EIO, "%s", msg + 1);
+      else
+        ko_error_setx (err, EIO, "the monitor exited before the container "
+                                 "was created");
+      return create_failed (g, o->id, err);
+    }
+  if (o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return create_failed (g, o->id, err);
+    }
+  if (o->run)
+    {
+      if (monitor_call (dir, KO_MON_START, NULL, NULL, CLI_MONITOR_TIMEOUT_MS,
+                        err)
+          < 0)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          return create_failed (g, o->id, err);
+        }
+    }
+  return 0;
+}
+
+static int
+open_state (struct ko_global *g, const char *id, int *dirfd,
+            struct ko_state *st, ko_error **err)
+{
+  if (state_dir_open (g->root, id, dirfd, err) < 0)
+    return -1;
+  if (state_read (*dirfd, st, err) < 0)
+    return ko_error_wrap (err, "container %s", id);
+  return 0;
+}
+
+int
+container_start (struct ko_global *g, const char *id, ko_error **err)
+{
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (open_state (g, id, &dirfd, &st, err) < 0)
+    return -1;
+  const char *status = state_status (&st);
+  if (strcmp (status, "stopped") == 0)
+    return ko_error_setx (err, EINVAL,
+                          "cannot start a container that has stopped");
+  if (strcmp (status, "running") == 0 || strcmp (status, "paused") == 0)
+    return ko_error_setx (err, EINVAL,
+                          "cannot start an already running container");
+  if (strcmp (status, "created") != 0)
+    return ko_error_setx (err, EINVAL, "cannot start a container in state %s",
+                          status);
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  if (monitor_call (dir, KO_MON_START, NULL, NULL, CLI_MONITOR_TIMEOUT_MS, err)
+      < 0)
+    return ko_error_wrap (err, "start %s", id);
+  return 0;
+}
+
+int
+container_kill (struct ko_global *g, const char *id, int sig, bool all,
+                ko_error **err)
+{
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (open_state (g, id, &dirfd, &st, err) < 0)
+    return -1;
+  if (strcmp (state_status (&st), "stopped") == 0)
+    return ko_error_setx (err, ESRCH, "container not running");
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  struct ko_buf b = { 0 };
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t) sig);
+  if (all)
+    ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
+  int r = monitor_call (dir, KO_MON_KILL, &b, NULL, CLI_MONITOR_TIMEOUT_MS,
+                        err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return ko_error_wrap (err, "kill %s", id);
+  return 0;
+}
+
+/* Reclaims whatever a dead monitor left: its children, then the dir. */
+static int
+reclaim (struct ko_global *g, const char *id, const struct ko_state *st,
+         ko_error **err)
+{
+  proc_kill_recorded (st->monitor_pid, st->monitor_start);
+  proc_kill_recorded (st->qemu_pid, st->qemu_start);
+  proc_kill_recorded (st->virtiofsd_pid, st->virtiofsd_start);
+  return state_dir_remove (g->root, id, err);
+}
+
+int
+container_delete (struct ko_global *g, const char *id, bool force,
+                  ko_error **err)
+{
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (state_dir_open (g->root, id, &dirfd, err) < 0)
+    {
+      if (force && (*err)->status == ENOENT)
+        {
+          ko_error_free (*err);
+          *err = NULL;
+          return 0;
+        }
+      return -1;
+    }
+  if (state_read (dirfd, &st, err) < 0)
+    {
+      if (!force)
+        return ko_error_wrap (err, "container %s", id);
+      ko_error_free (*err);
+      *err = NULL;
+      return state_dir_remove (g->root, id, err);
+    }
+  const char *status = state_status (&st);
+  if (strcmp (status, "stopped") != 0)
+    {
+      if (strcmp (status, "created") != 0 && !force)
+        return ko_error_setx (err, EBUSY,
+                              "cannot delete container %s that is not "
+                              "stopped: %s",
+                              id, status);
+      _cleanup_free_ char *dir = state_dir_path (g->root, id);
+      _cleanup_error_ ko_error *e2 = NULL;
+      if (monitor_call (dir, KO_MON_DESTROY, NULL, NULL, 10000, &e2) < 0)
+        log_debug ("delete %s: %s; killing the monitor", id, e2->msg);
+      else
+        proc_wait_gone (st.monitor_pid, st.monitor_start, 10000);
+    }
+  else
+    /* stopped: the monitor may still be finishing its teardown */
+    proc_wait_gone (st.monitor_pid, st.monitor_start, 5000);
+  return reclaim (g, id, &st, err);
+}
+
+int
+container_state (struct ko_global *g, const char *id, ko_error **err)
+{
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_close_ int dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    {
+      if (errno == ENOENT)
+        return ko_error_setx (err, ENOENT, "container %s does not exist", id);
+      return ko_error_set (err, errno, "open %s", dir);
+    }
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (state_read (dirfd, &st, err) < 0)
+    return ko_error_wrap (err, "container %s", id);
+  _cleanup_free_ char *json = state_oci_json (&st);
+  if (json == NULL)
+    return ko_error_set (err, ENOMEM, "state");
+  printf ("%s\n", json);
+  return 0;
+}
+
+struct list_row
+{
+  char *id;
+  int pid;
+  const char *status;
+  char *bundle, *created, *owner;
+};
+
+static int
+row_cmp (const void *a, const void *b)
+{
+  return strcmp (((const struct list_row *) a)->id,
+                 ((const struct list_row *) b)->id);
+}
+
+static void
+gen_kv (yajl_gen y, const char *k, const char *v)
+{
+  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (y, (const unsigned char *) (v ? v : ""), v ? strlen (v) : 0);
+}
+
+int
+container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
+{
+  DIR *d = opendir (g->root);
+  struct list_row *rows = NULL;
+  size_t n = 0;
+  if (d == NULL && errno != ENOENT)
+    return ko_error_set (err, errno, "open %s", g->root);
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.' || state_validate_id (de->d_name, NULL) < 0)
+        continue;
+      _cleanup_close_ int fd
+          = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      struct list_row *nr = realloc (rows, (n + 1) * sizeof *rows);
+      if (nr == NULL)
+        break;
+      rows = nr;
+      struct list_row *r = &rows[n++];
+      memset (r, 0, sizeof *r);
+      r->id = strdup (de->d_name);
+      struct ko_state st = { 0 };
+      _cleanup_error_ ko_error *e = NULL;
+      if (state_read (fd, &st, &e) < 0)
+        {
+          /* a create in progress holds the lock and has no state yet */
+          bool busy = flock (fd, LOCK_SH | LOCK_NB) < 0;
+          r->status = busy ? "creating" : "unknown";
+          if (!busy)
+            log_warn ("container %s: %s", de->d_name, e->msg);
+          continue;
+        }
+      r->status = state_status (&st);
+      r->pid = strcmp (r->status, "stopped") == 0 ? 0 : st.monitor_pid;
+      r->bundle = take_ptr (st.bundle);
+      r->created = take_ptr (st.created);
+      r->owner = take_ptr (st.owner);
+      state_clear (&st);
+    }
+  if (d)
+    closedir (d);
+  qsort (rows, n, sizeof *rows, row_cmp);
+  if (quiet)
+    for (size_t i = 0; i < n; i++)
+      printf ("%s\n", rows[i].id);
+  else if (json)
+    {
+      yajl_gen y = yajl_gen_alloc (NULL);
+      yajl_gen_array_open (y);
+      for (size_t i = 0; i < n; i++)
+        {
+          yajl_gen_map_open (y);
+          gen_kv (y, "ociVersion", "1.2.0");
+          gen_kv (y, "id", rows[i].id);
+          yajl_gen_string (y, (const unsigned char *) "pid", 3);
+          yajl_gen_integer (y, rows[i].pid);
+          gen_kv (y, "status", rows[i].status);
+          gen_kv (y, "bundle", rows[i].bundle);
+          gen_kv (y, "created", rows[i].created);
+          gen_kv (y, "owner", rows[i].owner);
+          yajl_gen_map_close (y);
+        }
+      yajl_gen_array_close (y);
+      const unsigned char *buf;
+      size_t len;
+      yajl_gen_get_buf (y, &buf, &len);
+      printf ("%.*s\n", (int) len, buf);
+      yajl_gen_free (y);
+    }
+  else
+    {
+      printf ("%-12s %-10s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS",
+              "BUNDLE", "CREATED", "OWNER");
+      for (size_t i = 0; i < n; i++)
+        printf ("%-12s %-10d %-10s %-40s %-30s %s\n", rows[i].id, rows[i].pid,
+                rows[i].status, rows[i].bundle ? rows[i].bundle : "",
+                rows[i].created ? rows[i].created : "",
+                rows[i].owner ? rows[i].owner : "");
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      free (rows[i].id);
+      free (rows[i].bundle);
+      free (rows[i].created);
+      free (rows[i].owner);
+    }
+  free (rows);
+  return 0;
+}
+
+int
+container_monitor_request (struct ko_global *g, const char *id,
+                           uint16_t method, const char *need_status,
+                           ko_error **err)
+{
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (open_state (g, id, &dirfd, &st, err) < 0)
+    return -1;
+  const char *status = state_status (&st);
+  if (need_status && strcmp (status, need_status) != 0)
+    return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id,
+                          status, need_status);
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  return monitor_call (dir, method, NULL, NULL, CLI_MONITOR_TIMEOUT_MS, err);
+}
+
+int
+container_check_status (struct ko_global *g, const char *id,
+                        const char *status, ko_error **err)
+{
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_close_ int dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return ko_error_setx (err, ENOENT, "container %s does not exist", id);
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (state_read (dirfd, &st, err) < 0)
+    return ko_error_wrap (err, "container %s", id);
+  const char *now = state_status (&st);
+  if (strcmp (now, status) != 0)
+    return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id, now,
+                          status);
+  return 0;
+}

@@ -1,0 +1,44 @@
+/* Container operations behind the CLI verbs. Each takes the global options
+ * and returns 0 (or an exit status) or -1 with *err set. */
+#ifndef KO_CONTAINER_H
+#define KO_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "error.h"
+
+struct create_opts
+{
+  const char *id;
+  const char *bundle;
+  const char *console_socket;
+  const char *pid_file;
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+  bool run;    /* start right after create */
+  bool detach; /* run -d */
+};
+
+int container_create (struct ko_global *g, const struct create_opts *o,
+                      ko_error **err);
+int container_start (struct ko_global *g, const char *id, ko_error **err);
+int container_kill (struct ko_global *g, const char *id, int sig, bool all,
+                    ko_error **err);
+int container_delete (struct ko_global *g, const char *id, bool force,
+                      ko_error **err);
+int container_state (struct ko_global *g, const char *id, ko_error **err);
+int container_list (struct ko_global *g, bool json, bool quiet,
+                    ko_error **err);
+/* Sends a request to a running container's monitor (pause, ps, ...). */
+int container_monitor_request (struct ko_global *g, const char *id,
+                               uint16_t method, const char *need_status,
+                               ko_error **err);
+
+/* Fails unless the container exists and is in `status`. */
+int container_check_status (struct ko_global *g, const char *id,
+                            const char *status, ko_error **err);
+
+#endif

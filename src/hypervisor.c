@@ -1,0 +1,247 @@
+#include "config.h"
+
+#include "hypervisor.h"
+#include "paths.h"
+#include "proto.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int
+argv_add (char ***v, size_t *n, const char *fmt, ...)
+{
+  char *s = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  int r = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (r < 0)
+    return -1;
+  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
+  if (nv == NULL)
+    {
+      free (s);
+      return -1;
+    }
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
+
+char **
+hypervisor_qemu_argv (const struct ko_settings *s,
+                      const struct ko_vm_config *vm)
+{
+  char **v = NULL;
+  size_t n = 0;
+  const char *d = vm->dir;
+#define A(...) argv_add (&v, &n, __VA_ARGS__)
+  A ("%s", s->qemu);
+  A ("-name");
+  A ("kata-oci-%s", vm->id);
+  A ("-machine");
+  A ("q35,accel=%s", s->kvm ? "kvm" : "tcg");
+  if (!s->kvm)
+    {
+      /* a small translation cache: it is QEMU's largest private allocation */
+      A ("-accel");
+      A ("tcg,tb-size=32");
+    }
+  A ("-cpu");
+  A ("%s", s->kvm ? "host" : "max");
+  A ("-m");
+  A ("%d", vm->memory_mb);
+  A ("-smp");
+  A ("%d", vm->vcpus);
+  A ("-nodefaults");
+  A ("-no-user-config");
+  A ("-display");
+  A ("none");
+  A ("-no-reboot");
+  /* virtio-fs needs guest memory that virtiofsd can map */
+  A ("-object");
+  A ("memory-backend-memfd,id=mem,size=%dM,share=on", vm->memory_mb);
+  A ("-numa");
+  A ("node,memdev=mem");
+  A ("-kernel");
+  A ("%s", s->kernel);
+  A ("-initrd");
+  A ("%s", s->initrd);
+  A ("-append");
+  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s", *s->kernel_params ? " " : "",
+     s->kernel_params);
+  A ("-chardev");
+  A ("file,id=console,path=%s/%s", d, KO_CONSOLE_LOG);
+  A ("-serial");
+  A ("chardev:console");
+  A ("-chardev");
+  A ("socket,id=vfs,path=%s/%s", d, KO_VIRTIOFSD_SOCK);
+  A ("-device");
+  A ("vhost-user-fs-pci,chardev=vfs,tag=%s", KO_SHARE_TAG);
+  if (s->vsock)
+    {
+      A ("-device");
+      A ("vhost-vsock-pci,guest-cid=%u", vm->vsock_cid);
+    }
+  else
+    {
+      A ("-device");
+      A ("virtio-serial-pci,id=serial0");
+      A ("-chardev");
+      A ("socket,id=agent,path=%s/%s,server=on,wait=off", d, KO_AGENT_SOCK);
+      A ("-device");
+      A ("virtserialport,chardev=agent,name=%s", KO_AGENT_SERIAL_NAME);
+    }
+  A ("-qmp");
+  A ("unix:%s/%s,server=on,wait=off", d, KO_QMP_SOCK);
+#undef A
+  return v;
+}
+
+/* In the child between fork and exec: stdio, death signal, exec. */
+static void
+exec_child (const char *dir, const char *logname, char **argv, int keep_fd)
+{
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  /* if the monitor dies, the VM and virtiofsd die with it: nothing leaks */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  prctl (PR_SET_THP_DISABLE, 1, 0, 0, 0);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s", dir, logname);
+  int log = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (null < 0 || log < 0)
+    _exit (127);
+  dup2 (null, 0);
+  dup2 (log, 1);
+  dup2 (log, 2);
+  if (keep_fd == 3)
+    fcntl (3, F_SETFD, 0);
+  else if (keep_fd >= 0)
+    dup2 (keep_fd, 3);
+  execv (argv[0], argv);
+  dprintf (2, "exec %s: %s\n", argv[0], strerror (errno));
+  _exit (127);
+}
+
+static int
+spawn (const char *dir, const char *logname, char **argv, int keep_fd,
+       pid_t *pid, ko_error **err)
+{
+  pid_t p = fork ();
+  if (p < 0)
+    return ko_error_set (err, errno, "fork");
+  if (p == 0)
+    exec_child (dir, logname, argv, keep_fd);
+  *pid = p;
+  return 0;
+}
+
+int
+hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
+                            pid_t *pid, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if ((size_t) snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
+                         KO_VIRTIOFSD_SOCK)
+      >= sizeof sa.sun_path)
+    return ko_error_setx (err, ENAMETOOLONG,
+                          "state dir %s is too long for a unix socket", dir);
+  /* we listen ourselves and hand the socket over, so QEMU never races
+   * virtiofsd's startup */
+  _cleanup_close_ int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0)
+    return ko_error_set (err, errno, "socket");
+  unlink (sa.sun_path);
+  if (bind (lfd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
+    return ko_error_set (err, errno, "listen on %s", sa.sun_path);
+  char source[4096];
+  snprintf (source, sizeof source, "source=%s/%s", dir, KO_SHARED_DIR);
+  /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it */
+  char *argv[] = { (char *) s->virtiofsd, "--fd=3", "-o", source, "-o",
+                   "cache=auto", "--rlimit-nofile=0", "--thread-pool-size=1",
+                   NULL };
+  return spawn (dir, KO_VIRTIOFSD_LOG, argv, lfd, pid, err);
+}
+
+int
+hypervisor_start_qemu (const struct ko_settings *s,
+                       const struct ko_vm_config *vm, pid_t *pid,
+                       ko_error **err)
+{
+  _cleanup_strv_ char **argv = hypervisor_qemu_argv (s, vm);
+  if (argv == NULL)
+    return ko_error_set (err, ENOMEM, "qemu command line");
+  return spawn (vm->dir, KO_QEMU_LOG, argv, -1, pid, err);
+}
+
+char *
+hypervisor_log_tail (const char *dir, const char *name, int lines)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  char buf[4096];
+  off_t size = lseek (fd, 0, SEEK_END);
+  off_t start = size > (off_t) sizeof buf - 1 ? size - (off_t) sizeof buf + 1 : 0;
+  ssize_t n = pread (fd, buf, sizeof buf - 1, start);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    buf[--n] = '\0';
+  char *p = buf + n;
+  for (int l = 0; p > buf; p--)
+    if (p[-1] == '\n' && ++l == lines)
+      break;
+  /* one line for messages: newlines become "; " */
+  char *out = malloc (strlen (p) * 2 + 1), *o = out;
+  if (out == NULL)
+    return NULL;
+  for (; *p; p++)
+    if (*p == '\r')
+      continue;
+    else if (*p == '\n')
+      {
+        *o++ = ';';
+        *o++ = ' ';
+      }
+    else
+      *o++ = *p;
+  *o = '\0';
+  return out;
+}
+
+static int
+check_file (const char *what, const char *path, int mode, ko_error **err)
+{
+  if (access (path, mode) < 0)
+    return ko_error_set (err, errno, "%s %s", what, path);
+  return 0;
+}
+
+int
+hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
+{
+  if (check_file ("guest kernel", s->kernel, R_OK, err) < 0
+      || check_file ("guest initrd", s->initrd, R_OK, err) < 0
+      || check_file ("qemu", s->qemu, X_OK, err) < 0
+      || check_file ("virtiofsd", s->virtiofsd, X_OK, err) < 0)
+    return -1;
+  return 0;
+}

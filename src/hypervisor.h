@@ -1,0 +1,34 @@
+/* Starting QEMU and virtiofsd for a sandbox. The QEMU command line lives in
+ * one readable place: hypervisor_qemu_argv(). */
+#ifndef KO_HYPERVISOR_H
+#define KO_HYPERVISOR_H
+
+#include <sys/types.h>
+
+#include "error.h"
+#include "settings.h"
+
+struct ko_vm_config
+{
+  const char *id;
+  const char *dir; /* the state dir */
+  int memory_mb;
+  int vcpus;
+  unsigned vsock_cid; /* used when settings->vsock */
+};
+
+/* NULL-terminated argv for QEMU; free with ko_strv_free. */
+char **hypervisor_qemu_argv (const struct ko_settings *s,
+                             const struct ko_vm_config *vm);
+/* Starts virtiofsd on <dir>/shared, listening on <dir>/virtiofsd.sock. */
+int hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
+                                pid_t *pid, ko_error **err);
+int hypervisor_start_qemu (const struct ko_settings *s,
+                           const struct ko_vm_config *vm, pid_t *pid,
+                           ko_error **err);
+/* The last lines of a log file in dir, for error messages (malloc'd). */
+char *hypervisor_log_tail (const char *dir, const char *name, int lines);
+/* Checks that the kernel, initrd, qemu and virtiofsd exist. */
+int hypervisor_check_assets (const struct ko_settings *s, ko_error **err);
+
+#endif

@@ -1,0 +1,1297 @@
+/* The monitor: one epoll loop that multiplexes the agent channel, the
+ * container's stdio, monitor.sock and signals. Everything read from the
+ * channel is hostile: frames are bounds-checked, a stream may not exceed the
+ * credit it was given, and a malformed frame ends the sandbox. */
+#include "config.h"
+
+#include "console.h"
+#include "hypervisor.h"
+#include "log.h"
+#include "monitor.h"
+#include "paths.h"
+#include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/vm_sockets.h>
+
+#define MON_CALL_TIMEOUT_MS 30000
+#define MON_MAX_STREAMS 3
+
+enum handler_kind
+{
+  H_CHANNEL,
+  H_LISTEN,
+  H_SIGNAL,
+  H_STREAM_IN,
+  H_STREAM_OUT
+};
+
+struct handler
+{
+  enum handler_kind kind;
+  void *obj;
+};
+
+struct stream
+{
+  uint32_t id;
+  int fd;
+  bool input;       /* host -> guest */
+  bool pollable;    /* registered with epoll */
+  bool watching;    /* epoll interest currently set */
+  bool eof;         /* input: EOF sent; output: EOF received */
+  bool closed;      /* fd given up (EOF flushed, or write error) */
+  uint32_t credit;  /* input: bytes we may send */
+  uint32_t window;  /* output: bytes the agent may still send */
+  uint32_t to_ack;  /* output: written, credit not yet returned */
+  struct ko_buf pending;
+  size_t pending_off;
+  struct handler h;
+};
+
+struct monitor
+{
+  struct monitor_params *p;
+  int epfd;
+  int chan;
+  struct ko_buf chan_out;
+  size_t chan_out_off;
+  struct ko_buf chan_in;
+  bool chan_dead;
+  int listen_fd;
+  bool listen_registered;
+  int sigfd;
+  pid_t qemu_pid, virtiofsd_pid;
+  uint64_t qemu_start, virtiofsd_start;
+  struct stream streams[MON_MAX_STREAMS];
+  size_t nstreams;
+  struct handler h_chan, h_listen, h_sig;
+  int tty_fd; /* host pty slave when a console socket is used */
+  /* the one outstanding synchronous call */
+  uint32_t next_id;
+  uint32_t wait_id;
+  bool wait_done;
+  uint32_t wait_status;
+  struct ko_buf wait_body;
+  int in_call;
+  bool hello;
+  uint32_t agent_version;
+  bool init_exited;
+  int exit_status;
+  bool destroy_requested;
+  bool vm_gone;
+  int dirfd;
+};
+
+static void mon_fatal_channel (struct monitor *m, const char *why);
+
+/* ---------- helpers ---------- */
+
+static int
+set_nonblock (int fd)
+{
+  int fl = fcntl (fd, F_GETFL);
+  if (fl < 0)
+    return -1;
+  return fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+epoll_set (struct monitor *m, int fd, struct handler *h, uint32_t events,
+           bool *registered)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = h };
+  if (*registered)
+    epoll_ctl (m->epfd, EPOLL_CTL_MOD, fd, &ev);
+  else if (epoll_ctl (m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+    *registered = true;
+}
+
+static struct stream *
+stream_find (struct monitor *m, uint32_t id)
+{
+  for (size_t i = 0; i < m->nstreams; i++)
+    if (m->streams[i].id == id)
+      return &m->streams[i];
+  return NULL;
+}
+
+static void
+chan_queue_frame (struct monitor *m, uint32_t stream, uint8_t type,
+                  const void *payload, size_t len)
+{
+  if (ko_frame_append (&m->chan_out, stream, type, payload, len) < 0)
+    mon_fatal_channel (m, "out of memory queueing a frame");
+}
+
+/* ---------- channel output ---------- */
+
+static void
+chan_update_interest (struct monitor *m)
+{
+  if (m->chan < 0)
+    return;
+  bool registered = true;
+  uint32_t ev = EPOLLIN;
+  if (m->chan_out.len > m->chan_out_off)
+    ev |= EPOLLOUT;
+  epoll_set (m, m->chan, &m->h_chan, ev, &registered);
+}
+
+static void
+chan_flush (struct monitor *m)
+{
+  while (m->chan >= 0 && m->chan_out.len > m->chan_out_off)
+    {
+      ssize_t n = write (m->chan, m->chan_out.data + m->chan_out_off,
+                         m->chan_out.len - m->chan_out_off);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN)
+            break;
+          mon_fatal_channel (m, strerror (errno));
+          return;
+        }
+      m->chan_out_off += n;
+    }
+  if (m->chan_out_off == m->chan_out.len)
+    m->chan_out.len = m->chan_out_off = 0;
+  else if (m->chan_out_off > (1u << 20))
+    {
+      memmove (m->chan_out.data, m->chan_out.data + m->chan_out_off,
+               m->chan_out.len - m->chan_out_off);
+      m->chan_out.len -= m->chan_out_off;
+      m->chan_out_off = 0;
+    }
+  chan_update_interest (m);
+}
+
+/* ---------- stdio streams ---------- */
+
+static void
+stream_update_interest (struct monitor *m, struct stream *s)
+{
+  if (!s->pollable || s->closed)
+    return;
+  uint32_t ev = 0;
+  if (s->input)
+    ev = (!s->eof && s->credit > 0) ? EPOLLIN : 0;
+  else
+    ev = s->pending.len > s->pending_off ? EPOLLOUT : 0;
+  bool reg = s->watching;
+  if (ev == 0 && s->watching)
+    {
+      epoll_ctl (m->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+      s->watching = false;
+      return;
+    }
+  if (ev)
+    {
+      epoll_set (m, s->fd, &s->h, ev, &reg);
+      s->watching = reg;
+    }
+}
+
+static void
+stream_close (struct monitor *m, struct stream *s)
+{
+  if (s->closed)
+    return;
+  if (s->watching)
+    epoll_ctl (m->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+  s->watching = false;
+  s->closed = true;
+  /* fds 0-2 stay open: they may be the caller's (run in the foreground) */
+  if (s->fd > 2)
+    close (s->fd);
+  s->fd = -1;
+}
+
+static void
+stream_send_credit (struct monitor *m, struct stream *s, bool force)
+{
+  if (s->to_ack == 0 || (!force && s->to_ack < KO_STREAM_WINDOW / 4))
+    return;
+  uint8_t b[4];
+  uint32_t v = s->to_ack;
+  b[0] = v;
+  b[1] = v >> 8;
+  b[2] = v >> 16;
+  b[3] = v >> 24;
+  chan_queue_frame (m, s->id, KO_FRAME_CREDIT, b, 4);
+  s->window += v;
+  s->to_ack = 0;
+}
+
+/* Reads stdin and sends it while there is credit. */
+static void
+stream_pump_input (struct monitor *m, struct stream *s)
+{
+  uint8_t buf[KO_DATA_MAX_PAYLOAD];
+  while (!s->eof && !s->closed && s->credit > 0)
+    {
+      size_t want = s->credit < sizeof buf ? s->credit : sizeof buf;
+      ssize_t n = read (s->fd, buf, want);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n <= 0)
+        {
+          /* EOF, or EIO on a pty whose master went away */
+          chan_queue_frame (m, s->id, KO_FRAME_DATA, NULL, 0);
+          s->eof = true;
+          stream_close (m, s);
+          break;
+        }
+      chan_queue_frame (m, s->id, KO_FRAME_DATA, buf, n);
+      s->credit -= n;
+      if (!s->pollable)
+        continue;
+    }
+  stream_update_interest (m, s);
+  chan_flush (m);
+}
+
+/* Writes what the guest sent; returns credit as the bytes leave. */
+static void
+stream_flush_output (struct monitor *m, struct stream *s)
+{
+  while (s->pending.len > s->pending_off)
+    {
+      if (s->closed)
+        {
+          /* nobody to write to: drop, but keep the guest flowing */
+          s->to_ack += s->pending.len - s->pending_off;
+          s->pending_off = s->pending.len;
+          break;
+        }
+      ssize_t n = write (s->fd, s->pending.data + s->pending_off,
+                         s->pending.len - s->pending_off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          log_debug ("stream %u: write: %s", s->id, strerror (errno));
+          stream_close (m, s);
+          continue;
+        }
+      s->pending_off += n;
+      s->to_ack += n;
+    }
+  bool drained = s->pending_off == s->pending.len;
+  if (drained)
+    s->pending.len = s->pending_off = 0;
+  stream_send_credit (m, s, drained);
+  if (drained && s->eof && !s->closed)
+    stream_close (m, s);
+  stream_update_interest (m, s);
+  chan_flush (m);
+}
+
+static int
+stream_add (struct monitor *m, uint32_t id, int fd, bool input)
+{
+  struct stream *s = &m->streams[m->nstreams++];
+  memset (s, 0, sizeof *s);
+  s->id = id;
+  s->fd = fd;
+  s->input = input;
+  s->credit = input ? KO_STREAM_WINDOW : 0;
+  s->window = input ? 0 : KO_STREAM_WINDOW;
+  s->h.kind = input ? H_STREAM_IN : H_STREAM_OUT;
+  s->h.obj = s;
+  if (fd < 0)
+    {
+      s->closed = true;
+      return 0;
+    }
+  struct epoll_event ev = { .events = 0, .data.ptr = &s->h };
+  if (epoll_ctl (m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+    {
+      /* a pipe, socket or tty: non-blocking and event driven */
+      epoll_ctl (m->epfd, EPOLL_CTL_DEL, fd, NULL);
+      set_nonblock (fd);
+      s->pollable = true;
+    }
+  /* else a regular file or /dev/null: always ready, used synchronously */
+  return 0;
+}
+
+/* ---------- frames from the guest ---------- */
+
+static void
+handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
+{
+  struct ko_field f;
+  int r;
+  if (event == KO_E_HELLO)
+    {
+      while ((r = ko_tlv_next (&body, &f)) > 0)
+        if (f.tag == KO_TAG_VERSION)
+          ko_field_u32 (&f, &m->agent_version);
+      m->hello = true;
+      return;
+    }
+  if (event == KO_E_PROCESS_EXITED)
+    {
+      bool is_init = true;
+      uint32_t status = 0;
+      bool have_status = false;
+      while ((r = ko_tlv_next (&body, &f)) > 0)
+        {
+          if (f.tag == KO_TAG_EXEC_ID)
+            is_init = false;
+          else if (f.tag == KO_TAG_STATUS && ko_field_u32 (&f, &status) == 0)
+            have_status = true;
+        }
+      if (r < 0 || !have_status)
+        {
+          mon_fatal_channel (m, "malformed ProcessExited event");
+          return;
+        }
+      if (is_init && !m->init_exited)
+        {
+          m->init_exited = true;
+          int st = (int) status;
+          if (WIFEXITED (st))
+            m->exit_status = WEXITSTATUS (st);
+          else if (WIFSIGNALED (st))
+            m->exit_status = 128 + WTERMSIG (st);
+          else
+            m->exit_status = 255;
+          log_debug ("container init exited: %d", m->exit_status);
+        }
+      return;
+    }
+  if (event == KO_E_OOM)
+    log_warn ("container %s: out of memory in the guest", m->p->id);
+}
+
+static void
+handle_frame (struct monitor *m, const struct ko_frame_hdr *h,
+              const uint8_t *payload)
+{
+  struct ko_tlv body;
+  switch (h->type)
+    {
+    case KO_FRAME_REPLY:
+      {
+        uint32_t id, status;
+        if (ko_parse_reply (payload, h->len, &id, &status, &body) < 0)
+          return mon_fatal_channel (m, "malformed reply");
+        if (m->in_call && id == m->wait_id)
+          {
+            m->wait_done = true;
+            m->wait_status = status;
+            m->wait_body.len = 0;
+            ko_buf_append (&m->wait_body, body.p, body.left);
+          }
+        return;
+      }
+    case KO_FRAME_EVENT:
+      {
+        uint16_t ev;
+        if (ko_parse_event (payload, h->len, &ev, &body) < 0)
+          return mon_fatal_channel (m, "malformed event");
+        return handle_event (m, ev, body);
+      }
+    case KO_FRAME_DATA:
+      {
+        struct stream *s = stream_find (m, h->stream);
+        if (s == NULL || s->input || s->eof)
+          return mon_fatal_channel (m, "data on an unknown or closed stream");
+        if (h->len == 0)
+          {
+            s->eof = true;
+            stream_flush_output (m, s);
+            return;
+          }
+        if (h->len > s->window)
+          return mon_fatal_channel (m, "stream exceeded its credit");
+        s->window -= h->len;
+        if (ko_buf_append (&s->pending, payload, h->len) < 0)
+          return mon_fatal_channel (m, "out of memory");
+        stream_flush_output (m, s);
+        return;
+      }
+    case KO_FRAME_CREDIT:
+      {
+        struct stream *s = stream_find (m, h->stream);
+        uint32_t v = payload[0] | (payload[1] << 8) | (payload[2] << 16)
+                     | ((uint32_t) payload[3] << 24);
+        if (s == NULL || !s->input)
+          return mon_fatal_channel (m, "credit for an unknown stream");
+        if (v > 16 * KO_STREAM_WINDOW || s->credit + v > 16 * KO_STREAM_WINDOW)
+          return mon_fatal_channel (m, "credit overflow");
+        s->credit += v;
+        stream_pump_input (m, s);
+        return;
+      }
+    default:
+      return mon_fatal_channel (m, "unexpected frame type");
+    }
+}
+
+static void
+chan_on_readable (struct monitor *m)
+{
+  for (;;)
+    {
+      if (ko_buf_reserve (&m->chan_in, 65536) < 0)
+        return mon_fatal_channel (m, "out of memory");
+      ssize_t n = read (m->chan, m->chan_in.data + m->chan_in.len, 65536);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n <= 0)
+        return mon_fatal_channel (m, n == 0 ? "agent closed the channel"
+                                            : strerror (errno));
+      m->chan_in.len += n;
+      size_t off = 0;
+      while (m->chan_in.len - off >= KO_FRAME_HDR_SIZE && !m->chan_dead)
+        {
+          struct ko_frame_hdr h;
+          _cleanup_error_ ko_error *err = NULL;
+          if (ko_frame_hdr_decode (m->chan_in.data + off, &h, &err) < 0)
+            return mon_fatal_channel (m, err->msg);
+          if (m->chan_in.len - off < KO_FRAME_HDR_SIZE + (size_t) h.len)
+            break;
+          handle_frame (m, &h, m->chan_in.data + off + KO_FRAME_HDR_SIZE);
+          off += KO_FRAME_HDR_SIZE + h.len;
+        }
+      if (m->chan_dead)
+        return;
+      memmove (m->chan_in.data, m->chan_in.data + off, m->chan_in.len - off);
+      m->chan_in.len -= off;
+      if ((size_t) n < 65536)
+        break;
+    }
+}
+
+static void
+mon_fatal_channel (struct monitor *m, const char *why)
+{
+  if (m->chan_dead)
+    return;
+  m->chan_dead = true;
+  if (!m->destroy_requested && !m->init_exited)
+    log_error ("container %s: agent channel: %s", m->p->id, why);
+  if (m->chan >= 0)
+    {
+      epoll_ctl (m->epfd, EPOLL_CTL_DEL, m->chan, NULL);
+      close (m->chan);
+      m->chan = -1;
+    }
+}
+
+/* ---------- children and signals ---------- */
+
+static void
+reap_children (struct monitor *m)
+{
+  int st;
+  pid_t pid;
+  while ((pid = waitpid (-1, &st, WNOHANG)) > 0)
+    {
+      if (pid == m->qemu_pid)
+        {
+          m->qemu_pid = 0;
+          m->vm_gone = true;
+          if (!m->init_exited && !m->destroy_requested)
+            log_error ("container %s: qemu exited unexpectedly", m->p->id);
+        }
+      else if (pid == m->virtiofsd_pid)
+        {
+          m->virtiofsd_pid = 0;
+          if (!m->init_exited && !m->destroy_requested && !m->vm_gone)
+            log_error ("container %s: virtiofsd exited unexpectedly",
+                       m->p->id);
+        }
+    }
+}
+
+static void mon_request_signal (struct monitor *m, int sig);
+
+static void
+on_signal (struct monitor *m)
+{
+  struct signalfd_siginfo si;
+  while (read (m->sigfd, &si, sizeof si) == sizeof si)
+    {
+      switch (si.ssi_signo)
+        {
+        case SIGCHLD:
+          reap_children (m);
+          break;
+        case SIGTERM:
+        case SIGINT:
+        case SIGQUIT:
+        case SIGHUP:
+        case SIGUSR1:
+        case SIGUSR2:
+          /* conmon forwards these to the pid it knows: ours */
+          mon_request_signal (m, (int) si.ssi_signo);
+          break;
+        case SIGWINCH:
+          if (m->tty_fd >= 0)
+            console_forward_winsize (m->tty_fd, m->p->id, &m->chan_out);
+          chan_flush (m);
+          break;
+        }
+    }
+}
+
+/* ---------- the loop ---------- */
+
+static void handle_cli (struct monitor *m);
+
+static void
+loop_once (struct monitor *m, int timeout_ms)
+{
+  struct epoll_event evs[16];
+  /* non-pollable stdin (a file) is read whenever there is credit */
+  for (size_t i = 0; i < m->nstreams; i++)
+    {
+      struct stream *s = &m->streams[i];
+      if (s->input && !s->pollable && !s->closed && !s->eof && s->credit)
+        {
+          stream_pump_input (m, s);
+          timeout_ms = 0;
+        }
+    }
+  int n = epoll_wait (m->epfd, evs, 16, timeout_ms);
+  for (int i = 0; i < n; i++)
+    {
+      struct handler *h = evs[i].data.ptr;
+      switch (h->kind)
+        {
+        case H_CHANNEL:
+          if (m->chan < 0)
+            break;
+          if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            chan_on_readable (m);
+          if (m->chan >= 0 && (evs[i].events & EPOLLOUT))
+            chan_flush (m);
+          break;
+        case H_LISTEN:
+          if (m->in_call)
+            {
+              /* one request at a time: look again after this call */
+              epoll_ctl (m->epfd, EPOLL_CTL_DEL, m->listen_fd, NULL);
+              m->listen_registered = false;
+            }
+          else
+            handle_cli (m);
+          break;
+        case H_SIGNAL:
+          on_signal (m);
+          break;
+        case H_STREAM_IN:
+          stream_pump_input (m, h->obj);
+          break;
+        case H_STREAM_OUT:
+          stream_flush_output (m, h->obj);
+          break;
+        }
+    }
+}
+
+static bool
+vm_alive (struct monitor *m)
+{
+  return !m->vm_gone && !m->chan_dead;
+}
+
+/* Sends a request to the agent and runs the loop until its reply. */
+static int
+mon_call (struct monitor *m, uint16_t method, const struct ko_buf *body,
+          int timeout_ms, ko_error **err)
+{
+  if (!vm_alive (m))
+    return ko_error_setx (err, EPIPE, "%s: the VM is gone",
+                          ko_method_name (method));
+  uint32_t id = ++m->next_id;
+  if (ko_request_append (&m->chan_out, id, method, body) < 0)
+    return ko_error_set (err, ENOMEM, "%s", ko_method_name (method));
+  chan_flush (m);
+  m->wait_id = id;
+  m->wait_done = false;
+  m->in_call++;
+  uint64_t end = now_ms () + timeout_ms;
+  while (!m->wait_done && vm_alive (m))
+    {
+      uint64_t now = now_ms ();
+      if (now >= end)
+        break;
+      loop_once (m, (int) (end - now));
+    }
+  m->in_call--;
+  if (!m->in_call && !m->listen_registered && m->listen_fd >= 0)
+    epoll_set (m, m->listen_fd, &m->h_listen, EPOLLIN, &m->listen_registered);
+  if (!m->wait_done)
+    {
+      if (!vm_alive (m))
+        return ko_error_setx (err, EPIPE, "%s: the VM stopped",
+                              ko_method_name (method));
+      return ko_error_setx (err, ETIMEDOUT,
+                            "%s: no answer from the agent after %d s",
+                            ko_method_name (method), timeout_ms / 1000);
+    }
+  if (m->wait_status != 0)
+    {
+      struct ko_tlv r = { m->wait_body.data, m->wait_body.len };
+      struct ko_field f;
+      _cleanup_free_ char *msg = NULL;
+      while (ko_tlv_next (&r, &f) > 0)
+        if (f.tag == KO_TAG_ERROR && msg == NULL)
+          {
+            /* the guest's words: bounded, and made printable */
+            if (ko_field_str (&f, &msg) < 0)
+              msg = strdup ("(malformed error message)");
+          }
+      if (msg)
+        for (char *c = msg; *c; c++)
+          if ((unsigned char) *c < 0x20)
+            *c = ' ';
+      int status = m->wait_status < 4096 ? (int) m->wait_status : EIO;
+      return ko_error_setx (err, status, "%s", msg ? msg : "agent error");
+    }
+  return 0;
+}
+
+static void
+mon_request_signal (struct monitor *m, int sig)
+{
+  if (!vm_alive (m) || m->init_exited)
+    return;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t) sig);
+  /* fire and forget: the reply is matched by nobody and dropped */
+  ko_request_append (&m->chan_out, ++m->next_id, KO_M_SIGNAL_PROCESS, &b);
+  ko_buf_free (&b);
+  chan_flush (m);
+}
+
+/* ---------- state ---------- */
+
+static void
+record_status (struct monitor *m, const char *status)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  free (m->p->state.status);
+  m->p->state.status = strdup (status);
+  if (m->init_exited)
+    {
+      m->p->state.has_exit_status = true;
+      m->p->state.exit_status = m->exit_status;
+    }
+  if (state_write (m->dirfd, &m->p->state, &err) < 0)
+    log_warn ("container %s: %s", m->p->id, err->msg);
+}
+
+/* ---------- requests from the CLI ---------- */
+
+static int
+cli_read_request (int fd, struct ko_buf *in, uint32_t *id, uint16_t *method,
+                  struct ko_tlv *body)
+{
+  uint64_t end = now_ms () + 5000;
+  struct ko_frame_hdr h;
+  for (;;)
+    {
+      if (in->len >= KO_FRAME_HDR_SIZE)
+        {
+          if (ko_frame_hdr_decode (in->data, &h, NULL) < 0
+              || h.type != KO_FRAME_REQUEST)
+            return -1;
+          if (in->len >= KO_FRAME_HDR_SIZE + h.len)
+            return ko_parse_request (in->data + KO_FRAME_HDR_SIZE, h.len, id,
+                                     method, body);
+        }
+      uint64_t now = now_ms ();
+      if (now >= end)
+        return -1;
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      if (poll (&pfd, 1, (int) (end - now)) <= 0)
+        return -1;
+      if (ko_buf_reserve (in, 4096) < 0)
+        return -1;
+      ssize_t n = read (fd, in->data + in->len, 4096);
+      if (n <= 0)
+        return -1;
+      in->len += n;
+    }
+}
+
+static void
+cli_reply (int fd, uint32_t id, int r, ko_error *err, const struct ko_buf *body)
+{
+  struct ko_buf out = { 0 };
+  if (r < 0)
+    ko_reply_error_append (&out, id, err && err->status ? err->status : EIO,
+                           err ? err->msg : "error");
+  else
+    ko_reply_append (&out, id, 0, body);
+  size_t off = 0;
+  while (off < out.len)
+    {
+      ssize_t n = write (fd, out.data + off, out.len - off);
+      if (n <= 0)
+        break;
+      off += n;
+    }
+  ko_buf_free (&out);
+}
+
+static int
+do_start (struct monitor *m, ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  int r = mon_call (m, KO_M_START_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return -1;
+  if (!m->init_exited)
+    record_status (m, "running");
+  return 0;
+}
+
+static void
+handle_cli (struct monitor *m)
+{
+  _cleanup_close_ int fd = accept4 (m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct ko_buf in = { 0 }, reply = { 0 };
+  uint32_t id;
+  uint16_t method;
+  struct ko_tlv body;
+  _cleanup_error_ ko_error *err = NULL;
+  if (cli_read_request (fd, &in, &id, &method, &body) < 0)
+    {
+      ko_buf_free (&in);
+      return;
+    }
+  int r = 0;
+  struct ko_field f;
+  switch (method)
+    {
+    case KO_MON_START:
+      if (strcmp (m->p->state.status, "created") != 0)
+        r = ko_error_setx (&err, EINVAL, "container %s is %s, not created",
+                           m->p->id, m->p->state.status);
+      else
+        r = do_start (m, &err);
+      break;
+    case KO_MON_KILL:
+      {
+        uint32_t sig = SIGTERM, all = 0;
+        while (ko_tlv_next (&body, &f) > 0)
+          if (f.tag == KO_TAG_SIGNAL)
+            ko_field_u32 (&f, &sig);
+          else if (f.tag == KO_TAG_ALL)
+            ko_field_u32 (&f, &all);
+        struct ko_buf b = { 0 };
+        ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+        ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, sig);
+        if (all)
+          ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
+        r = mon_call (m, KO_M_SIGNAL_PROCESS, &b, MON_CALL_TIMEOUT_MS, &err);
+        ko_buf_free (&b);
+        break;
+      }
+    case KO_MON_DESTROY:
+      m->destroy_requested = true;
+      break;
+    default:
+      r = ko_error_setx (&err, ENOSYS, "monitor: unsupported request %u",
+                         method);
+    }
+  cli_reply (fd, id, r, err, &reply);
+  ko_buf_free (&in);
+  ko_buf_free (&reply);
+}
+
+/* ---------- setup ---------- */
+
+static int
+prepare_share (struct monitor *m, ko_error **err)
+{
+  const char *dir = m->p->dir;
+  char path[4096];
+  /* a private mount namespace: the share's bind mounts live and die with the
+   * monitor and virtiofsd, so no host mount can ever be left behind */
+  if (unshare (CLONE_NEWNS) < 0)
+    return ko_error_set (err, errno, "unshare mount namespace");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return ko_error_set (err, errno, "make mounts private");
+  snprintf (path, sizeof path, "%s/%s", dir, KO_SHARED_DIR);
+  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+    return ko_error_set (err, errno, "mkdir %s", path);
+  snprintf (path, sizeof path, "%s/%s/%s", dir, KO_SHARED_DIR, m->p->id);
+  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+    return ko_error_set (err, errno, "mkdir %s", path);
+  strncat (path, "/rootfs", sizeof path - strlen (path) - 1);
+  if (mkdir (path, 0755) < 0 && errno != EEXIST)
+    return ko_error_set (err, errno, "mkdir %s", path);
+  if (mount (m->p->rootfs, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ko_error_set (err, errno, "bind rootfs %s", m->p->rootfs);
+  return 0;
+}
+
+static int
+connect_channel (struct monitor *m, ko_error **err)
+{
+  uint64_t end = now_ms () + m->p->settings.boot_timeout_ms;
+  for (;;)
+    {
+      int fd = -1;
+      if (m->p->settings.vsock)
+        {
+          struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
+                                    .svm_cid = 3 + (getpid () % 100000),
+                                    .svm_port = KO_AGENT_VSOCK_PORT };
+          fd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          if (fd >= 0 && connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+            {
+              m->chan = fd;
+              return 0;
+            }
+        }
+      else
+        {
+          struct sockaddr_un sa = { .sun_family = AF_UNIX };
+          snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", m->p->dir,
+                    KO_AGENT_SOCK);
+          fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          if (fd >= 0 && connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+            {
+              m->chan = fd;
+              return 0;
+            }
+        }
+      if (fd >= 0)
+        close (fd);
+      reap_children (m);
+      if (m->vm_gone)
+        return -1; /* the caller reports QEMU's own words */
+      if (now_ms () >= end)
+        return ko_error_setx (err, ETIMEDOUT,
+                              "timed out connecting to the agent channel");
+      usleep (10000);
+    }
+}
+
+static int
+vm_failure (struct monitor *m, ko_error **err)
+{
+  _cleanup_free_ char *tail = hypervisor_log_tail (m->p->dir, KO_QEMU_LOG, 3);
+  return ko_error_setx (err, EIO, "qemu failed to start: %s",
+                        tail && *tail ? tail : "exited with no message");
+}
+
+static int
+wait_hello (struct monitor *m, ko_error **err)
+{
+  uint64_t end = now_ms () + m->p->settings.boot_timeout_ms;
+  while (!m->hello)
+    {
+      if (m->vm_gone)
+        return vm_failure (m, err);
+      if (m->chan_dead)
+        return ko_error_setx (err, EPIPE,
+                              "the agent channel closed before the agent "
+                              "said hello");
+      uint64_t now = now_ms ();
+      if (now >= end)
+        {
+          _cleanup_free_ char *tail
+              = hypervisor_log_tail (m->p->dir, KO_CONSOLE_LOG, 2);
+          return ko_error_setx (err, ETIMEDOUT,
+                                "timed out after %d s waiting for the guest "
+                                "agent (guest console: %s)",
+                                m->p->settings.boot_timeout_ms / 1000,
+                                tail && *tail ? tail : "empty");
+        }
+      loop_once (m, (int) (end - now > 100 ? 100 : end - now));
+    }
+  if (m->agent_version != KO_PROTO_VERSION)
+    return ko_error_setx (err, EPROTO,
+                          "agent speaks protocol version %u, not %u",
+                          m->agent_version, KO_PROTO_VERSION);
+  return 0;
+}
+
+static int
+create_in_guest (struct monitor *m, ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, m->p->hostname);
+  ko_tlv_put_str (&b, KO_TAG_SHARE_TAG, KO_SHARE_TAG);
+  int r = mon_call (m, KO_M_CREATE_SANDBOX, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return -1;
+
+  char rootfs[512];
+  snprintf (rootfs, sizeof rootfs, "%s/rootfs", m->p->id);
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  ko_tlv_put_str (&b, KO_TAG_ROOTFS, rootfs);
+  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, m->p->hostname);
+  ko_process_encode (&b, KO_TAG_PROCESS, &m->p->process);
+  ko_buf_append (&b, m->p->container_tlv.data, m->p->container_tlv.len);
+  r = mon_call (m, KO_M_CREATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  return r;
+}
+
+static int
+listen_monitor_sock (struct monitor *m, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", m->p->dir,
+            KO_MONITOR_SOCK);
+  m->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (m->listen_fd < 0)
+    return ko_error_set (err, errno, "socket");
+  unlink (sa.sun_path);
+  if (bind (m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0
+      || listen (m->listen_fd, 8) < 0)
+    return ko_error_set (err, errno, "listen on %s", sa.sun_path);
+  epoll_set (m, m->listen_fd, &m->h_listen, EPOLLIN, &m->listen_registered);
+  return 0;
+}
+
+static int
+setup_stdio (struct monitor *m, ko_error **err)
+{
+  struct ko_process *pr = &m->p->process;
+  if (pr->terminal)
+    {
+      int in_fd = 0, out_fd = 1;
+      if (m->p->console_socket)
+        {
+          if (console_make_pty (m->p->console_socket, pr->rows, pr->cols,
+                                &m->tty_fd, err)
+              < 0)
+            return -1;
+          in_fd = dup (m->tty_fd);
+          out_fd = dup (m->tty_fd);
+          if (in_fd < 0 || out_fd < 0)
+            return ko_error_set (err, errno, "dup");
+          fcntl (in_fd, F_SETFD, FD_CLOEXEC);
+          fcntl (out_fd, F_SETFD, FD_CLOEXEC);
+        }
+      else if (m->p->foreground)
+        console_raw_stdin ();
+      pr->stdin_stream = 1;
+      pr->stdout_stream = 2;
+      pr->stderr_stream = 0;
+      stream_add (m, 1, in_fd, true);
+      stream_add (m, 2, out_fd, false);
+      return 0;
+    }
+  pr->stdin_stream = 1;
+  pr->stdout_stream = 2;
+  pr->stderr_stream = 3;
+  stream_add (m, 1, fcntl (0, F_GETFD) >= 0 ? 0 : -1, true);
+  stream_add (m, 2, fcntl (1, F_GETFD) >= 0 ? 1 : -1, false);
+  stream_add (m, 3, fcntl (2, F_GETFD) >= 0 ? 2 : -1, false);
+  return 0;
+}
+
+static int
+monitor_setup (struct monitor *m, ko_error **err)
+{
+  struct monitor_params *p = m->p;
+  m->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (m->epfd < 0)
+    return ko_error_set (err, errno, "epoll");
+  m->dirfd = open (p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (m->dirfd < 0)
+    return ko_error_set (err, errno, "open %s", p->dir);
+
+  sigset_t set;
+  sigemptyset (&set);
+  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
+                 SIGUSR2, SIGWINCH };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (sigs); i++)
+    sigaddset (&set, sigs[i]);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  m->sigfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (m->sigfd < 0)
+    return ko_error_set (err, errno, "signalfd");
+  bool reg = false;
+  epoll_set (m, m->sigfd, &m->h_sig, EPOLLIN, &reg);
+
+  if (hypervisor_check_assets (&p->settings, err) < 0)
+    return -1;
+  if (prepare_share (m, err) < 0)
+    return -1;
+  if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid,
+                                  err)
+      < 0)
+    return ko_error_wrap (err, "virtiofsd");
+  m->virtiofsd_start = proc_start_time (m->virtiofsd_pid);
+  struct ko_vm_config vm = { .id = p->id,
+                             .dir = p->dir,
+                             .memory_mb = p->memory_mb,
+                             .vcpus = p->vcpus,
+                             .vsock_cid = 3 + (getpid () % 100000) };
+  if (hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, err) < 0)
+    return ko_error_wrap (err, "qemu");
+  m->qemu_start = proc_start_time (m->qemu_pid);
+  p->state.qemu_pid = m->qemu_pid;
+  p->state.qemu_start = m->qemu_start;
+  p->state.virtiofsd_pid = m->virtiofsd_pid;
+  p->state.virtiofsd_start = m->virtiofsd_start;
+
+  if (connect_channel (m, err) < 0)
+    return m->vm_gone ? vm_failure (m, err) : -1;
+  set_nonblock (m->chan);
+  bool creg = false;
+  epoll_set (m, m->chan, &m->h_chan, EPOLLIN, &creg);
+  if (wait_hello (m, err) < 0)
+    return -1;
+  if (setup_stdio (m, err) < 0)
+    return -1;
+  if (create_in_guest (m, err) < 0)
+    return -1;
+  if (listen_monitor_sock (m, err) < 0)
+    return -1;
+  record_status (m, "created");
+  return 0;
+}
+
+/* Stops the VM and virtiofsd; waits for them. */
+static void
+monitor_teardown (struct monitor *m)
+{
+  if (m->qemu_pid > 0)
+    {
+      /* the guest is disposable and virtio-fs writes are write-through
+       * (no writeback cache), so there is nothing to flush: stop it now */
+      kill (m->qemu_pid, SIGKILL);
+      waitpid (m->qemu_pid, NULL, 0);
+      m->qemu_pid = 0;
+    }
+  if (m->virtiofsd_pid > 0)
+    {
+      kill (m->virtiofsd_pid, SIGKILL);
+      waitpid (m->virtiofsd_pid, NULL, 0);
+      m->virtiofsd_pid = 0;
+    }
+  if (m->chan >= 0)
+    close (m->chan);
+  m->chan = -1;
+}
+
+/* Until the container ends: relay, serve the CLI, follow the VM. */
+static void
+monitor_loop (struct monitor *m)
+{
+  while (!m->init_exited && !m->destroy_requested && vm_alive (m))
+    loop_once (m, -1);
+  /* deliver what the guest already sent */
+  uint64_t end = now_ms () + 2000;
+  for (;;)
+    {
+      bool busy = false;
+      for (size_t i = 0; i < m->nstreams; i++)
+        {
+          struct stream *s = &m->streams[i];
+          if (!s->input && !s->closed && s->pending.len > s->pending_off)
+            busy = true;
+        }
+      if (!busy || now_ms () >= end || m->destroy_requested)
+        break;
+      loop_once (m, 50);
+    }
+}
+
+/* Tells the CLI that forked us: "OK", or "E" and the error message. */
+static void
+report (int *fd, const char *errmsg)
+{
+  if (*fd < 0)
+    return;
+  struct ko_buf b = { 0 };
+  if (errmsg)
+    {
+      ko_buf_append (&b, "E", 1);
+      ko_buf_append (&b, errmsg, strlen (errmsg));
+    }
+  else
+    ko_buf_append (&b, "OK", 2);
+  if (write (*fd, b.data, b.len) != (ssize_t) b.len)
+    { /* the CLI is gone: nobody to tell */
+    }
+  ko_buf_free (&b);
+  close (*fd);
+  *fd = -1;
+}
+
+int
+monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
+{
+  struct monitor mm = { .p = p,
+                        .epfd = -1,
+                        .chan = -1,
+                        .listen_fd = -1,
+                        .sigfd = -1,
+                        .tty_fd = -1,
+                        .dirfd = -1 };
+  struct monitor *m = &mm;
+  m->h_chan = (struct handler){ H_CHANNEL, m };
+  m->h_listen = (struct handler){ H_LISTEN, m };
+  m->h_sig = (struct handler){ H_SIGNAL, m };
+
+  p->state.monitor_pid = getpid ();
+  p->state.monitor_start = proc_start_time (getpid ());
+  if (monitor_setup (m, err) < 0)
+    {
+      monitor_teardown (m);
+      console_restore_stdin ();
+      if (report_fd >= 0)
+        {
+          report (&report_fd, (*err)->msg);
+          return -1;
+        }
+      return -1;
+    }
+  if (p->autostart)
+    {
+      if (do_start (m, err) < 0)
+        {
+          monitor_teardown (m);
+          console_restore_stdin ();
+          report (&report_fd, (*err)->msg);
+          return -1;
+        }
+    }
+  report (&report_fd, NULL);
+  if (!p->foreground)
+    log_set_stderr (false);
+  monitor_loop (m);
+  monitor_teardown (m);
+  console_restore_stdin ();
+  if (!m->init_exited)
+    {
+      /* the VM went away under the container, or delete -f */
+      m->init_exited = true;
+      m->exit_status = 128 + SIGKILL;
+    }
+  record_status (m, "stopped");
+  if (m->listen_fd >= 0)
+    {
+      char path[4096];
+      snprintf (path, sizeof path, "%s/%s", p->dir, KO_MONITOR_SOCK);
+      unlink (path);
+    }
+  return m->exit_status;
+}
+
+/* ---------- the CLI's side ---------- */
+
+int
+monitor_call (const char *dir, uint16_t method, const struct ko_buf *body,
+              struct ko_buf *reply, int timeout_ms, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK);
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ko_error_set (err, errno, "socket");
+  if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return ko_error_set (err, errno, "connect to the monitor");
+  struct ko_buf out = { 0 };
+  ko_request_append (&out, 1, method, body);
+  ssize_t n = write (fd, out.data, out.len);
+  ko_buf_free (&out);
+  if (n < 0)
+    return ko_error_set (err, errno, "send to the monitor");
+  struct ko_buf in = { 0 };
+  uint64_t end = now_ms () + timeout_ms;
+  int ret = -1;
+  for (;;)
+    {
+      if (in.len >= KO_FRAME_HDR_SIZE)
+        {
+          struct ko_frame_hdr h;
+          if (ko_frame_hdr_decode (in.data, &h, err) < 0)
+            break;
+          if (in.len >= KO_FRAME_HDR_SIZE + h.len)
+            {
+              uint32_t id, status;
+              struct ko_tlv b;
+              if (h.type != KO_FRAME_REPLY
+                  || ko_parse_reply (in.data + KO_FRAME_HDR_SIZE, h.len, &id,
+                                     &status, &b)
+                         < 0)
+                {
+                  ko_error_setx (err, EPROTO, "bad reply from the monitor");
+                  break;
+                }
+              if (status)
+                {
+                  struct ko_field f;
+                  _cleanup_free_ char *msg = NULL;
+                  while (ko_tlv_next (&b, &f) > 0)
+                    if (f.tag == KO_TAG_ERROR && msg == NULL)
+                      ko_field_str (&f, &msg);
+                  ko_error_setx (err, (int) status, "%s",
+                                 msg ? msg : "monitor error");
+                  break;
+                }
+              if (reply)
+                ko_buf_append (reply, b.p, b.left);
+              ret = 0;
+              break;
+            }
+        }
+      uint64_t now = now_ms ();
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      if (now >= end || poll (&pfd, 1, (int) (end - now)) <= 0)
+        {
+          ko_error_setx (err, ETIMEDOUT, "no answer from the monitor");
+          break;
+        }
+      if (ko_buf_reserve (&in, 4096) < 0)
+        {
+          ko_error_set (err, ENOMEM, "monitor reply");
+          break;
+        }
+      n = read (fd, in.data + in.len, 4096);
+      if (n <= 0)
+        {
+          ko_error_setx (err, EPIPE, "the monitor closed the connection");
+          break;
+        }
+      in.len += n;
+    }
+  ko_buf_free (&in);
+  return ret;
+}

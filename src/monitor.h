@@ -1,0 +1,52 @@
+/* The per-sandbox monitor: owns QEMU and virtiofsd, the one channel to the
+ * agent (multiplexed), the host ends of the container's stdio, and
+ * monitor.sock for the CLI. */
+#ifndef KO_MONITOR_H
+#define KO_MONITOR_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "proto.h"
+#include "settings.h"
+#include "state.h"
+
+/* Requests the CLI sends on monitor.sock (REQUEST frames, same framing as the
+ * agent channel). */
+enum ko_mon_method
+{
+  KO_MON_START = 1,   /* start the container init */
+  KO_MON_KILL = 2,    /* SIGNAL, ALL */
+  KO_MON_DESTROY = 3, /* stop the VM, clean up, exit */
+  KO_MON_PAUSE = 4,
+  KO_MON_RESUME = 5,
+  KO_MON_PS = 6,      /* reply: PID, repeated */
+};
+
+struct monitor_params
+{
+  const char *id;
+  const char *dir;    /* state dir */
+  const char *rootfs; /* host path of the container's rootfs */
+  const char *hostname;
+  const char *console_socket;
+  bool foreground; /* `run` without -d: the CLI process is the monitor */
+  bool autostart;  /* `run`: start right after create */
+  struct ko_settings settings;
+  int memory_mb, vcpus;
+  struct ko_process process;  /* stream ids are filled in by the monitor */
+  struct ko_buf container_tlv; /* extra CreateContainer fields */
+  struct ko_state state;      /* what to record once created */
+};
+
+/* Runs a sandbox to its end. When report_fd >= 0 (create), it writes "" on
+ * success or the error message once the container is created, then closes it.
+ * Returns the container's exit status (code or 128+signal), or -1 with *err
+ * when the sandbox could not be created. */
+int monitor_run (struct monitor_params *p, int report_fd, ko_error **err);
+
+/* CLI side: one request to a monitor, waiting for the reply. */
+int monitor_call (const char *dir, uint16_t method, const struct ko_buf *body,
+                  struct ko_buf *reply, int timeout_ms, ko_error **err);
+
+#endif

@@ -1,0 +1,17 @@
+/* Names of the files in a sandbox's state dir, and default locations. */
+#ifndef KO_PATHS_H
+#define KO_PATHS_H
+
+#define KO_DEFAULT_ROOT "/run/kata-oci"
+#define KO_STATE_FILE "state.json"
+#define KO_MONITOR_SOCK "monitor.sock"
+#define KO_QMP_SOCK "qmp.sock"
+#define KO_AGENT_SOCK "agent.sock"
+#define KO_VIRTIOFSD_SOCK "virtiofsd.sock"
+#define KO_SHARED_DIR "shared"
+#define KO_CONSOLE_LOG "console.log"
+#define KO_QEMU_LOG "qemu.log"
+#define KO_VIRTIOFSD_LOG "virtiofsd.log"
+#define KO_ID_MAX 128
+
+#endif

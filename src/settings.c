@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include "settings.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *
+env_or (const char *name, const char *def)
+{
+  const char *v = getenv (name);
+  return v && *v ? v : def;
+}
+
+static int
+env_int (const char *name, int def, int min, int max)
+{
+  const char *v = getenv (name);
+  if (v == NULL || *v == '\0')
+    return def;
+  char *end;
+  long n = strtol (v, &end, 10);
+  if (*end || n < min || n > max)
+    return def;
+  return (int) n;
+}
+
+static bool
+dev_usable (const char *path)
+{
+  int fd = open (path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  close (fd);
+  return true;
+}
+
+void
+settings_load (struct ko_settings *s)
+{
+  s->qemu = env_or ("KATA_OCI_QEMU", KO_QEMU_PATH);
+  s->virtiofsd = env_or ("KATA_OCI_VIRTIOFSD", KO_VIRTIOFSD_PATH);
+  s->kernel = env_or ("KATA_OCI_KERNEL", KO_DATADIR "/vmlinuz");
+  s->initrd = env_or ("KATA_OCI_INITRD", KO_DATADIR "/initrd.img");
+  s->kernel_params = env_or ("KATA_OCI_KERNEL_PARAMS", "");
+  s->memory_mb = env_int ("KATA_OCI_MEMORY_MB", 256, 64, 1 << 20);
+  s->vcpus = env_int ("KATA_OCI_VCPUS", 1, 1, 256);
+  s->boot_timeout_ms = env_int ("KATA_OCI_BOOT_TIMEOUT", 60, 1, 3600) * 1000;
+  const char *force = getenv ("KATA_OCI_ACCEL");
+  s->kvm = dev_usable ("/dev/kvm");
+  if (force && *force)
+    s->kvm = s->kvm && force[0] == 'k';
+  s->vsock = dev_usable ("/dev/vhost-vsock");
+  const char *ch = getenv ("KATA_OCI_CHANNEL");
+  if (ch && *ch == 's')
+    s->vsock = false;
+}
+
+void
+settings_print (const struct ko_settings *s, const char *root)
+{
+  printf ("root=%s\n", root);
+  printf ("qemu=%s\n", s->qemu);
+  printf ("virtiofsd=%s\n", s->virtiofsd);
+  printf ("kernel=%s\n", s->kernel);
+  printf ("initrd=%s\n", s->initrd);
+  printf ("kernel_params=%s\n", s->kernel_params);
+  printf ("memory_mb=%d\n", s->memory_mb);
+  printf ("vcpus=%d\n", s->vcpus);
+  printf ("boot_timeout_s=%d\n", s->boot_timeout_ms / 1000);
+  printf ("accel=%s\n", s->kvm ? "kvm" : "tcg");
+  printf ("channel=%s\n", s->vsock ? "vsock" : "virtio-serial");
+}

@@ -1,0 +1,26 @@
+/* The effective configuration: compiled-in defaults, overridden by
+ * KATA_OCI_* environment variables and, per container, by annotations. */
+#ifndef KO_SETTINGS_H
+#define KO_SETTINGS_H
+
+#include <stdbool.h>
+
+struct ko_settings
+{
+  const char *qemu;
+  const char *virtiofsd;
+  const char *kernel;
+  const char *initrd;
+  const char *kernel_params; /* extra guest kernel parameters */
+  int memory_mb;
+  int vcpus;
+  int boot_timeout_ms; /* until the agent's hello */
+  bool kvm;   /* /dev/kvm usable */
+  bool vsock; /* /dev/vhost-vsock usable */
+};
+
+void settings_load (struct ko_settings *s);
+/* Prints `kata-oci env`. */
+void settings_print (const struct ko_settings *s, const char *root);
+
+#endif

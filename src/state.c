@@ -1,0 +1,461 @@
+#include "config.h"
+
+#include "paths.h"
+#include "proc.h"
+#include "state.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+int
+state_validate_id (const char *id, ko_error **err)
+{
+  if (id == NULL || *id == '\0')
+    return ko_error_setx (err, EINVAL, "container id cannot be empty");
+  size_t n = strlen (id);
+  if (n > KO_ID_MAX)
+    return ko_error_setx (err, EINVAL,
+                          "invalid container id: longer than %d characters",
+                          KO_ID_MAX);
+  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+    return ko_error_setx (err, EINVAL, "invalid container id: %s", id);
+  for (const char *p = id; *p; p++)
+    {
+      char c = *p;
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-'
+            || c == '.'))
+        return ko_error_setx (err, EINVAL,
+                              "invalid container id: %s: only letters, "
+                              "digits and _+-. are allowed",
+                              id);
+    }
+  return 0;
+}
+
+char *
+state_dir_path (const char *root, const char *id)
+{
+  char *p = NULL;
+  if (asprintf (&p, "%s/%s", root, id) < 0)
+    return NULL;
+  return p;
+}
+
+static int
+mkdir_p (const char *path, mode_t mode)
+{
+  _cleanup_free_ char *p = strdup (path);
+  if (p == NULL)
+    return -1;
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        if (mkdir (p, mode) < 0 && errno != EEXIST)
+          return -1;
+        *s = '/';
+      }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+int
+state_lock (int dirfd, ko_error **err)
+{
+  while (flock (dirfd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return ko_error_set (err, errno, "lock state dir");
+  return 0;
+}
+
+int
+state_dir_create (const char *root, const char *id, int *dirfd,
+                  ko_error **err)
+{
+  if (mkdir_p (root, 0700) < 0)
+    return ko_error_set (err, errno, "create state root %s", root);
+  _cleanup_free_ char *dir = state_dir_path (root, id);
+  if (mkdir (dir, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return ko_error_setx (err, EEXIST, "container with id exists: %s",
+                              id);
+      return ko_error_set (err, errno, "create state dir %s", dir);
+    }
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ko_error_set (err, errno, "open %s", dir);
+  if (state_lock (fd, err) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  *dirfd = fd;
+  return 0;
+}
+
+int
+state_dir_open (const char *root, const char *id, int *dirfd, ko_error **err)
+{
+  _cleanup_free_ char *dir = state_dir_path (root, id);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return ko_error_setx (err, ENOENT, "container %s does not exist", id);
+      return ko_error_set (err, errno, "open %s", dir);
+    }
+  if (state_lock (fd, err) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  *dirfd = fd;
+  return 0;
+}
+
+static int
+remove_tree_at (int parent, const char *name)
+{
+  int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                     | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      DIR *d = fdopendir (fd);
+      if (d == NULL)
+        {
+          close (fd);
+          return -1;
+        }
+      struct dirent *de;
+      while ((de = readdir (d)) != NULL)
+        {
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+          if (de->d_type == DT_DIR)
+            remove_tree_at (dirfd (d), de->d_name);
+          else
+            unlinkat (dirfd (d), de->d_name, 0);
+        }
+      closedir (d);
+      return unlinkat (parent, name, AT_REMOVEDIR);
+    }
+  return unlinkat (parent, name, 0);
+}
+
+int
+state_dir_remove (const char *root, const char *id, ko_error **err)
+{
+  _cleanup_close_ int rfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0)
+    return ko_error_set (err, errno, "open %s", root);
+  if (remove_tree_at (rfd, id) < 0 && errno != ENOENT)
+    return ko_error_set (err, errno, "remove state dir %s/%s", root, id);
+  return 0;
+}
+
+/* ---- JSON ---- */
+
+static void
+gen_str (yajl_gen g, const char *k, const char *v)
+{
+  if (v == NULL)
+    return;
+  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *) v, strlen (v));
+}
+
+static void
+gen_int (yajl_gen g, const char *k, long long v)
+{
+  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_integer (g, v);
+}
+
+static void
+gen_annotations (yajl_gen g, char **a)
+{
+  if (a == NULL || a[0] == NULL)
+    return;
+  yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+  yajl_gen_map_open (g);
+  for (; a[0] && a[1]; a += 2)
+    gen_str (g, a[0], a[1]);
+  yajl_gen_map_close (g);
+}
+
+static char *
+gen_finish (yajl_gen g)
+{
+  const unsigned char *buf;
+  size_t len;
+  char *out = NULL;
+  if (yajl_gen_get_buf (g, &buf, &len) == yajl_gen_status_ok)
+    {
+      out = malloc (len + 1);
+      if (out)
+        {
+          memcpy (out, buf, len);
+          out[len] = '\0';
+        }
+    }
+  yajl_gen_free (g);
+  return out;
+}
+
+char *
+state_generate (const struct ko_state *st)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_map_open (g);
+  gen_str (g, "ociVersion", "1.2.0");
+  gen_str (g, "id", st->id);
+  gen_str (g, "status", st->status);
+  gen_str (g, "bundle", st->bundle);
+  gen_str (g, "rootfs", st->rootfs);
+  gen_str (g, "created", st->created);
+  gen_str (g, "owner", st->owner);
+  gen_int (g, "monitorPid", st->monitor_pid);
+  gen_int (g, "monitorStart", (long long) st->monitor_start);
+  gen_int (g, "qemuPid", st->qemu_pid);
+  gen_int (g, "qemuStart", (long long) st->qemu_start);
+  gen_int (g, "virtiofsdPid", st->virtiofsd_pid);
+  gen_int (g, "virtiofsdStart", (long long) st->virtiofsd_start);
+  if (st->has_exit_status)
+    gen_int (g, "exitStatus", st->exit_status);
+  gen_str (g, "configDigest", st->config_digest);
+  gen_str (g, "accel", st->accel);
+  gen_str (g, "channel", st->channel);
+  gen_annotations (g, st->annotations);
+  yajl_gen_map_close (g);
+  return gen_finish (g);
+}
+
+int
+state_write (int dirfd, const struct ko_state *st, ko_error **err)
+{
+  _cleanup_free_ char *json = state_generate (st);
+  if (json == NULL)
+    return ko_error_set (err, ENOMEM, "generate state");
+  char tmp[64];
+  snprintf (tmp, sizeof tmp, ".%s.%d", KO_STATE_FILE, (int) getpid ());
+  _cleanup_close_ int fd = openat (dirfd, tmp,
+                                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                   0600);
+  if (fd < 0)
+    return ko_error_set (err, errno, "write state");
+  size_t len = strlen (json);
+  if (write (fd, json, len) != (ssize_t) len || fsync (fd) < 0)
+    {
+      int e = errno;
+      unlinkat (dirfd, tmp, 0);
+      return ko_error_set (err, e, "write state");
+    }
+  if (renameat (dirfd, tmp, dirfd, KO_STATE_FILE) < 0)
+    {
+      int e = errno;
+      unlinkat (dirfd, tmp, 0);
+      return ko_error_set (err, e, "rename state");
+    }
+  return 0;
+}
+
+static const char *
+tree_str (yajl_val root, const char *key)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get (root, path, yajl_t_string);
+  return v ? YAJL_GET_STRING (v) : NULL;
+}
+
+static int
+tree_int (yajl_val root, const char *key, long long *out)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get (root, path, yajl_t_number);
+  if (v == NULL || !YAJL_IS_INTEGER (v))
+    return -1;
+  *out = YAJL_GET_INTEGER (v);
+  return 0;
+}
+
+static char *
+dup_or_null (const char *s)
+{
+  return s ? strdup (s) : NULL;
+}
+
+int
+state_parse (const char *data, size_t len, const char *name,
+             struct ko_state *st, ko_error **err)
+{
+  char ebuf[256] = "";
+  _cleanup_free_ char *copy = strndup (data, len);
+  if (copy == NULL)
+    return ko_error_set (err, ENOMEM, "%s", name);
+  yajl_val root = yajl_tree_parse (copy, ebuf, sizeof ebuf);
+  if (root == NULL)
+    {
+      char *nl = strchr (ebuf, '\n');
+      if (nl)
+        *nl = '\0';
+      return ko_error_setx (err, EINVAL, "%s: corrupt: %s", name,
+                            *ebuf ? ebuf : "invalid JSON");
+    }
+  memset (st, 0, sizeof *st);
+  const char *id = tree_str (root, "id");
+  const char *status = tree_str (root, "status");
+  if (!YAJL_IS_OBJECT (root) || id == NULL || status == NULL)
+    {
+      yajl_tree_free (root);
+      return ko_error_setx (err, EINVAL, "%s: corrupt: missing id or status",
+                            name);
+    }
+  st->id = strdup (id);
+  st->status = strdup (status);
+  st->bundle = dup_or_null (tree_str (root, "bundle"));
+  st->rootfs = dup_or_null (tree_str (root, "rootfs"));
+  st->created = dup_or_null (tree_str (root, "created"));
+  st->owner = dup_or_null (tree_str (root, "owner"));
+  st->config_digest = dup_or_null (tree_str (root, "configDigest"));
+  st->accel = dup_or_null (tree_str (root, "accel"));
+  st->channel = dup_or_null (tree_str (root, "channel"));
+  long long v;
+  if (tree_int (root, "monitorPid", &v) == 0)
+    st->monitor_pid = (pid_t) v;
+  if (tree_int (root, "monitorStart", &v) == 0)
+    st->monitor_start = (uint64_t) v;
+  if (tree_int (root, "qemuPid", &v) == 0)
+    st->qemu_pid = (pid_t) v;
+  if (tree_int (root, "qemuStart", &v) == 0)
+    st->qemu_start = (uint64_t) v;
+  if (tree_int (root, "virtiofsdPid", &v) == 0)
+    st->virtiofsd_pid = (pid_t) v;
+  if (tree_int (root, "virtiofsdStart", &v) == 0)
+    st->virtiofsd_start = (uint64_t) v;
+  if (tree_int (root, "exitStatus", &v) == 0)
+    {
+      st->has_exit_status = true;
+      st->exit_status = (int) v;
+    }
+  const char *apath[] = { "annotations", NULL };
+  yajl_val ann = yajl_tree_get (root, apath, yajl_t_object);
+  if (ann && YAJL_GET_OBJECT (ann)->len > 0)
+    {
+      size_t n = YAJL_GET_OBJECT (ann)->len;
+      st->annotations = calloc (2 * n + 1, sizeof (char *));
+      size_t j = 0;
+      for (size_t i = 0; st->annotations && i < n; i++)
+        {
+          yajl_val val = YAJL_GET_OBJECT (ann)->values[i];
+          const char *sv = YAJL_IS_STRING (val) ? YAJL_GET_STRING (val) : NULL;
+          if (sv == NULL)
+            continue;
+          st->annotations[j++] = strdup (YAJL_GET_OBJECT (ann)->keys[i]);
+          st->annotations[j++] = strdup (sv);
+        }
+    }
+  yajl_tree_free (root);
+  return 0;
+}
+
+int
+state_read (int dirfd, struct ko_state *st, ko_error **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, KO_STATE_FILE, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return ko_error_setx (err, ENOENT, "state.json: missing");
+      return ko_error_set (err, errno, "state.json");
+    }
+  char buf[65536];
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read (fd, buf + len, sizeof buf - 1 - len)) > 0)
+    len += n;
+  if (n < 0)
+    return ko_error_set (err, errno, "state.json");
+  if (len == sizeof buf - 1)
+    return ko_error_setx (err, EFBIG, "state.json: corrupt: too large");
+  return state_parse (buf, len, "state.json", st, err);
+}
+
+void
+state_clear (struct ko_state *st)
+{
+  if (st == NULL)
+    return;
+  free (st->id);
+  free (st->bundle);
+  free (st->rootfs);
+  free (st->status);
+  free (st->created);
+  free (st->owner);
+  free (st->config_digest);
+  free (st->accel);
+  free (st->channel);
+  ko_strv_free (st->annotations);
+  memset (st, 0, sizeof *st);
+}
+
+const char *
+state_status (const struct ko_state *st)
+{
+  if (st->status == NULL)
+    return "stopped";
+  if (strcmp (st->status, "stopped") == 0)
+    return "stopped";
+  if (!proc_alive (st->monitor_pid, st->monitor_start))
+    return "stopped";
+  return st->status;
+}
+
+char *
+state_oci_json (const struct ko_state *st)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "  ");
+  const char *status = state_status (st);
+  bool stopped = strcmp (status, "stopped") == 0;
+  yajl_gen_map_open (g);
+  gen_str (g, "ociVersion", "1.2.0");
+  gen_str (g, "id", st->id);
+  gen_int (g, "pid", stopped ? 0 : st->monitor_pid);
+  gen_str (g, "status", status);
+  gen_str (g, "bundle", st->bundle);
+  gen_str (g, "rootfs", st->rootfs);
+  gen_str (g, "created", st->created);
+  gen_str (g, "owner", st->owner ? st->owner : "");
+  gen_annotations (g, st->annotations);
+  yajl_gen_map_close (g);
+  return gen_finish (g);
+}
+
+char *
+state_now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  size_t n = strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return strdup (buf);
+}

@@ -1,0 +1,17 @@
+/* From config.json to what the agent is sent: the process description and
+ * the container fields. Everything the VM cannot honour is an error here, at
+ * create, never silently dropped. */
+#ifndef KO_TRANSLATE_H
+#define KO_TRANSLATE_H
+
+#include "error.h"
+#include "oci.h"
+#include "proto.h"
+
+int translate_process (const oci_process *op, struct ko_process *p,
+                       ko_error **err);
+/* Appends the container-level TLV fields (namespaces, mounts, ...). */
+int translate_container (const oci_spec *spec, struct ko_buf *b,
+                         ko_error **err);
+
+#endif

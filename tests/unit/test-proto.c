@@ -1,0 +1,240 @@
+/* The wire protocol: frame headers, TLV, the process description. */
+#include "proto.h"
+#include "tap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+test_header_roundtrip (void)
+{
+  uint8_t b[KO_FRAME_HDR_SIZE];
+  struct ko_frame_hdr h = { .stream = 7, .type = KO_FRAME_DATA, .len = 100 },
+                      g = { 0 };
+  ko_frame_hdr_encode (b, &h);
+  ok (ko_frame_hdr_decode (b, &g, NULL) == 0, "data header decodes");
+  is_int (g.stream, 7, "stream id");
+  is_int (g.type, KO_FRAME_DATA, "type");
+  is_int (g.len, 100, "length");
+}
+
+static void
+expect_bad_header (uint32_t stream, uint8_t type, uint32_t len,
+                   const char *msg)
+{
+  uint8_t b[KO_FRAME_HDR_SIZE];
+  struct ko_frame_hdr h = { .stream = stream, .type = type, .len = len }, g;
+  ko_frame_hdr_encode (b, &h);
+  ko_error *err = NULL;
+  ok (ko_frame_hdr_decode (b, &g, &err) < 0, "rejects: %s", msg);
+  is_str (err ? err->msg : NULL, msg, "message for %s", msg);
+  is_int (err ? err->status : 0, EPROTO, "status EPROTO");
+  ko_error_free (err);
+}
+
+static void
+test_bad_headers (void)
+{
+  expect_bad_header (0, 99, 0, "frame: unknown type 99");
+  expect_bad_header (1, KO_FRAME_REQUEST, 4, "frame: control frame on stream 1");
+  expect_bad_header (0, KO_FRAME_DATA, 4, "frame: data on stream 0");
+  expect_bad_header (3, KO_FRAME_DATA, KO_DATA_MAX_PAYLOAD + 1,
+                     "frame: data length 65537 exceeds 65536");
+  expect_bad_header (0, KO_FRAME_REPLY, KO_FRAME_MAX_PAYLOAD + 1,
+                     "frame: length 1048577 exceeds 1048576");
+  expect_bad_header (2, KO_FRAME_CREDIT, 8, "frame: credit length 8");
+  expect_bad_header (0, KO_FRAME_CREDIT, 4, "frame: credit on stream 0");
+  uint8_t b[KO_FRAME_HDR_SIZE] = { 1, 0, 0, 0, KO_FRAME_DATA, 0, 1, 0, 0, 0, 0, 0 };
+  struct ko_frame_hdr g;
+  ko_error *err = NULL;
+  ok (ko_frame_hdr_decode (b, &g, &err) < 0, "reserved bits rejected");
+  is_str (err ? err->msg : NULL, "frame: reserved bits set", "reserved message");
+  ko_error_free (err);
+}
+
+static void
+test_tlv (void)
+{
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, 1, "hello");
+  ko_tlv_put_u32 (&b, 2, 0xdeadbeef);
+  ko_tlv_put_u64 (&b, 3, 0x0102030405060708ull);
+  size_t o = ko_tlv_begin (&b, 4);
+  ko_tlv_put_str (&b, 5, "inner");
+  ko_tlv_end (&b, o);
+  ko_tlv_put_str (&b, 6, NULL); /* skipped */
+  struct ko_tlv r = { b.data, b.len };
+  struct ko_field f;
+  char *s = NULL;
+  uint32_t u = 0;
+  uint64_t v = 0;
+  ok (ko_tlv_next (&r, &f) == 1 && f.tag == 1, "string field");
+  ok (ko_field_str (&f, &s) == 0, "string decodes");
+  is_str (s, "hello", "string value");
+  free (s);
+  ok (ko_tlv_next (&r, &f) == 1 && ko_field_u32 (&f, &u) == 0, "u32 field");
+  is_int (u, 0xdeadbeef, "u32 value");
+  ok (ko_field_u64 (&f, &v) < 0, "u32 field is not a u64");
+  ok (ko_tlv_next (&r, &f) == 1 && ko_field_u64 (&f, &v) == 0, "u64 field");
+  ok (v == 0x0102030405060708ull, "u64 value");
+  ok (ko_tlv_next (&r, &f) == 1 && f.tag == 4, "nested field");
+  struct ko_tlv in = ko_field_nested (&f);
+  struct ko_field g;
+  ok (ko_tlv_next (&in, &g) == 1 && g.tag == 5, "inner field");
+  ok (ko_field_str (&g, &s) == 0 && strcmp (s, "inner") == 0, "inner value");
+  free (s);
+  ok (ko_tlv_next (&in, &g) == 0, "inner end");
+  ok (ko_tlv_next (&r, &f) == 0, "end (NULL string skipped)");
+
+  /* truncation anywhere is an error, never an overread */
+  int bad = 0;
+  for (size_t cut = 1; cut < b.len; cut++)
+    {
+      struct ko_tlv t = { b.data, cut };
+      int n;
+      while ((n = ko_tlv_next (&t, &f)) > 0)
+        ;
+      if (n == 0 && cut != 6 + 5 && cut != 6 + 5 + 10 && cut != 6 + 5 + 10 + 14)
+        bad++;
+    }
+  is_int (bad, 0, "every truncation is detected");
+  /* a string holding a NUL is refused */
+  struct ko_buf z = { 0 };
+  ko_tlv_put_bytes (&z, 1, "a\0b", 3);
+  struct ko_tlv zr = { z.data, z.len };
+  ko_tlv_next (&zr, &f);
+  ok (ko_field_str (&f, &s) < 0, "string with NUL refused");
+  ko_buf_free (&z);
+  ko_buf_free (&b);
+}
+
+static void
+test_process (void)
+{
+  char *args[] = { "sh", "-c", "echo hi", NULL };
+  char *env[] = { "PATH=/bin", NULL };
+  uint32_t gids[] = { 10, 20 };
+  struct ko_rlimit rl[] = { { 7, 1024, 2048 } };
+  uint8_t prog[16] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f };
+  struct ko_process p = { .args = args, .nargs = 3, .env = env, .nenv = 1,
+                          .cwd = "/tmp", .uid = 1000, .gid = 100,
+                          .add_gids = gids, .nadd_gids = 2, .has_umask = true,
+                          .umask = 077, .terminal = true, .rows = 24,
+                          .cols = 80, .stdin_stream = 1, .stdout_stream = 2,
+                          .has_caps = true, .caps = { 1, 2, 3, 4, 5 },
+                          .rlimits = rl, .nrlimits = 1, .no_new_privs = true,
+                          .has_oom_score_adj = true, .oom_score_adj = -500,
+                          .seccomp = prog, .seccomp_len = 16 };
+  struct ko_buf b = { 0 };
+  ok (ko_process_encode (&b, KO_TAG_PROCESS, &p) == 0, "process encodes");
+  struct ko_tlv r = { b.data, b.len };
+  struct ko_field f;
+  ko_tlv_next (&r, &f);
+  struct ko_process q;
+  ko_error *err = NULL;
+  ok (ko_process_decode (&f, &q, &err) == 0, "process decodes");
+  is_int (q.nargs, 3, "args");
+  is_str (q.args[2], "echo hi", "arg value");
+  ok (q.args[3] == NULL, "args NULL-terminated");
+  is_str (q.env[0], "PATH=/bin", "env");
+  is_str (q.cwd, "/tmp", "cwd");
+  is_int (q.uid, 1000, "uid");
+  is_int (q.gid, 100, "gid");
+  is_int (q.nadd_gids, 2, "additional gids");
+  is_int (q.add_gids[1], 20, "gid value");
+  ok (q.has_umask && q.umask == 077, "umask");
+  ok (q.terminal && q.rows == 24 && q.cols == 80, "terminal and size");
+  ok (q.stdin_stream == 1 && q.stdout_stream == 2 && q.stderr_stream == 0,
+      "streams");
+  ok (q.has_caps && q.caps[4] == 5, "caps");
+  ok (q.nrlimits == 1 && q.rlimits[0].hard == 2048, "rlimits");
+  ok (q.no_new_privs, "no_new_privs");
+  ok (q.has_oom_score_adj && q.oom_score_adj == -500, "oom_score_adj");
+  ok (q.seccomp_len == 16 && q.seccomp[6] == 0xff, "seccomp program");
+  ko_process_clear (&q);
+  ko_buf_free (&b);
+
+  /* no args */
+  struct ko_process e = { .cwd = "/" };
+  ko_process_encode (&b, KO_TAG_PROCESS, &e);
+  r = (struct ko_tlv){ b.data, b.len };
+  ko_tlv_next (&r, &f);
+  ok (ko_process_decode (&f, &q, &err) < 0, "process without args refused");
+  is_str (err ? err->msg : NULL, "process: no args", "no-args message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+
+  /* a bad seccomp length */
+  ko_tlv_put_bytes (&b, KO_TAG_P_SECCOMP, "1234567", 7);
+  struct ko_field bad = { .tag = KO_TAG_PROCESS, .len = b.len, .val = b.data };
+  ok (ko_process_decode (&bad, &q, &err) < 0, "odd seccomp length refused");
+  is_str (err ? err->msg : NULL, "process: bad seccomp program",
+          "seccomp message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+
+  /* a wrong-size u32 */
+  ko_tlv_put_str (&b, KO_TAG_P_ARG, "x");
+  ko_tlv_put_bytes (&b, KO_TAG_P_UID, "12", 2);
+  bad = (struct ko_field){ .tag = KO_TAG_PROCESS, .len = b.len, .val = b.data };
+  ok (ko_process_decode (&bad, &q, &err) < 0, "short uid refused");
+  is_str (err ? err->msg : NULL, "process: bad field 43", "uid message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
+static void
+test_control (void)
+{
+  struct ko_buf b = { 0 }, body = { 0 };
+  ko_tlv_put_str (&body, KO_TAG_CONTAINER_ID, "c1");
+  ko_request_append (&b, 42, KO_M_START_CONTAINER, &body);
+  struct ko_frame_hdr h;
+  ok (ko_frame_hdr_decode (b.data, &h, NULL) == 0, "request header");
+  uint32_t id;
+  uint16_t method;
+  struct ko_tlv t;
+  ok (ko_parse_request (b.data + KO_FRAME_HDR_SIZE, h.len, &id, &method, &t)
+          == 0,
+      "request parses");
+  ok (id == 42 && method == KO_M_START_CONTAINER, "request id and method");
+  b.len = 0;
+  ko_reply_error_append (&b, 42, ENOENT, "exec: \"x\": not found");
+  ko_frame_hdr_decode (b.data, &h, NULL);
+  uint32_t status;
+  ok (ko_parse_reply (b.data + KO_FRAME_HDR_SIZE, h.len, &id, &status, &t)
+          == 0,
+      "reply parses");
+  is_int (status, ENOENT, "reply status");
+  struct ko_field f;
+  char *msg = NULL;
+  ok (ko_tlv_next (&t, &f) == 1 && f.tag == KO_TAG_ERROR
+          && ko_field_str (&f, &msg) == 0,
+      "reply carries the message");
+  is_str (msg, "exec: \"x\": not found", "message text");
+  free (msg);
+  ok (ko_parse_reply (b.data, 3, &id, &status, &t) < 0, "short reply refused");
+  ok (ko_parse_request (b.data, 5, &id, &method, &t) < 0,
+      "short request refused");
+  ok (ko_parse_event (b.data, 1, &method, &t) < 0, "short event refused");
+  is_str (ko_method_name (KO_M_DESTROY_SANDBOX), "DestroySandbox",
+          "method names");
+  is_str (ko_method_name (999), "Unknown", "unknown method name");
+  ko_buf_free (&b);
+  ko_buf_free (&body);
+}
+
+int
+main (void)
+{
+  test_header_roundtrip ();
+  test_bad_headers ();
+  test_tlv ();
+  test_process ();
+  test_control ();
+  return tap_done ();
+}
