@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "hypervisor.h"
+#include "log.h"
 #include "paths.h"
 #include "proto.h"
 #include "util.h"
@@ -51,13 +52,10 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("-name");
   A ("kata-oci-%s", vm->id);
   A ("-machine");
-  A ("q35,accel=%s", s->kvm ? "kvm" : "tcg");
-  if (!s->kvm)
-    {
-      /* a small translation cache: it is QEMU's largest private allocation */
-      A ("-accel");
-      A ("tcg,tb-size=32");
-    }
+  A ("q35");
+  A ("-accel");
+  /* under TCG a smaller translation cache: QEMU's largest private allocation */
+  A ("%s", s->kvm ? "kvm" : "tcg,tb-size=32");
   A ("-cpu");
   A ("%s", s->kvm ? "host" : "max");
   A ("-m");
@@ -185,6 +183,14 @@ hypervisor_start_qemu (const struct ko_settings *s,
   _cleanup_strv_ char **argv = hypervisor_qemu_argv (s, vm);
   if (argv == NULL)
     return ko_error_set (err, ENOMEM, "qemu command line");
+  struct ko_buf line = { 0 };
+  for (char **a = argv; *a; a++)
+    {
+      ko_buf_append (&line, *a, strlen (*a));
+      ko_buf_append (&line, a[1] ? " " : "", a[1] ? 1 : 1);
+    }
+  log_debug ("qemu: %s", (char *) line.data);
+  ko_buf_free (&line);
   return spawn (vm->dir, KO_QEMU_LOG, argv, -1, pid, err);
 }
 

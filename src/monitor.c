@@ -922,6 +922,17 @@ wait_hello (struct monitor *m, ko_error **err)
       if (m->vm_gone)
         return vm_failure (m, err);
       if (m->chan_dead)
+        {
+          /* most often QEMU itself failed: give it a moment to be reaped */
+          for (int i = 0; i < 20 && !m->vm_gone; i++)
+            {
+              usleep (50000);
+              reap_children (m);
+            }
+          if (m->vm_gone)
+            return vm_failure (m, err);
+        }
+      if (m->chan_dead)
         return ko_error_setx (err, EPIPE,
                               "the agent channel closed before the agent "
                               "said hello");
@@ -1107,6 +1118,11 @@ monitor_teardown (struct monitor *m)
   if (m->chan >= 0)
     close (m->chan);
   m->chan = -1;
+  /* the namespace dies with us, but `run` removes the state dir first */
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,
+            m->p->id);
+  umount2 (path, MNT_DETACH);
 }
 
 /* Until the container ends: relay, serve the CLI, follow the VM. */

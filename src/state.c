@@ -124,33 +124,63 @@ state_dir_open (const char *root, const char *id, int *dirfd, ko_error **err)
   return 0;
 }
 
+/* The mount id of a path relative to dirfd, or 0 when unknown. */
+static uint64_t
+mount_id_at (int dirfd, const char *name)
+{
+  struct statx sx;
+  if (statx (dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0
+      || !(sx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return sx.stx_mnt_id;
+}
+
+/* Removes a tree without ever crossing into another mount: the state dir
+ * holds bind mounts of the user's rootfs and volumes while a sandbox runs,
+ * and those must never be emptied. A mount point found below fails the
+ * removal with EBUSY instead. */
 static int
-remove_tree_at (int parent, const char *name)
+remove_tree_at (int parent, const char *name, uint64_t mnt_id)
 {
   int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
                                      | O_CLOEXEC);
-  if (fd >= 0)
+  if (fd < 0)
+    return unlinkat (parent, name, 0);
+  uint64_t here = mount_id_at (parent, name);
+  if (here == 0 || (mnt_id != 0 && here != mnt_id))
     {
-      DIR *d = fdopendir (fd);
-      if (d == NULL)
-        {
-          close (fd);
-          return -1;
-        }
-      struct dirent *de;
-      while ((de = readdir (d)) != NULL)
-        {
-          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-            continue;
-          if (de->d_type == DT_DIR)
-            remove_tree_at (dirfd (d), de->d_name);
-          else
-            unlinkat (dirfd (d), de->d_name, 0);
-        }
-      closedir (d);
-      return unlinkat (parent, name, AT_REMOVEDIR);
+      close (fd);
+      errno = EBUSY;
+      return -1;
     }
-  return unlinkat (parent, name, 0);
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return -1;
+    }
+  int ret = 0;
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      int r;
+      if (de->d_type == DT_DIR)
+        r = remove_tree_at (dirfd (d), de->d_name, here);
+      else
+        r = unlinkat (dirfd (d), de->d_name, 0);
+      if (r < 0 && errno != ENOENT)
+        ret = -1;
+    }
+  int e = errno;
+  closedir (d);
+  if (ret < 0)
+    {
+      errno = e;
+      return -1;
+    }
+  return unlinkat (parent, name, AT_REMOVEDIR);
 }
 
 int
@@ -159,7 +189,7 @@ state_dir_remove (const char *root, const char *id, ko_error **err)
   _cleanup_close_ int rfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0)
     return ko_error_set (err, errno, "open %s", root);
-  if (remove_tree_at (rfd, id) < 0 && errno != ENOENT)
+  if (remove_tree_at (rfd, id, mount_id_at (rfd, ".")) < 0 && errno != ENOENT)
     return ko_error_set (err, errno, "remove state dir %s/%s", root, id);
   return 0;
 }

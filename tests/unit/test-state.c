@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -145,6 +146,38 @@ test_store (void)
   rmdir (root);
 }
 
+/* Regression: removing a state dir must never empty a bind-mounted rootfs. */
+static void
+test_remove_stops_at_mounts (void)
+{
+  char root[] = "/tmp/ko-test-mnt-XXXXXX", user[] = "/tmp/ko-test-user-XXXXXX";
+  ok (mkdtemp (root) && mkdtemp (user), "temp dirs");
+  char path[512], keep[512];
+  snprintf (keep, sizeof keep, "%s/precious", user);
+  close (open (keep, O_CREAT | O_WRONLY, 0644));
+  snprintf (path, sizeof path, "%s/c1", root);
+  mkdir (path, 0700);
+  snprintf (path, sizeof path, "%s/c1/shared", root);
+  mkdir (path, 0700);
+  snprintf (path, sizeof path, "%s/c1/shared/rootfs", root);
+  mkdir (path, 0700);
+  if (mount (user, path, NULL, MS_BIND, NULL) < 0)
+    {
+      ok (1, "# SKIP cannot bind mount here");
+      return;
+    }
+  ko_error *err = NULL;
+  ok (state_dir_remove (root, "c1", &err) < 0, "remove refuses to cross a mount");
+  is_int (err ? err->status : 0, EBUSY, "status EBUSY");
+  ko_error_free (err);
+  ok (access (keep, F_OK) == 0, "the bind-mounted dir kept its files");
+  umount2 (path, MNT_DETACH);
+  ok (state_dir_remove (root, "c1", NULL) == 0, "remove works once unmounted");
+  unlink (keep);
+  rmdir (user);
+  rmdir (root);
+}
+
 static void
 test_liveness (void)
 {
@@ -216,6 +249,7 @@ main (void)
 {
   test_ids ();
   test_store ();
+  test_remove_stops_at_mounts ();
   test_liveness ();
   test_signals ();
   test_pid_file ();

@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# The CLI without a VM: help, version, spec, features, check, env, list,
+# state, and every kind of bad input, with its message and exit status 1.
+
+load helpers
+
+setup() { setup_common; }
+teardown() {
+  rm -rf "$WORK"
+  rm -rf "$TEST_ROOT"
+}
+
+@test "every command has --help" {
+  for c in create start state kill delete run exec list ps pause resume events update spec features check env; do
+    run "$KATA_OCI" "$c" --help
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "Usage: kata-oci $c"* ]]
+  done
+  run "$KATA_OCI" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"--log-format"* ]]
+}
+
+@test "--version prints runc-style lines" {
+  run "$KATA_OCI" --version
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "kata-oci version "* ]]
+  [[ "${lines[1]}" == "commit: "* ]]
+  [ "${lines[2]}" = "spec: 1.2.0" ]
+}
+
+@test "unknown command and unknown option fail with status 1" {
+  run "$KATA_OCI" frobnicate
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'unknown command "frobnicate"'* ]]
+  run "$KATA_OCI" create --bogus x
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"create: unknown option --bogus"* ]]
+  run "$KATA_OCI" --log-format yaml list
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'--log-format: unknown format "yaml"'* ]]
+}
+
+@test "spec writes a config.json that parses, and refuses to overwrite" {
+  mkdir "$WORK/s"
+  run "$KATA_OCI" spec --bundle "$WORK/s"
+  [ "$status" -eq 0 ]
+  jq -e '.ociVersion == "1.2.0" and .process.args == ["sh"]' "$WORK/s/config.json"
+  run "$KATA_OCI" spec --bundle "$WORK/s"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json exists"* ]]
+  mkdir "$WORK/r"
+  "$KATA_OCI" spec --rootless --bundle "$WORK/r"
+  jq -e '.linux.uidMappings | length == 1' "$WORK/r/config.json"
+}
+
+@test "features prints the features document" {
+  run "$KATA_OCI" features
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.ociVersionMax == "1.2.0" and (.hooks | index("prestart"))'
+}
+
+@test "check says KVM or TCG and vsock or virtio-serial" {
+  run "$KATA_OCI" check
+  [[ "$output" == *"accel: "* ]]
+  [[ "$output" == *"channel: "* ]]
+  if [ -e /dev/kvm ]; then [[ "$output" == *"accel: kvm"* ]]; else [[ "$output" == *"accel: tcg"* ]]; fi
+  KATA_OCI_KERNEL=/nonexistent run "$KATA_OCI" check
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"guest kernel"*"/nonexistent"*missing* ]]
+  [[ "$output" == *"1 required component is missing"* ]]
+}
+
+@test "env prints the effective configuration and follows KATA_OCI_*" {
+  KATA_OCI_MEMORY_MB=512 run "$KATA_OCI" --root /x/y env
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"root=/x/y"* ]]
+  [[ "$output" == *"memory_mb=512"* ]]
+}
+
+@test "list on an empty or missing root" {
+  run ko list
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  run "$KATA_OCI" --root "$WORK/none" list --format json
+  [ "$status" -eq 0 ]
+  [ "$output" = "[]" ]
+  run ko list --format xml
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'invalid format "xml"'* ]]
+}
+
+@test "list survives a corrupt and a missing state.json" {
+  mkdir -p "$TEST_ROOT/bad1" "$TEST_ROOT/bad2"
+  echo '{"id": ' > "$TEST_ROOT/bad1/state.json"
+  run ko list
+  [ "$status" -eq 0 ]
+  [[ "$output" == *bad1*unknown* ]]
+  [[ "$output" == *bad2*unknown* ]]
+  [[ "$output" == *"container bad1: state.json: corrupt"* ]]
+  [[ "$output" == *"container bad2: state.json: missing"* ]]
+  run ko state bad1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container bad1: state.json: corrupt"* ]]
+  run ko delete bad1
+  [ "$status" -eq 1 ]
+  ko delete -f bad1
+  [ ! -e "$TEST_ROOT/bad1" ]
+}
+
+@test "bad and missing ids" {
+  for bad in 'a/b' '..' 'a b'; do
+    run ko state "$bad"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"invalid container id"* ]]
+  done
+  run ko state
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"state: requires exactly 1 argument"* ]]
+  run ko state a b
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"state: too many arguments"* ]]
+  for c in state start delete pause resume ps events update; do
+    run ko "$c" nosuch
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"container nosuch does not exist"* ]]
+  done
+  run ko kill nosuch KILL
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container nosuch does not exist"* ]]
+  run ko kill x NOTASIGNAL
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid signal: NOTASIGNAL"* ]]
+  run ko exec nosuch true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container nosuch does not exist"* ]]
+  ko delete -f nosuch
+}
+
+# create with a broken bundle: the message names what is wrong, and nothing
+# is left behind
+create_fails_with() {
+  run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$1"* ]]
+  [ ! -e "$TEST_ROOT/$ID" ]
+}
+
+@test "create: missing bundle, missing and unreadable config.json" {
+  run ko create --bundle "$WORK/none" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"bundle $WORK/none: No such file or directory"* ]]
+  rm "$BUNDLE/config.json"
+  create_fails_with "open $BUNDLE/config.json: No such file or directory"
+  mkdir "$BUNDLE/config.json"
+  create_fails_with "config.json"
+}
+
+@test "create: invalid config.json, wrong types, missing fields" {
+  echo '{"ociVersion": "1.2.0", ' > "$BUNDLE/config.json"
+  create_fails_with "config.json: invalid JSON"
+  "$KATA_OCI" spec --bundle "$WORK" 2>/dev/null || true
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.process.args = "sh"'
+  create_fails_with "config.json: process.args: expected an array of strings"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.process.terminal = "yes"'
+  create_fails_with "config.json: process.terminal: expected a boolean"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec 'del(.ociVersion)'
+  create_fails_with "config.json: ociVersion: missing required field"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.process.user.uid = -1'
+  create_fails_with "config.json: process.user.uid: value out of range"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec 'del(.process)'
+  create_fails_with "config.json: process: missing required field"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.process.cwd = "relative"'
+  create_fails_with "config.json: process.cwd: must be an absolute path"
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]'
+  create_fails_with 'config.json: process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"'
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.annotations = {"io.katacontainers.config.hypervisor.default_memory": "lots"}'
+  create_fails_with 'default_memory: expected MiB from 64, not "lots"'
+}
+
+@test "create: missing rootfs, tty without console socket" {
+  edit_spec '.process.terminal = false'
+  rm -rf "$BUNDLE/rootfs"
+  create_fails_with "rootfs $BUNDLE/rootfs: No such file or directory"
+  make_bundle "$BUNDLE"
+  edit_spec '.process.terminal = true'
+  create_fails_with "cannot allocate tty if kata-oci will detach without setting console socket"
+  edit_spec '.process.terminal = false'
+  run ko create --bundle "$BUNDLE" --console-socket /tmp/x.sock "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot use console socket if kata-oci will not allocate tty"* ]]
+}
+
+@test "create: missing kernel or initrd fails before anything is made" {
+  KATA_OCI_KERNEL=/nonexistent/vmlinuz create_fails_with "guest kernel /nonexistent/vmlinuz: No such file or directory"
+  KATA_OCI_INITRD=/nonexistent/initrd create_fails_with "guest initrd /nonexistent/initrd: No such file or directory"
+  KATA_OCI_QEMU=/nonexistent/qemu create_fails_with "qemu /nonexistent/qemu: No such file or directory"
+}
+
+@test "--log with --log-format json writes one JSON object per line" {
+  run "$KATA_OCI" --root "$TEST_ROOT" --log "$WORK/log.json" --log-format json state nosuch
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container nosuch does not exist"* ]]
+  jq -e 'select(.level == "error") | .msg == "container nosuch does not exist" and (.time | length > 0)' "$WORK/log.json"
+  run "$KATA_OCI" --root "$TEST_ROOT" --log "$WORK/log.txt" start nosuch
+  grep -q 'level=error msg="container nosuch does not exist"' "$WORK/log.txt"
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Failures that need a VM: each ends with a clear message, status 1, and
+# nothing left behind.
+
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+@test "a bad args[0] fails create with the guest's reason" {
+  set_args "$BUNDLE" nosuchbinary
+  run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'exec: "nosuchbinary": executable file not found in $PATH'* ]]
+  assert_nothing_left "$ID"
+  set_args "$BUNDLE" /bin/nosuch
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"/bin/nosuch: no such file or directory"* ]]
+  assert_nothing_left "$ID"
+  touch "$BUNDLE/rootfs/bin/notexec"
+  set_args "$BUNDLE" /bin/notexec
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"permission denied"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "QEMU failing to start surfaces QEMU's own message" {
+  echo "not a kernel" > "$WORK/bogus-kernel"
+  KATA_OCI_KERNEL=$WORK/bogus-kernel run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"qemu failed to start: "*"qemu-system-x86_64"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "an agent that never answers ends on a timeout" {
+  # a guest whose init is a shell that sleeps: it boots, but no agent speaks
+  mkdir -p "$WORK/initrd/bin"
+  cp /bin/busybox "$WORK/initrd/bin/busybox"
+  printf '#!/bin/busybox sh\n/bin/busybox sleep 1000\n' > "$WORK/initrd/init"
+  chmod +x "$WORK/initrd/init"
+  (cd "$WORK/initrd" && find . | cpio -o -H newc --quiet > "$WORK/silent.img")
+  KATA_OCI_INITRD=$WORK/silent.img KATA_OCI_BOOT_TIMEOUT=6 run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"timed out after 6 s waiting for the guest agent"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "create of an existing id fails and leaves the first one alone" {
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container with id exists: $ID"* ]]
+  [ "$(state_status "$ID")" = created ]
+}
+
+@test "a killed monitor is reclaimed by delete, with its VM" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >/dev/null 2>&1
+  kill -9 "$(cat "$WORK/pid")"
+  sleep 0.5
+  [ "$(state_status "$ID")" = stopped ]
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "a VM killed under the container stops it" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  pkill -9 -f "kata-oci-$ID( |,|\$)"
+  wait_status "$ID" stopped
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+}

@@ -1,0 +1,90 @@
+# Shared setup for the integration tests: real QEMU, real agent, real
+# virtiofsd. Each test uses a unique id and its own state root; teardown
+# force-deletes and checks that nothing is left behind.
+
+BUILDDIR=${KATA_OCI_BUILDDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+KATA_OCI=${KATA_OCI:-$BUILDDIR/kata-oci}
+RECVTTY=${RECVTTY:-$BUILDDIR/tests/integration/recvtty}
+# use the build tree's guest unless the caller chose one
+if [ -z "${KATA_OCI_KERNEL:-}" ] && [ -f "$BUILDDIR/guest/vmlinuz" ]; then
+  export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinuz
+  export KATA_OCI_INITRD=$BUILDDIR/guest/initrd.img
+fi
+
+setup_common() {
+  TEST_ROOT=$(mktemp -d /run/kot.XXXXXX)
+  WORK=$(mktemp -d /tmp/kot-work.XXXXXX)
+  ID="t$$-${BATS_TEST_NUMBER}"
+  BUNDLE=$WORK/bundle
+  make_bundle "$BUNDLE"
+}
+
+teardown_common() {
+  ko delete -f "$ID" >/dev/null 2>&1 || true
+  for extra in ${EXTRA_IDS:-}; do ko delete -f "$extra" >/dev/null 2>&1 || true; done
+  assert_nothing_left "$ID"
+  rm -rf "$WORK"
+  rmdir "$TEST_ROOT" 2>/dev/null || true
+}
+
+ko() {
+  "$KATA_OCI" --root "$TEST_ROOT" "$@"
+}
+
+# A bundle with a busybox-static rootfs and a spec whose args are "$@".
+make_bundle() {
+  local b=$1
+  mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/etc"
+  cp /bin/busybox "$b/rootfs/bin/busybox"
+  for a in $(/bin/busybox --list); do
+    [ -e "$b/rootfs/bin/$a" ] || ln -s busybox "$b/rootfs/bin/$a"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" > "$b/rootfs/etc/passwd"
+  (cd "$b" && "$KATA_OCI" spec)
+  set_args "$b" sh -c 'echo hello'
+  jq '.process.terminal = false' "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
+}
+
+# set_args BUNDLE ARG...
+set_args() {
+  local b=$1; shift
+  local json
+  json=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+  jq --argjson a "$json" '.process.args = $a' "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
+}
+
+# edit_spec JQ-FILTER
+edit_spec() {
+  jq "$1" "$BUNDLE/config.json" > "$BUNDLE/c.tmp" && mv "$BUNDLE/c.tmp" "$BUNDLE/config.json"
+}
+
+state_status() {
+  ko state "$1" | jq -r .status
+}
+
+# wait_status ID STATUS [SECONDS]
+wait_status() {
+  local i=0 max=$(( ${3:-30} * 10 ))
+  while [ $i -lt $max ]; do
+    [ "$(state_status "$1" 2>/dev/null)" = "$2" ] && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "status of $1 is $(state_status "$1" 2>&1), not $2" >&2
+  return 1
+}
+
+# No process, mount or state dir of the container may remain.
+assert_nothing_left() {
+  local id=$1 left
+  sleep 0.2
+  left=$(ps -eo pid,args | grep -E "kata-oci-$id( |,|\$)|$TEST_ROOT/$id/|--root $TEST_ROOT .* $id\$" | grep -v grep || true)
+  if [ -n "$left" ]; then
+    echo "processes left for $id:" >&2; echo "$left" >&2; return 1
+  fi
+  if grep -q "$TEST_ROOT/$id" /proc/mounts; then
+    echo "mounts left for $id" >&2; return 1
+  fi
+  if [ -e "$TEST_ROOT/$id" ]; then
+    echo "state dir left: $TEST_ROOT/$id" >&2; ls -la "$TEST_ROOT/$id" >&2; return 1
+  fi
+}

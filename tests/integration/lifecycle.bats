@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# create / start / state / kill / delete / run against a real VM.
+
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+@test "lifecycle: create, state created, start, output, stopped, delete, nothing left" {
+  set_args "$BUNDLE" sh -c 'echo out-line; echo err-line >&2'
+  ko create --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" >"$WORK/out" 2>"$WORK/err" </dev/null
+  [ "$(state_status "$ID")" = created ]
+  pid=$(cat "$WORK/pid")
+  [ "$(ko state "$ID" | jq -r .pid)" = "$pid" ]
+  kill -0 "$pid"
+  [ "$(ko state "$ID" | jq -r .bundle)" = "$BUNDLE" ]
+  ko start "$ID"
+  wait_status "$ID" stopped
+  [ "$(cat "$WORK/out")" = out-line ]
+  [ "$(cat "$WORK/err")" = err-line ]
+  [ "$(ko state "$ID" | jq -r .pid)" = 0 ]
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+  run ko state "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container $ID does not exist"* ]]
+}
+
+@test "list shows a created container, in table and json" {
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  run ko list
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == ID*PID*STATUS*BUNDLE* ]]
+  [[ "$output" == *"$ID"*created*"$BUNDLE"* ]]
+  [ "$(ko list --format json | jq -r '.[0].status')" = created ]
+  [ "$(ko list -q)" = "$ID" ]
+}
+
+@test "run exits with the container's status: 0, 3, and 137 for SIGKILL" {
+  set_args "$BUNDLE" true
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  assert_nothing_left "$ID"
+  set_args "$BUNDLE" sh -c 'exit 3'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 3 ]
+  assert_nothing_left "$ID"
+  set_args "$BUNDLE" sh -c 'kill -9 $$'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 137 ]
+}
+
+@test "stdin from a pipe; stdout and stderr kept apart" {
+  set_args "$BUNDLE" sh -c 'cat; echo to-stderr >&2'
+  printf 'line one\nline two\n' | ko run --bundle "$BUNDLE" "$ID" >"$WORK/out" 2>"$WORK/err"
+  [ "$(cat "$WORK/out")" = "$(printf 'line one\nline two')" ]
+  [ "$(cat "$WORK/err")" = to-stderr ]
+}
+
+@test "16 MiB through stdout, byte for byte, with a reader that pauses" {
+  set_args "$BUNDLE" sh -c 'yes 0123456789abcdef | head -c 16777216'
+  want=$(yes 0123456789abcdef | head -c 16777216 | sha256sum | cut -d' ' -f1)
+  got=$(ko run --bundle "$BUNDLE" "$ID" </dev/null | { head -c 1048576; sleep 3; cat; } | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$want" ]
+}
+
+@test "a console socket gets a pty: output and initial size" {
+  edit_spec '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 111}'
+  set_args "$BUNDLE" sh -c 'stty size; tty; echo done'
+  "$RECVTTY" "$WORK/tty.sock" >"$WORK/tty.out" 2>"$WORK/recv.err" </dev/null &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$WORK/tty.sock" ] && break; sleep 0.1; done
+  ko create --bundle "$BUNDLE" --console-socket "$WORK/tty.sock" "$ID"
+  ko start "$ID"
+  wait_status "$ID" stopped
+  wait "$rpid" || true
+  cat "$WORK/tty.out"
+  grep -q '^33 111' "$WORK/tty.out"
+  grep -q '/dev/pts/' "$WORK/tty.out"
+  grep -q 'done' "$WORK/tty.out"
+}
+
+@test "kill: TERM and USR1 reach handlers, KILL ends a created container" {
+  set_args "$BUNDLE" sh -c 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done'
+  ko create --bundle "$BUNDLE" "$ID" >"$WORK/out" 2>&1 </dev/null
+  ko start "$ID"
+  for i in $(seq 100); do grep -q ready "$WORK/out" && break; sleep 0.1; done
+  ko kill "$ID" USR1
+  for i in $(seq 100); do grep -q got-usr1 "$WORK/out" && break; sleep 0.1; done
+  grep -q got-usr1 "$WORK/out"
+  [ "$(state_status "$ID")" = running ]
+  ko kill "$ID" SIGTERM
+  wait_status "$ID" stopped
+  grep -q got-term "$WORK/out"
+  ko delete "$ID"
+
+  ko create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
+  ko kill "$ID" 9
+  wait_status "$ID" stopped
+  ko delete "$ID"
+}
+
+@test "delete refuses a running container; delete -f removes it" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  [ "$(state_status "$ID")" = running ]
+  run ko delete "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot delete container $ID that is not stopped: running"* ]]
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "two sandboxes run at once" {
+  EXTRA_IDS="$ID-b"
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko run -d --bundle "$BUNDLE" "$ID-b" </dev/null >/dev/null 2>&1
+  [ "$(state_status "$ID")" = running ]
+  [ "$(state_status "$ID-b")" = running ]
+  [ "$(ko list -q | wc -l)" -eq 2 ]
+  ko delete -f "$ID-b"
+  [ "$(state_status "$ID")" = running ]
+  ko delete -f "$ID"
+  assert_nothing_left "$ID-b"
+}
+
+@test "start and kill of a stopped container fail clearly" {
+  set_args "$BUNDLE" true
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko start "$ID"
+  wait_status "$ID" stopped
+  run ko start "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot start a container that has stopped"* ]]
+  run ko kill "$ID" KILL
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container not running"* ]]
+}
