@@ -1,0 +1,221 @@
+/* kata-agent: PID 1 of the guest. One epoll loop serves the channel to the
+ * host, the stdio pipes of every process and SIGCHLD. */
+#ifndef AG_AGENT_H
+#define AG_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "proto.h"
+
+#ifndef KO_AGENT_VERSION
+#define KO_AGENT_VERSION "0"
+#endif
+
+/* ---- main.c: logging, fatal errors, the loop ---- */
+extern bool ag_debug;
+void ag_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+#define ag_dbg(...)                                                            \
+  do                                                                           \
+    {                                                                          \
+      if (ag_debug)                                                            \
+        ag_log (__VA_ARGS__);                                                  \
+    }                                                                          \
+  while (0)
+/* Logs, syncs and powers the VM off. Never returns. */
+void ag_fatal (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2), noreturn));
+void ag_poweroff (void) __attribute__ ((noreturn));
+
+struct ag_watch;
+typedef void (*ag_watch_cb) (struct ag_watch *w, uint32_t events);
+struct ag_watch
+{
+  int fd;
+  uint32_t events; /* current epoll interest; 0 = not registered */
+  ag_watch_cb cb;
+};
+/* Registers w->fd with the interest set; events 0 removes it. */
+void ag_watch_set (struct ag_watch *w, uint32_t events);
+void ag_watch_init (struct ag_watch *w, int fd, ag_watch_cb cb);
+/* Removes the fd from the loop and closes it. */
+void ag_watch_close (struct ag_watch *w);
+
+/* fd of /dev/null, opened at boot, close-on-exec */
+extern int ag_devnull;
+
+/* ---- channel.c: the connection to the host ---- */
+void channel_start (void);
+bool channel_connected (void);
+/* Appends a whole frame to the output queue (control frames always fit). */
+void channel_send_frame (uint32_t stream, uint8_t type, const void *p,
+                         size_t n);
+void channel_send_reply (uint32_t id, const struct ko_buf *body);
+void channel_send_error (uint32_t id, const ko_error *err);
+void channel_send_event (uint16_t event, const struct ko_buf *body);
+/* Room for stdio DATA: a reader may queue at most this many payload bytes. */
+size_t channel_data_room (void);
+/* Reserves a DATA frame of up to max payload bytes at the end of the output
+ * queue; returns where to put the payload. channel_commit_data finalises it
+ * with the real length (0 drops it). */
+uint8_t *channel_begin_data (uint32_t stream, size_t max);
+void channel_commit_data (size_t len);
+/* Blocks until the output queue is written (or timeout_ms). */
+void channel_flush (int timeout_ms);
+
+/* ---- stream.c: stdio streams with credit-based flow control ---- */
+enum stream_kind
+{
+  STREAM_IN,  /* host -> process (pipe write end / pty master) */
+  STREAM_OUT, /* process -> host (pipe read end / pty master) */
+};
+struct proc;
+struct stream
+{
+  struct ag_watch w; /* first: the watch callback casts back */
+  struct stream *next;
+  struct proc *proc;
+  uint32_t id;
+  enum stream_kind kind;
+  bool is_tty;
+  bool eof;              /* OUT: EOF read and sent; IN: fd closed */
+  bool eof_wanted;       /* IN: host sent EOF, close when drained */
+  bool active;           /* registered in the loop */
+  uint32_t credit;       /* OUT: bytes the host still accepts */
+  struct ko_buf pending; /* IN: received, not yet written */
+  size_t pending_off;
+};
+struct stream *stream_new (uint32_t id, enum stream_kind kind, int fd,
+                           struct proc *p, bool is_tty);
+/* Starts polling the fd (after the process has been set up). */
+void stream_activate (struct stream *s);
+void stream_free (struct stream *s);
+bool stream_id_in_use (uint32_t id);
+void stream_on_data (uint32_t id, const uint8_t *p, size_t n);
+void stream_on_credit (uint32_t id, uint32_t n);
+/* IN stream: close once the queued bytes are written. */
+void stream_close_input (struct stream *s);
+/* Called when the channel has room again: resumes paused readers. */
+void streams_resume (void);
+/* Called on reconnect: the new host starts with fresh windows. */
+void streams_reset_credit (void);
+
+/* ---- rpc.c: containers, processes, the RPC handlers ---- */
+struct container;
+struct proc
+{
+  struct proc *next; /* in the container's list */
+  struct container *c;
+  char *exec_id; /* NULL for the init */
+  pid_t pid;
+  int status;
+  bool exited;   /* reaped */
+  bool reported; /* ProcessExited sent */
+  bool failed;   /* never started: no event */
+  struct stream *in, *out, *err;
+  int tty_fd;        /* pty master for resizes, -1 */
+  uint32_t *waiters; /* WaitProcess request ids */
+  size_t nwaiters;
+};
+void rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body);
+void rpc_on_sigchld (void);
+/* A stream of p reached EOF (or closed): maybe report the exit. */
+void proc_check_done (struct proc *p);
+
+/* ---- spawn.c: the code that runs in the children ---- */
+struct ag_mount
+{
+  char *dest, *type, *source, *data;
+  uint64_t flags, propagation;
+};
+struct ag_device
+{
+  uint32_t type; /* 'c' 'b' 'u' 'p' */
+  char *path;
+  uint64_t major, minor;
+  uint32_t mode, uid, gid;
+  bool has_mode, has_uid, has_gid;
+};
+struct ag_kv
+{
+  char *key, *value;
+};
+struct ag_container_spec
+{
+  char *id, *rootfs, *hostname, *domainname;
+  bool root_readonly;
+  uint64_t namespaces;
+  uint64_t rootfs_propagation;
+  struct ag_mount *mounts;
+  size_t nmounts;
+  bool has_mounts;
+  char **masked;
+  size_t nmasked;
+  char **readonly;
+  size_t nreadonly;
+  struct ag_kv *sysctls;
+  size_t nsysctls;
+  struct ag_device *devices;
+  size_t ndevices;
+  struct ko_process proc;
+};
+void ag_container_spec_clear (struct ag_container_spec *s);
+
+/* The child's ends of its stdio: fds 0, 1, 2 (may repeat), tty or not. */
+struct ag_stdio
+{
+  int fd[3];
+  bool tty;
+};
+/* Messages on the close-on-exec sync pipe, child -> agent. Each is one
+ * write(): a type byte, then for 'E' a u32 errno and the text, for 'P' a
+ * u32 pid. */
+#define SYNC_READY 'R'
+#define SYNC_ERROR 'E'
+#define SYNC_PID 'P'
+#define SYNC_MSG_MAX 1024
+
+/* Body of the container init: namespaces are already new. Never returns. */
+void spawn_container_init (const struct ag_container_spec *spec,
+                           const struct ag_stdio *io, int sync_fd, int start_fd)
+    __attribute__ ((noreturn));
+/* Body of the exec helper: joins the namespaces of init_pid, forks the
+ * process (a child of the agent via CLONE_PARENT), reports its pid. */
+void spawn_exec_helper (const char *id, pid_t init_pid,
+                        const struct ko_process *proc,
+                        const struct ag_stdio *io, int sync_fd)
+    __attribute__ ((noreturn));
+/* Raw clone(2) without a new stack: fork-like, with namespace flags. */
+pid_t ag_clone (unsigned long flags);
+
+/* ---- cgroup.c: a cgroup v2 group per container ---- */
+void cgroup_init (void);
+bool cgroup_available (void);
+int cgroup_create (const char *id, ko_error **err);
+void cgroup_remove (const char *id);
+/* Moves the calling process into the container's group. */
+int cgroup_enter (const char *id, ko_error **err);
+size_t cgroup_pids (const char *id, pid_t **out);
+/* Freezes or thaws, and waits until that is done. */
+int cgroup_freeze (const char *id, bool freeze, ko_error **err);
+
+/* ---- lookup.c: pure helpers (unit-tested on the host) ---- */
+/* ko_error_set with the errno text as Go and runc print it ("no such file
+ * or directory"): callers such as podman match those words. */
+int ag_error_set (ko_error **err, int status, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+#define AG_DEFAULT_PATH                                                        \
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* PATH= value from env, or the default. */
+const char *ag_env_path (char *const *env);
+/* Finds arg0 like execvp; on failure the message says it as runc does:
+ * exec: "x": executable file not found in $PATH. *out is malloc'd. */
+int ag_find_executable (const char *arg0, const char *path, char **out,
+                        ko_error **err);
+/* Checks a relative path for the share: no "..", not absolute, not empty. */
+bool ag_relpath_ok (const char *p);
+
+#endif

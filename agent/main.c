@@ -1,0 +1,302 @@
+/* PID 1 duties: early mounts, modules, switching away from the initramfs,
+ * reaping, logging, power off; and the epoll loop everything runs in. */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "agent-linux.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MODULE_DIR "/lib/modules"
+
+bool ag_debug;
+int ag_devnull = -1;
+static int console_fd = 2;
+static int epfd = -1;
+
+void
+ag_log (const char *fmt, ...)
+{
+  char buf[512];
+  int n = snprintf (buf, sizeof buf, "kata-agent: ");
+  va_list ap;
+  va_start (ap, fmt);
+  int m = vsnprintf (buf + n, sizeof buf - n - 1, fmt, ap);
+  va_end (ap);
+  if (m < 0)
+    m = 0;
+  n += (size_t)m < sizeof buf - n - 1 ? (size_t)m : sizeof buf - n - 2;
+  buf[n++] = '\n';
+  if (write (console_fd, buf, n) < 0)
+    {
+      /* nowhere else to say it */
+    }
+}
+
+void
+ag_poweroff (void)
+{
+  sync ();
+  reboot (RB_POWER_OFF);
+  /* without ACPI power off, a reset ends the VM too (QEMU -no-reboot) */
+  reboot (RB_AUTOBOOT);
+  for (;;)
+    pause ();
+}
+
+void
+ag_fatal (const char *fmt, ...)
+{
+  char buf[400];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  ag_log ("fatal: %s; powering off", buf);
+  ag_poweroff ();
+}
+
+void
+ag_watch_init (struct ag_watch *w, int fd, ag_watch_cb cb)
+{
+  w->fd = fd;
+  w->events = 0;
+  w->cb = cb;
+}
+
+void
+ag_watch_set (struct ag_watch *w, uint32_t events)
+{
+  if (w->fd < 0 || events == w->events)
+    return;
+  struct epoll_event ev = { .events = events, .data.ptr = w };
+  int op = w->events == 0 ? EPOLL_CTL_ADD
+           : events == 0  ? EPOLL_CTL_DEL
+                          : EPOLL_CTL_MOD;
+  if (epoll_ctl (epfd, op, w->fd, &ev) < 0)
+    ag_fatal ("epoll_ctl fd %d: %s", w->fd, strerror (errno));
+  w->events = events;
+}
+
+void
+ag_watch_close (struct ag_watch *w)
+{
+  if (w->fd < 0)
+    return;
+  ag_watch_set (w, 0);
+  close (w->fd);
+  w->fd = -1;
+}
+
+/* ---- boot ---- */
+
+static void
+mount_or_die (const char *src, const char *dst, const char *type,
+              unsigned long flags, const char *data)
+{
+  mkdir (dst, 0755);
+  if (mount (src, dst, type, flags, data) < 0 && errno != EBUSY)
+    ag_fatal ("mount %s on %s: %s", type, dst, strerror (errno));
+}
+
+static void
+setup_console (void)
+{
+  int fd = open ("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  /* the kernel gives init the console as 0-2 when it can; make sure */
+  if (fcntl (0, F_GETFD) < 0 || fcntl (1, F_GETFD) < 0
+      || fcntl (2, F_GETFD) < 0)
+    {
+      dup2 (fd, 0);
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+    }
+  console_fd = fd;
+}
+
+static void
+read_cmdline (void)
+{
+  char buf[1024];
+  int fd = open ("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  for (char *t = strtok (buf, " \n"); t; t = strtok (NULL, " \n"))
+    if (strcmp (t, "agent.debug") == 0 || strcmp (t, "agent.debug=1") == 0)
+      ag_debug = true;
+}
+
+/* Loads the modules listed in load-order (dependencies first). */
+static void
+load_modules (void)
+{
+  FILE *f = fopen (MODULE_DIR "/load-order", "re");
+  if (f == NULL)
+    {
+      if (errno != ENOENT)
+        ag_log ("open %s/load-order: %s", MODULE_DIR, strerror (errno));
+      return;
+    }
+  char line[128];
+  while (fgets (line, sizeof line, f))
+    {
+      line[strcspn (line, "\r\n")] = '\0';
+      if (line[0] == '\0' || strchr (line, '/'))
+        continue;
+      char path[192];
+      snprintf (path, sizeof path, MODULE_DIR "/%s", line);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          ag_log ("module %s: %s", line, strerror (errno));
+          continue;
+        }
+      if (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+        ag_log ("finit_module %s: %s", line, strerror (errno));
+      else
+        ag_dbg ("loaded %s", line);
+      close (fd);
+    }
+  fclose (f);
+}
+
+/* Frees the initramfs and moves / to a fresh tmpfs: pivot_root(2) refuses
+ * to pivot away from the initramfs, and containers need pivot_root. */
+static void
+switch_root (void)
+{
+  DIR *d = opendir (MODULE_DIR);
+  if (d)
+    {
+      struct dirent *e;
+      while ((e = readdir (d)))
+        if (e->d_name[0] != '.')
+          unlinkat (dirfd (d), e->d_name, 0);
+      closedir (d);
+    }
+  rmdir (MODULE_DIR);
+  rmdir ("/lib");
+  unlink ("/init");
+
+  mount_or_die ("root", "/newroot", "tmpfs", MS_NOSUID, "mode=0755");
+  static const char *const dirs[]
+      = { "/newroot/dev", "/newroot/proc", "/newroot/sys", "/newroot/run",
+          "/newroot/tmp" };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (dirs); i++)
+    mkdir (dirs[i], 0755);
+  chmod ("/newroot/tmp", 01777);
+  if (mount ("/dev", "/newroot/dev", NULL, MS_MOVE, NULL) < 0
+      || mount ("/proc", "/newroot/proc", NULL, MS_MOVE, NULL) < 0)
+    ag_fatal ("move /dev and /proc: %s", strerror (errno));
+  if (chdir ("/newroot") < 0 || mount (".", "/", NULL, MS_MOVE, NULL) < 0
+      || chroot (".") < 0 || chdir ("/") < 0)
+    ag_fatal ("switch root: %s", strerror (errno));
+}
+
+static double
+uptime (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_BOOTTIME, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void
+boot (void)
+{
+  mount_or_die ("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  setup_console ();
+  mount_or_die ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                NULL);
+  read_cmdline ();
+  ag_dbg ("version %s, started at %.3f s", KO_AGENT_VERSION, uptime ());
+  load_modules ();
+  switch_root ();
+  mount_or_die ("sys", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  cgroup_init ();
+  mount_or_die ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                "mode=0620,ptmxmode=0666");
+  mount_or_die ("run", "/run", "tmpfs", MS_NOSUID | MS_NODEV,
+                "mode=0755,size=16m");
+  ag_devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (ag_devnull < 0)
+    ag_fatal ("open /dev/null: %s", strerror (errno));
+  ag_dbg ("modules loaded, root switched at %.3f s", uptime ());
+}
+
+static struct ag_watch sigchld_watch;
+
+static void
+on_signal (struct ag_watch *w, uint32_t events)
+{
+  struct signalfd_siginfo si;
+  while (read (w->fd, &si, sizeof si) == sizeof si)
+    ;
+  rpc_on_sigchld ();
+}
+
+int
+main (int argc, char **argv)
+{
+  if (getpid () != 1)
+    {
+      fprintf (stderr, "kata-agent: runs only as PID 1 of the guest\n");
+      return 1;
+    }
+  boot ();
+
+  sigset_t mask;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  int sfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (sfd < 0 || epfd < 0)
+    ag_fatal ("signalfd/epoll: %s", strerror (errno));
+  ag_watch_init (&sigchld_watch, sfd, on_signal);
+  ag_watch_set (&sigchld_watch, EPOLLIN);
+
+  channel_start ();
+
+  for (;;)
+    {
+      /* one event at a time: a callback may free another watch */
+      struct epoll_event ev;
+      int n = epoll_wait (epfd, &ev, 1, -1);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          ag_fatal ("epoll_wait: %s", strerror (errno));
+        }
+      if (n == 1)
+        {
+          struct ag_watch *w = ev.data.ptr;
+          w->cb (w, ev.events);
+        }
+    }
+}

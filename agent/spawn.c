@@ -1,0 +1,776 @@
+/* Code that runs in the children the agent forks: the container init
+ * (mounts, pivot_root, then the process setup, blocked until
+ * StartContainer) and the exec helper (setns, then the process setup).
+ * Errors go back to the agent on the close-on-exec sync pipe. */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "agent-linux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* fds in the child after setup_fds */
+#define SYNC_FD 3
+#define START_FD 4
+
+pid_t
+ag_clone (unsigned long flags)
+{
+  /* x86-64 argument order: flags, stack, parent_tid, child_tid, tls */
+  return (pid_t)syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
+}
+
+static void
+sync_send (int type, int status, const char *msg)
+{
+  uint8_t buf[SYNC_MSG_MAX];
+  size_t mlen = msg ? strlen (msg) : 0;
+  size_t max = sizeof buf - 3 - 4;
+  if (mlen > max)
+    mlen = max;
+  size_t len = type == SYNC_ERROR ? 4 + mlen : type == SYNC_PID ? 4 : 0;
+  buf[0] = type;
+  buf[1] = len;
+  buf[2] = len >> 8;
+  uint32_t v = (uint32_t)status;
+  for (int i = 0; i < 4; i++)
+    buf[3 + i] = v >> (8 * i);
+  if (type == SYNC_ERROR)
+    memcpy (buf + 7, msg, mlen);
+  if (write (SYNC_FD, buf, 3 + len) < 0)
+    {
+      /* the agent is gone; nothing to tell */
+    }
+}
+
+static void __attribute__ ((noreturn)) child_fail (ko_error *err)
+{
+  sync_send (SYNC_ERROR, err->status, err->msg);
+  _exit (err->status == EACCES ? 126 : 127);
+}
+
+/* Moves the fds the child needs to 0-4 and closes every other one: the
+ * agent's fds (the channel, other containers' pipes) must not leak into a
+ * container, not even before exec. */
+static void
+setup_fds (const struct ag_stdio *io, int sync_fd, int start_fd)
+{
+  int hi[5];
+  int src[5] = { io->fd[0], io->fd[1], io->fd[2], sync_fd, start_fd };
+  for (int i = 0; i < 5; i++)
+    hi[i] = src[i] < 0 ? -1 : fcntl (src[i], F_DUPFD, 100);
+  /* sync first, so failures below can be reported */
+  dup3 (hi[3], SYNC_FD, O_CLOEXEC);
+  if (hi[4] >= 0)
+    dup3 (hi[4], START_FD, O_CLOEXEC);
+  for (int i = 0; i < 3; i++)
+    dup2 (hi[i], i);
+  syscall (SYS_close_range, hi[4] >= 0 ? 5 : 4, ~0u, 0);
+  if (hi[4] < 0)
+    close (START_FD);
+}
+
+static void
+reset_signals (void)
+{
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (int s = 1; s < NSIG; s++)
+    signal (s, SIG_DFL);
+}
+
+static int
+setup_tty (const struct ag_stdio *io, ko_error **err)
+{
+  if (setsid () < 0)
+    return ag_error_set (err, errno, "setsid");
+  if (io->tty && ioctl (0, TIOCSCTTY, 0) < 0)
+    return ag_error_set (err, errno, "set the controlling terminal");
+  return 0;
+}
+
+/* ---- paths inside the rootfs ---- */
+
+static int
+openat2_in_root (int root, const char *path, int flags)
+{
+  struct ag_open_how how
+      = { .flags = (uint64_t)(flags | O_CLOEXEC),
+          .resolve = AG_RESOLVE_IN_ROOT | AG_RESOLVE_NO_MAGICLINKS };
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  return (int)syscall (SYS_openat2, root, path, &how, sizeof how);
+}
+
+enum mkpath
+{
+  MK_NONE,
+  MK_DIR,
+  MK_FILE
+};
+
+/* Opens path (O_PATH) inside root, symlinks resolved as if root were "/",
+ * creating missing directories (and the last component as a dir or empty
+ * file). */
+static int
+open_in_root (int root, const char *path, enum mkpath mk)
+{
+  int fd = openat2_in_root (root, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT || mk == MK_NONE)
+    return fd;
+  _cleanup_free_ char *copy = strdup (path);
+  if (copy == NULL)
+    return -1;
+  size_t len = strlen (copy);
+  for (size_t i = 1; i <= len; i++)
+    {
+      if (copy[i] != '/' && copy[i] != '\0')
+        continue;
+      char saved = copy[i];
+      copy[i] = '\0';
+      char *slash = strrchr (copy, '/');
+      const char *name = slash ? slash + 1 : copy;
+      if (*name && strcmp (name, ".") != 0)
+        {
+          int t = openat2_in_root (root, copy, O_PATH);
+          if (t >= 0)
+            close (t);
+          else if (errno == ENOENT)
+            {
+              bool last = saved == '\0';
+              if (slash)
+                *slash = '\0';
+              _cleanup_close_ int parent
+                  = openat2_in_root (root, slash ? copy : "/", O_PATH);
+              if (slash)
+                *slash = '/';
+              if (parent < 0)
+                return -1;
+              int r = last && mk == MK_FILE
+                          ? mknodat (parent, name, S_IFREG | 0644, 0)
+                          : mkdirat (parent, name, 0755);
+              if (r < 0 && errno != EEXIST)
+                return -1;
+            }
+          else
+            return -1;
+        }
+      copy[i] = saved;
+    }
+  return openat2_in_root (root, path, O_PATH);
+}
+
+static void
+fd_path (char buf[32], int fd)
+{
+  snprintf (buf, 32, "/proc/self/fd/%d", fd);
+}
+
+#define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+static int
+do_mount (int root, const struct ag_mount *m_in, ko_error **err)
+{
+  struct ag_mount m_copy = *m_in;
+  const struct ag_mount *m = &m_copy;
+  /* the guest runs cgroup v2 only: a v1 "cgroup" mount means the unified
+   * hierarchy (as runc does on a v2 host) */
+  if (m->type && strcmp (m->type, "cgroup") == 0)
+    {
+      m_copy.type = m_copy.source = "cgroup2";
+      m_copy.data = NULL;
+    }
+  if (m->type && strcmp (m->type, "bind") == 0)
+    m_copy.flags |= MS_BIND;
+  bool bind = (m->flags & MS_BIND) != 0;
+  _cleanup_free_ char *src = NULL;
+  enum mkpath mk = MK_DIR;
+  if (m->dest == NULL || m->dest[0] != '/')
+    return ag_error_set (err, EINVAL, "mount %s: destination must be absolute",
+                         m->dest ? m->dest : "(none)");
+  if (bind)
+    {
+      if (m->source == NULL || !ag_relpath_ok (m->source))
+        return ag_error_set (err, EINVAL,
+                             "mount %s: bad source %s (must be relative to "
+                             "the share)",
+                             m->dest, m->source ? m->source : "(none)");
+      if (asprintf (&src, "%s/%s", KO_GUEST_SHARE_DIR, m->source) < 0)
+        return ag_error_set (err, ENOMEM, "mount %s", m->dest);
+      struct stat st;
+      if (stat (src, &st) < 0)
+        return ag_error_set (err, errno, "mount %s", m->dest);
+      if (!S_ISDIR (st.st_mode))
+        mk = MK_FILE;
+    }
+  _cleanup_close_ int fd = open_in_root (root, m->dest, mk);
+  if (fd < 0)
+    return ag_error_set (err, errno, "mount %s: create the mount point",
+                         m->dest);
+  char target[32];
+  fd_path (target, fd);
+  unsigned long flags = m->flags & ~(unsigned long)PROPAGATION_FLAGS;
+  if (bind)
+    {
+      if (mount (src, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+        return ag_error_set (err, errno, "mount %s", m->dest);
+      unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC);
+      if (extra || m->propagation)
+        {
+          /* the new mount hides what fd points to: look it up again */
+          close (fd);
+          fd = open_in_root (root, m->dest, MK_NONE);
+          if (fd < 0)
+            return ag_error_set (err, errno, "mount %s", m->dest);
+          fd_path (target, fd);
+          if (extra
+              && mount (NULL, target, NULL, MS_REMOUNT | MS_BIND | extra, NULL)
+                     < 0)
+            return ag_error_set (err, errno, "remount %s", m->dest);
+        }
+    }
+  else
+    {
+      const char *source = m->source ? m->source : m->type;
+      if (mount (source, target, m->type, flags, m->data) < 0)
+        return ag_error_set (err, errno, "mount %s (%s)", m->dest,
+                             m->type ? m->type : "?");
+      if (m->propagation)
+        {
+          close (fd);
+          fd = open_in_root (root, m->dest, MK_NONE);
+          if (fd < 0)
+            return ag_error_set (err, errno, "mount %s", m->dest);
+          fd_path (target, fd);
+        }
+    }
+  if (m->propagation
+      && mount (NULL, target, NULL, m->propagation & PROPAGATION_FLAGS, NULL)
+             < 0)
+    return ag_error_set (err, errno, "mount %s: set propagation", m->dest);
+  return 0;
+}
+
+static const struct ag_mount default_mounts[] = {
+  { "/proc", "proc", "proc", NULL, MS_NOSUID | MS_NOEXEC | MS_NODEV, 0 },
+  { "/dev", "tmpfs", "tmpfs", "mode=755,size=65536k",
+    MS_NOSUID | MS_STRICTATIME, 0 },
+  { "/dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620",
+    MS_NOSUID | MS_NOEXEC, 0 },
+  { "/dev/shm", "tmpfs", "shm", "mode=1777,size=65536k",
+    MS_NOSUID | MS_NOEXEC | MS_NODEV, 0 },
+  { "/dev/mqueue", "mqueue", "mqueue", NULL, MS_NOSUID | MS_NOEXEC | MS_NODEV,
+    0 },
+  { "/sys", "sysfs", "sysfs", NULL,
+    MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, 0 },
+};
+
+static const struct
+{
+  const char *name;
+  unsigned maj, min;
+} default_devices[] = {
+  { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct
+{
+  const char *name, *target;
+} default_links[] = {
+  { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+  { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+  { "ptmx", "pts/ptmx" },
+};
+
+static int
+make_device (int root, const struct ag_device *d, ko_error **err)
+{
+  mode_t type;
+  switch (d->type)
+    {
+    case 'c':
+    case 'u':
+      type = S_IFCHR;
+      break;
+    case 'b':
+      type = S_IFBLK;
+      break;
+    case 'p':
+      type = S_IFIFO;
+      break;
+    default:
+      return ag_error_set (err, EINVAL, "device %s: unknown type %u",
+                           d->path ? d->path : "?", d->type);
+    }
+  if (d->path == NULL || d->path[0] != '/')
+    return ag_error_set (err, EINVAL, "device: path must be absolute");
+  _cleanup_free_ char *dir = strdup (d->path);
+  if (dir == NULL)
+    return ag_error_set (err, ENOMEM, "device %s", d->path);
+  char *slash = strrchr (dir, '/');
+  const char *name = d->path + (slash - dir) + 1;
+  *slash = '\0';
+  _cleanup_close_ int pfd = open_in_root (root, *dir ? dir : "/", MK_DIR);
+  if (pfd < 0)
+    return ag_error_set (err, errno, "device %s", d->path);
+  mode_t perm = d->has_mode ? (d->mode & 07777) : 0666;
+  unlinkat (pfd, name, 0);
+  if (mknodat (pfd, name, type | perm, makedev (d->major, d->minor)) < 0)
+    return ag_error_set (err, errno, "mknod %s", d->path);
+  if ((d->has_uid || d->has_gid)
+      && fchownat (pfd, name, d->has_uid ? d->uid : (uid_t)-1,
+                   d->has_gid ? d->gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW)
+             < 0)
+    return ag_error_set (err, errno, "chown %s", d->path);
+  return 0;
+}
+
+/* The standard nodes and links go on a /dev mounted for the container,
+ * never into the rootfs itself (the host's directory, over virtio-fs). */
+static int
+setup_default_dev (int root, ko_error **err)
+{
+  _cleanup_close_ int dev = open_in_root (root, "/dev", MK_NONE);
+  if (dev < 0)
+    return errno == ENOENT
+               ? 0
+               : ag_error_set (err, errno, "open /dev in the rootfs");
+  _cleanup_close_ int devdir
+      = openat (dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat rst, dst;
+  if (devdir < 0 || fstat (root, &rst) < 0 || fstat (devdir, &dst) < 0)
+    return ag_error_set (err, errno, "open /dev in the rootfs");
+  if (rst.st_dev == dst.st_dev)
+    return 0;
+  for (size_t i = 0; i < KO_ARRAY_SIZE (default_devices); i++)
+    if (mknodat (devdir, default_devices[i].name, S_IFCHR | 0666,
+                 makedev (default_devices[i].maj, default_devices[i].min))
+            < 0
+        && errno != EEXIST)
+      return ag_error_set (err, errno, "mknod /dev/%s",
+                           default_devices[i].name);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (default_links); i++)
+    if (symlinkat (default_links[i].target, devdir, default_links[i].name) < 0
+        && errno != EEXIST)
+      return ag_error_set (err, errno, "symlink /dev/%s",
+                           default_links[i].name);
+  return 0;
+}
+
+static int
+setup_dev (int root, const struct ag_container_spec *spec, ko_error **err)
+{
+  if (setup_default_dev (root, err) < 0)
+    return -1;
+  for (size_t i = 0; i < spec->ndevices; i++)
+    if (make_device (root, &spec->devices[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+write_file (const char *path, const char *s, ko_error **err)
+{
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ag_error_set (err, errno, "open %s", path);
+  size_t n = strlen (s);
+  if (write (fd, s, n) != (ssize_t)n)
+    return ag_error_set (err, errno, "write %s", path);
+  return 0;
+}
+
+static int
+apply_sysctls (const struct ag_container_spec *spec, ko_error **err)
+{
+  for (size_t i = 0; i < spec->nsysctls; i++)
+    {
+      const char *k = spec->sysctls[i].key;
+      if (k == NULL || !ag_relpath_ok (k))
+        return ag_error_set (err, EINVAL, "sysctl %s: bad key", k ? k : "");
+      _cleanup_free_ char *path = NULL;
+      if (asprintf (&path, "/proc/sys/%s", k) < 0)
+        return ag_error_set (err, ENOMEM, "sysctl %s", k);
+      for (char *p = path + 10; *p; p++)
+        if (*p == '.')
+          *p = '/';
+      if (write_file (path,
+                      spec->sysctls[i].value ? spec->sysctls[i].value : "", err)
+          < 0)
+        return ko_error_wrap (err, "sysctl %s", k);
+    }
+  return 0;
+}
+
+static int
+mask_paths (const struct ag_container_spec *spec, ko_error **err)
+{
+  for (size_t i = 0; i < spec->nmasked; i++)
+    {
+      const char *p = spec->masked[i];
+      struct stat st;
+      if (stat (p, &st) < 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          return ag_error_set (err, errno, "mask %s", p);
+        }
+      int r = S_ISDIR (st.st_mode)
+                  ? mount ("tmpfs", p, "tmpfs", MS_RDONLY, "size=0")
+                  : mount ("/dev/null", p, NULL, MS_BIND, NULL);
+      if (r < 0)
+        return ag_error_set (err, errno, "mask %s", p);
+    }
+  for (size_t i = 0; i < spec->nreadonly; i++)
+    {
+      const char *p = spec->readonly[i];
+      if (mount (p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          return ag_error_set (err, errno, "readonly %s", p);
+        }
+      if (mount (NULL, p, NULL,
+                 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+                     | MS_NOEXEC,
+                 NULL)
+              < 0
+          && mount (NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+        return ag_error_set (err, errno, "readonly %s", p);
+    }
+  return 0;
+}
+
+static int
+setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
+{
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return ag_error_set (err, errno, "make mounts private");
+  _cleanup_free_ char *rootfs = NULL;
+  if (asprintf (&rootfs, "%s/%s", KO_GUEST_SHARE_DIR, spec->rootfs) < 0)
+    return ag_error_set (err, ENOMEM, "rootfs");
+  if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
+  _cleanup_close_ int root = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
+
+  if (spec->has_mounts)
+    {
+      for (size_t i = 0; i < spec->nmounts; i++)
+        if (do_mount (root, &spec->mounts[i], err) < 0)
+          return -1;
+    }
+  else
+    for (size_t i = 0; i < KO_ARRAY_SIZE (default_mounts); i++)
+      {
+        const struct ag_mount *m = &default_mounts[i];
+        if ((m->flags & MS_BIND) == 0 && strcmp (m->type, "mqueue") == 0
+            && !(spec->namespaces & CLONE_NEWIPC))
+          continue; /* the guest's own queues are not the container's */
+        if (do_mount (root, m, err) < 0)
+          return -1;
+      }
+  if (setup_dev (root, spec, err) < 0)
+    return -1;
+
+  if (fchdir (root) < 0)
+    return ag_error_set (err, errno, "chdir to the rootfs");
+  /* pivot_root(".", ".") stacks the old root under the new one; detaching
+   * "." then drops it without needing a put_old directory */
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return ag_error_set (err, errno, "pivot_root");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return ag_error_set (err, errno, "detach the old root");
+  if (chdir ("/") < 0)
+    return ag_error_set (err, errno, "chdir /");
+  if (spec->rootfs_propagation
+      && mount (NULL, "/", NULL,
+                MS_REC | (spec->rootfs_propagation & PROPAGATION_FLAGS), NULL)
+             < 0)
+    return ag_error_set (err, errno, "rootfs propagation");
+  if (apply_sysctls (spec, err) < 0 || mask_paths (spec, err) < 0)
+    return -1;
+  if (spec->root_readonly
+      && mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return ag_error_set (err, errno, "remount the rootfs read-only");
+  return 0;
+}
+
+/* ---- the process ---- */
+
+static int
+install_seccomp (const struct ko_process *p, ko_error **err)
+{
+  if (p->seccomp_len == 0)
+    return 0;
+  struct ag_sock_fprog prog
+      = { .len = p->seccomp_len / 8, .filter = p->seccomp };
+  if (syscall (SYS_seccomp, AG_SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog)
+      < 0)
+    return ag_error_set (err, errno, "install the seccomp filter");
+  return 0;
+}
+
+static int
+drop_bounding (uint64_t keep, ko_error **err)
+{
+  for (int c = 0; c < 64; c++)
+    {
+      if (keep & (1ull << c))
+        continue;
+      if (prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+        {
+          if (errno == EINVAL)
+            break; /* past the last capability */
+          return ag_error_set (err, errno, "drop capability %d", c);
+        }
+    }
+  return 0;
+}
+
+static int
+set_caps (const uint64_t caps[5], ko_error **err)
+{
+  struct ag_cap_header h = { .version = AG_CAP_V3 };
+  struct ag_cap_data d[2];
+  for (int i = 0; i < 2; i++)
+    {
+      d[i].effective = caps[1] >> (32 * i);
+      d[i].inheritable = caps[2] >> (32 * i);
+      d[i].permitted = caps[3] >> (32 * i);
+    }
+  if (syscall (SYS_capset, &h, d) < 0)
+    return ag_error_set (err, errno, "capset");
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0
+      && errno != EINVAL)
+    return ag_error_set (err, errno, "clear ambient capabilities");
+  for (int c = 0; c < 64; c++)
+    if ((caps[4] & (1ull << c))
+        && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      return ag_error_set (err, errno, "raise ambient capability %d", c);
+  return 0;
+}
+
+/* Everything between the namespaces and execve. wait_fd >= 0: block there
+ * until the agent says start. */
+static void __attribute__ ((noreturn))
+run_process (const struct ko_process *p, int wait_fd)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+  if (chdir (cwd) < 0)
+    {
+      ag_error_set (&err, errno, "chdir %s", cwd);
+      child_fail (err);
+    }
+  _cleanup_free_ char *exe = NULL;
+  if (ag_find_executable (p->args[0], ag_env_path (p->env), &exe, &err) < 0)
+    child_fail (err);
+
+  for (size_t i = 0; i < p->nrlimits; i++)
+    {
+      struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+      if (setrlimit ((int)p->rlimits[i].type, &rl) < 0)
+        {
+          ag_error_set (&err, errno, "setrlimit %u", p->rlimits[i].type);
+          child_fail (err);
+        }
+    }
+  if (p->has_oom_score_adj)
+    {
+      char v[16];
+      snprintf (v, sizeof v, "%d", p->oom_score_adj);
+      if (write_file ("/proc/self/oom_score_adj", v, &err) < 0)
+        child_fail (err);
+    }
+  /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
+   * while still root */
+  if (!p->no_new_privs && install_seccomp (p, &err) < 0)
+    child_fail (err);
+  if (p->has_caps)
+    {
+      if (drop_bounding (p->caps[0], &err) < 0)
+        child_fail (err);
+      if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        {
+          ag_error_set (&err, errno, "keep capabilities");
+          child_fail (err);
+        }
+    }
+  gid_t gids[p->nadd_gids + 1];
+  for (size_t i = 0; i < p->nadd_gids; i++)
+    gids[i] = p->add_gids[i];
+  if (setgroups (p->nadd_gids, gids) < 0)
+    {
+      ag_error_set (&err, errno, "setgroups");
+      child_fail (err);
+    }
+  if (setgid (p->gid) < 0)
+    {
+      ag_error_set (&err, errno, "setgid %u", p->gid);
+      child_fail (err);
+    }
+  if (setuid (p->uid) < 0)
+    {
+      ag_error_set (&err, errno, "setuid %u", p->uid);
+      child_fail (err);
+    }
+  if (p->has_caps)
+    {
+      prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0);
+      if (set_caps (p->caps, &err) < 0)
+        child_fail (err);
+    }
+  umask (p->has_umask ? p->umask & 0777 : 022);
+  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    {
+      ag_error_set (&err, errno, "set no_new_privs");
+      child_fail (err);
+    }
+
+  if (wait_fd >= 0)
+    {
+      sync_send (SYNC_READY, 0, NULL);
+      char b;
+      ssize_t n;
+      do
+        n = read (wait_fd, &b, 1);
+      while (n < 0 && errno == EINTR);
+      if (n != 1)
+        _exit (0); /* the container went away before it started */
+      close (wait_fd);
+    }
+  if (p->no_new_privs && install_seccomp (p, &err) < 0)
+    child_fail (err);
+  execve (exe, p->args, p->env ? p->env : (char *[]){ NULL });
+  ag_error_set (&err, errno, "exec %s", exe);
+  child_fail (err);
+}
+
+void
+spawn_container_init (const struct ag_container_spec *spec,
+                      const struct ag_stdio *io, int sync_fd, int start_fd)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  setup_fds (io, sync_fd, start_fd);
+  reset_signals ();
+  umask (0);
+  if (cgroup_enter (spec->id, &err) < 0)
+    child_fail (err);
+  /* after joining the group, so that it is the namespace's root */
+  if ((spec->namespaces & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      ag_error_set (&err, errno, "unshare the cgroup namespace");
+      child_fail (err);
+    }
+  if (setup_tty (io, &err) < 0 || setup_rootfs (spec, &err) < 0)
+    child_fail (err);
+  if (spec->hostname
+      && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    {
+      ag_error_set (&err, errno, "sethostname");
+      child_fail (err);
+    }
+  if (spec->domainname
+      && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    {
+      ag_error_set (&err, errno, "setdomainname");
+      child_fail (err);
+    }
+  run_process (&spec->proc, START_FD);
+}
+
+static const struct
+{
+  const char *name;
+  int type;
+} ns_order[] = {
+  /* mnt last: after it, /proc/<pid> is the container's /proc */
+  { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
+  { "uts", CLONE_NEWUTS },       { "net", CLONE_NEWNET },
+  { "pid", CLONE_NEWPID },       { "mnt", CLONE_NEWNS },
+};
+
+void
+spawn_exec_helper (const char *id, pid_t init_pid,
+                   const struct ko_process *proc, const struct ag_stdio *io,
+                   int sync_fd)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  setup_fds (io, sync_fd, -1);
+  reset_signals ();
+  if (cgroup_enter (id, &err) < 0)
+    child_fail (err);
+  int fds[KO_ARRAY_SIZE (ns_order)];
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
+    {
+      char p[64], self[64];
+      struct stat a, b;
+      fds[i] = -1;
+      snprintf (p, sizeof p, "/proc/%d/ns/%s", init_pid, ns_order[i].name);
+      snprintf (self, sizeof self, "/proc/self/ns/%s", ns_order[i].name);
+      if (stat (p, &a) < 0)
+        {
+          if (errno == ENOENT && i == 0)
+            continue;
+          ag_error_set (&err, errno, "container process %d", init_pid);
+          child_fail (err);
+        }
+      if (stat (self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        continue; /* shared with the agent */
+      fds[i] = open (p, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          ag_error_set (&err, errno, "open %s", p);
+          child_fail (err);
+        }
+    }
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
+    if (fds[i] >= 0 && setns (fds[i], ns_order[i].type) < 0)
+      {
+        ag_error_set (&err, errno, "join the %s namespace", ns_order[i].name);
+        child_fail (err);
+      }
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+
+  /* CLONE_PARENT: the process is the agent's child, so the agent reaps it
+   * and learns its status */
+  pid_t pid = ag_clone (CLONE_PARENT);
+  if (pid < 0)
+    {
+      ag_error_set (&err, errno, "clone");
+      child_fail (err);
+    }
+  if (pid == 0)
+    {
+      if (setup_tty (io, &err) < 0)
+        child_fail (err);
+      run_process (proc, -1);
+    }
+  sync_send (SYNC_PID, pid, NULL);
+  _exit (0);
+}

@@ -1,0 +1,92 @@
+#!/bin/sh
+# Builds the guest initrd: an uncompressed cpio (newc) archive holding
+#   /init                         the agent
+#   /lib/modules/NAME.ko          only the modules the agent needs
+#   /lib/modules/load-order       their file names, dependencies first
+#   /dev /proc /sys /run          empty mount points
+# Same inputs give a byte-identical archive: sorted entries, mtime 0,
+# owner 0:0, cpio --reproducible.
+#
+# usage: build-initrd.sh AGENT KERNELDIR RELEASE OUTPUT
+#   KERNELDIR is the unpacked kernel package (holds lib/modules/RELEASE and
+#   boot/config-RELEASE).
+set -eu
+
+agent=${1:?usage: build-initrd.sh AGENT KERNELDIR RELEASE OUTPUT}
+kdir=${2:?}
+release=${3:?}
+output=${4:?}
+
+# The drivers the agent uses: PCI transport, virtio-serial, vsock, virtio-fs.
+roots="virtio_pci virtio_console vmw_vsock_virtio_transport virtiofs"
+
+moddir=$kdir/lib/modules/$release
+test -d "$moddir" || { echo "build-initrd.sh: no $moddir" >&2; exit 1; }
+test -f "$agent" || { echo "build-initrd.sh: no agent $agent" >&2; exit 1; }
+
+export LC_ALL=C
+tmp=$(mktemp -d "${output}.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+stage=$tmp/root
+mkdir -p "$stage/lib/modules" "$stage/dev" "$stage/proc" "$stage/sys" \
+  "$stage/run"
+
+# name -> file map; module names use '_' where file names may use '-'.
+find "$moddir/kernel" -type f -name '*.ko*' | sort > "$tmp/files"
+
+module_file () {
+  awk -v want="$1" '{
+      n = $0; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n);
+      gsub(/-/, "_", n);
+      if (n == want) { print; exit }
+    }' "$tmp/files"
+}
+
+is_builtin () {
+  # modules.builtin lists kernel/.../NAME.ko for built-in drivers.
+  sed 's,.*/,,; s,\.ko$,,; s,-,_,g' "$moddir/modules.builtin" |
+    grep -qx "$1"
+}
+
+# Depth-first, dependencies before dependents (topological order).
+# `local` is not POSIX but dash, bash and busybox sh all have it.
+: > "$tmp/order"
+visit () {
+  local m f deps d
+  m=$1
+  grep -qx "$m" "$tmp/order" && return 0
+  if is_builtin "$m"; then
+    return 0
+  fi
+  f=$(module_file "$m")
+  if [ -z "$f" ]; then
+    echo "build-initrd.sh: module $m neither built in nor found" >&2
+    exit 1
+  fi
+  case $f in
+    *.ko) ;;
+    *) echo "build-initrd.sh: compressed module $f not supported" >&2; exit 1 ;;
+  esac
+  deps=$(modinfo -F depends "$f" | tr ',' '\n' | grep -v '^$' | sort) || true
+  for d in $deps; do
+    visit "$d"
+  done
+  grep -qx "$m" "$tmp/order" && return 0
+  echo "$m" >> "$tmp/order"
+  cp "$f" "$stage/lib/modules/$m.ko"
+}
+for r in $roots; do
+  visit "$r"
+done
+sed 's/$/.ko/' "$tmp/order" > "$stage/lib/modules/load-order"
+
+cp "$agent" "$stage/init"
+chmod 0755 "$stage/init" "$stage/dev" "$stage/proc" "$stage/sys" \
+  "$stage/run" "$stage/lib" "$stage/lib/modules"
+chmod 0644 "$stage/lib/modules/"*
+
+find "$stage" -exec touch -h -d @0 {} +
+(cd "$stage" && find . -mindepth 1 | sort |
+  cpio --quiet -o -H newc --reproducible -R 0:0) > "$tmp/initrd"
+mv "$tmp/initrd" "$output"
+echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$stage/lib/modules/load-order")" >&2
