@@ -115,6 +115,12 @@ validate_bundle (const struct create_opts *o, char **bundle_out,
 static void
 params_clear (struct monitor_params *p)
 {
+  for (size_t i = 0; i < p->nbinds; i++)
+    {
+      free (p->binds[i].source);
+      free (p->binds[i].dest);
+    }
+  free (p->binds);
   ko_process_clear (&p->process);
   ko_buf_free (&p->container_tlv);
   state_clear (&p->state);
@@ -168,7 +174,10 @@ build_params (struct ko_global *g, const struct create_opts *o,
     }
   if (translate_process (spec->process, &p->process, err) < 0)
     return -1;
-  if (translate_container (spec, &p->container_tlv, err) < 0)
+  p->spec = spec;
+  if (translate_container (spec, bundle, o->id, &p->container_tlv, &p->binds,
+                           &p->nbinds, err)
+      < 0)
     return -1;
   struct ko_state *st = &p->state;
   st->id = strdup (o->id);

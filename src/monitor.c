@@ -90,6 +90,7 @@ struct monitor
   struct ko_buf wait_body;
   int in_call;
   bool hello;
+  bool streams_live; /* the guest knows the streams: stdin may flow */
   uint32_t agent_version;
   bool init_exited;
   int exit_status;
@@ -574,7 +575,8 @@ loop_once (struct monitor *m, int timeout_ms)
   for (size_t i = 0; i < m->nstreams; i++)
     {
       struct stream *s = &m->streams[i];
-      if (s->input && !s->pollable && !s->closed && !s->eof && s->credit)
+      if (m->streams_live && s->input && !s->pollable && !s->closed && !s->eof
+          && s->credit)
         {
           stream_pump_input (m, s);
           timeout_ms = 0;
@@ -837,6 +839,56 @@ handle_cli (struct monitor *m)
 
 /* ---------- setup ---------- */
 
+/* mkdir -p for a path under the share (made by us: no symlinks to follow) */
+static int
+mkdir_parents (char *path)
+{
+  for (char *s = path + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        int r = mkdir (path, 0755);
+        *s = '/';
+        if (r < 0 && errno != EEXIST)
+          return -1;
+      }
+  return 0;
+}
+
+static int
+share_bind_one (const char *dir, const struct share_bind *b, ko_error **err)
+{
+  char path[4096];
+  struct stat st;
+  if (strstr (b->dest, "..") || b->dest[0] == '/')
+    return ko_error_setx (err, EINVAL, "bad share path %s", b->dest);
+  snprintf (path, sizeof path, "%s/%s/%s", dir, KO_SHARED_DIR, b->dest);
+  if (stat (b->source, &st) < 0)
+    return ko_error_set (err, errno, "mount source %s", b->source);
+  if (mkdir_parents (path) < 0)
+    return ko_error_set (err, errno, "mkdir %s", path);
+  if (S_ISDIR (st.st_mode))
+    {
+      if (mkdir (path, 0755) < 0 && errno != EEXIST)
+        return ko_error_set (err, errno, "mkdir %s", path);
+    }
+  else
+    {
+      int fd = open (path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return ko_error_set (err, errno, "create %s", path);
+      close (fd);
+    }
+  if (mount (b->source, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ko_error_set (err, errno, "bind %s", b->source);
+  if (b->readonly
+      && mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC,
+                NULL)
+             < 0)
+    return ko_error_set (err, errno, "remount %s read-only", b->source);
+  return 0;
+}
+
 static int
 prepare_share (struct monitor *m, ko_error **err)
 {
@@ -859,6 +911,9 @@ prepare_share (struct monitor *m, ko_error **err)
     return ko_error_set (err, errno, "mkdir %s", path);
   if (mount (m->p->rootfs, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ko_error_set (err, errno, "bind rootfs %s", m->p->rootfs);
+  for (size_t i = 0; i < m->p->nbinds; i++)
+    if (share_bind_one (dir, &m->p->binds[i], err) < 0)
+      return -1;
   return 0;
 }
 
@@ -976,7 +1031,15 @@ create_in_guest (struct monitor *m, ko_error **err)
   ko_buf_append (&b, m->p->container_tlv.data, m->p->container_tlv.len);
   r = mon_call (m, KO_M_CREATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
   ko_buf_free (&b);
-  return r;
+  if (r < 0)
+    return -1;
+  /* only now may stdin flow: data for a stream the agent does not know yet
+   * would be dropped */
+  m->streams_live = true;
+  for (size_t i = 0; i < m->nstreams; i++)
+    if (m->streams[i].input)
+      stream_update_interest (m, &m->streams[i]);
+  return 0;
 }
 
 static int

@@ -23,6 +23,15 @@ enum ko_mon_method
   KO_MON_PS = 6,      /* reply: PID, repeated */
 };
 
+/* A host path bind-mounted into the share, in the monitor's private mount
+ * namespace, before virtiofsd starts. */
+struct share_bind
+{
+  char *source;   /* host path (file or directory) */
+  char *dest;     /* path relative to <dir>/shared/ */
+  bool readonly;  /* also read-only on the host side */
+};
+
 struct monitor_params
 {
   const char *id;
@@ -37,6 +46,10 @@ struct monitor_params
   struct ko_process process;  /* stream ids are filled in by the monitor */
   struct ko_buf container_tlv; /* extra CreateContainer fields */
   struct ko_state state;      /* what to record once created */
+  struct share_bind *binds;   /* volumes: filled by translate_container */
+  size_t nbinds;
+  /* the parsed config.json: still valid in the forked monitor (hooks) */
+  const struct oci_spec *spec;
 };
 
 /* Runs a sandbox to its end. When report_fd >= 0 (create), it writes "" on

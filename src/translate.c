@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "monitor.h"
 #include "translate.h"
 #include "util.h"
 
@@ -134,8 +135,13 @@ nomem:
 }
 
 int
-translate_container (const oci_spec *spec, struct ko_buf *b, ko_error **err)
+translate_container (const oci_spec *spec, const char *bundle,
+                     const char *id, struct ko_buf *b,
+                     struct share_bind **binds, size_t *nbinds,
+                     ko_error **err)
 {
+  *binds = NULL;
+  *nbinds = 0;
   if (spec->domainname)
     ko_tlv_put_str (b, KO_TAG_DOMAINNAME, spec->domainname);
   if (spec->root && spec->root->readonly)

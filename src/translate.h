@@ -10,8 +10,12 @@
 
 int translate_process (const oci_process *op, struct ko_process *p,
                        ko_error **err);
-/* Appends the container-level TLV fields (namespaces, mounts, ...). */
-int translate_container (const oci_spec *spec, struct ko_buf *b,
+struct share_bind;
+/* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
+ * the host paths to bind into the share (relative to <dir>/shared/). */
+int translate_container (const oci_spec *spec, const char *bundle,
+                         const char *id, struct ko_buf *b,
+                         struct share_bind **binds, size_t *nbinds,
                          ko_error **err);
 
 #endif
