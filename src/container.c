@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include "cgroup.h"
 #include "container.h"
+#include "hooks.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "monitor.h"
@@ -141,6 +143,10 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->autostart = o->run && !o->detach;
   p->memory_mb = p->settings.memory_mb;
   p->vcpus = p->settings.vcpus;
+  /* the VM is sized from linux.resources; the annotations override */
+  cgroup_size_vm (spec, &p->memory_mb, &p->vcpus);
+  if (cgroup_sandbox_check (spec, err) < 0)
+    return -1;
   const char *mem = oci_map_get (&spec->annotations,
                                  "io.katacontainers.config.hypervisor."
                                  "default_memory");
@@ -172,7 +178,8 @@ build_params (struct ko_global *g, const struct create_opts *o,
                               cpus);
       p->vcpus = (int) v;
     }
-  if (translate_process (spec->process, &p->process, err) < 0)
+  if (translate_process (spec->process, &p->process, err) < 0
+      || translate_seccomp (spec, &p->process, err) < 0)
     return -1;
   p->spec = spec;
   if (translate_container (spec, bundle, o->id, &p->container_tlv, &p->binds,
@@ -238,7 +245,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
     return ko_error_set (err, ENOMEM, "state dir");
   if (check_dir_length (dir, err) < 0)
     return -1;
-  struct monitor_params p = { 0 };
+  struct monitor_params p = { .lock_fd = -1 };
   if (build_params (g, o, spec, bundle, rootfs, dir, &p, err) < 0)
     {
       params_clear (&p);
@@ -264,10 +271,15 @@ container_create (struct ko_global *g, const struct create_opts *o,
           params_clear (&p);
           return create_failed (g, o->id, err);
         }
+      p.lock_fd = take_fd (dirfd);
       int status = monitor_run (&p, -1, err);
+      if (p.lock_fd >= 0)
+        close (p.lock_fd);
       params_clear (&p);
       _cleanup_error_ ko_error *e2 = NULL;
       state_dir_remove (g->root, o->id, &e2);
+      if (status >= 0)
+        hooks_after_delete (spec, o->id, bundle);
       return status;
     }
 
@@ -399,6 +411,28 @@ reclaim (struct ko_global *g, const char *id, const struct ko_state *st,
   return state_dir_remove (g->root, id, err);
 }
 
+/* poststop hooks come from the bundle's config.json as it is now (runc
+ * does the same): the state keeps only the bundle's path. */
+static void
+run_poststop (const struct ko_state *st)
+{
+  if (st->bundle == NULL)
+    return;
+  _cleanup_free_ char *cfg = NULL;
+  if (asprintf (&cfg, "%s/config.json", st->bundle) < 0)
+    return;
+  _cleanup_error_ ko_error *e = NULL;
+  _cleanup_spec_ oci_spec *spec = oci_spec_parse_file (cfg, &e);
+  if (spec == NULL)
+    {
+      log_warn ("container %s: poststop hooks: %s", st->id, e->msg);
+      return;
+    }
+  /* normally gone with the monitor; not when it was killed */
+  cgroup_sandbox_remove (spec);
+  hooks_after_delete (spec, st->id, st->bundle);
+}
+
 int
 container_delete (struct ko_global *g, const char *id, bool force,
                   ko_error **err)
@@ -441,7 +475,10 @@ container_delete (struct ko_global *g, const char *id, bool force,
   else
     /* stopped: the monitor may still be finishing its teardown */
     proc_wait_gone (st.monitor_pid, st.monitor_start, 5000);
-  return reclaim (g, id, &st, err);
+  if (reclaim (g, id, &st, err) < 0)
+    return -1;
+  run_poststop (&st);
+  return 0;
 }
 
 int
@@ -522,7 +559,14 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
             log_warn ("container %s: %s", de->d_name, e->msg);
           continue;
         }
-      r->status = state_status (&st);
+      /* a static string: st is cleared below */
+      static const char *const known[]
+          = { "creating", "created", "running", "paused", "stopped" };
+      const char *now = state_status (&st);
+      r->status = "unknown";
+      for (size_t k = 0; k < KO_ARRAY_SIZE (known); k++)
+        if (strcmp (now, known[k]) == 0)
+          r->status = known[k];
       r->pid = strcmp (r->status, "stopped") == 0 ? 0 : st.monitor_pid;
       r->bundle = take_ptr (st.bundle);
       r->created = take_ptr (st.created);
@@ -583,7 +627,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
 int
 container_monitor_request (struct ko_global *g, const char *id,
                            uint16_t method, const char *need_status,
-                           ko_error **err)
+                           struct ko_buf *reply, ko_error **err)
 {
   _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
@@ -593,8 +637,10 @@ container_monitor_request (struct ko_global *g, const char *id,
   if (need_status && strcmp (status, need_status) != 0)
     return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id,
                           status, need_status);
+  if (strcmp (status, "stopped") == 0)
+    return ko_error_setx (err, EINVAL, "container %s is not running", id);
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  return monitor_call (dir, method, NULL, NULL, CLI_MONITOR_TIMEOUT_MS, err);
+  return monitor_call (dir, method, NULL, reply, CLI_MONITOR_TIMEOUT_MS, err);
 }
 
 int

@@ -33,9 +33,10 @@ int container_state (struct ko_global *g, const char *id, ko_error **err);
 int container_list (struct ko_global *g, bool json, bool quiet,
                     ko_error **err);
 /* Sends a request to a running container's monitor (pause, ps, ...). */
+struct ko_buf;
 int container_monitor_request (struct ko_global *g, const char *id,
                                uint16_t method, const char *need_status,
-                               ko_error **err);
+                               struct ko_buf *reply, ko_error **err);
 
 /* Fails unless the container exists and is in `status`. */
 int container_check_status (struct ko_global *g, const char *id,

@@ -4,7 +4,9 @@
  * credit it was given, and a malformed frame ends the sandbox. */
 #include "config.h"
 
+#include "cgroup.h"
 #include "console.h"
+#include "hooks.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "monitor.h"
@@ -770,6 +772,14 @@ cli_reply (int fd, uint32_t id, int r, ko_error *err, const struct ko_buf *body)
 static int
 do_start (struct monitor *m, ko_error **err)
 {
+  if (hooks_on_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle,
+                      err)
+      < 0)
+    {
+      /* the spec: a failing startContainer hook stops the container */
+      m->destroy_requested = true;
+      return -1;
+    }
   struct ko_buf b = { 0 };
   ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
   int r = mon_call (m, KO_M_START_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
@@ -778,6 +788,7 @@ do_start (struct monitor *m, ko_error **err)
     return -1;
   if (!m->init_exited)
     record_status (m, "running");
+  hooks_after_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle);
   return 0;
 }
 
@@ -828,6 +839,47 @@ handle_cli (struct monitor *m)
     case KO_MON_DESTROY:
       m->destroy_requested = true;
       break;
+    case KO_MON_PAUSE:
+    case KO_MON_RESUME:
+      {
+        bool pause = method == KO_MON_PAUSE;
+        const char *want = pause ? "running" : "paused";
+        if (strcmp (m->p->state.status, want) != 0)
+          {
+            r = ko_error_setx (&err, EINVAL, "container %s is %s, not %s",
+                               m->p->id, m->p->state.status, want);
+            break;
+          }
+        struct ko_buf b = { 0 };
+        ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+        r = mon_call (m, pause ? KO_M_PAUSE_CONTAINER : KO_M_RESUME_CONTAINER,
+                      &b, MON_CALL_TIMEOUT_MS, &err);
+        ko_buf_free (&b);
+        if (r == 0)
+          record_status (m, pause ? "paused" : "running");
+        break;
+      }
+    case KO_MON_PS:
+      {
+        struct ko_buf b = { 0 };
+        ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+        r = mon_call (m, KO_M_LIST_PROCESSES, &b, MON_CALL_TIMEOUT_MS, &err);
+        ko_buf_free (&b);
+        if (r == 0)
+          {
+            /* pass on only well-formed pids: the guest's words */
+            struct ko_tlv t = { m->wait_body.data, m->wait_body.len };
+            uint32_t pid;
+            size_t n = 0;
+            while (ko_tlv_next (&t, &f) > 0 && n < 65536)
+              if (f.tag == KO_TAG_PID && ko_field_u32 (&f, &pid) == 0)
+                {
+                  ko_tlv_put_u32 (&reply, KO_TAG_PID, pid);
+                  n++;
+                }
+          }
+        break;
+      }
     default:
       r = ko_error_setx (&err, ENOSYS, "monitor: unsupported request %u",
                          method);
@@ -1123,6 +1175,9 @@ monitor_setup (struct monitor *m, ko_error **err)
 
   if (hypervisor_check_assets (&p->settings, err) < 0)
     return -1;
+  /* before virtiofsd and QEMU start, so that they are inside too */
+  if (cgroup_sandbox_enter (p->spec, p->memory_mb, err) < 0)
+    return -1;
   if (prepare_share (m, err) < 0)
     return -1;
   if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid,
@@ -1153,6 +1208,8 @@ monitor_setup (struct monitor *m, ko_error **err)
   if (setup_stdio (m, err) < 0)
     return -1;
   if (create_in_guest (m, err) < 0)
+    return -1;
+  if (hooks_on_create (p->spec, p->id, getpid (), p->state.bundle, err) < 0)
     return -1;
   if (listen_monitor_sock (m, err) < 0)
     return -1;
@@ -1186,6 +1243,7 @@ monitor_teardown (struct monitor *m)
   snprintf (path, sizeof path, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,
             m->p->id);
   umount2 (path, MNT_DETACH);
+  cgroup_sandbox_remove (m->p->spec); /* QEMU and virtiofsd have left it */
 }
 
 /* Until the container ends: relay, serve the CLI, follow the VM. */
@@ -1250,6 +1308,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
 
   p->state.monitor_pid = getpid ();
   p->state.monitor_start = proc_start_time (getpid ());
+  hooks_init (); /* before monitor_setup unshares the mount namespace */
   if (monitor_setup (m, err) < 0)
     {
       monitor_teardown (m);
@@ -1272,6 +1331,11 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
         }
     }
   report (&report_fd, NULL);
+  if (p->lock_fd >= 0)
+    {
+      close (p->lock_fd);
+      p->lock_fd = -1;
+    }
   if (!p->foreground)
     log_set_stderr (false);
   monitor_loop (m);

@@ -50,6 +50,8 @@ struct monitor_params
   size_t nbinds;
   /* the parsed config.json: still valid in the forked monitor (hooks) */
   const struct oci_spec *spec;
+  /* the locked state dir of a foreground `run`: released once created */
+  int lock_fd;
 };
 
 /* Runs a sandbox to its end. When report_fd >= 0 (create), it writes "" on

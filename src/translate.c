@@ -1,13 +1,19 @@
 #include "config.h"
 
 #include "monitor.h"
+#include "policy.h"
 #include "translate.h"
 #include "util.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 static char **
 strv_dup (char *const *v, size_t n, size_t *out_n)
@@ -49,8 +55,7 @@ static const struct
 };
 
 int
-translate_process (const oci_process *op, struct ko_process *p,
-                   ko_error **err)
+translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
 {
   memset (p, 0, sizeof *p);
   p->args = strv_dup (op->args, op->args_len, &p->nargs);
@@ -74,8 +79,8 @@ translate_process (const oci_process *op, struct ko_process *p,
       p->umask = op->user->umask;
       if (op->user->additional_gids_len)
         {
-          p->add_gids = calloc (op->user->additional_gids_len,
-                                sizeof *p->add_gids);
+          p->add_gids
+              = calloc (op->user->additional_gids_len, sizeof *p->add_gids);
           if (p->add_gids == NULL)
             goto nomem;
           memcpy (p->add_gids, op->user->additional_gids,
@@ -125,7 +130,27 @@ translate_process (const oci_process *op, struct ko_process *p,
         }
       p->nrlimits = op->rlimits_len;
     }
+  if (op->capabilities)
+    {
+      if (policy_caps (op->capabilities, "config.json: process.capabilities",
+                       p->caps, err)
+          < 0)
+        {
+          ko_process_clear (p);
+          return -1;
+        }
+      p->has_caps = true;
+    }
   p->no_new_privs = op->no_new_privileges;
+  if (op->has_oom_score_adj
+      && (op->oom_score_adj < -1000 || op->oom_score_adj > 1000))
+    {
+      ko_process_clear (p);
+      return ko_error_setx (err, EINVAL,
+                            "config.json: process.oomScoreAdj: %d is outside "
+                            "-1000 to 1000",
+                            op->oom_score_adj);
+    }
   p->has_oom_score_adj = op->has_oom_score_adj;
   p->oom_score_adj = op->oom_score_adj;
   return 0;
@@ -135,16 +160,506 @@ nomem:
 }
 
 int
-translate_container (const oci_spec *spec, const char *bundle,
-                     const char *id, struct ko_buf *b,
-                     struct share_bind **binds, size_t *nbinds,
+translate_seccomp (const oci_spec *spec, struct ko_process *p, ko_error **err)
+{
+  if (spec->linux == NULL || spec->linux->seccomp == NULL)
+    return 0;
+  free (p->seccomp);
+  p->seccomp = NULL;
+  p->seccomp_len = 0;
+  return policy_seccomp (spec->linux->seccomp, &p->seccomp, &p->seccomp_len,
+                         &p->seccomp_flags, err);
+}
+
+/* ---- mounts ---- */
+
+static const struct
+{
+  const char *name;
+  bool clear;
+  unsigned long flag;
+} mount_flags[] = {
+  { "ro", false, MS_RDONLY },
+  { "rw", true, MS_RDONLY },
+  { "nosuid", false, MS_NOSUID },
+  { "suid", true, MS_NOSUID },
+  { "nodev", false, MS_NODEV },
+  { "dev", true, MS_NODEV },
+  { "noexec", false, MS_NOEXEC },
+  { "exec", true, MS_NOEXEC },
+  { "sync", false, MS_SYNCHRONOUS },
+  { "async", true, MS_SYNCHRONOUS },
+  { "dirsync", false, MS_DIRSYNC },
+  { "mand", false, MS_MANDLOCK },
+  { "nomand", true, MS_MANDLOCK },
+  { "noatime", false, MS_NOATIME },
+  { "atime", true, MS_NOATIME },
+  { "nodiratime", false, MS_NODIRATIME },
+  { "diratime", true, MS_NODIRATIME },
+  { "relatime", false, MS_RELATIME },
+  { "norelatime", true, MS_RELATIME },
+  { "strictatime", false, MS_STRICTATIME },
+  { "nostrictatime", true, MS_STRICTATIME },
+  { "lazytime", false, MS_LAZYTIME },
+  { "nolazytime", true, MS_LAZYTIME },
+  { "silent", false, MS_SILENT },
+  { "loud", true, MS_SILENT },
+  { "bind", false, MS_BIND },
+  { "rbind", false, MS_BIND | MS_REC },
+};
+
+static const struct
+{
+  const char *name;
+  unsigned long flag;
+} propagations[] = {
+  { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+  { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+  { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+  { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+};
+
+static int
+propagation_flags (const char *name, uint64_t *out)
+{
+  for (size_t i = 0; i < KO_ARRAY_SIZE (propagations); i++)
+    if (strcmp (name, propagations[i].name) == 0)
+      {
+        *out = propagations[i].flag;
+        return 0;
+      }
+  return -1;
+}
+
+/* Filesystems the guest kernel makes itself; everything else would need a
+ * host block device or network share the VM cannot see. */
+static const char *const guest_fs[]
+    = { "proc",   "sysfs",  "tmpfs",  "ramfs",
+        "devpts", "mqueue", "cgroup", "cgroup2" };
+
+struct mount_opts
+{
+  uint64_t flags, propagation;
+  char *data; /* malloc'd, NULL when empty */
+};
+
+static int
+parse_mount_options (const oci_mount *m, size_t idx, struct mount_opts *o,
                      ko_error **err)
 {
+  struct ko_buf data = { 0 };
+  memset (o, 0, sizeof *o);
+  for (size_t i = 0; i < m->options_len; i++)
+    {
+      const char *opt = m->options[i];
+      size_t j;
+      uint64_t prop;
+      for (j = 0; j < KO_ARRAY_SIZE (mount_flags); j++)
+        if (strcmp (opt, mount_flags[j].name) == 0)
+          break;
+      if (j < KO_ARRAY_SIZE (mount_flags))
+        {
+          if (mount_flags[j].clear)
+            o->flags &= ~(uint64_t)mount_flags[j].flag;
+          else
+            o->flags |= mount_flags[j].flag;
+          continue;
+        }
+      if (propagation_flags (opt, &prop) == 0)
+        {
+          o->propagation = prop;
+          continue;
+        }
+      if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0
+          || strcmp (opt, "tmpcopyup") == 0 || strcmp (opt, "remount") == 0)
+        {
+          ko_buf_free (&data);
+          return ko_error_setx (err, ENOTSUP,
+                                "config.json: mounts[%zu].options[%zu]: "
+                                "\"%s\" is not supported",
+                                idx, i, opt);
+        }
+      /* anything else is the filesystem's own option (size=, mode=) */
+      if ((data.len && ko_buf_append (&data, ",", 1) < 0)
+          || ko_buf_append (&data, opt, strlen (opt)) < 0)
+        {
+          ko_buf_free (&data);
+          return ko_error_set (err, ENOMEM, "mount options");
+        }
+    }
+  if (data.len)
+    {
+      if (ko_buf_append (&data, "", 1) < 0)
+        {
+          ko_buf_free (&data);
+          return ko_error_set (err, ENOMEM, "mount options");
+        }
+      o->data = (char *)data.data;
+    }
+  return 0;
+}
+
+static int
+add_bind (struct share_bind **binds, size_t *nbinds, char *source, char *dest,
+          bool readonly)
+{
+  struct share_bind *nb = realloc (*binds, (*nbinds + 1) * sizeof *nb);
+  if (nb == NULL)
+    return -1;
+  *binds = nb;
+  nb[*nbinds] = (struct share_bind){ source, dest, readonly };
+  (*nbinds)++;
+  return 0;
+}
+
+static int
+translate_mount (const oci_mount *m, size_t idx, const char *bundle,
+                 const char *id, struct ko_buf *b, struct share_bind **binds,
+                 size_t *nbinds, ko_error **err)
+{
+  if (m->destination == NULL || m->destination[0] != '/')
+    return ko_error_setx (err, EINVAL,
+                          "config.json: mounts[%zu].destination: must be an "
+                          "absolute path, not \"%s\"",
+                          idx, m->destination ? m->destination : "");
+  if (m->uid_mappings_len || m->gid_mappings_len)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu]: id-mapped mounts are not "
+                          "supported",
+                          idx);
+  struct mount_opts o;
+  if (parse_mount_options (m, idx, &o, err) < 0)
+    return -1;
+  _cleanup_free_ char *data = o.data;
+  bool bind = (o.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
+  size_t off = 0;
+  if (bind)
+    {
+      if (m->source == NULL || *m->source == '\0')
+        return ko_error_setx (err, EINVAL,
+                              "config.json: mounts[%zu].source: a bind mount "
+                              "needs a source",
+                              idx);
+      _cleanup_free_ char *src = NULL;
+      if (m->source[0] == '/')
+        src = strdup (m->source);
+      else if (asprintf (&src, "%s/%s", bundle, m->source) < 0)
+        src = NULL;
+      if (src == NULL)
+        return ko_error_set (err, ENOMEM, "mounts");
+      struct stat st;
+      if (stat (src, &st) < 0)
+        return ko_error_set (err, errno, "config.json: mounts[%zu].source %s",
+                             idx, src);
+      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+        return ko_error_setx (err, ENOTSUP,
+                              "config.json: mounts[%zu].source: %s is neither "
+                              "a directory nor a regular file: the VM cannot "
+                              "reach host devices or sockets through its "
+                              "share",
+                              idx, src);
+      _cleanup_free_ char *dest = NULL;
+      if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
+        return ko_error_set (err, ENOMEM, "mounts");
+      off = ko_tlv_begin (b, KO_TAG_MOUNT);
+      ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
+      ko_tlv_put_str (b, KO_TAG_M_TYPE, "bind");
+      ko_tlv_put_str (b, KO_TAG_M_SOURCE, dest);
+      if (add_bind (binds, nbinds, src, dest, (o.flags & MS_RDONLY) != 0) < 0)
+        return ko_error_set (err, ENOMEM, "mounts");
+      src = NULL;
+      dest = NULL;
+      o.flags |= MS_BIND;
+    }
+  else
+    {
+      size_t j;
+      for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
+        if (strcmp (m->type, guest_fs[j]) == 0)
+          break;
+      if (m->type == NULL || j == KO_ARRAY_SIZE (guest_fs))
+        return ko_error_setx (err, ENOTSUP,
+                              "config.json: mounts[%zu].type: \"%s\" cannot "
+                              "be mounted in the VM (it would need a host "
+                              "device or share); use a bind mount",
+                              idx, m->type ? m->type : "");
+      off = ko_tlv_begin (b, KO_TAG_MOUNT);
+      ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
+      ko_tlv_put_str (b, KO_TAG_M_TYPE, m->type);
+      ko_tlv_put_str (b, KO_TAG_M_SOURCE, m->source ? m->source : m->type);
+      ko_tlv_put_str (b, KO_TAG_M_DATA, data);
+    }
+  ko_tlv_put_u64 (b, KO_TAG_M_FLAGS, o.flags);
+  if (o.propagation)
+    ko_tlv_put_u64 (b, KO_TAG_M_PROPAGATION, o.propagation);
+  ko_tlv_end (b, off);
+  return 0;
+}
+
+/* ---- linux ---- */
+
+static const struct
+{
+  const char *type;
+  uint64_t flag;
+} ns_types[] = {
+  { "pid", CLONE_NEWPID },       { "network", CLONE_NEWNET },
+  { "mount", CLONE_NEWNS },      { "ipc", CLONE_NEWIPC },
+  { "uts", CLONE_NEWUTS },       { "user", CLONE_NEWUSER },
+  { "cgroup", CLONE_NEWCGROUP }, { "time", 0x80 /* CLONE_NEWTIME */ },
+};
+
+static int
+translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
+{
+  uint64_t ns = 0;
+  for (size_t i = 0; i < l->namespaces_len; i++)
+    {
+      const oci_namespace *n = &l->namespaces[i];
+      size_t j;
+      for (j = 0; j < KO_ARRAY_SIZE (ns_types); j++)
+        if (strcmp (n->type, ns_types[j].type) == 0)
+          break;
+      if (j == KO_ARRAY_SIZE (ns_types))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.namespaces[%zu].type: "
+                              "unknown namespace \"%s\"",
+                              i, n->type);
+      if (ns & ns_types[j].flag)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.namespaces[%zu]: \"%s\" is "
+                              "listed twice",
+                              i, n->type);
+      if (ns_types[j].flag == CLONE_NEWUSER
+          || ns_types[j].flag == 0x80 /* time */)
+        return ko_error_setx (err, ENOTSUP,
+                              "config.json: linux.namespaces[%zu]: %s "
+                              "namespaces are not supported in the VM yet",
+                              i, n->type);
+      if (n->path && *n->path)
+        {
+          /* the VM joins the host's network namespace in the networking
+           * work; until then the container shares the guest's own network */
+          if (ns_types[j].flag == CLONE_NEWNET)
+            continue;
+          return ko_error_setx (err, ENOTSUP,
+                                "config.json: linux.namespaces[%zu].path: "
+                                "%s is a host namespace, which a container "
+                                "inside a VM cannot join",
+                                i, n->path);
+        }
+      ns |= ns_types[j].flag;
+    }
+  *out = ns | CLONE_NEWNS;
+  return 0;
+}
+
+/* Keys whose value belongs to a namespace, and which one. */
+static uint64_t
+sysctl_namespace (const char *k)
+{
+  static const char *const ipc[]
+      = { "kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+          "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+          "kernel.shmmni", "kernel.shm_rmid_forced" };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ipc); i++)
+    if (strcmp (k, ipc[i]) == 0)
+      return CLONE_NEWIPC;
+  if (strncmp (k, "fs.mqueue.", 10) == 0)
+    return CLONE_NEWIPC;
+  if (strncmp (k, "net.", 4) == 0)
+    return CLONE_NEWNET;
+  if (strcmp (k, "kernel.hostname") == 0
+      || strcmp (k, "kernel.domainname") == 0)
+    return CLONE_NEWUTS;
+  return 0;
+}
+
+static int
+translate_sysctl (const oci_map *m, uint64_t ns, struct ko_buf *b,
+                  ko_error **err)
+{
+  for (size_t i = 0; i < m->len; i++)
+    {
+      const char *k = m->keys[i];
+      uint64_t need = sysctl_namespace (k);
+      if (need == 0 || strstr (k, "..") || strchr (k, '/'))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.sysctl: \"%s\" is not a "
+                              "namespaced key (allowed: kernel.msg*, "
+                              "kernel.sem, kernel.shm*, fs.mqueue.*, net.*, "
+                              "kernel.hostname, kernel.domainname)",
+                              k);
+      if (!(ns & need))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.sysctl: \"%s\" needs a "
+                              "private %s namespace in linux.namespaces",
+                              k,
+                              need == CLONE_NEWIPC   ? "ipc"
+                              : need == CLONE_NEWNET ? "network"
+                                                     : "uts");
+      size_t off = ko_tlv_begin (b, KO_TAG_SYSCTL);
+      ko_tlv_put_str (b, KO_TAG_KEY, k);
+      ko_tlv_put_str (b, KO_TAG_VALUE, m->values[i]);
+      ko_tlv_end (b, off);
+    }
+  return 0;
+}
+
+static int
+translate_devices (const oci_linux *l, struct ko_buf *b, ko_error **err)
+{
+  for (size_t i = 0; i < l->devices_len; i++)
+    {
+      const oci_device *d = &l->devices[i];
+      if (strlen (d->type) != 1 || !strchr ("cbup", d->type[0]))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.devices[%zu].type: unknown "
+                              "device type \"%s\" (c, b, u or p)",
+                              i, d->type);
+      if (d->path[0] != '/' || strstr (d->path, ".."))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.devices[%zu].path: must be "
+                              "an absolute path without \"..\", not \"%s\"",
+                              i, d->path);
+      if (d->type[0] != 'p' && (!d->has_major || !d->has_minor))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.devices[%zu]: a \"%s\" "
+                              "device needs major and minor",
+                              i, d->type);
+      if ((d->has_major && d->major < 0) || (d->has_minor && d->minor < 0))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.devices[%zu]: negative "
+                              "major or minor",
+                              i);
+      size_t off = ko_tlv_begin (b, KO_TAG_DEVICE);
+      ko_tlv_put_u32 (b, KO_TAG_D_TYPE, (uint32_t)d->type[0]);
+      ko_tlv_put_str (b, KO_TAG_D_PATH, d->path);
+      ko_tlv_put_u64 (b, KO_TAG_D_MAJOR, d->has_major ? (uint64_t)d->major : 0);
+      ko_tlv_put_u64 (b, KO_TAG_D_MINOR, d->has_minor ? (uint64_t)d->minor : 0);
+      if (d->has_file_mode)
+        ko_tlv_put_u32 (b, KO_TAG_D_MODE, d->file_mode);
+      if (d->has_uid)
+        ko_tlv_put_u32 (b, KO_TAG_D_UID, d->uid);
+      if (d->has_gid)
+        ko_tlv_put_u32 (b, KO_TAG_D_GID, d->gid);
+      ko_tlv_end (b, off);
+    }
+  return 0;
+}
+
+static int
+translate_personality (const oci_personality *p, struct ko_buf *b,
+                       ko_error **err)
+{
+  uint32_t v;
+  if (strcmp (p->domain, "LINUX") == 0)
+    v = PER_LINUX;
+  else if (strcmp (p->domain, "LINUX32") == 0)
+    v = PER_LINUX32;
+  else
+    return ko_error_setx (err, EINVAL,
+                          "config.json: linux.personality.domain: unknown "
+                          "domain \"%s\" (LINUX or LINUX32)",
+                          p->domain);
+  if (p->flags_len)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: linux.personality.flags: \"%s\" is "
+                          "not supported",
+                          p->flags[0]);
+  ko_tlv_put_u32 (b, KO_TAG_PERSONALITY, v);
+  return 0;
+}
+
+static int
+translate_linux (const oci_linux *l, struct ko_buf *b, ko_error **err)
+{
+  uint64_t ns = 0;
+  if (translate_namespaces (l, &ns, err) < 0)
+    return -1;
+  if (l->uid_mappings_len || l->gid_mappings_len)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: linux.%s: id mappings need a user "
+                          "namespace, which is not supported in the VM yet",
+                          l->uid_mappings_len ? "uidMappings" : "gidMappings");
+  if (l->time_offsets_len)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: linux.timeOffsets: time namespaces "
+                          "are not supported in the VM yet");
+  ko_tlv_put_u64 (b, KO_TAG_NAMESPACES, ns);
+  if (translate_sysctl (&l->sysctl, ns, b, err) < 0)
+    return -1;
+  if (translate_devices (l, b, err) < 0)
+    return -1;
+  if (l->rootfs_propagation && *l->rootfs_propagation)
+    {
+      uint64_t prop;
+      if (propagation_flags (l->rootfs_propagation, &prop) < 0)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.rootfsPropagation: unknown "
+                              "propagation \"%s\"",
+                              l->rootfs_propagation);
+      ko_tlv_put_u64 (b, KO_TAG_ROOTFS_PROPAGATION, prop);
+    }
+  for (size_t i = 0; i < l->masked_paths_len; i++)
+    {
+      if (l->masked_paths[i][0] != '/')
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.maskedPaths[%zu]: must be "
+                              "an absolute path, not \"%s\"",
+                              i, l->masked_paths[i]);
+      ko_tlv_put_str (b, KO_TAG_MASKED_PATH, l->masked_paths[i]);
+    }
+  for (size_t i = 0; i < l->readonly_paths_len; i++)
+    {
+      if (l->readonly_paths[i][0] != '/')
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.readonlyPaths[%zu]: must "
+                              "be an absolute path, not \"%s\"",
+                              i, l->readonly_paths[i]);
+      ko_tlv_put_str (b, KO_TAG_READONLY_PATH, l->readonly_paths[i]);
+    }
+  if (l->personality && translate_personality (l->personality, b, err) < 0)
+    return -1;
+  return 0;
+}
+
+static void
+binds_free (struct share_bind *binds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (binds[i].source);
+      free (binds[i].dest);
+    }
+  free (binds);
+}
+
+int
+translate_container (const oci_spec *spec, const char *bundle, const char *id,
+                     struct ko_buf *b, struct share_bind **binds,
+                     size_t *nbinds, ko_error **err)
+{
+  struct share_bind *bv = NULL;
+  size_t nb = 0;
   *binds = NULL;
   *nbinds = 0;
   if (spec->domainname)
     ko_tlv_put_str (b, KO_TAG_DOMAINNAME, spec->domainname);
   if (spec->root && spec->root->readonly)
     ko_tlv_put_u32 (b, KO_TAG_ROOT_READONLY, 1);
+  for (size_t i = 0; i < spec->mounts_len; i++)
+    if (translate_mount (&spec->mounts[i], i, bundle, id, b, &bv, &nb, err) < 0)
+      {
+        binds_free (bv, nb);
+        return -1;
+      }
+  if (spec->linux && translate_linux (spec->linux, b, err) < 0)
+    {
+      binds_free (bv, nb);
+      return -1;
+    }
+  *binds = bv;
+  *nbinds = nb;
   return 0;
 }

@@ -10,6 +10,9 @@
 
 int translate_process (const oci_process *op, struct ko_process *p,
                        ko_error **err);
+/* linux.seccomp compiled to BPF into p (nothing when absent). */
+int translate_seccomp (const oci_spec *spec, struct ko_process *p,
+                       ko_error **err);
 struct share_bind;
 /* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
  * the host paths to bind into the share (relative to <dir>/shared/). */

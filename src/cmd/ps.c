@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 static int
@@ -17,11 +18,13 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   };
   int c;
   const char *id;
+  bool json = false;
   while ((c = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'f':
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "table") != 0)
+        json = strcmp (optarg, "json") == 0;
+        if (!json && strcmp (optarg, "table") != 0)
           return ko_error_setx (err, EINVAL,
                                 "ps: invalid format \"%s\" (table or json)",
                                 optarg);
@@ -35,9 +38,31 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       }
   if (cli_container_id (&cmd_ps, argc, argv, optind, &id, err) < 0)
     return -1;
-  if (container_check_status (g, id, "running", err) < 0)
-    return -1;
-  return ko_error_setx (err, ENOSYS, "ps: not supported yet by this build");
+  struct ko_buf reply = { 0 };
+  if (container_monitor_request (g, id, KO_MON_PS, NULL, &reply, err) < 0)
+    {
+      ko_buf_free (&reply);
+      return -1;
+    }
+  /* pids are the guest's: the container runs in another kernel */
+  struct ko_tlv t = { reply.data, reply.len };
+  struct ko_field f;
+  uint32_t pid;
+  bool first = true;
+  if (json)
+    printf ("[");
+  else
+    printf ("PID\n");
+  while (ko_tlv_next (&t, &f) > 0)
+    if (f.tag == KO_TAG_PID && ko_field_u32 (&f, &pid) == 0)
+      {
+        printf (json ? "%s%u" : "%.0s%u\n", first ? "" : ",", pid);
+        first = false;
+      }
+  if (json)
+    printf ("]\n");
+  ko_buf_free (&reply);
+  return 0;
 }
 
 const struct ko_command cmd_ps = {

@@ -27,7 +27,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       }
   if (cli_container_id (&cmd_resume, argc, argv, optind, &id, err) < 0)
     return -1;
-  return container_monitor_request (g, id, KO_MON_RESUME, "paused", err);
+  return container_monitor_request (g, id, KO_MON_RESUME, "paused", NULL, err);
 }
 
 const struct ko_command cmd_resume = {

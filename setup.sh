@@ -1,0 +1,43 @@
+#!/bin/bash
+# One command on a fresh Debian 12: install the dependencies, build kata-oci,
+# its guest agent and guest image (kernel + initrd), install them, and run a
+# demo container in its own VM.
+#
+#   ./setup.sh              everything, installing under /usr/local
+#   PREFIX=/usr ./setup.sh  another prefix
+#   NO_DEMO=1 ./setup.sh    skip the demo
+set -euo pipefail
+cd "$(dirname "$0")"
+PREFIX=${PREFIX:-/usr/local}
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# build: autotools, yajl, libseccomp, libcap, uuid, musl for the agent,
+#        busybox-static for the demo rootfs, kmod/cpio for the initrd
+# run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
+# test:  bats, jq, clang + compiler-rt for the fuzzers
+PACKAGES="autoconf automake make gcc pkg-config libyajl-dev libseccomp-dev
+  libcap-dev uuid-dev musl-tools busybox-static cpio kmod ca-certificates
+  qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
+  clang-format git"
+echo "==> installing Debian packages"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES
+
+echo "==> building"
+./autogen.sh
+./configure --prefix="$PREFIX" -q
+make -j"$(nproc)"
+
+echo "==> installing into $PREFIX"
+$SUDO make install
+
+echo "==> kata-oci check"
+"$PREFIX/bin/kata-oci" check
+
+if [ -z "${NO_DEMO:-}" ]; then
+  echo "==> demo: a busybox container in its own VM"
+  demo=$PREFIX/share/kata-oci/demo
+  $SUDO "$PREFIX/bin/kata-oci" delete -f kata-oci-demo 2>/dev/null || true
+  $SUDO "$PREFIX/bin/kata-oci" run --bundle "$demo" kata-oci-demo </dev/null
+fi

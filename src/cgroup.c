@@ -1,0 +1,359 @@
+#include "config.h"
+
+#include "cgroup.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* v1 hierarchies the VM joins; cpuset and devices are left alone: their
+ * rules are the guest's business and would only get in QEMU's way. */
+static const char *const v1_controllers[]
+    = { "memory", "cpu", "cpuacct", "pids", "blkio", "freezer" };
+
+/* The groups this process joined: once inside, a relative cgroupsPath
+ * would resolve from the new group, so removal uses these. */
+static char joined[KO_ARRAY_SIZE (v1_controllers)][PATH_MAX];
+static size_t njoined;
+
+static void
+remember (const char *dir)
+{
+  if (njoined < KO_ARRAY_SIZE (joined))
+    snprintf (joined[njoined++], PATH_MAX, "%s", dir);
+}
+
+void
+cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus)
+{
+  const oci_linux_resources *r = spec->linux ? spec->linux->resources : NULL;
+  if (r == NULL)
+    return;
+  if (r->memory && r->memory->has_limit && r->memory->limit > 0)
+    {
+      int64_t mb = (r->memory->limit + (1 << 20) - 1) >> 20;
+      mb += KO_GUEST_HEADROOM_MB;
+      *memory_mb = mb > (1 << 20) ? (1 << 20) : (int)mb;
+    }
+  if (r->cpu && r->cpu->has_quota && r->cpu->quota > 0 && r->cpu->has_period
+      && r->cpu->period > 0)
+    {
+      uint64_t n
+          = ((uint64_t)r->cpu->quota + r->cpu->period - 1) / r->cpu->period;
+      *vcpus = n < 1 ? 1 : n > 256 ? 256 : (int)n;
+    }
+}
+
+static bool
+is_v2 (void)
+{
+  return access (CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
+}
+
+int
+cgroup_sandbox_check (const oci_spec *spec, ko_error **err)
+{
+  const char *p = spec->linux ? spec->linux->cgroups_path : NULL;
+  if (p == NULL || *p == '\0')
+    return 0;
+  if (strchr (p, ':'))
+    return ko_error_setx (err, EINVAL,
+                          "config.json: linux.cgroupsPath: \"%s\" is a "
+                          "systemd slice path; kata-oci manages cgroupfs "
+                          "paths only",
+                          p);
+  for (const char *s = p; (s = strstr (s, "..")) != NULL; s += 2)
+    if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+      return ko_error_setx (err, EINVAL,
+                            "config.json: linux.cgroupsPath: \"%s\" must not "
+                            "contain \"..\"",
+                            p);
+  return 0;
+}
+
+/* The process's own group in a v1 hierarchy ("" for v2's "0::"). */
+static int
+own_group (const char *controller, char *out, size_t n)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/cgroup", "re");
+  char line[4096];
+  if (f == NULL)
+    return -1;
+  while (fgets (line, sizeof line, f))
+    {
+      line[strcspn (line, "\n")] = '\0';
+      char *a = strchr (line, ':'), *b = a ? strchr (a + 1, ':') : NULL;
+      if (b == NULL)
+        continue;
+      *b = '\0';
+      bool match = controller == NULL ? strcmp (a + 1, "") == 0 : false;
+      for (char *t = a + 1; controller && t;)
+        {
+          char *c = strchr (t, ',');
+          size_t l = c ? (size_t)(c - t) : strlen (t);
+          if (l == strlen (controller) && strncmp (t, controller, l) == 0)
+            match = true;
+          t = c ? c + 1 : NULL;
+        }
+      if (match)
+        {
+          snprintf (out, n, "%s", b + 1);
+          return 0;
+        }
+    }
+  return -1;
+}
+
+/* <mount>/<path>, path relative to the process's own group unless
+ * absolute. */
+static int
+group_dir (const char *mnt, const char *controller, const char *path, char *out,
+           size_t n)
+{
+  char own[PATH_MAX] = "/";
+  if (path[0] != '/' && own_group (controller, own, sizeof own) < 0)
+    return -1;
+  int r = path[0] == '/'
+              ? snprintf (out, n, "%s%s", mnt, path)
+              : snprintf (out, n, "%s%s%s%s", mnt,
+                          strcmp (own, "/") == 0 ? "" : own, "/", path);
+  return r < 0 || (size_t)r >= n ? -1 : 0;
+}
+
+static int
+mkdir_p (char *path)
+{
+  for (char *s = path + strlen (CGROUP_ROOT) + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        int r = mkdir (path, 0755);
+        *s = '/';
+        if (r < 0 && errno != EEXIST)
+          return -1;
+      }
+  return mkdir (path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int
+write_at (const char *dir, const char *file, const char *val, ko_error **err)
+{
+  char p[PATH_MAX + 64];
+  snprintf (p, sizeof p, "%s/%s", dir, file);
+  _cleanup_close_ int fd = open (p, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, val, strlen (val)) < 0)
+    return ko_error_set (err, errno, "cgroup: write %s to %s", val, p);
+  return 0;
+}
+
+struct limits
+{
+  int64_t memory; /* bytes, 0: none */
+  int64_t quota;  /* µs, 0: none */
+  uint64_t period, shares;
+  int64_t pids;
+};
+
+static void
+host_limits (const oci_spec *spec, int guest_mb, struct limits *l)
+{
+  const oci_linux_resources *r = spec->linux->resources;
+  memset (l, 0, sizeof *l);
+  if (r == NULL)
+    return;
+  if (r->memory && r->memory->has_limit && r->memory->limit > 0)
+    l->memory = ((int64_t)guest_mb + KO_VM_OVERHEAD_MB) << 20;
+  if (r->cpu)
+    {
+      l->period
+          = r->cpu->has_period && r->cpu->period ? r->cpu->period : 100000;
+      /* a quarter of a CPU more for QEMU's I/O and virtiofsd */
+      if (r->cpu->has_quota && r->cpu->quota > 0)
+        l->quota = r->cpu->quota + (int64_t)l->period / 4;
+      if (r->cpu->has_shares)
+        l->shares = r->cpu->shares;
+    }
+  if (r->has_pids_limit && r->pids_limit > 0)
+    l->pids = r->pids_limit + KO_VM_OVERHEAD_PIDS;
+}
+
+static int
+enter_v1 (const char *path, const struct limits *l, ko_error **err)
+{
+  char pid[32], v[64];
+  snprintf (pid, sizeof pid, "%d", (int)getpid ());
+  for (size_t i = 0; i < KO_ARRAY_SIZE (v1_controllers); i++)
+    {
+      const char *c = v1_controllers[i];
+      char mnt[PATH_MAX], dir[PATH_MAX];
+      snprintf (mnt, sizeof mnt, CGROUP_ROOT "/%s", c);
+      struct stat st;
+      if (stat (mnt, &st) < 0 || !S_ISDIR (st.st_mode))
+        continue;
+      if (group_dir (mnt, c, path, dir, sizeof dir) < 0)
+        return ko_error_setx (err, EINVAL, "cgroup %s: cannot place %s", c,
+                              path);
+      if (mkdir_p (dir) < 0)
+        return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
+      int r = 0;
+      if (strcmp (c, "memory") == 0 && l->memory)
+        {
+          snprintf (v, sizeof v, "%" PRId64, l->memory);
+          r = write_at (dir, "memory.limit_in_bytes", v, err);
+        }
+      else if (strcmp (c, "cpu") == 0)
+        {
+          if (l->quota)
+            {
+              snprintf (v, sizeof v, "%" PRIu64, l->period);
+              r = write_at (dir, "cpu.cfs_period_us", v, err);
+              snprintf (v, sizeof v, "%" PRId64, l->quota);
+              if (r == 0)
+                r = write_at (dir, "cpu.cfs_quota_us", v, err);
+            }
+          if (r == 0 && l->shares)
+            {
+              snprintf (v, sizeof v, "%" PRIu64, l->shares);
+              r = write_at (dir, "cpu.shares", v, err);
+            }
+        }
+      else if (strcmp (c, "pids") == 0 && l->pids)
+        {
+          snprintf (v, sizeof v, "%" PRId64, l->pids);
+          r = write_at (dir, "pids.max", v, err);
+        }
+      if (r < 0 || write_at (dir, "cgroup.procs", pid, err) < 0)
+        return -1;
+      remember (dir);
+    }
+  return 0;
+}
+
+static int
+enter_v2 (const char *path, const struct limits *l, ko_error **err)
+{
+  char dir[PATH_MAX], v[64];
+  if (group_dir (CGROUP_ROOT, NULL, path, dir, sizeof dir) < 0)
+    return ko_error_setx (err, EINVAL, "cgroup: cannot place %s", path);
+  if (mkdir_p (dir) < 0)
+    return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
+  /* the controllers must be enabled in every ancestor; best effort, the
+   * limit writes below say what is missing */
+  for (char *s = dir + strlen (CGROUP_ROOT); s; s = strchr (s + 1, '/'))
+    {
+      char saved = *s;
+      *s = '\0';
+      const char *anc = *dir ? dir : CGROUP_ROOT;
+      for (const char *c = "+memory\0+cpu\0+pids\0"; *c; c += strlen (c) + 1)
+        write_at (anc, "cgroup.subtree_control", c, NULL);
+      *s = saved;
+    }
+  if (l->memory)
+    {
+      snprintf (v, sizeof v, "%" PRId64, l->memory);
+      if (write_at (dir, "memory.max", v, err) < 0)
+        return -1;
+    }
+  if (l->quota)
+    {
+      snprintf (v, sizeof v, "%" PRId64 " %" PRIu64, l->quota, l->period);
+      if (write_at (dir, "cpu.max", v, err) < 0)
+        return -1;
+    }
+  if (l->shares)
+    {
+      /* the usual shares -> weight conversion (2..262144 -> 1..10000) */
+      uint64_t s = l->shares < 2 ? 2 : l->shares > 262144 ? 262144 : l->shares;
+      snprintf (v, sizeof v, "%" PRIu64, 1 + ((s - 2) * 9999) / 262142);
+      if (write_at (dir, "cpu.weight", v, err) < 0)
+        return -1;
+    }
+  if (l->pids)
+    {
+      snprintf (v, sizeof v, "%" PRId64, l->pids);
+      if (write_at (dir, "pids.max", v, err) < 0)
+        return -1;
+    }
+  snprintf (v, sizeof v, "%d", (int)getpid ());
+  if (write_at (dir, "cgroup.procs", v, err) < 0)
+    return -1;
+  remember (dir);
+  return 0;
+}
+
+int
+cgroup_sandbox_enter (const oci_spec *spec, int guest_mb, ko_error **err)
+{
+  const char *path = spec && spec->linux ? spec->linux->cgroups_path : NULL;
+  if (path == NULL || *path == '\0')
+    return 0;
+  if (cgroup_sandbox_check (spec, err) < 0)
+    return -1;
+  struct limits l;
+  host_limits (spec, guest_mb, &l);
+  int r = is_v2 () ? enter_v2 (path, &l, err) : enter_v1 (path, &l, err);
+  if (r < 0)
+    return ko_error_wrap (err, "config.json: linux.cgroupsPath %s", path);
+  return 0;
+}
+
+static void
+leave_and_remove (const char *dir)
+{
+  char parent[PATH_MAX], pid[32];
+  snprintf (parent, sizeof parent, "%s", dir);
+  char *slash = strrchr (parent, '/');
+  if (slash == NULL || slash - parent <= (ptrdiff_t)strlen (CGROUP_ROOT))
+    return;
+  *slash = '\0';
+  snprintf (pid, sizeof pid, "%d", (int)getpid ());
+  char self[PATH_MAX + 16];
+  snprintf (self, sizeof self, "%s/cgroup.procs", dir);
+  /* only move if we are in it (delete runs outside) */
+  _cleanup_fclose_ FILE *f = fopen (self, "re");
+  char line[32];
+  while (f && fgets (line, sizeof line, f))
+    if (atoi (line) == getpid ())
+      write_at (parent, "cgroup.procs", pid, NULL);
+  rmdir (dir);
+}
+
+void
+cgroup_sandbox_remove (const oci_spec *spec)
+{
+  const char *path = spec && spec->linux ? spec->linux->cgroups_path : NULL;
+  if (path == NULL || *path == '\0' || cgroup_sandbox_check (spec, NULL) < 0)
+    return;
+  char dir[PATH_MAX];
+  if (njoined)
+    {
+      while (njoined)
+        leave_and_remove (joined[--njoined]);
+      return;
+    }
+  if (is_v2 ())
+    {
+      if (group_dir (CGROUP_ROOT, NULL, path, dir, sizeof dir) == 0)
+        leave_and_remove (dir);
+      return;
+    }
+  for (size_t i = 0; i < KO_ARRAY_SIZE (v1_controllers); i++)
+    {
+      char mnt[PATH_MAX];
+      snprintf (mnt, sizeof mnt, CGROUP_ROOT "/%s", v1_controllers[i]);
+      if (access (mnt, F_OK) == 0
+          && group_dir (mnt, v1_controllers[i], path, dir, sizeof dir) == 0)
+        leave_and_remove (dir);
+    }
+}

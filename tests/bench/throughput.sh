@@ -1,0 +1,118 @@
+#!/bin/bash
+# throughput.sh [SMALL=32] [LARGE=256] [REPS=3]: MiB/s of a container's
+# stdout through the monitor's multiplexer (`kata-oci run` of
+# `dd if=/dev/zero bs=1M count=SIZE`, stdout to the host's /dev/null), next
+# to the raw virtio-serial channel (same QEMU options, an initrd whose /init
+# writes SIZE MiB straight to the agent.channel.0 port, read by chanread on
+# the host end of the socket). Each size is timed REPS times (medians):
+#   boot-included = LARGE / wall(LARGE)
+#   steady-state  = (LARGE - SMALL) / (wall(LARGE) - wall(SMALL))
+# Target in the issue: multiplexer steady-state >= 90% of the raw channel.
+. "$(dirname "$0")/lib.sh"
+S1=${1:-32}
+S2=${2:-256}
+REPS=${3:-3}
+bench_check cpio gcc
+bench_setup
+BENCH_PIDS=""
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+[ "$S2" -gt "$S1" ] || die "LARGE must be larger than SMALL"
+
+# raw-channel initrd: the real initrd's modules and load-order, our /init
+mkdir -p "$WORK/raw/dev" "$WORK/raw/proc" "$WORK/raw/sys" "$WORK/raw/lib/modules" \
+  "$WORK/x" "$WORK/vm"
+(cd "$WORK/x" && { zcat -f "$KATA_OCI_INITRD" | cpio -idm --quiet 'lib/modules/*'; }) \
+  || die "cannot unpack $KATA_OCI_INITRD"
+[ -f "$WORK/x/lib/modules/load-order" ] || die "no lib/modules/load-order in $KATA_OCI_INITRD"
+cp "$WORK"/x/lib/modules/* "$WORK/raw/lib/modules/"
+musl_build "$WORK/raw/init" "$BENCH_DIR/chanwrite.c"
+make_cpio "$WORK/raw" "$WORK/raw.img"
+gcc -O2 -Wall -o "$WORK/chanread" "$BENCH_DIR/chanread.c" || die "cannot compile chanread.c"
+
+qemu_argv_from_kata
+qemu_argv_bare "$WORK/vm" "$WORK/raw.img"
+sock=""
+# the agent chardev is the one the virtserialport uses
+for a in "${BQEMU[@]}"; do
+  if [[ $a == virtserialport,chardev=* ]]; then
+    chr=${a#*chardev=}; chr=${chr%%,*}
+    for b in "${BQEMU[@]}"; do
+      [[ $b == socket,id=$chr,* ]] && { sock=${b#*path=}; sock=${sock%%,*}; }
+    done
+  fi
+done
+[ -n "$sock" ] || die "no virtio-serial socket in the QEMU command line (vsock host?)"
+
+echo "kata-oci: $KATA_OCI"
+echo "sizes: $S1 and $S2 MiB, $REPS runs each; load average before: $(cut -d" " -f1-3 /proc/loadavg)"
+
+make_bundle "$WORK/b$S1" dd if=/dev/zero bs=1M count="$S1"
+make_bundle "$WORK/b$S2" dd if=/dev/zero bs=1M count="$S2"
+
+# mux SIZE: sets T to the wall seconds of kata-oci run of dd SIZE MiB with
+# stdout to /dev/null
+mux() {
+  local id=bench-tp-$$-$1-$i t0 t1 rc
+  BENCH_IDS="$BENCH_IDS $id"
+  t0=$(now_ns)
+  ko run --bundle "$WORK/b$1" "$id" </dev/null >/dev/null 2>"$WORK/mux.err"
+  rc=$?
+  t1=$(now_ns)
+  ko delete -f "$id" >/dev/null 2>&1
+  [ $rc -eq 0 ] || { cat "$WORK/mux.err" >&2; die "kata-oci run exited $rc"; }
+  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+}
+
+# raw SIZE: sets T to the wall seconds of a raw-channel VM (QEMU start to
+# exit) and V to the MiB/s the reader saw from first to last byte
+raw() {
+  local t0 t1 qpid out rc
+  rm -f "$WORK"/vm/*
+  t0=$(now_ns)
+  "${BQEMU[@]}" </dev/null >"$WORK/raw.out" 2>&1 &
+  qpid=$!
+  BENCH_PIDS="$BENCH_PIDS $qpid"
+  out=$("$WORK/chanread" "$sock" "$1" 120)
+  rc=$?
+  [ $rc -eq 0 ] || kill "$qpid" 2>/dev/null
+  wait "$qpid"
+  t1=$(now_ns)
+  BENCH_PIDS=${BENCH_PIDS% $qpid}
+  [ $rc -eq 0 ] || { cat "$WORK/raw.out" "$WORK/vm/"*.log >&2; die "raw channel run failed"; }
+  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+  V=$(echo "$out" | cut -d' ' -f4)
+}
+
+# the bytes really arrive: one small run counted with wc -c
+make_bundle "$WORK/check" dd if=/dev/zero bs=1M count=16
+i=check
+id=bench-tp-$$-check
+BENCH_IDS="$BENCH_IDS $id"
+n=$(ko run --bundle "$WORK/check" "$id" </dev/null 2>/dev/null | wc -c)
+ko delete -f "$id" >/dev/null 2>&1
+echo "check: 16 MiB through kata-oci run arrived as $n bytes (expected $((16 << 20)))"
+
+m1=() m2=() r1=() r2=() rin=()
+for i in $(seq "$REPS"); do
+  mux "$S1"; m1+=("$T")
+  mux "$S2"; m2+=("$T")
+  raw "$S1"; r1+=("$T")
+  raw "$S2"; r2+=("$T"); rin+=("$V")
+  echo "run $i: mux ${m1[-1]} s / ${m2[-1]} s   raw ${r1[-1]} s / ${r2[-1]} s (in-run $V MiB/s)"
+done
+med() { stats "$@" | cut -d' ' -f1; }
+M1=$(med "${m1[@]}"); M2=$(med "${m2[@]}"); R1=$(med "${r1[@]}"); R2=$(med "${r2[@]}")
+RIN=$(printf "%.1f" "$(med "${rin[@]}")")
+rate() { awk -v s="$1" -v t="$2" 'BEGIN{ if (t > 0) printf "%.1f", s/t; else print "n/a" }'; }
+MB=$(rate "$S2" "$M2"); MS=$(rate $((S2 - S1)) "$(awk -v a="$M2" -v b="$M1" 'BEGIN{print a-b}')")
+RB=$(rate "$S2" "$R2"); RS=$(rate $((S2 - S1)) "$(awk -v a="$R2" -v b="$R1" 'BEGIN{print a-b}')")
+
+echo
+printf '%-30s %12s %12s %14s %14s\n' "(medians)" "wall $S1 MiB" "wall $S2 MiB" "boot-included" "steady-state"
+printf '%-30s %10s s %10s s %9s MiB/s %9s MiB/s\n' "multiplexer (kata-oci run)" "$M1" "$M2" "$MB" "$MS"
+printf '%-30s %10s s %10s s %9s MiB/s %9s MiB/s\n' "raw virtio-serial channel" "$R1" "$R2" "$RB" "$RS"
+echo "raw channel measured in-run by the reader (first to last byte, $S2 MiB): $RIN MiB/s"
+awk -v m="$MS" -v r="$RS" 'BEGIN{ if (r + 0 > 0) printf "ratio multiplexer/raw (steady-state): %.0f%%   (target >= 90%%)\n", 100*m/r }'
+awk -v m="$MB" -v r="$RB" 'BEGIN{ if (r + 0 > 0) printf "ratio multiplexer/raw (boot-included): %.0f%%\n", 100*m/r }'
+echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)   (other load on the host skews all figures)"

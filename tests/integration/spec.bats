@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# config.json fidelity inside a real guest: process, seccomp, mounts, linux,
+# hooks, and the clear errors for what a VM cannot honour.
+
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+# run the container to its end; output in $WORK/out, stderr in $WORK/err
+run_ctr() {
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+}
+
+# create must fail with a message containing $1, leaving nothing behind
+create_fails_with() {
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"$1"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "process: user, groups, umask, rlimits, noNewPrivileges, oomScoreAdj, capabilities" {
+  edit_spec '.process.user = {"uid": 1000, "gid": 100, "additionalGids": [5, 7], "umask": 63}
+    | .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}, {"type": "RLIMIT_CORE", "soft": 0, "hard": 4096}]
+    | .process.oomScoreAdj = 123 | .process.noNewPrivileges = true
+    | .process.capabilities = {"bounding": ["CAP_KILL", "CAP_NET_RAW"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}'
+  set_args "$BUNDLE" sh -c 'id -u; id -g; id -G; umask; ulimit -Sn; ulimit -Hn; ulimit -Hc; cat /proc/self/oom_score_adj; grep -E "^(Cap|NoNewPrivs)" /proc/self/status'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 100 ]
+  [ "${lines[2]}" = "100 5 7" ]
+  [ "${lines[3]}" = 0077 ]
+  [ "${lines[4]}" = 321 ]
+  [ "${lines[5]}" = 654 ]
+  [ "${lines[6]}" = 8 ]   # busybox ulimit -c counts 512-byte blocks
+  [ "${lines[7]}" = 123 ]
+  [[ "$output" == *"CapInh:	0000000000000020"* ]]
+  [[ "$output" == *"CapPrm:	0000000000000020"* ]]
+  [[ "$output" == *"CapEff:	0000000000000020"* ]]
+  [[ "$output" == *"CapBnd:	0000000000002020"* ]]
+  [[ "$output" == *"CapAmb:	0000000000000020"* ]]
+  [[ "$output" == *"NoNewPrivs:	1"* ]]
+}
+
+@test "process: a dropped capability cannot be used; without noNewPrivileges the flag is off" {
+  edit_spec '.root.readonly = false | .process.noNewPrivileges = false
+    | .process.capabilities = {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}'
+  set_args "$BUNDLE" sh -c 'touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?; grep NoNewPrivs /proc/self/status'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Operation not permitted"* ]]
+  [[ "$output" == *"chown=1"* ]]
+  [[ "$output" == *"NoNewPrivs:	0"* ]]
+}
+
+@test "create fails clearly on what the spec asks and the VM cannot do" {
+  cp "$BUNDLE/config.json" "$WORK/orig.json"
+  reset() { cp "$WORK/orig.json" "$BUNDLE/config.json"; }
+  edit_spec '.process.capabilities.bounding += ["CAP_BOGUS"]'
+  create_fails_with 'config.json: process.capabilities.bounding[3]: unknown capability "CAP_BOGUS"'
+  reset; edit_spec '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/seccomp-agent.sock"}'
+  create_fails_with 'config.json: linux.seccomp.listenerPath: seccomp agents are not supported'
+  reset; edit_spec '.linux.namespaces += [{"type": "cgroup", "path": "/proc/1/ns/cgroup"}]'
+  create_fails_with 'config.json: linux.namespaces[5].path: /proc/1/ns/cgroup is a host namespace, which a container inside a VM cannot join'
+  reset; edit_spec '.linux.namespaces += [{"type": "user"}]'
+  create_fails_with 'config.json: linux.namespaces[5]: user namespaces are not supported'
+  reset; edit_spec '.linux.sysctl = {"vm.swappiness": "10"}'
+  create_fails_with 'config.json: linux.sysctl: "vm.swappiness" is not a namespaced key'
+  reset; edit_spec '.mounts += [{"destination": "/data", "type": "ext4", "source": "/dev/sda1"}]'
+  create_fails_with 'config.json: mounts[7].type: "ext4" cannot be mounted in the VM'
+  reset; edit_spec '.mounts += [{"destination": "/data", "type": "bind", "source": "/nonexistent-kot", "options": ["rbind"]}]'
+  create_fails_with 'config.json: mounts[7].source /nonexistent-kot: No such file or directory'
+  reset; edit_spec '.linux.personality = {"domain": "SVR4"}'
+  create_fails_with 'config.json: linux.personality.domain: unknown domain "SVR4"'
+}
+
+@test "seccomp: a filtered syscall fails with errnoRet; argument conditions; seccomp mode 2" {
+  edit_spec '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+                 {"names": ["fchmodat", "chmod"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]}]}'
+  set_args "$BUNDLE" sh -c 'grep "^Seccomp:" /proc/self/status; mkdir /tmp/d; echo mkdir=$?; touch /tmp/f; chmod 777 /tmp/f; echo chmod777=$?; chmod 700 /tmp/f; echo chmod700=$?'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Seccomp:	2"* ]]
+  [[ "$output" == *"can't create directory '/tmp/d': Operation not permitted"* ]]
+  [[ "$output" == *"mkdir=1"* ]]
+  [[ "$output" == *"Permission denied"* ]]
+  [[ "$output" == *"chmod777=1"* ]]
+  [[ "$output" == *"chmod700=0"* ]]
+}
+
+@test "seccomp without noNewPrivileges, as a non-root user" {
+  edit_spec '.process.noNewPrivileges = false | .process.user = {"uid": 1000, "gid": 1000}
+    | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+  set_args "$BUNDLE" sh -c 'id -u; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"1000"* ]]
+  [[ "$output" == *"Seccomp:	2"* ]]
+  [[ "$output" == *"NoNewPrivs:	0"* ]]
+}
+
+@test "mounts: bind rw and ro both ways, tmpfs size and mode, readonly root, masked and readonly paths" {
+  mkdir -p "$WORK/vol-rw" "$WORK/vol-ro"
+  echo from-host > "$WORK/vol-rw/host.txt"
+  echo ro-content > "$WORK/vol-ro/ro.txt"
+  edit_spec '.mounts += [
+      {"destination": "/rw", "type": "bind", "source": "'"$WORK"'/vol-rw", "options": ["rbind", "rw"]},
+      {"destination": "/ro", "type": "bind", "source": "'"$WORK"'/vol-ro", "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]},
+      {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=700", "nosuid"]}]
+    | .root.readonly = true | .linux.maskedPaths += ["/etc/secret.d", "/etc/secret.txt"] | .linux.readonlyPaths += ["/tmp"]'
+  mkdir -p "$BUNDLE/rootfs/etc/secret.d"; echo s1 > "$BUNDLE/rootfs/etc/secret.d/a"; echo s2 > "$BUNDLE/rootfs/etc/secret.txt"
+  # set_args splits on newlines: one line of shell
+  set_args "$BUNDLE" sh -c 'cat /rw/host.txt; echo from-guest > /rw/guest.txt; echo rw=$?; cat /ro/ro.txt; echo x > /ro/new.txt; echo ro=$?; grep " /scratch " /proc/self/mountinfo; stat -c "%a" /scratch; grep " /ro " /proc/self/mountinfo; echo x > /newfile; echo root=$?; echo x > /tmp/x; echo tmp=$?; echo "masked-file=[$(cat /etc/secret.txt)]"; echo "masked-dir=[$(ls /etc/secret.d)]"; echo "kcore=[$(head -c 10 /proc/kcore | wc -c)]"'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *from-host* ]]
+  [[ "$output" == *"rw=0"* ]]
+  [ "$(cat "$WORK/vol-rw/guest.txt")" = from-guest ]
+  [[ "$output" == *ro-content* ]]
+  [[ "$output" == *"ro=1"* ]]
+  [ ! -e "$WORK/vol-ro/new.txt" ]
+  [[ "$output" == *" /scratch "*"nosuid"*"tmpfs"*"size=1024k,mode=700"* ]]
+  [[ "$output" == *$'\n700\n'* ]]
+  [[ "$output" == *" /ro "*"ro,nosuid,nodev,noexec"* ]]
+  [[ "$output" == *"root=1"* ]]
+  [ ! -e "$BUNDLE/rootfs/newfile" ]
+  [[ "$output" == *"tmp=1"* ]]
+  [[ "$output" == *"masked-file=[]"* ]]
+  [[ "$output" == *"masked-dir=[]"* ]]
+  [[ "$output" == *"kcore=[0]"* ]]
+}
+
+@test "mounts: a symlinked destination resolves inside the rootfs, never outside" {
+  mkdir -p "$WORK/vol"; echo marker > "$WORK/vol/marker"
+  ln -s /../../../../../escape "$BUNDLE/rootfs/link"
+  edit_spec '.root.readonly = false | .mounts += [{"destination": "/link/sub", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind"]}]'
+  set_args "$BUNDLE" sh -c 'cat /escape/sub/marker; cat /link/sub/marker'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = marker ]
+  [ "${lines[1]}" = marker ]
+  # the mount point was made inside the bundle's rootfs
+  [ -d "$BUNDLE/rootfs/escape/sub" ]
+}
+
+@test "linux: sysctl, hostname, domainname, personality, devices, namespaces" {
+  edit_spec '.hostname = "spec-host" | .domainname = "spec.domain"
+    | .linux.sysctl = {"kernel.shmmax": "123456789", "fs.mqueue.msg_max": "33", "net.ipv4.ip_forward": "1"}
+    | .linux.personality = {"domain": "LINUX32"}
+    | .linux.devices = [{"type": "c", "path": "/dev/kot-null", "major": 1, "minor": 3, "fileMode": 438, "uid": 5, "gid": 6}]
+    | .linux.namespaces += [{"type": "cgroup"}]'
+  set_args "$BUNDLE" sh -c 'cat /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max /proc/sys/net/ipv4/ip_forward; hostname; cat /proc/sys/kernel/domainname; uname -m; ls -ln /dev/kot-null; echo hi > /dev/kot-null && echo dev-ok; cat /proc/self/cgroup; echo pid=$$'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 123456789 ]
+  [ "${lines[1]}" = 33 ]
+  [ "${lines[2]}" = 1 ]
+  [ "${lines[3]}" = spec-host ]
+  [ "${lines[4]}" = spec.domain ]
+  [[ "${lines[5]}" == i?86 ]]
+  [[ "${lines[6]}" == "crw-rw-rw-"*" 5 "*" 6 "*"1, "*"3 "*/dev/kot-null ]]
+  [ "${lines[7]}" = dev-ok ]
+  [ "${lines[8]}" = "0::/" ]
+  [ "${lines[9]}" = pid=1 ]
+}
+
+@test "hooks: every kind runs on the host with the state on stdin, args and env" {
+  edit_spec '.hooks = {
+    "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/prestart.json; echo prestart >> '"$WORK"'/order"]}],
+    "createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/createRuntime.json; echo createRuntime $HOOKVAR >> '"$WORK"'/order"], "env": ["HOOKVAR=from-env"]}],
+    "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo createContainer >> '"$WORK"'/order"]}],
+    "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo startContainer >> '"$WORK"'/order"]}],
+    "poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/poststart.json; echo poststart >> '"$WORK"'/order"]}],
+    "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/poststop.json; echo poststop >> '"$WORK"'/order"], "timeout": 5}]}
+    | .annotations = {"org.example.k": "v"}'
+  set_args "$BUNDLE" true
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer')" ]
+  [ "$(jq -r .id "$WORK/prestart.json")" = "$ID" ]
+  [ "$(jq -r .status "$WORK/prestart.json")" = creating ]
+  [ "$(jq -r .bundle "$WORK/createRuntime.json")" = "$BUNDLE" ]
+  [ "$(jq -r .pid "$WORK/createRuntime.json")" = "$(ko state "$ID" | jq -r .pid)" ]
+  [ "$(jq -r '.annotations["org.example.k"]' "$WORK/prestart.json")" = v ]
+  ko start "$ID"
+  wait_status "$ID" stopped
+  [ "$(jq -r .status "$WORK/poststart.json")" = running ]
+  ko delete "$ID"
+  [ "$(jq -r .status "$WORK/poststop.json")" = stopped ]
+  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer\nstartContainer\npoststart\npoststop')" ]
+}
+
+@test "hooks: a failing prestart fails create with its stderr and tears everything down" {
+  edit_spec '.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo bad-hook-output >&2; exit 3"]}]}'
+  create_fails_with 'prestart hook 0 (/bin/sh): exit status 3: bad-hook-output'
+}
+
+@test "hooks: a createRuntime hook past its timeout fails create" {
+  edit_spec '.hooks = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
+  create_fails_with 'createRuntime hook 0 (/bin/sleep): timed out after 1 s'
+}
+
+@test "hooks: failing poststart and poststop only warn" {
+  edit_spec '.hooks = {"poststart": [{"path": "/bin/false"}], "poststop": [{"path": "/bin/false"}]}'
+  set_args "$BUNDLE" true
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko start "$ID"
+  wait_status "$ID" stopped
+  run ko delete "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"poststop hook 0 (/bin/false): exit status 1"* ]]
+}
+
+@test "host cgroup: the monitor, QEMU and virtiofsd in linux.cgroupsPath with limits; VM sized from the spec" {
+  cg="/kot-$ID"
+  edit_spec '.linux.cgroupsPath = "'"$cg"'" | .linux.resources.memory = {"limit": 268435456}
+    | .linux.resources.cpu = {"quota": 150000, "period": 100000, "shares": 512} | .linux.resources.pids = {"limit": 100}'
+  set_args "$BUNDLE" sh -c 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo'
+  ko create --bundle "$BUNDLE" "$ID" >"$WORK/out" 2>&1 </dev/null
+  mem=/sys/fs/cgroup/memory$cg
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    mem=/sys/fs/cgroup$cg
+    [ "$(cat $mem/memory.max)" = $(( (256 + 128 + 256) * 1048576 )) ]
+    [ "$(cat $mem/cpu.max)" = "175000 100000" ]
+    [ "$(cat $mem/pids.max)" = 612 ]
+  else
+    [ "$(cat $mem/memory.limit_in_bytes)" = $(( (256 + 128 + 256) * 1048576 )) ]
+    [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us)" = 175000 ]
+    [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.shares)" = 512 ]
+    [ "$(cat /sys/fs/cgroup/pids$cg/pids.max)" = 612 ]
+  fi
+  st=$(cat "$TEST_ROOT/$ID/state.json")
+  for pid in $(echo "$st" | jq -r '.monitorPid, .qemuPid, .virtiofsdPid'); do
+    grep -qx "$pid" "$mem/cgroup.procs"
+  done
+  ko start "$ID"
+  wait_status "$ID" stopped
+  cat "$WORK/out"
+  # 256 MiB + 128 MiB headroom of guest RAM, 2 vCPUs
+  kb=$(awk '/MemTotal/ {print $2}' "$WORK/out")
+  [ "$kb" -gt $(( 300 * 1024 )) ] && [ "$kb" -le $(( 384 * 1024 )) ]
+  [ "$(tail -1 "$WORK/out")" = 2 ]
+  ko delete "$ID"
+  [ ! -e "$mem" ]
+}
+
+@test "host cgroup: a systemd slice path fails create clearly" {
+  edit_spec '.linux.cgroupsPath = "system.slice:kata:x"'
+  create_fails_with 'config.json: linux.cgroupsPath: "system.slice:kata:x" is a systemd slice path'
+}
