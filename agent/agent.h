@@ -149,6 +149,8 @@ struct ag_container_spec
   bool root_readonly;
   uint64_t namespaces;
   uint64_t rootfs_propagation;
+  bool has_personality;
+  uint32_t personality;
   struct ag_mount *mounts;
   size_t nmounts;
   bool has_mounts;

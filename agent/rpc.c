@@ -984,6 +984,10 @@ parse_container (struct ko_tlv body, struct ag_container_spec *s,
         case KO_TAG_ROOTFS_PROPAGATION:
           rc = field_u64 (&f, &s->rootfs_propagation, err);
           break;
+        case KO_TAG_PERSONALITY:
+          rc = field_u32 (&f, &s->personality, err);
+          s->has_personality = true;
+          break;
         case KO_TAG_PROCESS:
           if (has_proc)
             return ko_error_setx (err, EPROTO, "two processes");

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -129,11 +130,14 @@ enum mkpath
   MK_FILE
 };
 
+#define MAX_LINK_HOPS 40
+
 /* Opens path (O_PATH) inside root, symlinks resolved as if root were "/",
  * creating missing directories (and the last component as a dir or empty
- * file). */
+ * file). A dangling symlink on the way is followed (inside root) and its
+ * target created, as runc does. */
 static int
-open_in_root (int root, const char *path, enum mkpath mk)
+open_in_root_hops (int root, const char *path, enum mkpath mk, int hops)
 {
   int fd = openat2_in_root (root, path, O_PATH);
   if (fd >= 0 || errno != ENOENT || mk == MK_NONE)
@@ -169,7 +173,33 @@ open_in_root (int root, const char *path, enum mkpath mk)
               int r = last && mk == MK_FILE
                           ? mknodat (parent, name, S_IFREG | 0644, 0)
                           : mkdirat (parent, name, 0755);
-              if (r < 0 && errno != EEXIST)
+              if (r < 0 && errno == EEXIST)
+                {
+                  /* a dangling symlink: go on from its target */
+                  char target[4096];
+                  ssize_t n
+                      = readlinkat (parent, name, target, sizeof target - 1);
+                  if (n < 0)
+                    return -1; /* EEXIST raced in: not a link */
+                  if (hops >= MAX_LINK_HOPS)
+                    {
+                      errno = ELOOP;
+                      return -1;
+                    }
+                  target[n] = '\0';
+                  const char *rest = last ? "" : path + i;
+                  if (slash)
+                    *slash = '\0';
+                  _cleanup_free_ char *next = NULL;
+                  int a = target[0] == '/'
+                              ? asprintf (&next, "%s%s", target, rest)
+                              : asprintf (&next, "%s/%s%s", slash ? copy : "",
+                                          target, rest);
+                  if (a < 0)
+                    return -1;
+                  return open_in_root_hops (root, next, mk, hops + 1);
+                }
+              if (r < 0)
                 return -1;
             }
           else
@@ -178,6 +208,12 @@ open_in_root (int root, const char *path, enum mkpath mk)
       copy[i] = saved;
     }
   return openat2_in_root (root, path, O_PATH);
+}
+
+static int
+open_in_root (int root, const char *path, enum mkpath mk)
+{
+  return open_in_root_hops (root, path, mk, 0);
 }
 
 static void
@@ -697,6 +733,11 @@ spawn_container_init (const struct ag_container_spec *spec,
       && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
     {
       ag_error_set (&err, errno, "setdomainname");
+      child_fail (err);
+    }
+  if (spec->has_personality && personality (spec->personality) < 0)
+    {
+      ag_error_set (&err, errno, "personality 0x%x", spec->personality);
       child_fail (err);
     }
   run_process (&spec->proc, START_FD);

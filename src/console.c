@@ -37,7 +37,7 @@ send_fd (int sock, int fd, const char *name)
 
 int
 console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
-                  int *slave_fd, ko_error **err)
+                  bool ctty, int *slave_fd, ko_error **err)
 {
   _cleanup_close_ int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -48,10 +48,11 @@ console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
   if (ptsname_r (master, name, sizeof name) != 0)
     return ko_error_set (err, errno, "ptsname");
   /* no O_NOCTTY: as a session leader this makes it our controlling tty */
-  int slave = open (name, O_RDWR | O_CLOEXEC);
+  int slave = open (name, O_RDWR | O_CLOEXEC | (ctty ? 0 : O_NOCTTY));
   if (slave < 0)
     return ko_error_set (err, errno, "open %s", name);
-  ioctl (slave, TIOCSCTTY, 0);
+  if (ctty)
+    ioctl (slave, TIOCSCTTY, 0);
   struct termios t;
   if (tcgetattr (slave, &t) == 0)
     {

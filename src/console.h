@@ -3,6 +3,7 @@
 #ifndef KO_CONSOLE_H
 #define KO_CONSOLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -13,7 +14,7 @@
  * becomes our controlling terminal so that a resize of the master reaches
  * us as SIGWINCH. */
 int console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
-                      int *slave_fd, ko_error **err);
+                      bool ctty, int *slave_fd, ko_error **err);
 /* Queues a TtyWinResize for the init with the tty's current size. */
 void console_forward_winsize (int tty_fd, const char *id, struct ko_buf *out);
 /* `run` with a terminal and no console socket: raw mode on our stdin. */

@@ -32,7 +32,8 @@
 #include <linux/vm_sockets.h>
 
 #define MON_CALL_TIMEOUT_MS 30000
-#define MON_MAX_STREAMS 3
+#define MON_MAX_STREAMS 192 /* the init and up to 63 execs */
+#define MON_MAX_EXECS 63
 
 enum handler_kind
 {
@@ -40,7 +41,8 @@ enum handler_kind
   H_LISTEN,
   H_SIGNAL,
   H_STREAM_IN,
-  H_STREAM_OUT
+  H_STREAM_OUT,
+  H_EXEC_CONN
 };
 
 struct handler
@@ -58,12 +60,26 @@ struct stream
   bool watching;    /* epoll interest currently set */
   bool eof;         /* input: EOF sent; output: EOF received */
   bool closed;      /* fd given up (EOF flushed, or write error) */
+  bool live;        /* the guest knows the stream: input may flow */
+  int saved_flags;  /* the fd's flags before we made it non-blocking */
   uint32_t credit;  /* input: bytes we may send */
   uint32_t window;  /* output: bytes the agent may still send */
   uint32_t to_ack;  /* output: written, credit not yet returned */
   struct ko_buf pending;
   size_t pending_off;
   struct handler h;
+};
+
+struct exec_proc
+{
+  char *exec_id;
+  int conn; /* the caller's connection: exit status goes there */
+  struct ko_buf conn_in;
+  struct handler h;
+  struct stream *in, *out, *err;
+  int tty_fd;
+  bool exited;
+  uint32_t status; /* raw wait status */
 };
 
 struct monitor
@@ -80,8 +96,11 @@ struct monitor
   int sigfd;
   pid_t qemu_pid, virtiofsd_pid;
   uint64_t qemu_start, virtiofsd_start;
-  struct stream streams[MON_MAX_STREAMS];
+  struct stream *streams[MON_MAX_STREAMS];
   size_t nstreams;
+  uint32_t next_stream;
+  struct exec_proc *execs[MON_MAX_EXECS];
+  size_t nexecs;
   struct handler h_chan, h_listen, h_sig;
   int tty_fd; /* host pty slave when a console socket is used */
   /* the one outstanding synchronous call */
@@ -92,11 +111,11 @@ struct monitor
   struct ko_buf wait_body;
   int in_call;
   bool hello;
-  bool streams_live; /* the guest knows the streams: stdin may flow */
   uint32_t agent_version;
   bool init_exited;
   int exit_status;
   bool destroy_requested;
+  bool created; /* before, failures are reported once, by the create error */
   bool vm_gone;
   int dirfd;
 };
@@ -129,8 +148,8 @@ static struct stream *
 stream_find (struct monitor *m, uint32_t id)
 {
   for (size_t i = 0; i < m->nstreams; i++)
-    if (m->streams[i].id == id)
-      return &m->streams[i];
+    if (m->streams[i]->id == id)
+      return m->streams[i];
   return NULL;
 }
 
@@ -221,6 +240,8 @@ stream_close (struct monitor *m, struct stream *s)
     epoll_ctl (m->epfd, EPOLL_CTL_DEL, s->fd, NULL);
   s->watching = false;
   s->closed = true;
+  if (s->saved_flags >= 0)
+    fcntl (s->fd, F_SETFL, s->saved_flags);
   /* fds 0-2 stay open: they may be the caller's (run in the foreground) */
   if (s->fd > 2)
     close (s->fd);
@@ -311,11 +332,15 @@ stream_flush_output (struct monitor *m, struct stream *s)
   chan_flush (m);
 }
 
-static int
+static struct stream *
 stream_add (struct monitor *m, uint32_t id, int fd, bool input)
 {
-  struct stream *s = &m->streams[m->nstreams++];
-  memset (s, 0, sizeof *s);
+  if (m->nstreams >= MON_MAX_STREAMS)
+    return NULL;
+  struct stream *s = calloc (1, sizeof *s);
+  if (s == NULL)
+    return NULL;
+  m->streams[m->nstreams++] = s;
   s->id = id;
   s->fd = fd;
   s->input = input;
@@ -323,21 +348,46 @@ stream_add (struct monitor *m, uint32_t id, int fd, bool input)
   s->window = input ? 0 : KO_STREAM_WINDOW;
   s->h.kind = input ? H_STREAM_IN : H_STREAM_OUT;
   s->h.obj = s;
+  s->saved_flags = -1;
   if (fd < 0)
     {
       s->closed = true;
-      return 0;
+      return s;
     }
   struct epoll_event ev = { .events = 0, .data.ptr = &s->h };
   if (epoll_ctl (m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
     {
       /* a pipe, socket or tty: non-blocking and event driven */
       epoll_ctl (m->epfd, EPOLL_CTL_DEL, fd, NULL);
+      s->saved_flags = fcntl (fd, F_GETFL);
       set_nonblock (fd);
       s->pollable = true;
     }
   /* else a regular file or /dev/null: always ready, used synchronously */
-  return 0;
+  return s;
+}
+
+/* Once the guest knows the stream, input may flow. */
+static void
+stream_set_live (struct monitor *m, struct stream *s)
+{
+  s->live = true;
+  if (s->input)
+    stream_update_interest (m, s);
+}
+
+static void
+stream_remove (struct monitor *m, struct stream *s)
+{
+  stream_close (m, s);
+  for (size_t i = 0; i < m->nstreams; i++)
+    if (m->streams[i] == s)
+      {
+        m->streams[i] = m->streams[--m->nstreams];
+        break;
+      }
+  ko_buf_free (&s->pending);
+  free (s);
 }
 
 /* ---------- frames from the guest ---------- */
@@ -357,6 +407,7 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
     }
   if (event == KO_E_PROCESS_EXITED)
     {
+      struct ko_tlv body0 = body;
       bool is_init = true;
       uint32_t status = 0;
       bool have_status = false;
@@ -370,6 +421,22 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
       if (r < 0 || !have_status)
         {
           mon_fatal_channel (m, "malformed ProcessExited event");
+          return;
+        }
+      if (!is_init)
+        {
+          struct ko_tlv again = body0;
+          char *eid = NULL;
+          while (ko_tlv_next (&again, &f) > 0)
+            if (f.tag == KO_TAG_EXEC_ID && eid == NULL)
+              ko_field_str (&f, &eid);
+          for (size_t i = 0; eid && i < m->nexecs; i++)
+            if (strcmp (m->execs[i]->exec_id, eid) == 0)
+              {
+                m->execs[i]->exited = true;
+                m->execs[i]->status = status;
+              }
+          free (eid);
           return;
         }
       if (is_init && !m->init_exited)
@@ -499,7 +566,8 @@ mon_fatal_channel (struct monitor *m, const char *why)
     return;
   m->chan_dead = true;
   if (!m->destroy_requested && !m->init_exited)
-    log_error ("container %s: agent channel: %s", m->p->id, why);
+    ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
+            "container %s: agent channel: %s", m->p->id, why);
   if (m->chan >= 0)
     {
       epoll_ctl (m->epfd, EPOLL_CTL_DEL, m->chan, NULL);
@@ -522,14 +590,15 @@ reap_children (struct monitor *m)
           m->qemu_pid = 0;
           m->vm_gone = true;
           if (!m->init_exited && !m->destroy_requested)
-            log_error ("container %s: qemu exited unexpectedly", m->p->id);
+            ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
+                    "container %s: qemu exited unexpectedly", m->p->id);
         }
       else if (pid == m->virtiofsd_pid)
         {
           m->virtiofsd_pid = 0;
           if (!m->init_exited && !m->destroy_requested && !m->vm_gone)
-            log_error ("container %s: virtiofsd exited unexpectedly",
-                       m->p->id);
+            ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
+                    "container %s: virtiofsd exited unexpectedly", m->p->id);
         }
     }
 }
@@ -568,6 +637,8 @@ on_signal (struct monitor *m)
 /* ---------- the loop ---------- */
 
 static void handle_cli (struct monitor *m);
+static void exec_on_conn (struct monitor *m, struct exec_proc *e);
+static void execs_finish (struct monitor *m);
 
 static void
 loop_once (struct monitor *m, int timeout_ms)
@@ -576,8 +647,8 @@ loop_once (struct monitor *m, int timeout_ms)
   /* non-pollable stdin (a file) is read whenever there is credit */
   for (size_t i = 0; i < m->nstreams; i++)
     {
-      struct stream *s = &m->streams[i];
-      if (m->streams_live && s->input && !s->pollable && !s->closed && !s->eof
+      struct stream *s = m->streams[i];
+      if (s->live && s->input && !s->pollable && !s->closed && !s->eof
           && s->credit)
         {
           stream_pump_input (m, s);
@@ -617,8 +688,12 @@ loop_once (struct monitor *m, int timeout_ms)
         case H_STREAM_OUT:
           stream_flush_output (m, h->obj);
           break;
+        case H_EXEC_CONN:
+          exec_on_conn (m, h->obj);
+          break;
         }
     }
+  execs_finish (m);
 }
 
 static bool
@@ -717,12 +792,14 @@ record_status (struct monitor *m, const char *status)
 
 /* ---------- requests from the CLI ---------- */
 
+/* Reads one REQUEST frame; fds sent with it (SCM_RIGHTS) land in fds. */
 static int
 cli_read_request (int fd, struct ko_buf *in, uint32_t *id, uint16_t *method,
-                  struct ko_tlv *body)
+                  struct ko_tlv *body, int *fds, int *nfds)
 {
   uint64_t end = now_ms () + 5000;
   struct ko_frame_hdr h;
+  *nfds = 0;
   for (;;)
     {
       if (in->len >= KO_FRAME_HDR_SIZE)
@@ -742,9 +819,31 @@ cli_read_request (int fd, struct ko_buf *in, uint32_t *id, uint16_t *method,
         return -1;
       if (ko_buf_reserve (in, 4096) < 0)
         return -1;
-      ssize_t n = read (fd, in->data + in->len, 4096);
+      union
+      {
+        char buf[CMSG_SPACE (3 * sizeof (int))];
+        struct cmsghdr align;
+      } u;
+      struct iovec iov = { in->data + in->len, 4096 };
+      struct msghdr msg = { .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = u.buf,
+                            .msg_controllen = sizeof u.buf };
+      ssize_t n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC);
       if (n <= 0)
         return -1;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c;
+           c = CMSG_NXTHDR (&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+          {
+            int k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+            int *p = (int *) CMSG_DATA (c);
+            for (int i = 0; i < k; i++)
+              if (*nfds < 3)
+                fds[(*nfds)++] = p[i];
+              else
+                close (p[i]);
+          }
       in->len += n;
     }
 }
@@ -793,6 +892,229 @@ do_start (struct monitor *m, ko_error **err)
 }
 
 static void
+exec_free (struct monitor *m, struct exec_proc *e)
+{
+  if (e->conn >= 0)
+    {
+      epoll_ctl (m->epfd, EPOLL_CTL_DEL, e->conn, NULL);
+      close (e->conn);
+    }
+  struct stream *ss[] = { e->in, e->out, e->err };
+  for (int i = 0; i < 3; i++)
+    if (ss[i])
+      stream_remove (m, ss[i]);
+  if (e->tty_fd >= 0)
+    close (e->tty_fd);
+  ko_buf_free (&e->conn_in);
+  free (e->exec_id);
+  free (e);
+}
+
+static int
+exec_start (struct monitor *m, int conn, struct ko_tlv body, int *fds,
+            int nfds, struct ko_buf *reply, ko_error **err)
+{
+  struct ko_field f;
+  struct ko_process proc = { 0 };
+  bool have_proc = false;
+  _cleanup_free_ char *console = NULL;
+  struct exec_proc *e = calloc (1, sizeof *e);
+  int r = -1;
+  if (e == NULL)
+    goto out;
+  e->conn = -1;
+  e->tty_fd = -1;
+  e->h = (struct handler){ H_EXEC_CONN, e };
+  while (ko_tlv_next (&body, &f) > 0)
+    {
+      if (f.tag == KO_TAG_EXEC_ID && e->exec_id == NULL)
+        ko_field_str (&f, &e->exec_id);
+      else if (f.tag == KO_MON_TAG_CONSOLE_SOCKET && console == NULL)
+        ko_field_str (&f, &console);
+      else if (f.tag == KO_TAG_PROCESS && !have_proc)
+        {
+          if (ko_process_decode (&f, &proc, err) < 0)
+            goto out;
+          have_proc = true;
+        }
+    }
+  if (e->exec_id == NULL || !have_proc)
+    {
+      ko_error_setx (err, EINVAL, "exec: malformed request");
+      goto out;
+    }
+  if (m->init_exited || strcmp (m->p->state.status, "running") != 0)
+    {
+      ko_error_setx (err, EINVAL, "cannot exec in a %s container",
+                     m->init_exited ? "stopped" : m->p->state.status);
+      goto out;
+    }
+  for (size_t i = 0; i < m->nexecs; i++)
+    if (strcmp (m->execs[i]->exec_id, e->exec_id) == 0)
+      {
+        ko_error_setx (err, EEXIST, "exec id %s is in use", e->exec_id);
+        goto out;
+      }
+  if (m->nexecs >= MON_MAX_EXECS)
+    {
+      ko_error_setx (err, EAGAIN, "too many exec sessions (%d)",
+                     MON_MAX_EXECS);
+      goto out;
+    }
+  uint32_t base = m->next_stream;
+  m->next_stream += 3;
+  int in_fd = nfds > 0 ? fds[0] : -1, out_fd = nfds > 1 ? fds[1] : -1,
+      err_fd = nfds > 2 ? fds[2] : -1;
+  if (proc.terminal && console)
+    {
+      if (console_make_pty (console, proc.rows, proc.cols, false, &e->tty_fd,
+                            err)
+          < 0)
+        goto out;
+      for (int i = 0; i < nfds; i++)
+        close (fds[i]);
+      nfds = 0;
+      in_fd = dup (e->tty_fd);
+      out_fd = dup (e->tty_fd);
+      err_fd = -1;
+    }
+  e->in = stream_add (m, base, in_fd, true);
+  e->out = stream_add (m, base + 1, out_fd, false);
+  if (!proc.terminal)
+    e->err = stream_add (m, base + 2, err_fd, false);
+  else if (err_fd >= 0)
+    close (err_fd);
+  nfds = 0; /* the streams own them now */
+  if (e->in == NULL || e->out == NULL || (!proc.terminal && e->err == NULL))
+    {
+      ko_error_setx (err, EAGAIN, "exec: too many streams");
+      goto out;
+    }
+  proc.stdin_stream = base;
+  proc.stdout_stream = base + 1;
+  proc.stderr_stream = proc.terminal ? 0 : base + 2;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  ko_tlv_put_str (&b, KO_TAG_EXEC_ID, e->exec_id);
+  ko_process_encode (&b, KO_TAG_PROCESS, &proc);
+  r = mon_call (m, KO_M_EXEC_PROCESS, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    goto out;
+  struct ko_tlv t = { m->wait_body.data, m->wait_body.len };
+  uint32_t pid = 0;
+  while (ko_tlv_next (&t, &f) > 0)
+    if (f.tag == KO_TAG_PID)
+      ko_field_u32 (&f, &pid);
+  ko_tlv_put_u32 (reply, KO_TAG_PID, pid);
+  stream_set_live (m, e->in);
+  stream_set_live (m, e->out);
+  if (e->err)
+    stream_set_live (m, e->err);
+  e->conn = conn;
+  bool reg = false;
+  epoll_set (m, conn, &e->h, EPOLLIN, &reg);
+  m->execs[m->nexecs++] = e;
+  e = NULL;
+  r = 0;
+out:
+  for (int i = 0; i < nfds; i++)
+    close (fds[i]);
+  if (have_proc)
+    ko_process_clear (&proc);
+  if (e)
+    exec_free (m, e);
+  return r;
+}
+
+/* KILL and RESIZE from the caller of an exec, or its end. */
+static void
+exec_on_conn (struct monitor *m, struct exec_proc *e)
+{
+  if (ko_buf_reserve (&e->conn_in, 4096) < 0)
+    return;
+  ssize_t n = read (e->conn, e->conn_in.data + e->conn_in.len, 4096);
+  if (n <= 0)
+    {
+      /* the caller went away; the process goes on, as with runc */
+      epoll_ctl (m->epfd, EPOLL_CTL_DEL, e->conn, NULL);
+      close (e->conn);
+      e->conn = -1;
+      return;
+    }
+  e->conn_in.len += n;
+  size_t off = 0;
+  while (e->conn_in.len - off >= KO_FRAME_HDR_SIZE)
+    {
+      struct ko_frame_hdr h;
+      if (ko_frame_hdr_decode (e->conn_in.data + off, &h, NULL) < 0
+          || h.type != KO_FRAME_REQUEST)
+        {
+          e->conn_in.len = 0;
+          return;
+        }
+      if (e->conn_in.len - off < KO_FRAME_HDR_SIZE + h.len)
+        break;
+      uint32_t id;
+      uint16_t method;
+      struct ko_tlv body;
+      struct ko_field f;
+      if (ko_parse_request (e->conn_in.data + off + KO_FRAME_HDR_SIZE, h.len,
+                            &id, &method, &body)
+          == 0
+          && !e->exited)
+        {
+          struct ko_buf b = { 0 };
+          ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+          ko_tlv_put_str (&b, KO_TAG_EXEC_ID, e->exec_id);
+          while (ko_tlv_next (&body, &f) > 0)
+            if (f.tag == KO_TAG_SIGNAL || f.tag == KO_TAG_ROWS
+                || f.tag == KO_TAG_COLS)
+              ko_tlv_put_bytes (&b, f.tag, f.val, f.len);
+          if (method == KO_MON_KILL)
+            ko_request_append (&m->chan_out, 0, KO_M_SIGNAL_PROCESS, &b);
+          else if (method == KO_MON_RESIZE)
+            ko_request_append (&m->chan_out, 0, KO_M_TTY_WIN_RESIZE, &b);
+          ko_buf_free (&b);
+          chan_flush (m);
+        }
+      off += KO_FRAME_HDR_SIZE + h.len;
+    }
+  memmove (e->conn_in.data, e->conn_in.data + off, e->conn_in.len - off);
+  e->conn_in.len -= off;
+}
+
+/* An exec that exited and whose output is delivered: tell its caller. */
+static void
+execs_finish (struct monitor *m)
+{
+  for (size_t i = 0; i < m->nexecs;)
+    {
+      struct exec_proc *e = m->execs[i];
+      bool done = e->exited && (e->out == NULL || e->out->closed)
+                  && (e->err == NULL || e->err->closed);
+      if (!done)
+        {
+          i++;
+          continue;
+        }
+      if (e->conn >= 0)
+        {
+          struct ko_buf b = { 0 }, frame = { 0 };
+          ko_tlv_put_u32 (&b, KO_TAG_STATUS, e->status);
+          ko_event_append (&frame, KO_E_PROCESS_EXITED, &b);
+          if (write (e->conn, frame.data, frame.len) < 0)
+            { /* the caller is gone */
+            }
+          ko_buf_free (&b);
+          ko_buf_free (&frame);
+        }
+      m->execs[i] = m->execs[--m->nexecs];
+      exec_free (m, e);
+    }
+}
+
+static void
 handle_cli (struct monitor *m)
 {
   _cleanup_close_ int fd = accept4 (m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -803,11 +1125,30 @@ handle_cli (struct monitor *m)
   uint16_t method;
   struct ko_tlv body;
   _cleanup_error_ ko_error *err = NULL;
-  if (cli_read_request (fd, &in, &id, &method, &body) < 0)
+  int fds[3], nfds = 0;
+  if (cli_read_request (fd, &in, &id, &method, &body, fds, &nfds) < 0)
     {
+      for (int i = 0; i < nfds; i++)
+        close (fds[i]);
       ko_buf_free (&in);
       return;
     }
+  if (method == KO_MON_EXEC)
+    {
+      int conn = take_fd (fd);
+      if (exec_start (m, conn, body, fds, nfds, &reply, &err) < 0)
+        {
+          cli_reply (conn, id, -1, err, NULL);
+          close (conn);
+        }
+      else
+        cli_reply (conn, id, 0, NULL, &reply);
+      ko_buf_free (&in);
+      ko_buf_free (&reply);
+      return;
+    }
+  for (int i = 0; i < nfds; i++)
+    close (fds[i]);
   int r = 0;
   struct ko_field f;
   switch (method)
@@ -1087,10 +1428,8 @@ create_in_guest (struct monitor *m, ko_error **err)
     return -1;
   /* only now may stdin flow: data for a stream the agent does not know yet
    * would be dropped */
-  m->streams_live = true;
   for (size_t i = 0; i < m->nstreams; i++)
-    if (m->streams[i].input)
-      stream_update_interest (m, &m->streams[i]);
+    stream_set_live (m, m->streams[i]);
   return 0;
 }
 
@@ -1121,7 +1460,7 @@ setup_stdio (struct monitor *m, ko_error **err)
       if (m->p->console_socket)
         {
           if (console_make_pty (m->p->console_socket, pr->rows, pr->cols,
-                                &m->tty_fd, err)
+                                true, &m->tty_fd, err)
               < 0)
             return -1;
           in_fd = dup (m->tty_fd);
@@ -1259,7 +1598,7 @@ monitor_loop (struct monitor *m)
       bool busy = false;
       for (size_t i = 0; i < m->nstreams; i++)
         {
-          struct stream *s = &m->streams[i];
+          struct stream *s = m->streams[i];
           if (!s->input && !s->closed && s->pending.len > s->pending_off)
             busy = true;
         }
@@ -1305,6 +1644,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
   m->h_chan = (struct handler){ H_CHANNEL, m };
   m->h_listen = (struct handler){ H_LISTEN, m };
   m->h_sig = (struct handler){ H_SIGNAL, m };
+  m->next_stream = 4;
 
   p->state.monitor_pid = getpid ();
   p->state.monitor_start = proc_start_time (getpid ());
@@ -1331,6 +1671,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
         }
     }
   report (&report_fd, NULL);
+  m->created = true;
   if (p->lock_fd >= 0)
     {
       close (p->lock_fd);

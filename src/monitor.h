@@ -21,7 +21,16 @@ enum ko_mon_method
   KO_MON_PAUSE = 4,
   KO_MON_RESUME = 5,
   KO_MON_PS = 6,      /* reply: PID, repeated */
+  /* Start a process in the container: EXEC_ID, PROCESS, CONSOLE_SOCKET?;
+   * the caller's stdio fds come with it (SCM_RIGHTS). Reply: PID. The
+   * connection stays open: the caller may send KILL (SIGNAL) and RESIZE
+   * (ROWS, COLS) on it, and gets EVENT ProcessExited (STATUS) at the end. */
+  KO_MON_EXEC = 7,
+  KO_MON_RESIZE = 8,
 };
+
+/* monitor.sock only (never on the guest channel) */
+#define KO_MON_TAG_CONSOLE_SOCKET 1000
 
 /* A host path bind-mounted into the share, in the monitor's private mount
  * namespace, before virtiofsd starts. */

@@ -1,14 +1,26 @@
 #include "config.h"
 
-#include "container.h"
+#include "exec.h"
 #include "oci.h"
 #include "state.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+
+static int
+push (char ***v, size_t *n, char *s)
+{
+  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
+  if (nv == NULL)
+    return -1;
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
 
 static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
@@ -32,25 +44,49 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { NULL, 0, NULL, 0 },
   };
   int c;
-  const char *process = NULL, *cwd = NULL;
+  struct exec_opts o = { 0 };
+  _cleanup_free_ char **env = NULL, **gids = NULL;
+  size_t nenv = 0, ngids = 0;
+  env = calloc (1, sizeof (char *));
+  gids = calloc (1, sizeof (char *));
+  if (env == NULL || gids == NULL)
+    return ko_error_set (err, ENOMEM, "exec");
   while ((c = getopt_long (argc, argv, "+p:e:tu:g:c:dh", opts, NULL)) != -1)
     switch (c)
       {
       case 'p':
-        process = optarg;
+        o.process_file = optarg;
         break;
       case 'w':
-        cwd = optarg;
+        o.cwd = optarg;
         break;
       case 'C':
+        o.console_socket = optarg;
+        break;
       case 'e':
+        if (push (&env, &nenv, optarg) < 0)
+          return ko_error_set (err, ENOMEM, "exec");
+        break;
       case 't':
+        o.tty = true;
+        break;
       case 'u':
+        o.user = optarg;
+        break;
       case 'g':
-      case 'c':
+        if (push (&gids, &ngids, optarg) < 0)
+          return ko_error_set (err, ENOMEM, "exec");
+        break;
       case 'N':
+        o.no_new_privs = true;
+        break;
       case 'd':
+        o.detach = true;
+        break;
       case 'P':
+        o.pid_file = optarg;
+        break;
+      case 'c':
       case 'f':
       case 'l':
       case 'a':
@@ -62,34 +98,20 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         return ko_error_setx (err, 22, "exec: unknown option %s",
                               argv[optind - 1]);
       }
-  if (cli_check_args (&cmd_exec, argc - optind, process ? 1 : 2, -1, err) < 0)
+  if (cli_check_args (&cmd_exec, argc - optind, o.process_file ? 1 : 2, -1,
+                      err)
+      < 0)
     return -1;
-  const char *id = argv[optind];
-  if (state_validate_id (id, err) < 0)
+  o.id = argv[optind];
+  if (state_validate_id (o.id, err) < 0)
     return -1;
-  if (cwd && cwd[0] != '/')
-    return ko_error_setx (err, EINVAL, "exec: --cwd: must be an absolute path");
-  if (process)
-    {
-      oci_process *p = oci_process_parse_file (process, err);
-      if (p == NULL)
-        return -1;
-      oci_process_free (p);
-    }
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  _cleanup_close_ int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return ko_error_setx (err, ENOENT, "container %s does not exist", id);
-  struct ko_state st = { 0 };
-  if (state_read (fd, &st, err) < 0)
-    return ko_error_wrap (err, "container %s", id);
-  const char *status = state_status (&st);
-  bool running = strcmp (status, "running") == 0;
-  state_clear (&st);
-  if (!running)
-    return ko_error_setx (err, EINVAL, "cannot exec in a %s container", status);
-  return ko_error_setx (err, ENOSYS,
-                        "exec: not supported yet by this build of kata-oci");
+  if (o.cwd && o.cwd[0] != '/')
+    return ko_error_setx (err, EINVAL,
+                          "exec: --cwd: must be an absolute path");
+  o.args = argv + optind + 1;
+  o.env = env;
+  o.add_gids = gids;
+  return exec_run (g, &o, err);
 }
 
 const struct ko_command cmd_exec = {
@@ -109,6 +131,7 @@ const struct ko_command cmd_exec = {
     "  -d, --detach             detach; a relay process waits for it\n"
     "      --pid-file FILE      write the relay's pid to FILE\n"
     "      --preserve-fds N     accepted; extra fds are not passed into a "
-    "VM\n",
+    "VM\n"
+    "      --cap CAP            accepted; not applied yet\n",
   .run = run,
 };

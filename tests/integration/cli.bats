@@ -161,6 +161,7 @@ create_fails_with() {
   echo '{"ociVersion": "1.2.0", ' > "$BUNDLE/config.json"
   create_fails_with "config.json: invalid JSON"
   "$KATA_OCI" spec --bundle "$WORK" 2>/dev/null || true
+  jq '.process.terminal = false' "$WORK/config.json" > "$WORK/c" && mv "$WORK/c" "$WORK/config.json"
   cp "$WORK/config.json" "$BUNDLE/config.json"
   edit_spec '.process.args = "sh"'
   create_fails_with "config.json: process.args: expected an array of strings"
@@ -191,6 +192,7 @@ create_fails_with() {
   edit_spec '.process.terminal = false'
   rm -rf "$BUNDLE/rootfs"
   create_fails_with "rootfs $BUNDLE/rootfs: No such file or directory"
+  rm -rf "$BUNDLE"
   make_bundle "$BUNDLE"
   edit_spec '.process.terminal = true'
   create_fails_with "cannot allocate tty if kata-oci will detach without setting console socket"

@@ -51,8 +51,9 @@ teardown() { teardown_common; }
   runpid=$!
   wait_status "$ID" running
   ko kill "$ID" KILL
-  run wait "$runpid"
-  [ "$status" -eq 137 ]
+  rc=0
+  wait "$runpid" || rc=$?
+  [ "$rc" -eq 137 ]
 }
 
 @test "stdin from a pipe; stdout and stderr kept apart" {
@@ -144,9 +145,10 @@ teardown() { teardown_common; }
 }
 
 @test "pause freezes the container, resume thaws it; ps lists its processes" {
+  edit_spec '.root.readonly = false'
   set_args "$BUNDLE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done'
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
-  sleep 1
+  for i in $(seq 100); do [ -s "$BUNDLE/rootfs/tmp/count" ] && break; sleep 0.1; done
   ko pause "$ID"
   [ "$(state_status "$ID")" = paused ]
   a=$(cat "$BUNDLE/rootfs/tmp/count")

@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# exec: another process in a running container, relayed by the CLI or a
+# detached relay; signals to the relay reach the process.
+
+load helpers
+
+setup() {
+  setup_common
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+}
+teardown() { teardown_common; }
+
+@test "exec: exit status, stdout and stderr apart, stdin from a pipe" {
+  run ko exec "$ID" sh -c 'exit 5'
+  [ "$status" -eq 5 ]
+  ko exec "$ID" sh -c 'echo to-out; echo to-err >&2' >"$WORK/out" 2>"$WORK/err"
+  [ "$(cat "$WORK/out")" = to-out ]
+  [ "$(cat "$WORK/err")" = to-err ]
+  got=$(head -c 1048576 /dev/urandom | tee "$WORK/in" | ko exec "$ID" sha256sum | cut -d' ' -f1)
+  [ "$got" = "$(sha256sum < "$WORK/in" | cut -d' ' -f1)" ]
+}
+
+@test "exec: env, cwd, user and additional gids from the command line" {
+  run ko exec -e FOO=bar --cwd /tmp -u 1000:1001 -g 2000 "$ID" sh -c 'echo $FOO; pwd; id -u; id -g; id -G'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = bar ]
+  [ "${lines[1]}" = /tmp ]
+  [ "${lines[2]}" = 1000 ]
+  [ "${lines[3]}" = 1001 ]
+  [[ "${lines[4]}" == *2000* ]]
+}
+
+@test "exec --process FILE" {
+  cat > "$WORK/p.json" <<'JSON'
+{"args": ["sh", "-c", "echo from-process-file; exit 3"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}
+JSON
+  run ko exec --process "$WORK/p.json" "$ID"
+  [ "$status" -eq 3 ]
+  [ "$output" = from-process-file ]
+  echo '{"args": "sh"}' > "$WORK/bad.json"
+  run ko exec --process "$WORK/bad.json" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"bad.json: args: expected an array of strings"* ]]
+}
+
+@test "exec: missing and non-executable binaries say so (podman maps them to 127 and 126)" {
+  run ko exec "$ID" nosuch
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'executable file not found in $PATH'* ]]
+  run ko exec "$ID" /etc/passwd
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"permission denied"* ]]
+}
+
+@test "exec -d: the relay's pid lives exactly as long as the process" {
+  ko exec -d --pid-file "$WORK/epid" "$ID" sleep 2
+  pid=$(cat "$WORK/epid")
+  kill -0 "$pid"
+  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
+@test "exec: SIGTERM to the relay reaches the process" {
+  ko exec "$ID" sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done' >"$WORK/out" &
+  rpid=$!
+  for i in $(seq 100); do grep -q ready "$WORK/out" && break; sleep 0.1; done
+  kill -TERM "$rpid"
+  rc=0
+  wait "$rpid" || rc=$?
+  [ "$rc" -eq 9 ]
+  grep -q got-term "$WORK/out"
+}
+
+@test "exec -t with a console socket" {
+  "$RECVTTY" "$WORK/tty.sock" >"$WORK/tty.out" 2>/dev/null </dev/null &
+  for i in $(seq 50); do [ -S "$WORK/tty.sock" ] && break; sleep 0.1; done
+  run ko exec -t --console-socket "$WORK/tty.sock" "$ID" sh -c '[ -t 0 ] && echo is-a-tty; exit 4'
+  [ "$status" -eq 4 ]
+  sleep 0.5
+  grep -q is-a-tty "$WORK/tty.out"
+}
+
+@test "exec into a stopped or missing container fails clearly" {
+  run ko exec nosuch true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container nosuch does not exist"* ]]
+  ko kill "$ID" KILL
+  wait_status "$ID" stopped
+  run ko exec "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot exec in a stopped container"* ]]
+  run ko exec -t -d "$ID" true
+  [ "$status" -eq 1 ]
+}

@@ -1,0 +1,626 @@
+/* config.json -> what the agent is sent: capabilities, seccomp (compiled and
+ * run in a child), mounts, namespaces, sysctl, devices, and every error. */
+#include "config.h"
+
+#include "cgroup.h"
+#include "monitor.h"
+#include "oci.h"
+#include "policy.h"
+#include "tap.h"
+#include "translate.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+static char bundle[] = "/tmp/kot-unit.XXXXXX";
+
+struct result
+{
+  struct ko_process proc;
+  struct ko_buf tlv;
+  struct share_bind *binds;
+  size_t nbinds;
+  char *err;
+};
+
+static void
+result_clear (struct result *r)
+{
+  ko_process_clear (&r->proc);
+  ko_buf_free (&r->tlv);
+  for (size_t i = 0; i < r->nbinds; i++)
+    {
+      free (r->binds[i].source);
+      free (r->binds[i].dest);
+    }
+  free (r->binds);
+  free (r->err);
+  memset (r, 0, sizeof *r);
+}
+
+/* Translates a config.json made of the minimal spec plus extra top-level
+ * members (",\"mounts\": [...]") and process members. */
+static int
+translate (const char *proc_extra, const char *extra, struct result *r)
+{
+  char *json = NULL;
+  memset (r, 0, sizeof *r);
+  if (asprintf (&json,
+                "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": "
+                "[\"sh\"], \"cwd\": \"/\"%s}, \"root\": {\"path\": "
+                "\"rootfs\"}%s}",
+                proc_extra ? proc_extra : "", extra ? extra : "")
+      < 0)
+    abort ();
+  ko_error *err = NULL;
+  oci_spec *spec
+      = oci_spec_parse_data (json, strlen (json), "config.json", &err);
+  free (json);
+  int rc = -1;
+  if (spec && translate_process (spec->process, &r->proc, &err) == 0
+      && translate_seccomp (spec, &r->proc, &err) == 0
+      && translate_container (spec, bundle, "ctr", &r->tlv, &r->binds,
+                              &r->nbinds, &err)
+             == 0)
+    rc = 0;
+  if (err)
+    r->err = strdup (err->msg);
+  ko_error_free (err);
+  oci_spec_free (spec);
+  return rc;
+}
+
+static void
+expect_error (const char *proc_extra, const char *extra, const char *want,
+              const char *what)
+{
+  struct result r;
+  int rc = translate (proc_extra, extra, &r);
+  ok (rc < 0, "%s: fails", what);
+  ok (r.err && strstr (r.err, want), "%s: message", what);
+  if (!(r.err && strstr (r.err, want)))
+    printf ("#   got  \"%s\"\n#   want \"...%s...\"\n",
+            r.err ? r.err : "(none)", want);
+  result_clear (&r);
+}
+
+/* ---- TLV helpers ---- */
+
+static int
+count_tag (const struct ko_buf *b, uint16_t tag)
+{
+  struct ko_tlv t = { b->data, b->len };
+  struct ko_field f;
+  int n = 0;
+  while (ko_tlv_next (&t, &f) > 0)
+    n += f.tag == tag;
+  return n;
+}
+
+static int
+find_u64 (const struct ko_buf *b, uint16_t tag, uint64_t *v)
+{
+  struct ko_tlv t = { b->data, b->len };
+  struct ko_field f;
+  while (ko_tlv_next (&t, &f) > 0)
+    if (f.tag == tag)
+      return ko_field_u64 (&f, v);
+  return -1;
+}
+
+/* The nth MOUNT's field (string into *s or u64 into *v). */
+static int
+mount_field (const struct ko_buf *b, int nth, uint16_t tag, char **s,
+             uint64_t *v)
+{
+  struct ko_tlv t = { b->data, b->len };
+  struct ko_field f;
+  while (ko_tlv_next (&t, &f) > 0)
+    {
+      if (f.tag != KO_TAG_MOUNT || nth-- > 0)
+        continue;
+      struct ko_tlv m = ko_field_nested (&f);
+      struct ko_field g;
+      while (ko_tlv_next (&m, &g) > 0)
+        if (g.tag == tag)
+          return s ? ko_field_str (&g, s) : ko_field_u64 (&g, v);
+      return -1;
+    }
+  return -1;
+}
+
+/* ---- process ---- */
+
+static void
+test_caps (void)
+{
+  struct result r;
+  int rc = translate (", \"capabilities\": {\"bounding\": [\"CAP_KILL\", "
+                      "\"CAP_SYS_ADMIN\"], \"effective\": [\"CAP_KILL\"], "
+                      "\"inheritable\": [\"CAP_CHOWN\"], \"permitted\": "
+                      "[\"CAP_KILL\"], \"ambient\": [\"CAP_NET_RAW\"]}",
+                      NULL, &r);
+  is_int (rc, 0, "caps: translated");
+  ok (r.proc.has_caps, "caps: sent");
+  is_int (r.proc.caps[0], (1ull << 5) | (1ull << 21), "caps: bounding mask");
+  is_int (r.proc.caps[1], 1ull << 5, "caps: effective mask");
+  is_int (r.proc.caps[2], 1ull << 0, "caps: inheritable mask");
+  is_int (r.proc.caps[3], 1ull << 5, "caps: permitted mask");
+  is_int (r.proc.caps[4], 1ull << 13, "caps: ambient mask");
+  result_clear (&r);
+
+  translate (NULL, NULL, &r);
+  ok (!r.proc.has_caps, "caps: absent means untouched");
+  result_clear (&r);
+
+  expect_error (", \"capabilities\": {\"bounding\": [\"CAP_KILL\", "
+                "\"CAP_CHOWN\", \"CAP_BOGUS\"]}",
+                NULL,
+                "config.json: process.capabilities.bounding[2]: unknown "
+                "capability \"CAP_BOGUS\"",
+                "caps: unknown name");
+  expect_error (", \"capabilities\": {\"ambient\": [\"21\"]}", NULL,
+                "process.capabilities.ambient[0]: unknown capability \"21\"",
+                "caps: a number is not a name");
+  expect_error (", \"capabilities\": {\"effective\": [\"sys_admin\"]}", NULL,
+                "process.capabilities.effective[0]: unknown capability",
+                "caps: a name without CAP_");
+}
+
+static void
+test_process_errors (void)
+{
+  expect_error (", \"oomScoreAdj\": 1001", NULL,
+                "config.json: process.oomScoreAdj: 1001 is outside -1000 to "
+                "1000",
+                "oomScoreAdj out of range");
+  expect_error (", \"rlimits\": [{\"type\": \"RLIMIT_BOGUS\", \"soft\": 1, "
+                "\"hard\": 1}]",
+                NULL,
+                "config.json: process.rlimits[0].type: unknown rlimit "
+                "\"RLIMIT_BOGUS\"",
+                "rlimit unknown");
+  struct result r;
+  int rc = translate (", \"oomScoreAdj\": -500, \"noNewPrivileges\": true, "
+                      "\"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 63, "
+                      "\"additionalGids\": [5, 6]}",
+                      NULL, &r);
+  is_int (rc, 0, "process fields: translated");
+  ok (r.proc.has_oom_score_adj && r.proc.oom_score_adj == -500,
+      "oomScoreAdj sent");
+  ok (r.proc.no_new_privs, "noNewPrivileges sent");
+  ok (r.proc.uid == 1000 && r.proc.gid == 100 && r.proc.nadd_gids == 2
+          && r.proc.has_umask && r.proc.umask == 63,
+      "user sent");
+  result_clear (&r);
+}
+
+/* ---- seccomp ---- */
+
+/* Installs the compiled filter in a child and reports what getpgid(arg)
+ * returned there: 0 (success), else the errno. */
+static int
+run_filter (const struct ko_process *p, long arg)
+{
+  int pfd[2];
+  if (pipe (pfd) < 0)
+    return -1;
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      struct sock_fprog prog
+          = { .len = p->seccomp_len / 8, .filter = (void *)p->seccomp };
+      int e = 0;
+      if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+          || syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        e = 1000;
+      else if (syscall (SYS_getpgid, arg, 0L) < 0)
+        e = errno;
+      if (write (pfd[1], &e, sizeof e) < 0)
+        _exit (1);
+      _exit (0);
+    }
+  close (pfd[1]);
+  int e = -1;
+  if (read (pfd[0], &e, sizeof e) != sizeof e)
+    e = -1;
+  close (pfd[0]);
+  waitpid (pid, NULL, 0);
+  return e;
+}
+
+static void
+filter_case (const char *args, long match, long nomatch, const char *what)
+{
+  char *extra = NULL;
+  if (asprintf (&extra,
+                ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                "\"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                "[\"getpgid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                "\"errnoRet\": %d, \"args\": [%s]}]}}",
+                ENOMSG, args)
+      < 0)
+    abort ();
+  struct result r;
+  int rc = translate (NULL, extra, &r);
+  free (extra);
+  is_int (rc, 0, "seccomp %s: compiles", what);
+  if (rc == 0)
+    {
+      is_int (run_filter (&r.proc, match), ENOMSG, "seccomp %s: matches", what);
+      is_int (run_filter (&r.proc, nomatch), ESRCH,
+              "seccomp %s: does not match", what);
+    }
+  result_clear (&r);
+}
+
+static void
+test_seccomp (void)
+{
+  struct result r;
+  int rc = translate (NULL,
+                      ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                      "\"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38, "
+                      "\"architectures\": [\"SCMP_ARCH_X86_64\", "
+                      "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"flags\": "
+                      "[\"SECCOMP_FILTER_FLAG_LOG\"], \"syscalls\": "
+                      "[{\"names\": [\"read\", \"write\", \"exit\", "
+                      "\"exit_group\", \"no_such_syscall\"], \"action\": "
+                      "\"SCMP_ACT_ALLOW\"}]}}",
+                      &r);
+  is_int (rc, 0, "seccomp default errno: compiles");
+  ok (r.proc.seccomp_len > 0 && r.proc.seccomp_len % 8 == 0,
+      "seccomp: BPF bytes");
+  is_int (r.proc.seccomp_flags, 2, "seccomp: SECCOMP_FILTER_FLAG_LOG");
+  if (rc == 0)
+    is_int (run_filter (&r.proc, 1), 38, "seccomp: defaultErrnoRet applies");
+  result_clear (&r);
+
+  /* ERRNO without errnoRet is EPERM */
+  rc = translate (NULL,
+                  ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                  "\"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                  "[\"getpgid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}}",
+                  &r);
+  if (rc == 0)
+    is_int (run_filter (&r.proc, 1), EPERM, "seccomp: ERRNO defaults to EPERM");
+  result_clear (&r);
+
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_EQ\"}",
+               4000000, 4000001, "SCMP_CMP_EQ");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_NE\"}",
+               4000001, 4000000, "SCMP_CMP_NE");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_LT\"}",
+               3999999, 4000000, "SCMP_CMP_LT");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_LE\"}",
+               4000000, 4000001, "SCMP_CMP_LE");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_GE\"}",
+               4000000, 3999999, "SCMP_CMP_GE");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_GT\"}",
+               4000001, 4000000, "SCMP_CMP_GT");
+  filter_case ("{\"index\": 0, \"value\": 240, \"valueTwo\": 16, \"op\": "
+               "\"SCMP_CMP_MASKED_EQ\"}",
+               0x400010, 0x400030, "SCMP_CMP_MASKED_EQ");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_EQ\"}, "
+               "{\"index\": 0, \"value\": 4000002, \"op\": \"SCMP_CMP_EQ\"}",
+               4000002, 4000001, "two conditions on one argument (either)");
+  filter_case ("{\"index\": 0, \"value\": 4000000, \"op\": \"SCMP_CMP_GE\"}, "
+               "{\"index\": 1, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}",
+               4000000, 3000000, "conditions on two arguments (both)");
+
+#define SECCOMP_WITH(body) ", \"linux\": {\"seccomp\": {" body "}}"
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"listenerPath\": \"/run/agent.sock\""),
+                "config.json: linux.seccomp.listenerPath: seccomp agents are "
+                "not supported",
+                "seccomp listenerPath");
+  expect_error (NULL, SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_BOGUS\""),
+                "config.json: linux.seccomp.defaultAction: unknown seccomp "
+                "action \"SCMP_ACT_BOGUS\"",
+                "seccomp unknown default action");
+  expect_error (NULL, SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_NOTIFY\""),
+                "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY needs a "
+                "seccomp agent",
+                "seccomp notify");
+  expect_error (
+      NULL,
+      SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                    "\"syscalls\": [{\"names\": [\"read\"], "
+                    "\"action\": \"SCMP_ACT_KILL\"}, {\"names\": "
+                    "[\"read\"], \"action\": \"SCMP_ACT_SOMETIMES\"}]"),
+      "config.json: linux.seccomp.syscalls[1].action: unknown "
+      "seccomp action \"SCMP_ACT_SOMETIMES\"",
+      "seccomp unknown rule action");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"args\": "
+                              "[{\"index\": 0, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_ABOUT\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[0].op: unknown "
+                "operator \"SCMP_CMP_ABOUT\"",
+                "seccomp unknown operator");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"args\": "
+                              "[{\"index\": 6, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_EQ\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[0].index: 6 is "
+                "not a syscall argument",
+                "seccomp argument index");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"architectures\": [\"SCMP_ARCH_VAX\"]"),
+                "config.json: linux.seccomp.architectures[0]: unknown "
+                "architecture \"SCMP_ARCH_VAX\"",
+                "seccomp unknown architecture");
+  expect_error (
+      NULL,
+      SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                    "\"flags\": [\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]"),
+      "config.json: linux.seccomp.flags[0]: unsupported flag "
+      "\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"",
+      "seccomp unknown flag");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+                              "\"defaultErrnoRet\": 70000"),
+                "linux.seccomp.defaultAction: errnoRet 70000 is out of range",
+                "seccomp errno out of range");
+}
+
+/* ---- mounts ---- */
+
+static void
+test_mounts (void)
+{
+  char *extra = NULL;
+  if (asprintf (&extra,
+                ", \"mounts\": [{\"destination\": \"/proc\", \"type\": "
+                "\"proc\", \"source\": \"proc\"}, {\"destination\": "
+                "\"/data\", \"type\": \"bind\", \"source\": \"%s/vol\", "
+                "\"options\": [\"rbind\", \"ro\", \"nosuid\", \"nodev\", "
+                "\"noexec\", \"rslave\"]}, {\"destination\": \"/t\", "
+                "\"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
+                "[\"size=1m\", \"mode=700\", \"nosuid\"]}, {\"destination\": "
+                "\"/rel\", \"type\": \"none\", \"source\": \"vol\", "
+                "\"options\": [\"bind\", \"rw\"]}]",
+                bundle)
+      < 0)
+    abort ();
+  struct result r;
+  int rc = translate (NULL, extra, &r);
+  free (extra);
+  is_int (rc, 0, "mounts: translated");
+  is_int (count_tag (&r.tlv, KO_TAG_MOUNT), 4, "mounts: all four, in order");
+  char *s = NULL;
+  uint64_t v = 0;
+  mount_field (&r.tlv, 0, KO_TAG_M_DEST, &s, NULL);
+  is_str (s, "/proc", "mounts[0]: /proc first");
+  free (s);
+  s = NULL;
+  mount_field (&r.tlv, 1, KO_TAG_M_SOURCE, &s, NULL);
+  is_str (s, "ctr/mounts/1", "bind: source is share-relative");
+  free (s);
+  s = NULL;
+  mount_field (&r.tlv, 1, KO_TAG_M_FLAGS, NULL, &v);
+  is_int (v, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          "bind: flags");
+  mount_field (&r.tlv, 1, KO_TAG_M_PROPAGATION, NULL, &v);
+  is_int (v, MS_SLAVE | MS_REC, "bind: propagation rslave");
+  mount_field (&r.tlv, 2, KO_TAG_M_DATA, &s, NULL);
+  is_str (s, "size=1m,mode=700", "tmpfs: size and mode as data");
+  free (s);
+  s = NULL;
+  is_int (r.nbinds, 2, "two host paths go into the share");
+  if (r.nbinds == 2)
+    {
+      char want[128];
+      snprintf (want, sizeof want, "%s/vol", bundle);
+      is_str (r.binds[0].source, want, "bind: host source");
+      is_str (r.binds[0].dest, "ctr/mounts/1", "bind: share path");
+      ok (r.binds[0].readonly, "bind: ro also on the host side");
+      is_str (r.binds[1].source, want, "bind: relative source is in bundle");
+      ok (!r.binds[1].readonly, "bind: rw");
+    }
+  result_clear (&r);
+
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", "
+                "\"source\": \"/nonexistent-kot\"}]",
+                "config.json: mounts[0].source /nonexistent-kot: No such file",
+                "bind: missing source");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"ext4\", \"source\": \"/dev/sda1\"}]",
+                "config.json: mounts[0].type: \"ext4\" cannot be mounted in "
+                "the VM",
+                "mount: host filesystem type");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"x\", \"type\": "
+                "\"tmpfs\"}]",
+                "config.json: mounts[0].destination: must be an absolute "
+                "path",
+                "mount: relative destination");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"tmpfs\", \"options\": [\"idmap\"]}]",
+                "config.json: mounts[0].options[0]: \"idmap\" is not "
+                "supported",
+                "mount: idmap option");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"bind\", \"source\": \"/dev/null\"}]",
+                "config.json: mounts[0].source: /dev/null is neither a "
+                "directory nor a regular file",
+                "bind: a device node");
+}
+
+/* ---- linux ---- */
+
+static void
+test_linux (void)
+{
+  struct result r;
+  int rc = translate (
+      NULL,
+      ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": "
+      "\"network\", \"path\": \"/proc/1/ns/net\"}, {\"type\": \"ipc\"}], "
+      "\"sysctl\": {\"kernel.shmmax\": \"4096\", \"fs.mqueue.msg_max\": "
+      "\"20\"}, \"devices\": [{\"type\": \"c\", \"path\": \"/dev/kot\", "
+      "\"major\": 1, \"minor\": 3, \"fileMode\": 432, \"uid\": 5, \"gid\": "
+      "6}], \"rootfsPropagation\": \"rslave\", \"maskedPaths\": "
+      "[\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"], "
+      "\"personality\": {\"domain\": \"LINUX32\"}}",
+      &r);
+  is_int (rc, 0, "linux: translated");
+  uint64_t v = 0;
+  find_u64 (&r.tlv, KO_TAG_NAMESPACES, &v);
+  is_int (v, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS,
+          "namespaces: pid, ipc, mount (network path joined later)");
+  is_int (count_tag (&r.tlv, KO_TAG_SYSCTL), 2, "sysctl: both keys");
+  is_int (count_tag (&r.tlv, KO_TAG_DEVICE), 1, "devices: one");
+  find_u64 (&r.tlv, KO_TAG_ROOTFS_PROPAGATION, &v);
+  is_int (v, MS_SLAVE | MS_REC, "rootfsPropagation");
+  is_int (count_tag (&r.tlv, KO_TAG_MASKED_PATH), 1, "maskedPaths");
+  is_int (count_tag (&r.tlv, KO_TAG_READONLY_PATH), 1, "readonlyPaths");
+  is_int (count_tag (&r.tlv, KO_TAG_PERSONALITY), 1, "personality");
+  result_clear (&r);
+
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\", "
+                "\"path\": \"/proc/1/ns/ipc\"}]}",
+                "config.json: linux.namespaces[0].path: /proc/1/ns/ipc is a "
+                "host namespace, which a container inside a VM cannot join",
+                "namespaces: host path");
+  expect_error (NULL, ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]}",
+                "config.json: linux.namespaces[0]: user namespaces are not "
+                "supported",
+                "namespaces: user");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, "
+                "{\"type\": \"pid\"}]}",
+                "config.json: linux.namespaces[1]: \"pid\" is listed twice",
+                "namespaces: duplicate");
+  expect_error (NULL, ", \"linux\": {\"namespaces\": [{\"type\": \"bogus\"}]}",
+                "config.json: linux.namespaces[0].type: unknown namespace "
+                "\"bogus\"",
+                "namespaces: unknown");
+  expect_error (NULL,
+                ", \"linux\": {\"uidMappings\": [{\"containerID\": 0, "
+                "\"hostID\": 1000, \"size\": 1}]}",
+                "config.json: linux.uidMappings: id mappings need a user "
+                "namespace",
+                "uid mappings");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], "
+                "\"sysctl\": {\"vm.swappiness\": \"10\"}}",
+                "config.json: linux.sysctl: \"vm.swappiness\" is not a "
+                "namespaced key",
+                "sysctl: not namespaced");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}], "
+                "\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}",
+                "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs a "
+                "private network namespace",
+                "sysctl: needs its namespace");
+  expect_error (NULL,
+                ", \"linux\": {\"devices\": [{\"type\": \"x\", \"path\": "
+                "\"/dev/x\"}]}",
+                "config.json: linux.devices[0].type: unknown device type "
+                "\"x\"",
+                "devices: unknown type");
+  expect_error (NULL,
+                ", \"linux\": {\"devices\": [{\"type\": \"c\", \"path\": "
+                "\"/dev/x\"}]}",
+                "config.json: linux.devices[0]: a \"c\" device needs major "
+                "and minor",
+                "devices: no numbers");
+  expect_error (NULL,
+                ", \"linux\": {\"devices\": [{\"type\": \"c\", \"path\": "
+                "\"dev/x\", \"major\": 1, \"minor\": 3}]}",
+                "config.json: linux.devices[0].path: must be an absolute path",
+                "devices: relative path");
+  expect_error (NULL, ", \"linux\": {\"rootfsPropagation\": \"sideways\"}",
+                "config.json: linux.rootfsPropagation: unknown propagation "
+                "\"sideways\"",
+                "rootfsPropagation unknown");
+  expect_error (NULL, ", \"linux\": {\"personality\": {\"domain\": \"SVR4\"}}",
+                "config.json: linux.personality.domain: unknown domain "
+                "\"SVR4\"",
+                "personality unknown");
+  expect_error (NULL, ", \"linux\": {\"maskedPaths\": [\"proc/kcore\"]}",
+                "config.json: linux.maskedPaths[0]: must be an absolute path",
+                "maskedPaths relative");
+  expect_error (NULL, ", \"linux\": {\"readonlyPaths\": [\"proc\"]}",
+                "config.json: linux.readonlyPaths[0]: must be an absolute "
+                "path",
+                "readonlyPaths relative");
+}
+
+static void
+test_cgroup (void)
+{
+  const char *json
+      = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"}, "
+        "\"linux\": {\"cgroupsPath\": \"%s\", \"resources\": "
+        "{\"memory\": {\"limit\": 268435456}, \"cpu\": {\"quota\": "
+        "150000, \"period\": 100000}}}}";
+  char buf[512];
+  snprintf (buf, sizeof buf, json, "/kot/a");
+  ko_error *err = NULL;
+  oci_spec *spec = oci_spec_parse_data (buf, strlen (buf), "config.json", &err);
+  ok (spec != NULL, "cgroup: spec parses");
+  int mb = 2048, cpus = 1;
+  cgroup_size_vm (spec, &mb, &cpus);
+  is_int (mb, 256 + KO_GUEST_HEADROOM_MB, "VM memory: limit plus headroom");
+  is_int (cpus, 2, "VM vCPUs: quota / period rounded up");
+  is_int (cgroup_sandbox_check (spec, &err), 0, "cgroupsPath: absolute ok");
+  oci_spec_free (spec);
+
+  const char *bad[][2] = { { "system.slice:kata:x", "is a systemd slice path" },
+                           { "/a/../../etc", "must not contain \"..\"" } };
+  for (size_t i = 0; i < 2; i++)
+    {
+      snprintf (buf, sizeof buf, json, bad[i][0]);
+      spec = oci_spec_parse_data (buf, strlen (buf), "config.json", &err);
+      is_int (cgroup_sandbox_check (spec, &err), -1, "cgroupsPath %s: refused",
+              bad[i][0]);
+      ok (err && strstr (err->msg, "config.json: linux.cgroupsPath: ")
+              && strstr (err->msg, bad[i][1]),
+          "cgroupsPath %s: message", bad[i][0]);
+      ko_error_free (err);
+      err = NULL;
+      oci_spec_free (spec);
+    }
+}
+
+int
+main (void)
+{
+  if (mkdtemp (bundle) == NULL)
+    return 99;
+  char vol[128];
+  snprintf (vol, sizeof vol, "%s/vol", bundle);
+  mkdir (vol, 0755);
+  test_caps ();
+  test_process_errors ();
+  test_seccomp ();
+  test_mounts ();
+  test_linux ();
+  test_cgroup ();
+  rmdir (vol);
+  rmdir (bundle);
+  return tap_done ();
+}
