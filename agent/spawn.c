@@ -288,7 +288,12 @@ do_mount (int root, const struct ag_mount *m_in, ko_error **err)
   else
     {
       const char *source = m->source ? m->source : m->type;
-      if (mount (source, target, m->type, flags, m->data) < 0)
+      /* ptys are allocated by the agent in the guest's devpts, before the
+       * container's mounts exist; showing that instance at /dev/pts lets
+       * ttyname() find them. The VM holds this sandbox alone. */
+      bool devpts = m->type && strcmp (m->type, "devpts") == 0;
+      if (devpts ? mount ("/dev/pts", target, NULL, MS_BIND, NULL) < 0
+                 : mount (source, target, m->type, flags, m->data) < 0)
         return ag_error_set (err, errno, "mount %s (%s)", m->dest,
                              m->type ? m->type : "?");
       if (m->propagation)

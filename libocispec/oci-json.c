@@ -914,3 +914,36 @@ oci_gen_map (oci_gen *g, const char *key, const oci_map *m)
     oci_gen_string (g, m->keys[i], m->values[i]);
   oci_gen_close (g);
 }
+
+void *
+oci_document_parse (const char *data, size_t len, const char *name, size_t size,
+                    oci_parse_fn parse, void (*free_fn) (void *),
+                    ko_error **err)
+{
+  yajl_val tree = oci_json_parse (name, data, len, err);
+  if (tree == NULL)
+    return NULL;
+  oci_parser p;
+  oci_parser_init (&p, name, err);
+  void *doc = oci_xcalloc (1, size);
+  int r = parse (&p, tree, doc);
+  yajl_tree_free (tree);
+  if (r < 0)
+    {
+      free_fn (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+void *
+oci_document_parse_file (const char *path, size_t size, oci_parse_fn parse,
+                         void (*free_fn) (void *), ko_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  if (oci_read_file (path, &data, &len, err) < 0)
+    return NULL;
+  return oci_document_parse (data, len, oci_basename (path), size, parse,
+                             free_fn, err);
+}

@@ -74,6 +74,16 @@ int oci_get_u32v (oci_parser *p, yajl_val obj, const char *key, uint32_t **out,
 int oci_get_map (oci_parser *p, yajl_val obj, const char *key, oci_map *out);
 
 typedef int (*oci_parse_fn) (oci_parser *p, yajl_val v, void *out);
+
+/* One standalone document: parse JSON text into a new object of `size`
+ * bytes with `parse`, or free it with `free_fn` and return NULL. */
+void *oci_document_parse (const char *data, size_t len, const char *name,
+                          size_t size, oci_parse_fn parse,
+                          void (*free_fn) (void *), ko_error **err);
+/* The same from a file; messages are prefixed with the file's basename. */
+void *oci_document_parse_file (const char *path, size_t size,
+                               oci_parse_fn parse, void (*free_fn) (void *),
+                               ko_error **err);
 typedef void (*oci_fini_fn) (void *elem);
 
 /* An optional object member: allocates *out (elem_size bytes, zeroed) and

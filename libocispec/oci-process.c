@@ -264,30 +264,17 @@ oci_process *
 oci_process_parse_data (const char *data, size_t len, const char *name,
                         ko_error **err)
 {
-  yajl_val tree = oci_json_parse (name, data, len, err);
-  if (tree == NULL)
-    return NULL;
-  oci_parser p;
-  oci_parser_init (&p, name, err);
-  oci_process *proc = oci_xcalloc (1, sizeof *proc);
-  int r = oci_process_parse (&p, tree, proc);
-  yajl_tree_free (tree);
-  if (r < 0)
-    {
-      oci_process_free (proc);
-      return NULL;
-    }
-  return proc;
+  return oci_document_parse (data, len, name, sizeof (oci_process),
+                             (oci_parse_fn)oci_process_parse,
+                             (void (*) (void *))oci_process_free, err);
 }
 
 oci_process *
 oci_process_parse_file (const char *path, ko_error **err)
 {
-  _cleanup_free_ char *data = NULL;
-  size_t len = 0;
-  if (oci_read_file (path, &data, &len, err) < 0)
-    return NULL;
-  return oci_process_parse_data (data, len, oci_basename (path), err);
+  return oci_document_parse_file (path, sizeof (oci_process),
+                                  (oci_parse_fn)oci_process_parse,
+                                  (void (*) (void *))oci_process_free, err);
 }
 
 char *

@@ -477,30 +477,18 @@ oci_linux_resources *
 oci_linux_resources_parse_data (const char *data, size_t len, const char *name,
                                 ko_error **err)
 {
-  yajl_val tree = oci_json_parse (name, data, len, err);
-  if (tree == NULL)
-    return NULL;
-  oci_parser p;
-  oci_parser_init (&p, name, err);
-  oci_linux_resources *r = oci_xcalloc (1, sizeof *r);
-  int ret = oci_linux_resources_parse (&p, tree, r);
-  yajl_tree_free (tree);
-  if (ret < 0)
-    {
-      oci_linux_resources_free (r);
-      return NULL;
-    }
-  return r;
+  return oci_document_parse (data, len, name, sizeof (oci_linux_resources),
+                             (oci_parse_fn)oci_linux_resources_parse,
+                             (void (*) (void *))oci_linux_resources_free, err);
 }
 
 oci_linux_resources *
 oci_linux_resources_parse_file (const char *path, ko_error **err)
 {
-  _cleanup_free_ char *data = NULL;
-  size_t len = 0;
-  if (oci_read_file (path, &data, &len, err) < 0)
-    return NULL;
-  return oci_linux_resources_parse_data (data, len, oci_basename (path), err);
+  return oci_document_parse_file (path, sizeof (oci_linux_resources),
+                                  (oci_parse_fn)oci_linux_resources_parse,
+                                  (void (*) (void *))oci_linux_resources_free,
+                                  err);
 }
 
 char *

@@ -405,30 +405,17 @@ oci_spec *
 oci_spec_parse_data (const char *data, size_t len, const char *name,
                      ko_error **err)
 {
-  yajl_val tree = oci_json_parse (name, data, len, err);
-  if (tree == NULL)
-    return NULL;
-  oci_parser p;
-  oci_parser_init (&p, name, err);
-  oci_spec *s = oci_xcalloc (1, sizeof *s);
-  int r = spec_parse (&p, tree, s);
-  yajl_tree_free (tree);
-  if (r < 0)
-    {
-      oci_spec_free (s);
-      return NULL;
-    }
-  return s;
+  return oci_document_parse (data, len, name, sizeof (oci_spec),
+                             (oci_parse_fn)spec_parse,
+                             (void (*) (void *))oci_spec_free, err);
 }
 
 oci_spec *
 oci_spec_parse_file (const char *path, ko_error **err)
 {
-  _cleanup_free_ char *data = NULL;
-  size_t len = 0;
-  if (oci_read_file (path, &data, &len, err) < 0)
-    return NULL;
-  return oci_spec_parse_data (data, len, oci_basename (path), err);
+  return oci_document_parse_file (path, sizeof (oci_spec),
+                                  (oci_parse_fn)spec_parse,
+                                  (void (*) (void *))oci_spec_free, err);
 }
 
 /* --- generate --- */

@@ -37,30 +37,17 @@ oci_state *
 oci_state_parse_data (const char *data, size_t len, const char *name,
                       ko_error **err)
 {
-  yajl_val tree = oci_json_parse (name, data, len, err);
-  if (tree == NULL)
-    return NULL;
-  oci_parser p;
-  oci_parser_init (&p, name, err);
-  oci_state *st = oci_xcalloc (1, sizeof *st);
-  int r = state_parse (&p, tree, st);
-  yajl_tree_free (tree);
-  if (r < 0)
-    {
-      oci_state_free (st);
-      return NULL;
-    }
-  return st;
+  return oci_document_parse (data, len, name, sizeof (oci_state),
+                             (oci_parse_fn)state_parse,
+                             (void (*) (void *))oci_state_free, err);
 }
 
 oci_state *
 oci_state_parse_file (const char *path, ko_error **err)
 {
-  _cleanup_free_ char *data = NULL;
-  size_t len = 0;
-  if (oci_read_file (path, &data, &len, err) < 0)
-    return NULL;
-  return oci_state_parse_data (data, len, oci_basename (path), err);
+  return oci_document_parse_file (path, sizeof (oci_state),
+                                  (oci_parse_fn)state_parse,
+                                  (void (*) (void *))oci_state_free, err);
 }
 
 char *
@@ -232,30 +219,17 @@ oci_features *
 oci_features_parse_data (const char *data, size_t len, const char *name,
                          ko_error **err)
 {
-  yajl_val tree = oci_json_parse (name, data, len, err);
-  if (tree == NULL)
-    return NULL;
-  oci_parser p;
-  oci_parser_init (&p, name, err);
-  oci_features *f = oci_xcalloc (1, sizeof *f);
-  int r = features_parse (&p, tree, f);
-  yajl_tree_free (tree);
-  if (r < 0)
-    {
-      oci_features_free (f);
-      return NULL;
-    }
-  return f;
+  return oci_document_parse (data, len, name, sizeof (oci_features),
+                             (oci_parse_fn)features_parse,
+                             (void (*) (void *))oci_features_free, err);
 }
 
 oci_features *
 oci_features_parse_file (const char *path, ko_error **err)
 {
-  _cleanup_free_ char *data = NULL;
-  size_t len = 0;
-  if (oci_read_file (path, &data, &len, err) < 0)
-    return NULL;
-  return oci_features_parse_data (data, len, oci_basename (path), err);
+  return oci_document_parse_file (path, sizeof (oci_features),
+                                  (oci_parse_fn)features_parse,
+                                  (void (*) (void *))oci_features_free, err);
 }
 
 static void

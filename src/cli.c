@@ -1,9 +1,11 @@
 #include "config.h"
 
 #include "cli.h"
+#include "container.h"
 #include "state.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,17 +55,17 @@ static const struct
   const char *name;
   int sig;
 } signals[] = {
-  { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },
-  { "ILL", SIGILL },     { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
-  { "IOT", SIGIOT },     { "BUS", SIGBUS },       { "FPE", SIGFPE },
-  { "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },
-  { "TERM", SIGTERM },   { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
-  { "CONT", SIGCONT },   { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },
-  { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },     { "URG", SIGURG },
-  { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
-  { "PROF", SIGPROF },   { "WINCH", SIGWINCH },   { "IO", SIGIO },
-  { "POLL", SIGPOLL },   { "PWR", SIGPWR },       { "SYS", SIGSYS },
+  { "HUP", SIGHUP },   { "INT", SIGINT },       { "QUIT", SIGQUIT },
+  { "ILL", SIGILL },   { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
+  { "IOT", SIGIOT },   { "BUS", SIGBUS },       { "FPE", SIGFPE },
+  { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },
+  { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+  { "CONT", SIGCONT }, { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },
+  { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
+  { "PROF", SIGPROF }, { "WINCH", SIGWINCH },   { "IO", SIGIO },
+  { "POLL", SIGPOLL }, { "PWR", SIGPWR },       { "SYS", SIGSYS },
 };
 
 int
@@ -71,13 +73,13 @@ cli_parse_signal (const char *s, int *sig, ko_error **err)
 {
   if (s == NULL || *s == '\0')
     return ko_error_setx (err, EINVAL, "invalid signal: empty");
-  if (isdigit ((unsigned char) *s))
+  if (isdigit ((unsigned char)*s))
     {
       char *end;
       long v = strtol (s, &end, 10);
       if (*end || v <= 0 || v > 64)
         return ko_error_setx (err, EINVAL, "invalid signal: %s", s);
-      *sig = (int) v;
+      *sig = (int)v;
       return 0;
     }
   const char *n = strncasecmp (s, "SIG", 3) == 0 ? s + 3 : s;
@@ -103,10 +105,86 @@ cli_parse_signal (const char *s, int *sig, ko_error **err)
           long r = base + v;
           if (r >= SIGRTMIN && r <= SIGRTMAX)
             {
-              *sig = (int) r;
+              *sig = (int)r;
               return 0;
             }
         }
     }
   return ko_error_setx (err, EINVAL, "invalid signal: %s", s);
+}
+
+int
+cli_parse_id_only (const struct ko_command *c, int argc, char **argv,
+                   const char **id, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int ch;
+  while ((ch = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    {
+      if (ch == 'h')
+        {
+          cli_print_help (c);
+          return 1;
+        }
+      return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
+                            argv[optind - 1]);
+    }
+  return cli_container_id (c, argc, argv, optind, id, err);
+}
+
+int
+cli_parse_create (const struct ko_command *c, int argc, char **argv,
+                  struct create_opts *o, ko_error **err)
+{
+  static const struct option opts[] = {
+    { "bundle", required_argument, NULL, 'b' },
+    { "console-socket", required_argument, NULL, 'c' },
+    { "pid-file", required_argument, NULL, 'p' },
+    { "no-pivot", no_argument, NULL, 'P' },
+    { "no-new-keyring", no_argument, NULL, 'K' },
+    { "preserve-fds", required_argument, NULL, 'f' },
+    { "detach", no_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int ch;
+  while ((ch = getopt_long (argc, argv, o->run ? "+b:dh" : "+b:h", opts, NULL))
+         != -1)
+    switch (ch)
+      {
+      case 'b':
+        o->bundle = optarg;
+        break;
+      case 'c':
+        o->console_socket = optarg;
+        break;
+      case 'p':
+        o->pid_file = optarg;
+        break;
+      case 'P':
+        o->no_pivot = true;
+        break;
+      case 'K':
+        o->no_new_keyring = true;
+        break;
+      case 'f':
+        o->preserve_fds = atoi (optarg);
+        break;
+      case 'd':
+        if (!o->run)
+          return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
+                                argv[optind - 1]);
+        o->detach = true;
+        break;
+      case 'h':
+        cli_print_help (c);
+        return 1;
+      default:
+        return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
+                              argv[optind - 1]);
+      }
+  return cli_container_id (c, argc, argv, optind, &o->id, err);
 }

@@ -19,7 +19,7 @@ struct ko_global
 struct ko_command
 {
   const char *name;
-  const char *args;  /* e.g. "[options] <container-id>" */
+  const char *args; /* e.g. "[options] <container-id>" */
   const char *summary;
   const char *options; /* help text for the options, may be NULL */
   /* Returns the exit status (>= 0) or -1 with *err set. */
@@ -41,5 +41,14 @@ int cli_check_args (const struct ko_command *c, int nargs, int min, int max,
 int cli_container_id (const struct ko_command *c, int argc, char **argv,
                       int optind_, const char **id, ko_error **err);
 int cli_parse_signal (const char *s, int *sig, ko_error **err);
+/* For commands whose only argument is the container id: handles --help
+ * (returns 1) and the id (returns 0), or fails with -1. */
+int cli_parse_id_only (const struct ko_command *c, int argc, char **argv,
+                       const char **id, ko_error **err);
+
+struct create_opts;
+/* create and run share their flags; run adds -d. Returns 1 after --help. */
+int cli_parse_create (const struct ko_command *c, int argc, char **argv,
+                      struct create_opts *o, ko_error **err);
 
 #endif

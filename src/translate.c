@@ -5,7 +5,10 @@
 #include "translate.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static char **
 strv_dup (char *const *v, size_t n, size_t *out_n)
@@ -240,7 +245,8 @@ static const char *const guest_fs[]
 struct mount_opts
 {
   uint64_t flags, propagation;
-  char *data; /* malloc'd, NULL when empty */
+  char *data;  /* malloc'd, NULL when empty */
+  bool copyup; /* tmpcopyup */
 };
 
 static int
@@ -270,8 +276,13 @@ parse_mount_options (const oci_mount *m, size_t idx, struct mount_opts *o,
           o->propagation = prop;
           continue;
         }
+      if (strcmp (opt, "tmpcopyup") == 0)
+        {
+          o->copyup = true;
+          continue;
+        }
       if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0
-          || strcmp (opt, "tmpcopyup") == 0 || strcmp (opt, "remount") == 0)
+          || strcmp (opt, "remount") == 0)
         {
           ko_buf_free (&data);
           return ko_error_setx (err, ENOTSUP,
@@ -312,10 +323,53 @@ add_bind (struct share_bind **binds, size_t *nbinds, char *source, char *dest,
   return 0;
 }
 
+/* tmpcopyup copies what the image has at the destination into the new
+ * tmpfs. The guest cannot copy yet, so it is accepted only where there is
+ * nothing to copy: the destination is absent from the rootfs or an empty
+ * directory (podman adds it to every --tmpfs and --read-only tmpfs). */
+static int
+check_tmpcopyup (const char *rootfs, const char *dest, size_t idx,
+                 ko_error **err)
+{
+  struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT };
+  int root = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (root < 0)
+    return ko_error_set (err, rootfs ? errno : EINVAL,
+                         "config.json: mounts[%zu]: tmpcopyup: rootfs %s", idx,
+                         rootfs ? rootfs : "(none)");
+  int fd = (int)syscall (SYS_openat2, root, dest, &how, sizeof how);
+  int e = errno;
+  close (root);
+  if (fd < 0 && e == ENOENT)
+    return 0;
+  DIR *d = fd < 0 ? NULL : fdopendir (fd);
+  if (d == NULL)
+    {
+      e = fd < 0 ? e : errno;
+      if (fd >= 0)
+        close (fd);
+      return ko_error_set (err, e, "config.json: mounts[%zu]: tmpcopyup: %s",
+                           idx, dest);
+    }
+  struct dirent *de;
+  bool empty = true;
+  while (empty && (de = readdir (d)) != NULL)
+    empty = strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0;
+  closedir (d);
+  if (!empty)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu].options: \"tmpcopyup\" "
+                          "of %s, which is not empty in the image, is not "
+                          "supported yet",
+                          idx, dest);
+  return 0;
+}
+
 static int
 translate_mount (const oci_mount *m, size_t idx, const char *bundle,
-                 const char *id, struct ko_buf *b, struct share_bind **binds,
-                 size_t *nbinds, ko_error **err)
+                 const char *rootfs, const char *id, struct ko_buf *b,
+                 struct share_bind **binds, size_t *nbinds, ko_error **err)
 {
   if (m->destination == NULL || m->destination[0] != '/')
     return ko_error_setx (err, EINVAL,
@@ -383,6 +437,9 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
                               "be mounted in the VM (it would need a host "
                               "device or share); use a bind mount",
                               idx, m->type ? m->type : "");
+      if (o.copyup && strcmp (m->type, "tmpfs") == 0
+          && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
+        return -1;
       off = ko_tlv_begin (b, KO_TAG_MOUNT);
       ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
       ko_tlv_put_str (b, KO_TAG_M_TYPE, m->type);
@@ -648,8 +705,16 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
     ko_tlv_put_str (b, KO_TAG_DOMAINNAME, spec->domainname);
   if (spec->root && spec->root->readonly)
     ko_tlv_put_u32 (b, KO_TAG_ROOT_READONLY, 1);
+  _cleanup_free_ char *rootfs = NULL;
+  if (spec->root && spec->root->path && spec->root->path[0] == '/')
+    rootfs = strdup (spec->root->path);
+  else if (spec->root && spec->root->path
+           && asprintf (&rootfs, "%s/%s", bundle, spec->root->path) < 0)
+    rootfs = NULL;
   for (size_t i = 0; i < spec->mounts_len; i++)
-    if (translate_mount (&spec->mounts[i], i, bundle, id, b, &bv, &nb, err) < 0)
+    if (translate_mount (&spec->mounts[i], i, bundle, rootfs, id, b, &bv, &nb,
+                         err)
+        < 0)
       {
         binds_free (bv, nb);
         return -1;

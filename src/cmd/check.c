@@ -52,17 +52,14 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   missing += item ("qemu", s.qemu, X_OK, "apt-get install qemu-system-x86");
   missing += item ("virtiofsd", s.virtiofsd, X_OK,
                    "apt-get install qemu-system-common");
-  missing += item ("guest kernel", s.kernel, R_OK,
-                   "run make && make install");
-  missing += item ("guest initrd", s.initrd, R_OK,
-                   "run make && make install");
+  missing += item ("guest kernel", s.kernel, R_OK, "run make && make install");
+  missing += item ("guest initrd", s.initrd, R_OK, "run make && make install");
   printf ("accel: %s\nchannel: %s\n", s.kvm ? "kvm" : "tcg",
           s.vsock ? "vsock" : "virtio-serial");
-  (void) g;
+  (void)g;
   if (missing)
-    return ko_error_setx (err, ENOENT,
-                          "check: %d required component%s missing", missing,
-                          missing == 1 ? " is" : "s are");
+    return ko_error_setx (err, ENOENT, "check: %d required component%s missing",
+                          missing, missing == 1 ? " is" : "s are");
   return 0;
 }
 

@@ -2,54 +2,13 @@
 
 #include "container.h"
 
-#include <getopt.h>
-#include <stdlib.h>
-
 static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
 {
-  struct create_opts o = { 0 };
-  static const struct option opts[] = {
-    { "bundle", required_argument, NULL, 'b' },
-    { "console-socket", required_argument, NULL, 'c' },
-    { "pid-file", required_argument, NULL, 'p' },
-    { "no-pivot", no_argument, NULL, 'P' },
-    { "no-new-keyring", no_argument, NULL, 'K' },
-    { "preserve-fds", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
-  while ((c = getopt_long (argc, argv, "+b:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'b':
-        o.bundle = optarg;
-        break;
-      case 'c':
-        o.console_socket = optarg;
-        break;
-      case 'p':
-        o.pid_file = optarg;
-        break;
-      case 'P':
-        o.no_pivot = true;
-        break;
-      case 'K':
-        o.no_new_keyring = true;
-        break;
-      case 'f':
-        o.preserve_fds = atoi (optarg);
-        break;
-      case 'h':
-        cli_print_help (&cmd_create);
-        return 0;
-      default:
-        return ko_error_setx (err, 22, "create: unknown option %s",
-                              argv[optind - 1]);
-      }
-  if (cli_container_id (&cmd_create, argc, argv, optind, &o.id, err) < 0)
-    return -1;
+  struct create_opts o = { .run = false };
+  int r = cli_parse_create (&cmd_create, argc, argv, &o, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
   return container_create (g, &o, err);
 }
 

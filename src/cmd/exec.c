@@ -98,16 +98,14 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         return ko_error_setx (err, 22, "exec: unknown option %s",
                               argv[optind - 1]);
       }
-  if (cli_check_args (&cmd_exec, argc - optind, o.process_file ? 1 : 2, -1,
-                      err)
+  if (cli_check_args (&cmd_exec, argc - optind, o.process_file ? 1 : 2, -1, err)
       < 0)
     return -1;
   o.id = argv[optind];
   if (state_validate_id (o.id, err) < 0)
     return -1;
   if (o.cwd && o.cwd[0] != '/')
-    return ko_error_setx (err, EINVAL,
-                          "exec: --cwd: must be an absolute path");
+    return ko_error_setx (err, EINVAL, "exec: --cwd: must be an absolute path");
   o.args = argv + optind + 1;
   o.env = env;
   o.add_gids = gids;

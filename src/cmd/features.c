@@ -37,7 +37,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   if (json == NULL)
     return -1;
   fputs (json, stdout);
-  (void) g;
+  (void)g;
   return 0;
 }
 

@@ -23,9 +23,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         if (strcmp (optarg, "json") == 0)
           json = true;
         else if (strcmp (optarg, "table") != 0)
-          return ko_error_setx (err, 22,
-                                "list: invalid format \"%s\" (table or json)",
-                                optarg);
+          return ko_error_setx (
+              err, 22, "list: invalid format \"%s\" (table or json)", optarg);
         break;
       case 'q':
         quiet = true;

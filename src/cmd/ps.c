@@ -25,9 +25,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       case 'f':
         json = strcmp (optarg, "json") == 0;
         if (!json && strcmp (optarg, "table") != 0)
-          return ko_error_setx (err, EINVAL,
-                                "ps: invalid format \"%s\" (table or json)",
-                                optarg);
+          return ko_error_setx (
+              err, EINVAL, "ps: invalid format \"%s\" (table or json)", optarg);
         break;
       case 'h':
         cli_print_help (&cmd_ps);

@@ -61,9 +61,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       return ko_error_set (err, errno, "create %s", path);
     }
   size_t len = strlen (json);
-  if (write (fd, json, len) != (ssize_t) len)
+  if (write (fd, json, len) != (ssize_t)len)
     return ko_error_set (err, errno, "write %s", path);
-  (void) g;
+  (void)g;
   return 0;
 }
 

@@ -2,30 +2,13 @@
 
 #include "container.h"
 
-#include <getopt.h>
-#include <stddef.h>
-
 static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
 {
-  static const struct option opts[] = {
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
   const char *id;
-  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'h':
-        cli_print_help (&cmd_state);
-        return 0;
-      default:
-        return ko_error_setx (err, 22, "state: unknown option %s",
-                              argv[optind - 1]);
-      }
-  if (cli_container_id (&cmd_state, argc, argv, optind, &id, err) < 0)
-    return -1;
+  int r = cli_parse_id_only (&cmd_state, argc, argv, &id, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
   return container_state (g, id, err);
 }
 

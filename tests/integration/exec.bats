@@ -63,7 +63,8 @@ JSON
 }
 
 @test "exec: SIGTERM to the relay reaches the process" {
-  ko exec "$ID" sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done' >"$WORK/out" &
+  # the binary itself in the background, so that $! is the relay
+  "$KATA_OCI" --root "$TEST_ROOT" exec "$ID" sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done' >"$WORK/out" &
   rpid=$!
   for i in $(seq 100); do grep -q ready "$WORK/out" && break; sleep 0.1; done
   kill -TERM "$rpid"

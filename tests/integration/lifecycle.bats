@@ -47,7 +47,7 @@ teardown() { teardown_common; }
   assert_nothing_left "$ID"
   # SIGKILL from the host: init of a pid namespace cannot be killed from inside
   set_args "$BUNDLE" sleep 1000
-  ko run --bundle "$BUNDLE" "$ID" </dev/null &
+  "$KATA_OCI" --root "$TEST_ROOT" run --bundle "$BUNDLE" "$ID" </dev/null &
   runpid=$!
   wait_status "$ID" running
   ko kill "$ID" KILL
@@ -72,7 +72,7 @@ teardown() { teardown_common; }
 
 @test "a console socket gets a pty: output and initial size" {
   edit_spec '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 111}'
-  set_args "$BUNDLE" sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; echo done'
+  set_args "$BUNDLE" sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; tty; echo done'
   "$RECVTTY" "$WORK/tty.sock" >"$WORK/tty.out" 2>"$WORK/recv.err" </dev/null &
   rpid=$!
   for i in $(seq 50); do [ -S "$WORK/tty.sock" ] && break; sleep 0.1; done
@@ -83,6 +83,7 @@ teardown() { teardown_common; }
   cat "$WORK/tty.out"
   grep -q '^33 111' "$WORK/tty.out"
   grep -q 'is-a-tty' "$WORK/tty.out"
+  grep -q '^/dev/pts/[0-9]' "$WORK/tty.out"
   grep -q 'done' "$WORK/tty.out"
 }
 

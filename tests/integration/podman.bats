@@ -1,0 +1,330 @@
+#!/usr/bin/env bats
+# Debian's podman 4.3 and conmon 2.1 driving kata-oci end to end: real VMs,
+# a private podman storage root, a busybox image imported from busybox-static
+# (no registry) and contrib/podman/containers.conf so that podman passes
+# --log/--log-format=json. Each test checks that nothing is left behind.
+#
+#   KATA_OCI_PODMAN_RUNTIME   the runtime podman runs (default: the build
+#                             tree's kata-oci; its basename must be kata-oci
+#                             for runtime_supports_json to apply)
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+IMAGE=localhost/kata-oci-busybox:test
+
+setup_file() {
+  command -v podman >/dev/null && command -v conmon >/dev/null ||
+    skip "podman and conmon are not installed"
+  PWORK=$(mktemp -d /tmp/kot-podman.XXXXXX)
+  export PWORK
+  # containers.conf: the contrib snippet, plus the environment conmon hands
+  # to `kata-oci create` (the guest kernel and initrd of the build tree)
+  local envs='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
+  [ -n "${KATA_OCI_KERNEL:-}" ] && envs+=", \"KATA_OCI_KERNEL=$KATA_OCI_KERNEL\""
+  [ -n "${KATA_OCI_INITRD:-}" ] && envs+=", \"KATA_OCI_INITRD=$KATA_OCI_INITRD\""
+  sed "s|^\[engine\]\$|[engine]\nconmon_env_vars = [$envs]|" \
+    "$BATS_TEST_DIRNAME/../../contrib/podman/containers.conf" > "$PWORK/containers.conf"
+  grep -q '^runtime_supports_json = .*"kata-oci"' "$PWORK/containers.conf"
+  # the image: busybox-static and its applet links
+  local r=$PWORK/rootfs
+  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in $(/bin/busybox --list); do
+    [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
+  echo "root:x:0:" > "$r/etc/group"
+  tar -C "$r" -cf "$PWORK/rootfs.tar" .
+  kp import --change 'CMD ["/bin/sh"]' "$PWORK/rootfs.tar" "$IMAGE" >/dev/null
+}
+
+teardown_file() {
+  [ -n "${PWORK:-}" ] || return 0
+  kp rm -af -t 0 >/dev/null 2>&1 || true
+  kp rmi -af >/dev/null 2>&1 || true
+  # overlay mounts of the private storage, if podman left any
+  grep -o " $PWORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$PWORK"
+}
+
+setup() {
+  WORK=$(mktemp -d "$PWORK/t.XXXXXX")
+}
+
+teardown() {
+  local ids id i left
+  # every container this test made, including --rm ones
+  ids=$(kp events --stream=false --filter event=create --format '{{.ID}}' 2>/dev/null | sort -u)
+  kp rm -af -t 0 >/dev/null 2>&1 || true
+  for id in $ids; do
+    for i in $(seq 50); do
+      left=$(container_leftovers "$id")
+      [ -z "$left" ] && break
+      sleep 0.2
+    done
+    if [ -n "$left" ]; then
+      echo "left behind by container $id:" >&2; echo "$left" >&2
+      return 1
+    fi
+  done
+}
+
+# kp ARGS: podman with the private storage and kata-oci as the runtime
+kp() {
+  CONTAINERS_CONF=$PWORK/containers.conf \
+    podman --root "$PWORK/storage" --runroot "$PWORK/run" --tmpdir "$PWORK/tmp" \
+    --cgroup-manager=cgroupfs --events-backend=file \
+    --runtime "${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}" "$@"
+}
+
+# kr ARGS: podman run with what this host needs
+kr() {
+  kp run --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
+}
+
+# Processes (conmon, monitor, qemu, virtiofsd, relays), state dir or mounts
+# of a container.
+container_leftovers() {
+  local id=$1
+  ps -eo pid,args | grep -F "$id" | grep -v -e grep -e 'podman.*events' || true
+  [ -e "/run/kata-oci/$id" ] && echo "state dir /run/kata-oci/$id"
+  grep -F "$id" /proc/mounts | grep -v "^overlay $PWORK/storage/overlay/" || true
+}
+
+# wait_for CMD...: retry for up to 60 s
+wait_for() {
+  local i
+  for i in $(seq 300); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  echo "timed out waiting for: $*" >&2
+  return 1
+}
+
+state_of() {
+  kp inspect --format '{{.State.Status}}' "$1"
+}
+
+@test "podman run --rm: exact output, stdout and stderr apart" {
+  kr --rm "$IMAGE" sh -c 'echo to-out; echo to-err >&2; echo second-line' \
+    >"$WORK/out" 2>"$WORK/err"
+  [ "$(cat "$WORK/out")" = "$(printf 'to-out\nsecond-line')" ]
+  [ "$(cat "$WORK/err")" = to-err ]
+  run kr --rm "$IMAGE" echo hello world
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello world" ]
+  # the container is gone
+  [ -z "$(kp ps -aq)" ]
+}
+
+@test "podman run: exit codes 3 and 137 (SIGKILL)" {
+  run kr --rm "$IMAGE" sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  # a foreground podman run whose container gets SIGKILL (PID 1 of the
+  # container cannot SIGKILL itself: the kernel ignores that)
+  kr --rm --name "kill-fg-$$" "$IMAGE" sleep 1000 &
+  fg=$!
+  running() { [ "$(state_of "kill-fg-$$" 2>/dev/null)" = running ]; }
+  wait_for running
+  kp kill -s KILL "kill-fg-$$"
+  rc=0; wait "$fg" || rc=$?
+  [ "$rc" -eq 137 ]
+  # podman kill -s KILL of a detached container
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  kp kill -s KILL "$cid"
+  run kp wait "$cid"
+  [ "$output" = 137 ]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$cid")" = 137 ]
+}
+
+@test "podman run -i: piped stdin, 1 MiB checksum round trip" {
+  echo hello-stdin | kr --rm -i "$IMAGE" cat > "$WORK/out"
+  [ "$(cat "$WORK/out")" = hello-stdin ]
+  head -c 1048576 /dev/urandom > "$WORK/in"
+  got=$(kr --rm -i "$IMAGE" sha256sum < "$WORK/in" | cut -d' ' -f1)
+  [ "$got" = "$(sha256sum < "$WORK/in" | cut -d' ' -f1)" ]
+  # and the bytes themselves come back unchanged
+  kr --rm -i "$IMAGE" cat < "$WORK/in" > "$WORK/back"
+  cmp "$WORK/in" "$WORK/back"
+}
+
+@test "podman run -d, podman logs, kill -s USR1, stop with a handled SIGTERM" {
+  cid=$(kr -d "$IMAGE" sh -c 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM
+    echo started; echo on-stderr >&2; while true; do sleep 0.1; done')
+  logs_show() { kp logs "$cid" 2>&1 | grep -q "$1"; }
+  wait_for logs_show started
+  [ "$(state_of "$cid")" = running ]
+  [ "$(kp logs "$cid" 2>/dev/null)" = started ]
+  [ "$(kp logs "$cid" 2>&1 >/dev/null)" = on-stderr ]
+  kp kill -s USR1 "$cid"
+  wait_for logs_show got-usr1
+  kp stop -t 60 "$cid"
+  [ "$(state_of "$cid")" = exited ]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$cid")" = 7 ]
+  kp logs "$cid" | grep -q got-term
+}
+
+@test "podman stop: SIGTERM ignored, then killed after the timeout" {
+  # sleep as PID 1 has no handler: the kernel ignores SIGTERM for it
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  start=$(date +%s)
+  kp stop -t 3 "$cid"
+  [ $(($(date +%s) - start)) -ge 3 ]
+  [ "$(state_of "$cid")" = exited ]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$cid")" = 137 ]
+}
+
+@test "podman exec: exit codes 5, 127 (missing), 126 (not executable); exec -i" {
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  run kp exec "$cid" sh -c 'echo from-exec; exit 5'
+  [ "$status" -eq 5 ]
+  [ "$output" = from-exec ]
+  run -127 kp exec "$cid" /bin/nosuch
+  echo "$output"
+  kp exec "$cid" sh -c 'echo "#!/bin/sh" > /tmp/noexec; chmod 644 /tmp/noexec'
+  run -126 kp exec "$cid" /tmp/noexec
+  echo "$output"
+  kp exec "$cid" sh -c 'echo out; echo err >&2' >"$WORK/out" 2>"$WORK/err"
+  [ "$(cat "$WORK/out")" = out ]
+  [ "$(cat "$WORK/err")" = err ]
+  head -c 1048576 /dev/urandom > "$WORK/in"
+  got=$(kp exec -i "$cid" sha256sum < "$WORK/in" | cut -d' ' -f1)
+  [ "$got" = "$(sha256sum < "$WORK/in" | cut -d' ' -f1)" ]
+  # the container is unaffected
+  [ "$(state_of "$cid")" = running ]
+}
+
+@test "podman run -e -w -u uid:gid --group-add --hostname" {
+  run kr --rm -e FOO=bar -w /tmp -u 1000:1001 --group-add 2000 --hostname kata-host \
+    "$IMAGE" sh -c 'echo $FOO; pwd; id -u; id -g; id -G; hostname'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = bar ]
+  [ "${lines[1]}" = /tmp ]
+  [ "${lines[2]}" = 1000 ]
+  [ "${lines[3]}" = 1001 ]
+  [[ " ${lines[4]} " == *" 2000 "* ]]
+  [ "${lines[5]}" = kata-host ]
+}
+
+@test "podman run --read-only, --tmpfs, bind volumes rw and :ro" {
+  run kr --rm --read-only "$IMAGE" sh -c 'touch /newfile'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Read-only file system"* ]]
+  run kr --rm --read-only --tmpfs /scratch "$IMAGE" \
+    sh -c 'echo x > /scratch/f && cat /scratch/f && grep " /scratch " /proc/mounts'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = x ]
+  [[ "${lines[1]}" == "tmpfs /scratch tmpfs "* ]]
+  mkdir "$WORK/vol"
+  echo from-host > "$WORK/vol/in"
+  run kr --rm -v "$WORK/vol:/v" "$IMAGE" sh -c 'cat /v/in; echo from-guest > /v/out'
+  [ "$status" -eq 0 ]
+  [ "$output" = from-host ]
+  [ "$(cat "$WORK/vol/out")" = from-guest ]
+  run kr --rm -v "$WORK/vol:/v:ro" "$IMAGE" sh -c 'cat /v/in; echo no > /v/out2'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *from-host* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+  [ ! -e "$WORK/vol/out2" ]
+}
+
+@test "podman pause/unpause: the container really freezes" {
+  mkdir "$WORK/vol"
+  cid=$(kr -d -v "$WORK/vol:/v" "$IMAGE" sh -c \
+    'i=0; while true; do i=$((i+1)); echo $i > /v/c.tmp; mv /v/c.tmp /v/c; sleep 0.1; done')
+  counting() { [ "$(cat "$WORK/vol/c" 2>/dev/null || echo 0)" -gt 3 ]; }
+  wait_for counting
+  kp pause "$cid"
+  [ "$(state_of "$cid")" = paused ]
+  a=$(cat "$WORK/vol/c")
+  sleep 2
+  b=$(cat "$WORK/vol/c")
+  [ "$a" = "$b" ]
+  kp unpause "$cid"
+  [ "$(state_of "$cid")" = running ]
+  advanced() { [ "$(cat "$WORK/vol/c")" -gt "$b" ]; }
+  wait_for advanced
+}
+
+@test "podman rm -f of a running container" {
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  [ "$(state_of "$cid")" = running ]
+  kp rm -f "$cid"
+  [ -z "$(kp ps -aq)" ]
+  gone() { [ -z "$(container_leftovers "$cid")" ]; }
+  wait_for gone
+}
+
+@test "podman: 5 containers in parallel" {
+  for i in 1 2 3 4 5; do
+    kr --rm "$IMAGE" sh -c "echo container-$i; exit $i" > "$WORK/p$i" 2>&1 &
+    eval "pid$i=$!"
+  done
+  for i in 1 2 3 4 5; do
+    eval "p=\$pid$i"
+    rc=0; wait "$p" || rc=$?
+    cat "$WORK/p$i"
+    [ "$rc" -eq "$i" ]
+    [ "$(cat "$WORK/p$i")" = "container-$i" ]
+  done
+}
+
+@test "podman run: 10 MiB of stdout with a checksum" {
+  mkdir "$WORK/vol"
+  head -c 10485760 /dev/urandom > "$WORK/vol/big"
+  kr --rm -v "$WORK/vol:/v:ro" "$IMAGE" cat /v/big > "$WORK/got"
+  [ "$(stat -c %s "$WORK/got")" -eq 10485760 ]
+  [ "$(sha256sum < "$WORK/got")" = "$(sha256sum < "$WORK/vol/big")" ]
+}
+
+@test "podman run -t and -it: stty size follows the terminal" {
+  # podman inside a pty of 33x101 made by script(1)
+  export -f kp kr
+  export PWORK KATA_OCI IMAGE
+  run env SHELL=/bin/bash script -qec "stty rows 33 cols 101; kr --rm -t $IMAGE stty size" /dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"33 101"* ]]
+  run env SHELL=/bin/bash script -qec "stty rows 40 cols 90; echo 'stty size; exit 4' | kr --rm -it $IMAGE sh" /dev/null
+  echo "$output"
+  [ "$status" -eq 4 ]
+}
+
+@test "podman info shows the runtime" {
+  run kp info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Path}}|{{.Host.OCIRuntime.Version}}'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  want=$("${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}" --version | head -1)
+  [[ "$output" == "kata-oci|${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}|"* ]]
+  [[ "$output" == *"$want"* ]]
+}
+
+@test "podman create, start -a, wait, inspect, restart" {
+  cid=$(kp create --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    "$IMAGE" sh -c 'echo run-once; exit 6')
+  [ "$(state_of "$cid")" = created ]
+  run kp start -a "$cid"
+  [ "$status" -eq 6 ]
+  [ "$output" = run-once ]
+  run kp wait "$cid"
+  [ "$output" = 6 ]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$cid")" = 6 ]
+  kp restart "$cid"
+  run kp wait "$cid"
+  [ "$output" = 6 ]
+  [ "$(kp logs "$cid" | grep -c run-once)" -eq 2 ]
+}
+
+@test "podman cp in and out of a running container" {
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  echo to-container > "$WORK/f"
+  kp cp "$WORK/f" "$cid:/tmp/f"
+  [ "$(kp exec "$cid" cat /tmp/f)" = to-container ]
+  kp exec "$cid" sh -c 'echo from-container > /tmp/g'
+  kp cp "$cid:/tmp/g" "$WORK/g"
+  [ "$(cat "$WORK/g")" = from-container ]
+}
