@@ -15,11 +15,12 @@ SUDO=
 # build: autotools, yajl, libseccomp, libcap, uuid, musl for the agent,
 #        busybox-static for the demo rootfs, kmod/cpio for the initrd
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
-# test:  bats, jq, clang + compiler-rt for the fuzzers
+# test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon and
+#        containerd (its runc v2 shim) for the client tests
 PACKAGES="autoconf automake make gcc pkg-config libyajl-dev libseccomp-dev
   libcap-dev uuid-dev musl-tools busybox-static cpio kmod ca-certificates
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
-  clang-format git"
+  clang-format git podman conmon containerd"
 echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES

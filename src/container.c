@@ -408,6 +408,7 @@ reclaim (struct ko_global *g, const char *id, const struct ko_state *st,
   proc_kill_recorded (st->monitor_pid, st->monitor_start);
   proc_kill_recorded (st->qemu_pid, st->qemu_start);
   proc_kill_recorded (st->virtiofsd_pid, st->virtiofsd_start);
+  proc_kill_recorded (st->holder_pid, st->holder_start);
   return state_dir_remove (g->root, id, err);
 }
 
@@ -659,4 +660,197 @@ container_check_status (struct ko_global *g, const char *id,
     return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id, now,
                           status);
   return 0;
+}
+
+int
+container_update (struct ko_global *g, const char *id,
+                  const char *resources_json, ko_error **err)
+{
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (open_state (g, id, &dirfd, &st, err) < 0)
+    return -1;
+  const char *status = state_status (&st);
+  if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0)
+    return ko_error_setx (err, EINVAL, "container %s is %s, not running", id,
+                          status);
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_VALUE, resources_json);
+  int r = monitor_call (dir, KO_MON_UPDATE, &b, NULL, CLI_MONITOR_TIMEOUT_MS,
+                        err);
+  ko_buf_free (&b);
+  return r < 0 ? ko_error_wrap (err, "update %s", id) : 0;
+}
+
+static void
+gen_u64 (yajl_gen y, const char *k, uint64_t v)
+{
+  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
+  yajl_gen_integer (y, (long long) v);
+}
+
+static void
+gen_key (yajl_gen y, const char *k)
+{
+  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
+}
+
+/* runc's stats event shape, plus "vm": the sandbox's usage on the host. */
+static void
+print_stats (const char *id, const struct ko_buf *reply)
+{
+  uint64_t v[KO_TAG_STAT_OOM_KILLS + 1] = { 0 };
+  bool has[KO_TAG_STAT_OOM_KILLS + 1] = { false };
+  uint64_t vm_rss = 0, vm_cpu = 0;
+  struct ko_tlv t = { reply->data, reply->len };
+  struct ko_field f;
+  uint64_t x;
+  while (ko_tlv_next (&t, &f) > 0)
+    if (ko_field_u64 (&f, &x) == 0)
+      {
+        if (f.tag <= KO_TAG_STAT_OOM_KILLS)
+          {
+            v[f.tag] = x;
+            has[f.tag] = true;
+          }
+        else if (f.tag == KO_MON_TAG_VM_RSS)
+          vm_rss = x;
+        else if (f.tag == KO_MON_TAG_VM_CPU_NS)
+          vm_cpu = x;
+      }
+  yajl_gen y = yajl_gen_alloc (NULL);
+  yajl_gen_map_open (y);
+  gen_kv (y, "type", "stats");
+  gen_kv (y, "id", id);
+  gen_key (y, "data");
+  yajl_gen_map_open (y);
+  gen_key (y, "cpu");
+  yajl_gen_map_open (y);
+  gen_key (y, "usage");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "total", v[KO_TAG_STAT_CPU_USAGE_NS]);
+  gen_u64 (y, "user", v[KO_TAG_STAT_CPU_USER_NS]);
+  gen_u64 (y, "kernel", v[KO_TAG_STAT_CPU_SYSTEM_NS]);
+  yajl_gen_map_close (y);
+  yajl_gen_map_close (y);
+  gen_key (y, "memory");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "cache", v[KO_TAG_STAT_MEM_CACHE]);
+  gen_key (y, "usage");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "usage", v[KO_TAG_STAT_MEM_USAGE]);
+  if (has[KO_TAG_STAT_MEM_LIMIT])
+    gen_u64 (y, "limit", v[KO_TAG_STAT_MEM_LIMIT]);
+  if (has[KO_TAG_STAT_MEM_MAX_USAGE])
+    gen_u64 (y, "max", v[KO_TAG_STAT_MEM_MAX_USAGE]);
+  yajl_gen_map_close (y);
+  gen_key (y, "swap");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "usage", v[KO_TAG_STAT_SWAP_USAGE]);
+  yajl_gen_map_close (y);
+  gen_key (y, "raw");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "anon", v[KO_TAG_STAT_MEM_RSS]);
+  gen_u64 (y, "file", v[KO_TAG_STAT_MEM_CACHE]);
+  gen_u64 (y, "oom_kill", v[KO_TAG_STAT_OOM_KILLS]);
+  yajl_gen_map_close (y);
+  yajl_gen_map_close (y);
+  gen_key (y, "pids");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "current", v[KO_TAG_STAT_PIDS_CURRENT]);
+  if (has[KO_TAG_STAT_PIDS_LIMIT])
+    gen_u64 (y, "limit", v[KO_TAG_STAT_PIDS_LIMIT]);
+  yajl_gen_map_close (y);
+  gen_key (y, "blkio");
+  yajl_gen_map_open (y);
+  gen_key (y, "ioServiceBytesRecursive");
+  yajl_gen_array_open (y);
+  const char *ops[] = { "Read", "Write" };
+  uint64_t vals[] = { v[KO_TAG_STAT_IO_READ_BYTES],
+                      v[KO_TAG_STAT_IO_WRITE_BYTES] };
+  for (int i = 0; i < 2; i++)
+    {
+      yajl_gen_map_open (y);
+      gen_kv (y, "op", ops[i]);
+      gen_u64 (y, "value", vals[i]);
+      yajl_gen_map_close (y);
+    }
+  yajl_gen_array_close (y);
+  yajl_gen_map_close (y);
+  gen_key (y, "vm");
+  yajl_gen_map_open (y);
+  gen_u64 (y, "host_rss_bytes", vm_rss);
+  gen_u64 (y, "host_cpu_ns", vm_cpu);
+  yajl_gen_map_close (y);
+  yajl_gen_map_close (y);
+  yajl_gen_map_close (y);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf (y, &buf, &len);
+  printf ("%.*s\n", (int) len, buf);
+  fflush (stdout);
+  yajl_gen_free (y);
+}
+
+static void
+print_event (const char *type, const char *id, const char *data_key,
+             long long data_val)
+{
+  printf ("{\"type\":\"%s\",\"id\":\"%s\"", type, id);
+  if (data_key)
+    printf (",\"data\":{\"%s\":%lld}", data_key, data_val);
+  printf ("}\n");
+  fflush (stdout);
+}
+
+int
+container_events (struct ko_global *g, const char *id, bool stats_once,
+                  int interval_ms, ko_error **err)
+{
+  if (container_check_status (g, id, "running", err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  uint64_t ooms = 0, next_stats = 0;
+  for (;;)
+    {
+      struct ko_buf reply = { 0 };
+      _cleanup_error_ ko_error *e = NULL;
+      if (monitor_call (dir, KO_MON_STATS, NULL, &reply, CLI_MONITOR_TIMEOUT_MS,
+                        &e)
+          < 0)
+        {
+          ko_buf_free (&reply);
+          if (stats_once)
+            return ko_error_setx (err, e->status, "events %s: %s", id,
+                                  e->msg);
+          /* the container has stopped: its last event */
+          _cleanup_close_ int dfd = -1;
+          _cleanup_state_ struct ko_state st = { 0 };
+          _cleanup_error_ ko_error *e2 = NULL;
+          if (state_dir_open (g->root, id, &dfd, &e2) == 0
+              && state_read (dfd, &st, &e2) == 0)
+            print_event ("exit", id, "status",
+                         st.has_exit_status ? st.exit_status : -1);
+          return 0;
+        }
+      struct ko_tlv t = { reply.data, reply.len };
+      struct ko_field f;
+      uint64_t n = 0;
+      while (ko_tlv_next (&t, &f) > 0)
+        if (f.tag == KO_MON_TAG_OOM_COUNT)
+          ko_field_u64 (&f, &n);
+      for (; ooms < n; ooms++)
+        print_event ("oom", id, NULL, 0);
+      uint64_t now = now_ms ();
+      if (stats_once || now >= next_stats)
+        {
+          print_stats (id, &reply);
+          next_stats = now + interval_ms;
+        }
+      ko_buf_free (&reply);
+      if (stats_once)
+        return 0;
+      usleep (interval_ms < 500 ? interval_ms * 1000 : 500000);
+    }
 }

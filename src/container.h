@@ -38,6 +38,14 @@ int container_monitor_request (struct ko_global *g, const char *id,
                                uint16_t method, const char *need_status,
                                struct ko_buf *reply, ko_error **err);
 
+/* Sends linux.resources (JSON) to a running or paused container. */
+int container_update (struct ko_global *g, const char *id,
+                      const char *resources_json, ko_error **err);
+/* `events`: stats every interval_ms (once with stats_once), OOM and exit
+ * events as JSON lines, until the container stops. */
+int container_events (struct ko_global *g, const char *id, bool stats_once,
+                      int interval_ms, ko_error **err);
+
 /* Fails unless the container exists and is in `status`. */
 int container_check_status (struct ko_global *g, const char *id,
                             const char *status, ko_error **err);

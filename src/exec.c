@@ -408,8 +408,10 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   struct ko_buf body = { 0 }, req = { 0 };
   ko_tlv_put_str (&body, KO_TAG_EXEC_ID, exec_id);
   ko_process_encode (&body, KO_TAG_PROCESS, &kp);
+  uint32_t rows = kp.rows, cols = kp.cols;
   ko_process_clear (&kp);
-  if (o->console_socket)
+  /* with -d the relay makes the pty itself (below) */
+  if (o->console_socket && !o->detach)
     ko_tlv_put_str (&body, KO_MON_TAG_CONSOLE_SOCKET, o->console_socket);
   ko_request_append (&req, 1, KO_MON_EXEC, &body);
   ko_buf_free (&body);
@@ -440,7 +442,22 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
       setsid ();
       log_set_stderr (false);
       _cleanup_error_ ko_error *rerr = NULL;
-      int st = relay (dir, &req, false, pfd[1], &rerr);
+      /* the pty is the relay's controlling tty: a TIOCSWINSZ on the master
+       * (conmon resizing) sends it SIGWINCH, which it forwards */
+      int slave = -1, st = -1;
+      if (o->console_socket
+          && console_make_pty (o->console_socket, rows, cols, true, &slave,
+                               &rerr)
+                 == 0)
+        {
+          dup2 (slave, 0);
+          dup2 (slave, 1);
+          dup2 (slave, 2);
+          if (slave > 2)
+            close (slave);
+        }
+      if (o->console_socket == NULL || slave >= 0)
+        st = relay (dir, &req, o->console_socket != NULL, pfd[1], &rerr);
       if (st < 0 && rerr)
         {
           /* before the start: tell the parent; after: just log */

@@ -12,6 +12,7 @@
 #include "monitor.h"
 #include "paths.h"
 #include "proc.h"
+#include "translate.h"
 #include "util.h"
 
 #include <errno.h>
@@ -24,6 +25,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,7 +97,7 @@ struct monitor
   int listen_fd;
   bool listen_registered;
   int sigfd;
-  pid_t qemu_pid, virtiofsd_pid;
+  pid_t qemu_pid, virtiofsd_pid, holder_pid;
   uint64_t qemu_start, virtiofsd_start;
   struct stream *streams[MON_MAX_STREAMS];
   size_t nstreams;
@@ -116,6 +119,7 @@ struct monitor
   int exit_status;
   bool destroy_requested;
   bool created; /* before, failures are reported once, by the create error */
+  uint64_t oom_count;
   bool vm_gone;
   int dirfd;
 };
@@ -454,7 +458,10 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
       return;
     }
   if (event == KO_E_OOM)
-    log_warn ("container %s: out of memory in the guest", m->p->id);
+    {
+      m->oom_count++;
+      log_warn ("container %s: out of memory in the guest", m->p->id);
+    }
 }
 
 static void
@@ -1114,6 +1121,99 @@ execs_finish (struct monitor *m)
     }
 }
 
+static int
+do_update (struct monitor *m, struct ko_tlv body, ko_error **err)
+{
+  struct ko_field f;
+  _cleanup_free_ char *json = NULL;
+  while (ko_tlv_next (&body, &f) > 0)
+    if (f.tag == KO_TAG_VALUE && json == NULL && ko_field_str (&f, &json) < 0)
+      return ko_error_setx (err, EINVAL, "update: bad request");
+  if (json == NULL)
+    return ko_error_setx (err, EINVAL, "update: no resources");
+  oci_linux_resources *r
+      = oci_linux_resources_parse_data (json, strlen (json), "resources", err);
+  if (r == NULL)
+    return -1;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  translate_resources (r, &b);
+  int ret = mon_call (m, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  if (ret == 0 && m->p->spec && m->p->spec->linux
+      && m->p->spec->linux->cgroups_path)
+    {
+      /* the host side follows: same group, new limits */
+      oci_linux lx = *m->p->spec->linux;
+      oci_spec sp = *m->p->spec;
+      lx.resources = r;
+      sp.linux = &lx;
+      ret = cgroup_sandbox_enter (&sp, m->p->memory_mb, err);
+    }
+  if (ret == 0 && r->memory && r->memory->has_limit
+      && r->memory->limit > ((int64_t) m->p->memory_mb << 20))
+    log_warn ("container %s: memory limit %lld is above the VM's %d MiB; "
+              "memory hotplug is not supported yet",
+              m->p->id, (long long) r->memory->limit, m->p->memory_mb);
+  oci_linux_resources_free (r);
+  return ret;
+}
+
+/* QEMU's resident memory and CPU time, from /proc. */
+static void
+vm_host_usage (pid_t pid, uint64_t *rss, uint64_t *cpu_ns)
+{
+  char path[64], buf[1024];
+  *rss = *cpu_ns = 0;
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  char *p = strrchr (buf, ')');
+  unsigned long long ut = 0, st = 0, rsspages = 0;
+  /* after ")": state(3) ... utime(14) stime(15) ... rss(24) */
+  if (p
+      && sscanf (p + 2,
+                 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d "
+                 "%*d %*d %*d %*d %*d %*u %*u %llu",
+                 &ut, &st, &rsspages)
+             == 3)
+    {
+      long tick = sysconf (_SC_CLK_TCK);
+      *cpu_ns = (ut + st) * (1000000000ull / (tick > 0 ? tick : 100));
+      *rss = rsspages * (uint64_t) sysconf (_SC_PAGESIZE);
+    }
+}
+
+static int
+do_stats (struct monitor *m, struct ko_buf *reply, ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+  int r = mon_call (m, KO_M_STATS_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return -1;
+  /* pass on only well-formed statistics: the guest's words */
+  struct ko_tlv t = { m->wait_body.data, m->wait_body.len };
+  struct ko_field f;
+  uint64_t v;
+  while (ko_tlv_next (&t, &f) > 0)
+    if (f.tag >= KO_TAG_STAT_CPU_USAGE_NS && f.tag <= KO_TAG_STAT_OOM_KILLS
+        && ko_field_u64 (&f, &v) == 0)
+      ko_tlv_put_u64 (reply, f.tag, v);
+  uint64_t rss, cpu;
+  vm_host_usage (m->qemu_pid, &rss, &cpu);
+  ko_tlv_put_u64 (reply, KO_MON_TAG_VM_RSS, rss);
+  ko_tlv_put_u64 (reply, KO_MON_TAG_VM_CPU_NS, cpu);
+  ko_tlv_put_u64 (reply, KO_MON_TAG_OOM_COUNT, m->oom_count);
+  return 0;
+}
+
 static void
 handle_cli (struct monitor *m)
 {
@@ -1221,6 +1321,12 @@ handle_cli (struct monitor *m)
           }
         break;
       }
+    case KO_MON_UPDATE:
+      r = do_update (m, body, &err);
+      break;
+    case KO_MON_STATS:
+      r = do_stats (m, &reply, &err);
+      break;
     default:
       r = ko_error_setx (&err, ENOSYS, "monitor: unsupported request %u",
                          method);
@@ -1307,6 +1413,52 @@ prepare_share (struct monitor *m, ko_error **err)
   for (size_t i = 0; i < m->p->nbinds; i++)
     if (share_bind_one (dir, &m->p->binds[i], err) < 0)
       return -1;
+  return 0;
+}
+
+/* The pid `state` reports: a child parked in a mount namespace whose root
+ * is the container's rootfs (the share's bind mount). Tools that enter
+ * the state pid's mount namespace to copy files (podman cp) then write into
+ * the container, not into the host, as they would through the monitor. */
+static int
+start_rootfs_holder (struct monitor *m, ko_error **err)
+{
+  char root[4096];
+  snprintf (root, sizeof root, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,
+            m->p->id);
+  pid_t parent = getpid ();
+  pid_t pid = fork ();
+  if (pid < 0)
+    return ko_error_set (err, errno, "fork");
+  if (pid == 0)
+    {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (0);
+      int null = open ("/dev/null", O_RDWR);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+          dup2 (null, 2);
+        }
+      /* hold none of the container's stdio or the monitor's sockets */
+      for (int fd = 3; fd < 1024; fd++)
+        close (fd);
+      if (unshare (CLONE_NEWNS) < 0
+          || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+          || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
+          || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+        _exit (1);
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      for (;;)
+        pause ();
+    }
+  m->holder_pid = pid;
+  m->p->state.holder_pid = pid;
+  m->p->state.holder_start = proc_start_time (pid);
   return 0;
 }
 
@@ -1519,6 +1671,8 @@ monitor_setup (struct monitor *m, ko_error **err)
     return -1;
   if (prepare_share (m, err) < 0)
     return -1;
+  if (start_rootfs_holder (m, err) < 0)
+    return -1;
   if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid,
                                   err)
       < 0)
@@ -1560,6 +1714,12 @@ monitor_setup (struct monitor *m, ko_error **err)
 static void
 monitor_teardown (struct monitor *m)
 {
+  if (m->holder_pid > 0)
+    {
+      kill (m->holder_pid, SIGKILL);
+      waitpid (m->holder_pid, NULL, 0);
+      m->holder_pid = 0;
+    }
   if (m->qemu_pid > 0)
     {
       /* the guest is disposable and virtio-fs writes are write-through

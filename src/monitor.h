@@ -27,10 +27,19 @@ enum ko_mon_method
    * (ROWS, COLS) on it, and gets EVENT ProcessExited (STATUS) at the end. */
   KO_MON_EXEC = 7,
   KO_MON_RESIZE = 8,
+  /* New resources: VALUE holds linux.resources as JSON. Applied in the
+   * guest (UpdateContainer) and on the sandbox's host cgroup. */
+  KO_MON_UPDATE = 9,
+  /* Reply: the agent's STAT_* fields plus the VM's host-side usage and the
+   * number of OOM kills seen (KO_MON_TAG_*). */
+  KO_MON_STATS = 10,
 };
 
 /* monitor.sock only (never on the guest channel) */
 #define KO_MON_TAG_CONSOLE_SOCKET 1000
+#define KO_MON_TAG_VM_RSS 1001    /* u64 bytes: QEMU's RSS on the host */
+#define KO_MON_TAG_VM_CPU_NS 1002 /* u64: QEMU's CPU time on the host */
+#define KO_MON_TAG_OOM_COUNT 1003 /* u64: OOM events from the guest */
 
 /* A host path bind-mounted into the share, in the monitor's private mount
  * namespace, before virtiofsd starts. */

@@ -263,6 +263,8 @@ state_generate (const struct ko_state *st)
   gen_int (g, "qemuStart", (long long) st->qemu_start);
   gen_int (g, "virtiofsdPid", st->virtiofsd_pid);
   gen_int (g, "virtiofsdStart", (long long) st->virtiofsd_start);
+  gen_int (g, "holderPid", st->holder_pid);
+  gen_int (g, "holderStart", (long long) st->holder_start);
   if (st->has_exit_status)
     gen_int (g, "exitStatus", st->exit_status);
   gen_str (g, "configDigest", st->config_digest);
@@ -375,6 +377,10 @@ state_parse (const char *data, size_t len, const char *name,
     st->virtiofsd_pid = (pid_t) v;
   if (tree_int (root, "virtiofsdStart", &v) == 0)
     st->virtiofsd_start = (uint64_t) v;
+  if (tree_int (root, "holderPid", &v) == 0)
+    st->holder_pid = (pid_t) v;
+  if (tree_int (root, "holderStart", &v) == 0)
+    st->holder_start = (uint64_t) v;
   if (tree_int (root, "exitStatus", &v) == 0)
     {
       st->has_exit_status = true;
@@ -466,7 +472,10 @@ state_oci_json (const struct ko_state *st)
   yajl_gen_map_open (g);
   gen_str (g, "ociVersion", "1.2.0");
   gen_str (g, "id", st->id);
-  gen_int (g, "pid", stopped ? 0 : st->monitor_pid);
+  /* the holder's mount namespace shows the container's rootfs, which is
+   * what callers that enter /proc/<pid>/ns/mnt (podman cp) must see */
+  gen_int (g, "pid", stopped ? 0 : st->holder_pid ? st->holder_pid
+                                                  : st->monitor_pid);
   gen_str (g, "status", status);
   gen_str (g, "bundle", st->bundle);
   gen_str (g, "rootfs", st->rootfs);

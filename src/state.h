@@ -23,6 +23,9 @@ struct ko_state
   uint64_t qemu_start;
   pid_t virtiofsd_pid;
   uint64_t virtiofsd_start;
+  /* the rootfs holder: the pid `state` reports (see monitor.c) */
+  pid_t holder_pid;
+  uint64_t holder_start;
   bool has_exit_status;
   int exit_status; /* code, or 128+signal */
   char *config_digest;

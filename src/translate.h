@@ -13,6 +13,9 @@ int translate_process (const oci_process *op, struct ko_process *p,
 /* linux.seccomp compiled to BPF into p (nothing when absent). */
 int translate_seccomp (const oci_spec *spec, struct ko_process *p,
                        ko_error **err);
+/* linux.resources as a RESOURCES field, for CreateContainer and
+ * UpdateContainer; the agent turns it into cgroup v2 files. */
+void translate_resources (const oci_linux_resources *r, struct ko_buf *b);
 struct share_bind;
 /* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
  * the host paths to bind into the share (relative to <dir>/shared/). */

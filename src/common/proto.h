@@ -183,6 +183,35 @@ enum ko_tag
   KO_TAG_ID_CONTAINER = 88, /* u32 */
   KO_TAG_ID_HOST = 89,      /* u32 */
   KO_TAG_ID_SIZE = 90,      /* u32 */
+
+  /* RESOURCES fields (OCI linux.resources values as they are; the agent
+   * converts them to the guest's cgroup v2 files). Absent = unchanged. */
+  KO_TAG_R_MEM_LIMIT = 100,       /* u64 holding an int64; -1 = max */
+  KO_TAG_R_MEM_RESERVATION = 101, /* u64 holding an int64 */
+  KO_TAG_R_MEM_SWAP = 102,        /* u64 holding an int64: memory+swap */
+  KO_TAG_R_CPU_SHARES = 103,      /* u64 */
+  KO_TAG_R_CPU_QUOTA = 104,       /* u64 holding an int64; -1 = max */
+  KO_TAG_R_CPU_PERIOD = 105,      /* u64 */
+  KO_TAG_R_CPUSET_CPUS = 106,     /* string */
+  KO_TAG_R_CPUSET_MEMS = 107,     /* string */
+  KO_TAG_R_PIDS_LIMIT = 108,      /* u64 holding an int64; <= 0 = max */
+  KO_TAG_R_BLKIO_WEIGHT = 109,    /* u32 */
+
+  /* StatsContainer reply fields, all u64 */
+  KO_TAG_STAT_CPU_USAGE_NS = 120,
+  KO_TAG_STAT_CPU_USER_NS = 121,
+  KO_TAG_STAT_CPU_SYSTEM_NS = 122,
+  KO_TAG_STAT_MEM_USAGE = 123,
+  KO_TAG_STAT_MEM_LIMIT = 124,  /* absent: no limit */
+  KO_TAG_STAT_MEM_MAX_USAGE = 125,
+  KO_TAG_STAT_MEM_CACHE = 126,  /* memory.stat file */
+  KO_TAG_STAT_MEM_RSS = 127,    /* memory.stat anon */
+  KO_TAG_STAT_SWAP_USAGE = 128,
+  KO_TAG_STAT_PIDS_CURRENT = 129,
+  KO_TAG_STAT_PIDS_LIMIT = 130, /* absent: no limit */
+  KO_TAG_STAT_IO_READ_BYTES = 131,
+  KO_TAG_STAT_IO_WRITE_BYTES = 132,
+  KO_TAG_STAT_OOM_KILLS = 133,
 };
 
 /* ---- frames ---- */

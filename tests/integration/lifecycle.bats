@@ -11,8 +11,12 @@ teardown() { teardown_common; }
   ko create --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" >"$WORK/out" 2>"$WORK/err" </dev/null
   [ "$(state_status "$ID")" = created ]
   pid=$(cat "$WORK/pid")
-  [ "$(ko state "$ID" | jq -r .pid)" = "$pid" ]
   kill -0 "$pid"
+  # state's pid is the monitor's rootfs holder: its root is the container's
+  spid=$(ko state "$ID" | jq -r .pid)
+  [ "$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")" = "$pid" ]
+  [ -x "/proc/$spid/root/bin/busybox" ]
+  [ ! -e "/proc/$spid/root/usr/lib/qemu" ]
   [ "$(ko state "$ID" | jq -r .bundle)" = "$BUNDLE" ]
   ko start "$ID"
   wait_status "$ID" stopped

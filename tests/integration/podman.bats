@@ -23,7 +23,9 @@ setup_file() {
   local envs='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
   [ -n "${KATA_OCI_KERNEL:-}" ] && envs+=", \"KATA_OCI_KERNEL=$KATA_OCI_KERNEL\""
   [ -n "${KATA_OCI_INITRD:-}" ] && envs+=", \"KATA_OCI_INITRD=$KATA_OCI_INITRD\""
-  sed "s|^\[engine\]\$|[engine]\nconmon_env_vars = [$envs]|" \
+  # and the events log of this storage only (podman's cleanup processes,
+  # started by conmon, see no --events-backend flag)
+  sed "s|^\[engine\]\$|[engine]\nconmon_env_vars = [$envs]\nevents_logger = \"file\"\nevents_logfile_path = \"$PWORK/events.log\"|" \
     "$BATS_TEST_DIRNAME/../../contrib/podman/containers.conf" > "$PWORK/containers.conf"
   grep -q '^runtime_supports_json = .*"kata-oci"' "$PWORK/containers.conf"
   # the image: busybox-static and its applet links
@@ -74,7 +76,7 @@ teardown() {
 kp() {
   CONTAINERS_CONF=$PWORK/containers.conf \
     podman --root "$PWORK/storage" --runroot "$PWORK/run" --tmpdir "$PWORK/tmp" \
-    --cgroup-manager=cgroupfs --events-backend=file \
+    --cgroup-manager=cgroupfs \
     --runtime "${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}" "$@"
 }
 
@@ -289,9 +291,43 @@ state_of() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"33 101"* ]]
-  run env SHELL=/bin/bash script -qec "stty rows 40 cols 90; echo 'stty size; exit 4' | kr --rm -it $IMAGE sh" /dev/null
+  # -it: the commands are typed into the terminal podman runs in
+  run env SHELL=/bin/bash script -qec "stty rows 40 cols 90; kr --rm -it $IMAGE sh" /dev/null \
+    < <(printf 'stty size; exit 4\n')
   echo "$output"
   [ "$status" -eq 4 ]
+  [[ "$output" == *"40 90"* ]]
+}
+
+@test "podman exec -t and exec -it: stty size follows the terminal, exit status" {
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  export -f kp kr
+  export PWORK KATA_OCI
+  run env SHELL=/bin/bash script -qec "stty rows 21 cols 77; kp exec -t $cid stty size" /dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"21 77"* ]]
+  run env SHELL=/bin/bash script -qec "stty rows 30 cols 60; kp exec -it $cid sh" /dev/null \
+    < <(printf 'stty size; exit 5\n')
+  echo "$output"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"30 60"* ]]
+}
+
+@test "podman run --cap-drop ALL --cap-add, no-new-privileges" {
+  run kr --rm --cap-drop ALL --cap-add NET_RAW --security-opt no-new-privileges "$IMAGE" \
+    sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"CapEff:"*"0000000000002000"* ]]
+  [[ "$output" == *"CapBnd:"*"0000000000002000"* ]]
+  [[ "$output" == *"NoNewPrivs:"*"1"* ]]
+}
+
+@test "podman update --memory" {
+  cid=$(kr -d --memory 128m "$IMAGE" sleep 1000)
+  kp update --memory 192m "$cid"
+  [ "$(kp inspect --format '{{.HostConfig.Memory}}' "$cid")" = 201326592 ]
 }
 
 @test "podman info shows the runtime" {
@@ -299,7 +335,8 @@ state_of() {
   echo "$output"
   [ "$status" -eq 0 ]
   want=$("${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}" --version | head -1)
-  [[ "$output" == "kata-oci|${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}|"* ]]
+  rt=${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}
+  [[ "$output" == "$rt|$rt|"* || "$output" == "kata-oci|$rt|"* ]]
   [[ "$output" == *"$want"* ]]
 }
 
@@ -319,11 +356,28 @@ state_of() {
   [ "$(kp logs "$cid" | grep -c run-once)" -eq 2 ]
 }
 
-@test "podman cp in and out of a running container" {
-  cid=$(kr -d "$IMAGE" sleep 1000)
+@test "podman cp in and out of a created and an exited container" {
+  cid=$(kp create --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    "$IMAGE" sh -c 'cat /tmp/f; echo from-container > /tmp/g')
   echo to-container > "$WORK/f"
   kp cp "$WORK/f" "$cid:/tmp/f"
-  [ "$(kp exec "$cid" cat /tmp/f)" = to-container ]
+  run kp start -a "$cid"
+  [ "$status" -eq 0 ]
+  [ "$output" = to-container ]
+  kp cp "$cid:/tmp/g" "$WORK/g"
+  [ "$(cat "$WORK/g")" = from-container ]
+}
+
+@test "podman cp in and out of a running container" {
+  # podman 4.3 copies into a running container by joining the mount
+  # namespace of the state pid and writing at the container path: that pid
+  # must show the container's rootfs, never the host's (regression: it was
+  # the monitor, and the file landed on the host)
+  cid=$(kr -d "$IMAGE" sleep 1000)
+  echo to-container > "$WORK/f"
+  kp cp "$WORK/f" "$cid:/tmp/kata-oci-cp-test-$$"
+  [ ! -e "/tmp/kata-oci-cp-test-$$" ]
+  [ "$(kp exec "$cid" cat "/tmp/kata-oci-cp-test-$$")" = to-container ]
   kp exec "$cid" sh -c 'echo from-container > /tmp/g'
   kp cp "$cid:/tmp/g" "$WORK/g"
   [ "$(cat "$WORK/g")" = from-container ]

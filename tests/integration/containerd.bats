@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# Debian's containerd 1.6 and its runc v2 shim driving kata-oci: a private
+# containerd (own root, state and socket under a temporary dir), a busybox
+# image built here as an OCI archive and imported with `ctr image import`,
+# and `ctr run --runtime io.containerd.runc.v2 --runc-binary kata-oci`.
+
+load helpers
+
+IMAGE=localhost/kata-oci-busybox:test
+NS=kata-oci-test
+
+setup_file() {
+  command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null ||
+    skip "containerd and its runc v2 shim are not installed"
+  CWORK=$(mktemp -d /tmp/kot-containerd.XXXXXX)
+  export CWORK
+  # config: contrib/containerd/config.toml with this containerd's own
+  # directories and socket, and without the CRI plugin (no CNI here)
+  {
+    echo "root = \"$CWORK/root\""
+    echo "state = \"$CWORK/state\""
+    echo "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]"
+    sed -n '/^version = /,$p' "$BATS_TEST_DIRNAME/../../contrib/containerd/config.toml"
+    echo '[grpc]'
+    echo "  address = \"$CWORK/containerd.sock\""
+    echo '[ttrpc]'
+    echo "  address = \"$CWORK/containerd.sock.ttrpc\""
+  } > "$CWORK/config.toml"
+  # the shim runs kata-oci create with containerd's environment: the build
+  # tree's guest kernel and initrd (helpers.bash) reach it that way
+  containerd --config "$CWORK/config.toml" --log-level warn > "$CWORK/containerd.log" 2>&1 &
+  echo $! > "$CWORK/containerd.pid"
+  local i
+  for i in $(seq 100); do
+    kc version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  kc version >/dev/null || { cat "$CWORK/containerd.log" >&3; return 1; }
+  make_oci_archive "$CWORK/image.tar"
+  kc image import "$CWORK/image.tar" >/dev/null
+  kc image ls -q | grep -qx "$IMAGE"
+}
+
+teardown_file() {
+  [ -n "${CWORK:-}" ] || return 0
+  local t
+  for t in $(kc task ls -q 2>/dev/null); do kc task kill -s KILL "$t" >/dev/null 2>&1 || true; done
+  sleep 1
+  for t in $(kc task ls -q 2>/dev/null); do kc task delete -f "$t" >/dev/null 2>&1 || true; done
+  for t in $(kc container ls -q 2>/dev/null); do kc container delete "$t" >/dev/null 2>&1 || true; done
+  kc image rm "$IMAGE" >/dev/null 2>&1 || true
+  if [ -f "$CWORK/containerd.pid" ]; then
+    kill "$(cat "$CWORK/containerd.pid")" 2>/dev/null || true
+    for t in $(seq 50); do kill -0 "$(cat "$CWORK/containerd.pid")" 2>/dev/null || break; sleep 0.1; done
+  fi
+  grep -o " $CWORK[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$CWORK"
+  rmdir "/run/containerd/runc/$NS" 2>/dev/null || true
+}
+
+setup() {
+  WORK=$(mktemp -d "$CWORK/t.XXXXXX")
+  CID="kot-$$-$BATS_TEST_NUMBER"
+}
+
+teardown() {
+  kc task kill -s KILL "$CID" >/dev/null 2>&1 || true
+  kc task delete -f "$CID" >/dev/null 2>&1 || true
+  kc container delete "$CID" >/dev/null 2>&1 || true
+  local i left
+  for i in $(seq 50); do
+    left=$(ctr_leftovers "$CID")
+    [ -z "$left" ] && break
+    sleep 0.2
+  done
+  if [ -n "$left" ]; then
+    echo "left behind by $CID:" >&2; echo "$left" >&2
+    return 1
+  fi
+}
+
+# kc ARGS: ctr talking to the private containerd
+kc() {
+  ctr --address "$CWORK/containerd.sock" --namespace "$NS" "$@"
+}
+
+# krun ARGS: ctr run with kata-oci as the runc binary of the runc v2 shim
+krun() {
+  kc run --runtime io.containerd.runc.v2 --runc-binary "$KATA_OCI" "$@"
+}
+
+# Processes (shim, monitor, qemu, virtiofsd), kata-oci state or mounts of a
+# container; the shim's kata-oci root is /run/containerd/runc/<namespace>.
+ctr_leftovers() {
+  local id=$1
+  ps -eo pid,args | grep -E -- "kata-oci-$id( |,|\$)|/$id/|-id $id( |\$)| $id\$" | grep -v grep || true
+  [ -e "/run/containerd/runc/$NS/$id" ] && echo "state dir /run/containerd/runc/$NS/$id"
+  grep -F "/$id/" /proc/mounts || true
+  kc task ls -q 2>/dev/null | grep -x "$id" | sed 's/^/task /'
+  kc container ls -q 2>/dev/null | grep -x "$id" | sed 's/^/container /'
+}
+
+# make_oci_archive FILE: an OCI image layout (one uncompressed layer with
+# busybox-static and its applet links) as a tar, named for ctr with the
+# io.containerd.image.name annotation.
+make_oci_archive() {
+  local out=$1 d r blobs ldig lsize cdig csize mdig msize diff
+  d=$(mktemp -d "$CWORK/oci.XXXXXX")
+  r=$d/rootfs
+  blobs=$d/layout/blobs/sha256
+  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root" "$blobs"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in $(/bin/busybox --list); do
+    [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
+  echo "root:x:0:" > "$r/etc/group"
+  tar --numeric-owner -C "$r" -cf "$d/layer.tar" .
+  ldig=$(sha256sum < "$d/layer.tar" | cut -d' ' -f1)
+  lsize=$(stat -c %s "$d/layer.tar")
+  mv "$d/layer.tar" "$blobs/$ldig"
+  diff=$ldig # uncompressed: the diff id is the layer digest
+  jq -cn --arg diff "sha256:$diff" '{
+      architecture: "amd64", os: "linux",
+      config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["/bin/sh"]},
+      rootfs: {type: "layers", diff_ids: [$diff]}}' > "$d/config"
+  cdig=$(sha256sum < "$d/config" | cut -d' ' -f1)
+  csize=$(stat -c %s "$d/config")
+  mv "$d/config" "$blobs/$cdig"
+  jq -cn --arg c "sha256:$cdig" --argjson cs "$csize" --arg l "sha256:$ldig" --argjson ls "$lsize" '{
+      schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' > "$d/manifest"
+  mdig=$(sha256sum < "$d/manifest" | cut -d' ' -f1)
+  msize=$(stat -c %s "$d/manifest")
+  mv "$d/manifest" "$blobs/$mdig"
+  jq -cn --arg m "sha256:$mdig" --argjson ms "$msize" --arg name "$IMAGE" '{
+      schemaVersion: 2,
+      manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
+        platform: {architecture: "amd64", os: "linux"},
+        annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": "test"}}]}' \
+    > "$d/layout/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' > "$d/layout/oci-layout"
+  tar -C "$d/layout" -cf "$out" oci-layout index.json blobs
+  rm -rf "$d"
+}
+
+@test "ctr run: exact output, stdout and stderr apart, exit code" {
+  krun --rm "$IMAGE" "$CID" sh -c 'echo to-out; echo to-err >&2; echo line-two' \
+    >"$WORK/out" 2>"$WORK/err"
+  [ "$(cat "$WORK/out")" = "$(printf 'to-out\nline-two')" ]
+  [ "$(cat "$WORK/err")" = to-err ]
+  run krun --rm "$IMAGE" "$CID" sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  # the container, its task and its kata-oci state are gone
+  [ -z "$(ctr_leftovers "$CID")" ]
+}
+
+@test "ctr run: piped stdin with a checksum" {
+  head -c 1048576 /dev/urandom > "$WORK/in"
+  got=$(krun --rm "$IMAGE" "$CID" sha256sum < "$WORK/in" | cut -d' ' -f1)
+  [ "$got" = "$(sha256sum < "$WORK/in" | cut -d' ' -f1)" ]
+}
+
+@test "ctr run -d, task ls, task kill -s KILL: exit status 137, then delete" {
+  krun -d "$IMAGE" "$CID" sleep 1000 >/dev/null
+  running() { kc task ls | grep -E "^$CID +[0-9]+ +RUNNING"; }
+  wait_until running
+  # the task's pid is the kata-oci monitor of the sandbox
+  pid=$(kc task ls | awk -v id="$CID" '$1 == id { print $2 }')
+  [ "$(kata-oci-state-pid)" = "$pid" ]
+  kc task kill -s KILL "$CID"
+  stopped() { kc task ls | grep -E "^$CID +[0-9]+ +STOPPED"; }
+  wait_until stopped
+  run kc task delete "$CID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit code 137"* ]]
+  kc container delete "$CID"
+}
+
+# the pid in kata-oci's state of $CID, under the shim's root
+kata-oci-state-pid() {
+  "$KATA_OCI" --root "/run/containerd/runc/$NS" state "$CID" | jq -r .pid
+}
+
+# wait_until CMD...: retry for up to 60 s
+wait_until() {
+  local i
+  for i in $(seq 300); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "timed out waiting for: $*" >&2
+  return 1
+}
