@@ -122,6 +122,8 @@ struct proc
 };
 void rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body);
 void rpc_on_sigchld (void);
+/* Sends OOM for every container whose oom_kill count grew. */
+void rpc_check_oom (void);
 /* A stream of p reached EOF (or closed): maybe report the exit. */
 void proc_check_done (struct proc *p);
 
@@ -203,6 +205,15 @@ int cgroup_enter (const char *id, ko_error **err);
 size_t cgroup_pids (const char *id, pid_t **out);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);
+/* Applies RESOURCES (the nested field) to the group; a failed write fails
+ * with the file's name: "cgroup memory.max: invalid argument". */
+int cgroup_apply (const char *id, const struct ko_field *res, ko_error **err);
+/* Appends the STAT_* fields of the group to reply. */
+int cgroup_stats (const char *id, struct ko_buf *reply, ko_error **err);
+/* memory.events oom_kill of the group (0 if unknown). */
+uint64_t cgroup_oom_kills (const char *id);
+/* Watches the group's memory.events: rpc_check_oom runs when it changes. */
+void cgroup_watch_oom (const char *id);
 
 /* ---- lookup.c: pure helpers (unit-tested on the host) ---- */
 /* ko_error_set with the errno text as Go and runc print it ("no such file
@@ -219,5 +230,40 @@ int ag_find_executable (const char *arg0, const char *path, char **out,
                         ko_error **err);
 /* Checks a relative path for the share: no "..", not absolute, not empty. */
 bool ag_relpath_ok (const char *p);
+
+/* RESOURCES (nested R_* fields), as sent: absent fields are unchanged. */
+struct ag_resources
+{
+  uint32_t has;  /* bit (tag - KO_TAG_R_MEM_LIMIT) per field present */
+  int64_t v[10]; /* numbers, by tag - KO_TAG_R_MEM_LIMIT */
+  char *cpus, *mems;
+};
+#define AG_R_HAS(r, tag) ((r)->has & (1u << ((tag)-KO_TAG_R_MEM_LIMIT)))
+#define AG_R_V(r, name) ((r)->v[KO_TAG_R_##name - KO_TAG_R_MEM_LIMIT])
+int ag_resources_parse (const struct ko_field *f, struct ag_resources *r,
+                        ko_error **err);
+void ag_resources_clear (struct ag_resources *r);
+/* One cgroup file write; value points at buf or at a string of the
+ * resources. */
+struct ag_cg_write
+{
+  const char *file, *value;
+  char buf[48];
+};
+#define AG_CG_WRITES_MAX 9
+/* The cgroup v2 writes for r, in order (at most AG_CG_WRITES_MAX). cur_limit
+ * (memory.max now, -1 = max) serves a swap limit sent without a memory
+ * limit; cur_quota (first word of cpu.max now) a period sent without a
+ * quota. Returns the count, or -1 with *err. */
+int ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
+                       const char *cur_quota, struct ag_cg_write *w,
+                       ko_error **err);
+uint64_t ag_shares_to_weight (uint64_t shares);
+uint64_t ag_blkio_to_io_weight (uint64_t blkio_weight);
+/* Sums the values of key in a flat-keyed cgroup file ("key value" lines,
+ * or "key=value" words as in io.stat). Returns how many were found. */
+int ag_cg_sum (const char *text, const char *key, uint64_t *sum);
+/* A single-value file: 1 with *out, 0 for "max", -1 if unreadable. */
+int ag_cg_num (const char *text, uint64_t *out);
 
 #endif

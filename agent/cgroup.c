@@ -1,5 +1,6 @@
 /* One cgroup v2 group per container, /sys/fs/cgroup/<id>: the freezer for
- * Pause/Resume and the authoritative list of the container's processes. */
+ * Pause/Resume, the authoritative list of the container's processes, its
+ * resource limits, statistics and OOM kills. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,8 +22,24 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define FREEZE_TIMEOUT_MS 5000
+/* CGROUP_ROOT/<id>/<file>: an id is one path component, so at most
+ * NAME_MAX; small buffers keep the agent's stack (and RSS) small */
+#define CG_PATH_MAX (sizeof CGROUP_ROOT + NAME_MAX + 32)
 
 static bool cgroup_ok;
+
+static int
+write_str (const char *path, const char *s)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = write (fd, s, strlen (s));
+  int saved = errno;
+  close (fd);
+  errno = saved;
+  return n == (ssize_t)strlen (s) ? 0 : -1;
+}
 
 void
 cgroup_init (void)
@@ -33,6 +52,11 @@ cgroup_init (void)
       return;
     }
   cgroup_ok = true;
+  /* one at a time: a controller the kernel lacks must not block the rest */
+  static const char ctl[][8] = { "+memory", "+cpu", "+cpuset", "+pids", "+io" };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ctl); i++)
+    if (write_str (CGROUP_ROOT "/cgroup.subtree_control", ctl[i]) < 0)
+      ag_dbg ("cgroup controller %s: %s", ctl[i] + 1, strerror (errno));
 }
 
 static int
@@ -48,7 +72,7 @@ group_path (char *buf, size_t n, const char *id, const char *file)
 int
 cgroup_create (const char *id, ko_error **err)
 {
-  char p[PATH_MAX];
+  char p[CG_PATH_MAX];
   if (!cgroup_ok)
     return 0;
   if (group_path (p, sizeof p, id, NULL) < 0)
@@ -64,28 +88,15 @@ cgroup_create (const char *id, ko_error **err)
 void
 cgroup_remove (const char *id)
 {
-  char p[PATH_MAX];
+  char p[CG_PATH_MAX];
   if (cgroup_ok && group_path (p, sizeof p, id, NULL) == 0)
     rmdir (p);
-}
-
-static int
-write_str (const char *path, const char *s)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = write (fd, s, strlen (s));
-  int saved = errno;
-  close (fd);
-  errno = saved;
-  return n == (ssize_t)strlen (s) ? 0 : -1;
 }
 
 int
 cgroup_enter (const char *id, ko_error **err)
 {
-  char p[PATH_MAX];
+  char p[CG_PATH_MAX];
   if (!cgroup_ok)
     return 0;
   if (group_path (p, sizeof p, id, "cgroup.procs") < 0)
@@ -104,7 +115,7 @@ cgroup_available (void)
 size_t
 cgroup_pids (const char *id, pid_t **out)
 {
-  char p[PATH_MAX];
+  char p[CG_PATH_MAX];
   *out = NULL;
   if (!cgroup_ok || group_path (p, sizeof p, id, "cgroup.procs") < 0)
     return 0;
@@ -158,7 +169,7 @@ frozen_state (const char *events)
 int
 cgroup_freeze (const char *id, bool freeze, ko_error **err)
 {
-  char p[PATH_MAX], ev[PATH_MAX];
+  char p[CG_PATH_MAX], ev[CG_PATH_MAX];
   if (!cgroup_ok)
     return ko_error_setx (err, ENOSYS,
                           "pause: the guest kernel has no cgroup v2");
@@ -179,4 +190,153 @@ cgroup_freeze (const char *id, bool freeze, ko_error **err)
     }
   return ko_error_setx (err, ETIMEDOUT, "%s container %s: timed out",
                         freeze ? "freeze" : "thaw", id);
+}
+
+/* Reads a file of the group into buf (NUL-terminated); -1 if unreadable. */
+static ssize_t
+read_text (const char *id, const char *file, char *buf, size_t n)
+{
+  char p[CG_PATH_MAX];
+  if (group_path (p, sizeof p, id, file) < 0)
+    return -1;
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  size_t got = 0;
+  ssize_t r;
+  while (got < n - 1 && (r = read (fd, buf + got, n - 1 - got)) > 0)
+    got += (size_t)r;
+  close (fd);
+  buf[got] = '\0';
+  return (ssize_t)got;
+}
+
+int
+cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
+{
+  __attribute__ ((cleanup (ag_resources_clear))) struct ag_resources r = { 0 };
+  if (ag_resources_parse (res, &r, err) < 0)
+    return -1;
+  if (r.has == 0)
+    return 0;
+  if (!cgroup_ok)
+    return ko_error_setx (err, ENOSYS,
+                          "resources: the guest kernel has no cgroup v2");
+  /* the current values, for a swap or period sent alone */
+  char mem[32] = "max", quota[32] = "max";
+  uint64_t v;
+  int64_t cur_limit = -1;
+  if (read_text (id, "memory.max", mem, sizeof mem) > 0
+      && ag_cg_num (mem, &v) > 0)
+    cur_limit = (int64_t)v;
+  if (read_text (id, "cpu.max", quota, sizeof quota) > 0)
+    quota[strcspn (quota, " \n")] = '\0';
+  struct ag_cg_write w[AG_CG_WRITES_MAX];
+  int n = ag_resources_plan (&r, cur_limit, quota, w, err);
+  for (int i = 0; i < n; i++)
+    {
+      char p[CG_PATH_MAX];
+      if (group_path (p, sizeof p, id, w[i].file) < 0)
+        return ko_error_setx (err, EINVAL, "bad cgroup name");
+      if (write_str (p, w[i].value) < 0)
+        return ag_error_set (err, errno, "cgroup %s", w[i].file);
+      ag_dbg ("cgroup %s/%s = %s", id, w[i].file, w[i].value);
+    }
+  return n < 0 ? -1 : 0;
+}
+
+static void
+stat_put (struct ko_buf *b, uint16_t tag, const char *id, const char *file,
+          const char *key, uint64_t mul, char *buf, size_t n)
+{
+  uint64_t v;
+  if (read_text (id, file, buf, n) < 0)
+    return;
+  /* keyed files: a key missing counts 0 (io.stat lists only devices
+   * that saw IO) */
+  if (key ? ag_cg_sum (buf, key, &v) >= 0 : ag_cg_num (buf, &v) > 0)
+    ko_tlv_put_u64 (b, tag, v * mul);
+}
+
+int
+cgroup_stats (const char *id, struct ko_buf *reply, ko_error **err)
+{
+  static const struct
+  {
+    uint16_t tag;
+    char file[20], key[12];
+    uint16_t mul;
+  } stats[] = {
+    { KO_TAG_STAT_CPU_USAGE_NS, "cpu.stat", "usage_usec", 1000 },
+    { KO_TAG_STAT_CPU_USER_NS, "cpu.stat", "user_usec", 1000 },
+    { KO_TAG_STAT_CPU_SYSTEM_NS, "cpu.stat", "system_usec", 1000 },
+    { KO_TAG_STAT_MEM_USAGE, "memory.current", "", 1 },
+    { KO_TAG_STAT_MEM_LIMIT, "memory.max", "", 1 },
+    { KO_TAG_STAT_MEM_MAX_USAGE, "memory.peak", "", 1 },
+    { KO_TAG_STAT_MEM_CACHE, "memory.stat", "file", 1 },
+    { KO_TAG_STAT_MEM_RSS, "memory.stat", "anon", 1 },
+    { KO_TAG_STAT_SWAP_USAGE, "memory.swap.current", "", 1 },
+    { KO_TAG_STAT_PIDS_CURRENT, "pids.current", "", 1 },
+    { KO_TAG_STAT_PIDS_LIMIT, "pids.max", "", 1 },
+    { KO_TAG_STAT_IO_READ_BYTES, "io.stat", "rbytes", 1 },
+    { KO_TAG_STAT_IO_WRITE_BYTES, "io.stat", "wbytes", 1 },
+    { KO_TAG_STAT_OOM_KILLS, "memory.events", "oom_kill", 1 },
+  };
+  if (!cgroup_ok)
+    return ko_error_setx (err, ENOSYS,
+                          "stats: the guest kernel has no cgroup v2");
+  /* memory.stat is the longest, about 1.5 KB, anon and file first */
+  char buf[2048];
+  if (read_text (id, "cgroup.type", buf, 16) < 0)
+    return ag_error_set (err, errno, "cgroup of %s", id);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (stats); i++)
+    stat_put (reply, stats[i].tag, id, stats[i].file,
+              stats[i].key[0] ? stats[i].key : NULL, stats[i].mul, buf,
+              sizeof buf);
+  return 0;
+}
+
+uint64_t
+cgroup_oom_kills (const char *id)
+{
+  char buf[256];
+  uint64_t v = 0;
+  if (cgroup_ok && read_text (id, "memory.events", buf, sizeof buf) > 0)
+    ag_cg_sum (buf, "oom_kill", &v);
+  return v;
+}
+
+static struct ag_watch oom_watch = { .fd = -1 };
+
+static void
+on_oom_watch (struct ag_watch *w, uint32_t events)
+{
+  /* the events only say "something changed": drain them, then compare */
+  char buf[1024] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  while (read (w->fd, buf, sizeof buf) > 0)
+    ;
+  rpc_check_oom ();
+}
+
+void
+cgroup_watch_oom (const char *id)
+{
+  char p[CG_PATH_MAX];
+  if (!cgroup_ok || group_path (p, sizeof p, id, "memory.events") < 0)
+    return;
+  if (oom_watch.fd < 0)
+    {
+      int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+      if (fd < 0)
+        {
+          ag_log ("inotify: %s (OOM kills seen only at exits)",
+                  strerror (errno));
+          return;
+        }
+      ag_watch_init (&oom_watch, fd, on_oom_watch);
+      ag_watch_set (&oom_watch, EPOLLIN);
+    }
+  /* the watch goes away by itself with the group's directory */
+  if (inotify_add_watch (oom_watch.fd, p, IN_MODIFY) < 0)
+    ag_dbg ("watch %s: %s", p, strerror (errno));
 }

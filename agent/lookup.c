@@ -117,3 +117,201 @@ ag_relpath_ok (const char *p)
     }
   return true;
 }
+
+/* ---- resources: OCI linux.resources values to cgroup v2 files ---- */
+
+void
+ag_resources_clear (struct ag_resources *r)
+{
+  free (r->cpus);
+  free (r->mems);
+  memset (r, 0, sizeof *r);
+}
+
+int
+ag_resources_parse (const struct ko_field *f, struct ag_resources *r,
+                    ko_error **err)
+{
+  struct ko_tlv t = ko_field_nested (f);
+  struct ko_field g;
+  int n;
+  while ((n = ko_tlv_next (&t, &g)) > 0)
+    {
+      unsigned i = g.tag - KO_TAG_R_MEM_LIMIT;
+      if (g.tag < KO_TAG_R_MEM_LIMIT || g.tag > KO_TAG_R_BLKIO_WEIGHT)
+        continue;
+      int rc;
+      uint32_t u32;
+      uint64_t u64 = 0;
+      if (g.tag == KO_TAG_R_CPUSET_CPUS || g.tag == KO_TAG_R_CPUSET_MEMS)
+        {
+          char **dst = g.tag == KO_TAG_R_CPUSET_CPUS ? &r->cpus : &r->mems;
+          free (*dst);
+          *dst = NULL;
+          rc = ko_field_str (&g, dst);
+        }
+      else if (g.tag == KO_TAG_R_BLKIO_WEIGHT)
+        {
+          rc = ko_field_u32 (&g, &u32);
+          u64 = u32;
+        }
+      else
+        rc = ko_field_u64 (&g, &u64);
+      if (rc < 0)
+        return ko_error_setx (err, EPROTO, "resources: field %u is malformed",
+                              g.tag);
+      r->v[i] = (int64_t)u64;
+      r->has |= 1u << i;
+    }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "resources: truncated field");
+  return 0;
+}
+
+static struct ag_cg_write *
+plan_add (struct ag_cg_write *w, int *n, const char *file)
+{
+  struct ag_cg_write *e = &w[(*n)++];
+  e->file = file;
+  e->value = e->buf;
+  return e;
+}
+
+/* "max" for a negative value, else the number */
+static void
+plan_num (struct ag_cg_write *w, int *n, const char *file, int64_t v)
+{
+  struct ag_cg_write *e = plan_add (w, n, file);
+  if (v < 0)
+    snprintf (e->buf, sizeof e->buf, "max");
+  else
+    snprintf (e->buf, sizeof e->buf, "%lld", (long long)v);
+}
+
+uint64_t
+ag_shares_to_weight (uint64_t shares)
+{
+  if (shares < 2)
+    shares = 2;
+  if (shares > 262144)
+    shares = 262144;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+uint64_t
+ag_blkio_to_io_weight (uint64_t w)
+{
+  if (w < 10)
+    w = 10;
+  if (w > 1000)
+    w = 1000;
+  return 1 + (w - 10) * 9999 / 990;
+}
+
+int
+ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
+                   const char *cur_quota, struct ag_cg_write *w, ko_error **err)
+{
+  int n = 0;
+  /* a 0 means "not set" for these, as runc reads them */
+  bool limit = AG_R_HAS (r, KO_TAG_R_MEM_LIMIT) && AG_R_V (r, MEM_LIMIT) != 0;
+  bool swap = AG_R_HAS (r, KO_TAG_R_MEM_SWAP) && AG_R_V (r, MEM_SWAP) != 0;
+  bool quota = AG_R_HAS (r, KO_TAG_R_CPU_QUOTA) && AG_R_V (r, CPU_QUOTA) != 0;
+  bool period = AG_R_HAS (r, KO_TAG_R_CPU_PERIOD) && AG_R_V (r, CPU_PERIOD) > 0;
+
+  if (r->cpus && *r->cpus)
+    plan_add (w, &n, "cpuset.cpus")->value = r->cpus;
+  if (r->mems && *r->mems)
+    plan_add (w, &n, "cpuset.mems")->value = r->mems;
+  if (limit)
+    plan_num (w, &n, "memory.max", AG_R_V (r, MEM_LIMIT));
+  if (swap)
+    {
+      int64_t s = AG_R_V (r, MEM_SWAP);
+      int64_t l = limit ? AG_R_V (r, MEM_LIMIT) : cur_limit;
+      if (s > 0 && l < 0)
+        return ko_error_setx (err, EINVAL,
+                              "cgroup memory.swap.max: a swap limit needs a "
+                              "memory limit");
+      if (s > 0 && s < l)
+        return ko_error_setx (err, EINVAL,
+                              "cgroup memory.swap.max: memory+swap limit %lld "
+                              "is below the memory limit %lld",
+                              (long long)s, (long long)l);
+      plan_num (w, &n, "memory.swap.max", s < 0 ? -1 : s - l);
+    }
+  if (AG_R_HAS (r, KO_TAG_R_MEM_RESERVATION))
+    plan_num (w, &n, "memory.low", AG_R_V (r, MEM_RESERVATION));
+  if (AG_R_HAS (r, KO_TAG_R_CPU_SHARES) && AG_R_V (r, CPU_SHARES) != 0)
+    plan_num (w, &n, "cpu.weight",
+              (int64_t)ag_shares_to_weight ((uint64_t)AG_R_V (r, CPU_SHARES)));
+  if (quota || period)
+    {
+      /* the kernel keeps the period when only the quota is written */
+      struct ag_cg_write *e = plan_add (w, &n, "cpu.max");
+      int64_t q = AG_R_V (r, CPU_QUOTA);
+      char qs[24];
+      if (quota && q > 0)
+        snprintf (qs, sizeof qs, "%lld", (long long)q);
+      else
+        snprintf (qs, sizeof qs, "%.20s",
+                  quota || cur_quota == NULL ? "max" : cur_quota);
+      if (period)
+        snprintf (e->buf, sizeof e->buf, "%s %llu", qs,
+                  (unsigned long long)AG_R_V (r, CPU_PERIOD));
+      else
+        snprintf (e->buf, sizeof e->buf, "%s", qs);
+    }
+  if (AG_R_HAS (r, KO_TAG_R_PIDS_LIMIT))
+    plan_num (w, &n, "pids.max",
+              AG_R_V (r, PIDS_LIMIT) <= 0 ? -1 : AG_R_V (r, PIDS_LIMIT));
+  if (AG_R_HAS (r, KO_TAG_R_BLKIO_WEIGHT) && AG_R_V (r, BLKIO_WEIGHT) != 0)
+    plan_num (
+        w, &n, "io.weight",
+        (int64_t)ag_blkio_to_io_weight ((uint64_t)AG_R_V (r, BLKIO_WEIGHT)));
+  return n;
+}
+
+/* ---- reading cgroup files ---- */
+
+/* Decimal digits at s (no strtoull: musl's pulls in its stdio scanner,
+ * pages the idle agent would otherwise never touch). NULL if none. */
+static const char *
+scan_u64 (const char *s, uint64_t *v)
+{
+  const char *p = s;
+  *v = 0;
+  for (; *p >= '0' && *p <= '9'; p++)
+    *v = *v * 10 + (uint64_t)(*p - '0');
+  return p == s ? NULL : p;
+}
+
+int
+ag_cg_sum (const char *text, const char *key, uint64_t *sum)
+{
+  size_t kl = strlen (key);
+  int found = 0;
+  *sum = 0;
+  /* word by word (no strstr: see scan_u64) */
+  for (const char *s = text; *s; s++)
+    {
+      if (s != text && s[-1] != ' ' && s[-1] != '\n')
+        continue;
+      uint64_t v;
+      if (strncmp (s, key, kl) == 0 && (s[kl] == ' ' || s[kl] == '=')
+          && scan_u64 (s + kl + 1, &v))
+        {
+          *sum += v;
+          found++;
+        }
+    }
+  return found;
+}
+
+int
+ag_cg_num (const char *text, uint64_t *out)
+{
+  if (strncmp (text, "max", 3) == 0)
+    return 0;
+  return scan_u64 (text, out) ? 1 : -1;
+}

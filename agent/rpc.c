@@ -60,6 +60,7 @@ struct container
   dev_t ns_dev;
   ino_t pidns, mntns;
   bool paused;
+  uint64_t oom_kills; /* memory.events oom_kill last reported */
 };
 
 static struct container *containers;
@@ -869,6 +870,28 @@ proc_by_pid (pid_t pid)
   return NULL;
 }
 
+/* OOM when the group's oom_kill count grew since the last look. */
+static void
+container_check_oom (struct container *c)
+{
+  uint64_t n = cgroup_oom_kills (c->id);
+  if (n <= c->oom_kills)
+    return;
+  c->oom_kills = n;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->id);
+  channel_send_event (KO_E_OOM, &b);
+  ko_buf_free (&b);
+  ag_dbg ("container %s: OOM kill (%llu so far)", c->id, (unsigned long long)n);
+}
+
+void
+rpc_check_oom (void)
+{
+  for (struct container *c = containers; c; c = c->next)
+    container_check_oom (c);
+}
+
 void
 rpc_on_sigchld (void)
 {
@@ -884,6 +907,10 @@ rpc_on_sigchld (void)
       p->exited = true;
       p->status = st;
       struct container *c = p->c;
+      /* the kernel counts an OOM kill before it sends the SIGKILL: report
+       * it before the exit */
+      if (WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL)
+        container_check_oom (c);
       if (p == c->init)
         {
           /* the kernel empties a pid namespace whose init dies; without
@@ -1054,6 +1081,17 @@ parse_container (struct ko_tlv body, struct ag_container_spec *s,
   return 0;
 }
 
+/* Applies every RESOURCES field of body to the group of id. */
+static int
+apply_resources (const char *id, struct ko_tlv body, ko_error **err)
+{
+  struct ko_field f;
+  while (ko_tlv_next (&body, &f) > 0)
+    if (f.tag == KO_TAG_RESOURCES && cgroup_apply (id, &f, err) < 0)
+      return -1;
+  return 0;
+}
+
 static int
 create_container (uint32_t req, struct ko_tlv body, ko_error **err)
 {
@@ -1085,12 +1123,21 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
 
   if (cgroup_create (spec.id, err) < 0)
     return -1;
+  /* limits first: the group is still empty, nothing runs unconstrained */
+  if (apply_resources (spec.id, body, err) < 0)
+    {
+      cgroup_remove (spec.id);
+      return -1;
+    }
   struct container *c = calloc (1, sizeof *c);
   if (c == NULL || (c->id = strdup (spec.id)) == NULL)
     {
       free (c);
+      cgroup_remove (spec.id);
       return ag_error_set (err, ENOMEM, "container");
     }
+  c->oom_kills = cgroup_oom_kills (c->id);
+  cgroup_watch_oom (c->id);
   c->start_fd = -1;
   c->namespaces = spec.namespaces;
   c->next = containers;
@@ -1412,6 +1459,30 @@ pause_resume (struct ko_tlv body, bool pause, ko_error **err)
   return 0;
 }
 
+static int
+update_container (struct ko_tlv body, ko_error **err)
+{
+  __attribute__ ((cleanup (target_cleanup))) struct target t = { 0 };
+  if (parse_target (body, &t, err) < 0)
+    return -1;
+  if (container_find (t.container_id) == NULL)
+    return ko_error_setx (err, ENOENT, "container %s does not exist",
+                          t.container_id);
+  return apply_resources (t.container_id, body, err);
+}
+
+static int
+stats_container (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
+{
+  __attribute__ ((cleanup (target_cleanup))) struct target t = { 0 };
+  if (parse_target (body, &t, err) < 0)
+    return -1;
+  if (container_find (t.container_id) == NULL)
+    return ko_error_setx (err, ENOENT, "container %s does not exist",
+                          t.container_id);
+  return cgroup_stats (t.container_id, reply, err);
+}
+
 static void __attribute__ ((noreturn)) destroy_sandbox (uint32_t req)
 {
   for (struct container *c = containers; c; c = c->next)
@@ -1466,6 +1537,12 @@ rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body)
     case KO_M_PAUSE_CONTAINER:
     case KO_M_RESUME_CONTAINER:
       r = pause_resume (body, method == KO_M_PAUSE_CONTAINER, &err);
+      break;
+    case KO_M_UPDATE_CONTAINER:
+      r = update_container (body, &err);
+      break;
+    case KO_M_STATS_CONTAINER:
+      r = stats_container (body, &reply, &err);
       break;
     case KO_M_DESTROY_SANDBOX:
       destroy_sandbox (id);

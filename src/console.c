@@ -16,7 +16,7 @@
 static int
 send_fd (int sock, int fd, const char *name)
 {
-  struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
+  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -68,17 +68,16 @@ console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
   if (strlen (socket_path) >= sizeof sa.sun_path)
     {
       close (slave);
-      return ko_error_setx (err, ENAMETOOLONG, "console socket path too long: %s",
-                            socket_path);
+      return ko_error_setx (err, ENAMETOOLONG,
+                            "console socket path too long: %s", socket_path);
     }
   strcpy (sa.sun_path, socket_path);
   _cleanup_close_ int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0 || connect (sock, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (sock < 0 || connect (sock, (struct sockaddr *)&sa, sizeof sa) < 0)
     {
       int e = errno;
       close (slave);
-      return ko_error_set (err, e, "connect to console socket %s",
-                           socket_path);
+      return ko_error_set (err, e, "connect to console socket %s", socket_path);
     }
   if (send_fd (sock, master, "/dev/ptmx") < 0)
     {

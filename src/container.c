@@ -60,7 +60,7 @@ read_all (int fd)
       ko_buf_append (&b, tmp, n);
     }
   ko_buf_append (&b, "", 1);
-  return (char *) b.data;
+  return (char *)b.data;
 }
 
 static int
@@ -96,8 +96,7 @@ validate_bundle (const struct create_opts *o, char **bundle_out,
   if (stat (rootfs, &st) < 0)
     return ko_error_set (err, errno, "rootfs %s", rootfs);
   if (!S_ISDIR (st.st_mode))
-    return ko_error_setx (err, ENOTDIR, "rootfs %s: not a directory",
-                          rootfs);
+    return ko_error_setx (err, ENOTDIR, "rootfs %s: not a directory", rootfs);
 
   bool foreground = o->run && !o->detach;
   if (spec->process->terminal && o->console_socket == NULL && !foreground)
@@ -147,9 +146,9 @@ build_params (struct ko_global *g, const struct create_opts *o,
   cgroup_size_vm (spec, &p->memory_mb, &p->vcpus);
   if (cgroup_sandbox_check (spec, err) < 0)
     return -1;
-  const char *mem = oci_map_get (&spec->annotations,
-                                 "io.katacontainers.config.hypervisor."
-                                 "default_memory");
+  const char *mem
+      = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
+                                         "default_memory");
   if (mem)
     {
       char *end;
@@ -161,11 +160,11 @@ build_params (struct ko_global *g, const struct create_opts *o,
                               "default_memory: expected MiB from 64, not "
                               "\"%s\"",
                               mem);
-      p->memory_mb = (int) v;
+      p->memory_mb = (int)v;
     }
-  const char *cpus = oci_map_get (&spec->annotations,
-                                  "io.katacontainers.config.hypervisor."
-                                  "default_vcpus");
+  const char *cpus
+      = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
+                                         "default_vcpus");
   if (cpus)
     {
       char *end;
@@ -176,7 +175,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
                               "io.katacontainers.config.hypervisor."
                               "default_vcpus: expected 1 to 256, not \"%s\"",
                               cpus);
-      p->vcpus = (int) v;
+      p->vcpus = (int)v;
     }
   if (translate_process (spec->process, &p->process, err) < 0
       || translate_seccomp (spec, &p->process, err) < 0)
@@ -207,7 +206,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
           st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
         }
     }
-  (void) g;
+  (void)g;
   return 0;
 }
 
@@ -318,8 +317,9 @@ container_create (struct ko_global *g, const struct create_opts *o,
       if (msg && msg[0] == 'E')
         ko_error_setx (err, EIO, "%s", msg + 1);
       else
-        ko_error_setx (err, EIO, "the monitor exited before the container "
-                                 "was created");
+        ko_error_setx (err, EIO,
+                       "the monitor exited before the container "
+                       "was created");
       return create_failed (g, o->id, err);
     }
   if (o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
@@ -389,11 +389,11 @@ container_kill (struct ko_global *g, const char *id, int sig, bool all,
     return ko_error_setx (err, ESRCH, "container not running");
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
   struct ko_buf b = { 0 };
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t) sig);
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
   if (all)
     ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
-  int r = monitor_call (dir, KO_MON_KILL, &b, NULL, CLI_MONITOR_TIMEOUT_MS,
-                        err);
+  int r
+      = monitor_call (dir, KO_MON_KILL, &b, NULL, CLI_MONITOR_TIMEOUT_MS, err);
   ko_buf_free (&b);
   if (r < 0)
     return ko_error_wrap (err, "kill %s", id);
@@ -514,15 +514,15 @@ struct list_row
 static int
 row_cmp (const void *a, const void *b)
 {
-  return strcmp (((const struct list_row *) a)->id,
-                 ((const struct list_row *) b)->id);
+  return strcmp (((const struct list_row *)a)->id,
+                 ((const struct list_row *)b)->id);
 }
 
 static void
 gen_kv (yajl_gen y, const char *k, const char *v)
 {
-  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
-  yajl_gen_string (y, (const unsigned char *) (v ? v : ""), v ? strlen (v) : 0);
+  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
+  yajl_gen_string (y, (const unsigned char *)(v ? v : ""), v ? strlen (v) : 0);
 }
 
 int
@@ -589,7 +589,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
           yajl_gen_map_open (y);
           gen_kv (y, "ociVersion", "1.2.0");
           gen_kv (y, "id", rows[i].id);
-          yajl_gen_string (y, (const unsigned char *) "pid", 3);
+          yajl_gen_string (y, (const unsigned char *)"pid", 3);
           yajl_gen_integer (y, rows[i].pid);
           gen_kv (y, "status", rows[i].status);
           gen_kv (y, "bundle", rows[i].bundle);
@@ -601,7 +601,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
       const unsigned char *buf;
       size_t len;
       yajl_gen_get_buf (y, &buf, &len);
-      printf ("%.*s\n", (int) len, buf);
+      printf ("%.*s\n", (int)len, buf);
       yajl_gen_free (y);
     }
   else
@@ -626,9 +626,9 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
 }
 
 int
-container_monitor_request (struct ko_global *g, const char *id,
-                           uint16_t method, const char *need_status,
-                           struct ko_buf *reply, ko_error **err)
+container_monitor_request (struct ko_global *g, const char *id, uint16_t method,
+                           const char *need_status, struct ko_buf *reply,
+                           ko_error **err)
 {
   _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
@@ -636,8 +636,8 @@ container_monitor_request (struct ko_global *g, const char *id,
     return -1;
   const char *status = state_status (&st);
   if (need_status && strcmp (status, need_status) != 0)
-    return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id,
-                          status, need_status);
+    return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id, status,
+                          need_status);
   if (strcmp (status, "stopped") == 0)
     return ko_error_setx (err, EINVAL, "container %s is not running", id);
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
@@ -645,8 +645,8 @@ container_monitor_request (struct ko_global *g, const char *id,
 }
 
 int
-container_check_status (struct ko_global *g, const char *id,
-                        const char *status, ko_error **err)
+container_check_status (struct ko_global *g, const char *id, const char *status,
+                        ko_error **err)
 {
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
   _cleanup_close_ int dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -686,14 +686,14 @@ container_update (struct ko_global *g, const char *id,
 static void
 gen_u64 (yajl_gen y, const char *k, uint64_t v)
 {
-  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
-  yajl_gen_integer (y, (long long) v);
+  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
+  yajl_gen_integer (y, (long long)v);
 }
 
 static void
 gen_key (yajl_gen y, const char *k)
 {
-  yajl_gen_string (y, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
 }
 
 /* runc's stats event shape, plus "vm": the sandbox's usage on the host. */
@@ -767,8 +767,8 @@ print_stats (const char *id, const struct ko_buf *reply)
   gen_key (y, "ioServiceBytesRecursive");
   yajl_gen_array_open (y);
   const char *ops[] = { "Read", "Write" };
-  uint64_t vals[] = { v[KO_TAG_STAT_IO_READ_BYTES],
-                      v[KO_TAG_STAT_IO_WRITE_BYTES] };
+  uint64_t vals[]
+      = { v[KO_TAG_STAT_IO_READ_BYTES], v[KO_TAG_STAT_IO_WRITE_BYTES] };
   for (int i = 0; i < 2; i++)
     {
       yajl_gen_map_open (y);
@@ -788,7 +788,7 @@ print_stats (const char *id, const struct ko_buf *reply)
   const unsigned char *buf;
   size_t len;
   yajl_gen_get_buf (y, &buf, &len);
-  printf ("%.*s\n", (int) len, buf);
+  printf ("%.*s\n", (int)len, buf);
   fflush (stdout);
   yajl_gen_free (y);
 }
@@ -822,8 +822,7 @@ container_events (struct ko_global *g, const char *id, bool stats_once,
         {
           ko_buf_free (&reply);
           if (stats_once)
-            return ko_error_setx (err, e->status, "events %s: %s", id,
-                                  e->msg);
+            return ko_error_setx (err, e->status, "events %s: %s", id, e->msg);
           /* the container has stopped: its last event */
           _cleanup_close_ int dfd = -1;
           _cleanup_state_ struct ko_state st = { 0 };

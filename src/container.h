@@ -30,8 +30,7 @@ int container_kill (struct ko_global *g, const char *id, int sig, bool all,
 int container_delete (struct ko_global *g, const char *id, bool force,
                       ko_error **err);
 int container_state (struct ko_global *g, const char *id, ko_error **err);
-int container_list (struct ko_global *g, bool json, bool quiet,
-                    ko_error **err);
+int container_list (struct ko_global *g, bool json, bool quiet, ko_error **err);
 /* Sends a request to a running container's monitor (pause, ps, ...). */
 struct ko_buf;
 int container_monitor_request (struct ko_global *g, const char *id,

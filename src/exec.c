@@ -31,7 +31,7 @@ parse_u32 (const char *s, uint32_t *out)
   unsigned long v = strtoul (s, &end, 10);
   if (errno || *s == '\0' || *end || v > UINT32_MAX)
     return -1;
-  *out = (uint32_t) v;
+  *out = (uint32_t)v;
   return 0;
 }
 
@@ -40,7 +40,7 @@ static int
 env_set (oci_process *p, const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
+  size_t klen = eq ? (size_t)(eq - kv) : strlen (kv);
   for (size_t i = 0; i < p->env_len; i++)
     if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
       {
@@ -128,8 +128,7 @@ build_process (const struct exec_opts *o, const char *bundle, ko_error **err)
       if (parse_u32 (*g, &gid) < 0)
         {
           ko_error_setx (err, EINVAL,
-                         "exec: --additional-gids: \"%s\" is not a number",
-                         *g);
+                         "exec: --additional-gids: \"%s\" is not a number", *g);
           oci_process_free (p);
           return NULL;
         }
@@ -168,7 +167,7 @@ send_request (int fd, const struct ko_buf *req, const int *fds, int nfds)
       c->cmsg_len = CMSG_LEN (nfds * sizeof (int));
       memcpy (CMSG_DATA (c), fds, nfds * sizeof (int));
     }
-  return sendmsg (fd, &msg, MSG_NOSIGNAL) == (ssize_t) req->len ? 0 : -1;
+  return sendmsg (fd, &msg, MSG_NOSIGNAL) == (ssize_t)req->len ? 0 : -1;
 }
 
 /* Reads one frame from fd into buf (blocking, with a timeout). */
@@ -191,7 +190,7 @@ read_frame (int fd, struct ko_buf *in, struct ko_frame_hdr *h, int timeout_ms)
           uint64_t now = now_ms ();
           if (now >= end)
             return -1;
-          wait = (int) (end - now);
+          wait = (int)(end - now);
         }
       struct pollfd p = { fd, POLLIN, 0 };
       if (poll (&p, 1, wait) <= 0)
@@ -224,13 +223,13 @@ send_small (int conn, uint16_t method, uint16_t tag1, uint32_t v1,
 /* Starts the process and relays until it exits. report_fd (-d) learns "OK"
  * or "E<message>" once the process has started. */
 static int
-relay (const char *dir, const struct ko_buf *req, bool local_tty,
-       int report_fd, ko_error **err)
+relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
+       ko_error **err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK);
   _cleanup_close_ int conn = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (conn < 0 || connect (conn, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (conn < 0 || connect (conn, (struct sockaddr *)&sa, sizeof sa) < 0)
     return ko_error_set (err, errno, "connect to the monitor");
   /* signals become requests from here on */
   sigset_t set;
@@ -262,7 +261,7 @@ relay (const char *dir, const struct ko_buf *req, bool local_tty,
         if (f.tag == KO_TAG_ERROR && msg == NULL)
           ko_field_str (&f, &msg);
       ko_buf_free (&in);
-      return ko_error_setx (err, (int) status, "%s", msg ? msg : "exec failed");
+      return ko_error_setx (err, (int)status, "%s", msg ? msg : "exec failed");
     }
   size_t used = KO_FRAME_HDR_SIZE + h.len;
   memmove (in.data, in.data + used, in.len - used);
@@ -321,16 +320,15 @@ relay (const char *dir, const struct ko_buf *req, bool local_tty,
           struct ko_field f;
           uint32_t ws = 0;
           if (h.type == KO_FRAME_EVENT
-              && ko_parse_event (in.data + KO_FRAME_HDR_SIZE, h.len, &ev,
-                                 &body)
+              && ko_parse_event (in.data + KO_FRAME_HDR_SIZE, h.len, &ev, &body)
                      == 0
               && ev == KO_E_PROCESS_EXITED)
             {
               while (ko_tlv_next (&body, &f) > 0)
                 if (f.tag == KO_TAG_STATUS)
                   ko_field_u32 (&f, &ws);
-              int st = (int) ws;
-              ret = WIFEXITED (st)   ? WEXITSTATUS (st)
+              int st = (int)ws;
+              ret = WIFEXITED (st)     ? WEXITSTATUS (st)
                     : WIFSIGNALED (st) ? 128 + WTERMSIG (st)
                                        : 255;
               break;
@@ -403,8 +401,8 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   if (r < 0)
     return -1;
   char exec_id[64];
-  snprintf (exec_id, sizeof exec_id, "exec-%d-%llu", (int) getpid (),
-            (unsigned long long) now_ms ());
+  snprintf (exec_id, sizeof exec_id, "exec-%d-%llu", (int)getpid (),
+            (unsigned long long)now_ms ());
   struct ko_buf body = { 0 }, req = { 0 };
   ko_tlv_put_str (&body, KO_TAG_EXEC_ID, exec_id);
   ko_process_encode (&body, KO_TAG_PROCESS, &kp);

@@ -153,8 +153,8 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
                             pid_t *pid, ko_error **err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if ((size_t) snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
-                         KO_VIRTIOFSD_SOCK)
+  if ((size_t)snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
+                        KO_VIRTIOFSD_SOCK)
       >= sizeof sa.sun_path)
     return ko_error_setx (err, ENAMETOOLONG,
                           "state dir %s is too long for a unix socket", dir);
@@ -164,13 +164,19 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
   if (lfd < 0)
     return ko_error_set (err, errno, "socket");
   unlink (sa.sun_path);
-  if (bind (lfd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
+  if (bind (lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
     return ko_error_set (err, errno, "listen on %s", sa.sun_path);
   char source[4096];
   snprintf (source, sizeof source, "source=%s/%s", dir, KO_SHARED_DIR);
   /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it */
-  char *argv[] = { (char *) s->virtiofsd, "--fd=3", "-o", source, "-o",
-                   "cache=auto", "--rlimit-nofile=0", "--thread-pool-size=1",
+  char *argv[] = { (char *)s->virtiofsd,
+                   "--fd=3",
+                   "-o",
+                   source,
+                   "-o",
+                   "cache=auto",
+                   "--rlimit-nofile=0",
+                   "--thread-pool-size=1",
                    NULL };
   return spawn (dir, KO_VIRTIOFSD_LOG, argv, lfd, pid, err);
 }
@@ -189,7 +195,7 @@ hypervisor_start_qemu (const struct ko_settings *s,
       ko_buf_append (&line, *a, strlen (*a));
       ko_buf_append (&line, a[1] ? " " : "", a[1] ? 1 : 1);
     }
-  log_debug ("qemu: %s", (char *) line.data);
+  log_debug ("qemu: %s", (char *)line.data);
   ko_buf_free (&line);
   return spawn (vm->dir, KO_QEMU_LOG, argv, -1, pid, err);
 }
@@ -204,7 +210,7 @@ hypervisor_log_tail (const char *dir, const char *name, int lines)
     return NULL;
   char buf[4096];
   off_t size = lseek (fd, 0, SEEK_END);
-  off_t start = size > (off_t) sizeof buf - 1 ? size - (off_t) sizeof buf + 1 : 0;
+  off_t start = size > (off_t)sizeof buf - 1 ? size - (off_t)sizeof buf + 1 : 0;
   ssize_t n = pread (fd, buf, sizeof buf - 1, start);
   if (n <= 0)
     return NULL;

@@ -43,14 +43,15 @@ log_set_stderr (bool on)
   log_stderr = on;
 }
 
-static const char *const level_names[] = { "debug", "info", "warning", "error" };
+static const char *const level_names[]
+    = { "debug", "info", "warning", "error" };
 
 static void
 json_escape (FILE *f, const char *s)
 {
   for (; *s; s++)
     {
-      unsigned char c = (unsigned char) *s;
+      unsigned char c = (unsigned char)*s;
       if (c == '"' || c == '\\')
         fprintf (f, "\\%c", c);
       else if (c == '\n')
@@ -86,7 +87,7 @@ ko_log (enum ko_log_level level, const char *fmt, ...)
       gettimeofday (&tv, NULL);
       gmtime_r (&tv.tv_sec, &tm);
       size_t n = strftime (tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
-      snprintf (tbuf + n, sizeof tbuf - n, ".%06ldZ", (long) tv.tv_usec);
+      snprintf (tbuf + n, sizeof tbuf - n, ".%06ldZ", (long)tv.tv_usec);
       char *line = NULL;
       size_t len = 0;
       FILE *f = open_memstream (&line, &len);

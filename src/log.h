@@ -16,8 +16,7 @@ enum ko_log_level
   KO_LOG_ERROR
 };
 
-int log_init (const char *path, const char *format, bool debug,
-              ko_error **err);
+int log_init (const char *path, const char *format, bool debug, ko_error **err);
 void ko_log (enum ko_log_level level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 /* Errors go to the log file and to stderr; warnings too. */

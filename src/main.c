@@ -16,10 +16,9 @@
 #include <string.h>
 
 static const struct ko_command *const commands[] = {
-  &cmd_create, &cmd_start,  &cmd_state,  &cmd_kill,   &cmd_delete,
-  &cmd_run,    &cmd_exec,   &cmd_list,   &cmd_ps,     &cmd_pause,
-  &cmd_resume, &cmd_events, &cmd_update, &cmd_spec,   &cmd_features,
-  &cmd_check,  &cmd_env,
+  &cmd_create, &cmd_start, &cmd_state,    &cmd_kill,  &cmd_delete, &cmd_run,
+  &cmd_exec,   &cmd_list,  &cmd_ps,       &cmd_pause, &cmd_resume, &cmd_events,
+  &cmd_update, &cmd_spec,  &cmd_features, &cmd_check, &cmd_env,
 };
 
 static void
@@ -32,10 +31,9 @@ print_version (void)
 static void
 print_usage (FILE *f)
 {
-  fprintf (f,
-           "Usage: kata-oci [global options] <command> [options] [args]\n\n"
-           "kata-oci is an OCI runtime that runs each container in its own "
-           "QEMU virtual machine.\n\nCommands:\n");
+  fprintf (f, "Usage: kata-oci [global options] <command> [options] [args]\n\n"
+              "kata-oci is an OCI runtime that runs each container in its own "
+              "QEMU virtual machine.\n\nCommands:\n");
   for (size_t i = 0; i < KO_ARRAY_SIZE (commands); i++)
     fprintf (f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
   fprintf (f,
@@ -66,7 +64,8 @@ main (int argc, char **argv)
   };
   /* podman runs some commands with no PATH: keep children findable */
   if (getenv ("PATH") == NULL)
-    setenv ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    setenv ("PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
   signal (SIGPIPE, SIG_IGN);
 
   int c;

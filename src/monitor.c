@@ -58,16 +58,16 @@ struct stream
 {
   uint32_t id;
   int fd;
-  bool input;       /* host -> guest */
-  bool pollable;    /* registered with epoll */
-  bool watching;    /* epoll interest currently set */
-  bool eof;         /* input: EOF sent; output: EOF received */
-  bool closed;      /* fd given up (EOF flushed, or write error) */
-  bool live;        /* the guest knows the stream: input may flow */
-  int saved_flags;  /* the fd's flags before we made it non-blocking */
-  uint32_t credit;  /* input: bytes we may send */
-  uint32_t window;  /* output: bytes the agent may still send */
-  uint32_t to_ack;  /* output: written, credit not yet returned */
+  bool input;      /* host -> guest */
+  bool pollable;   /* registered with epoll */
+  bool watching;   /* epoll interest currently set */
+  bool eof;        /* input: EOF sent; output: EOF received */
+  bool closed;     /* fd given up (EOF flushed, or write error) */
+  bool live;       /* the guest knows the stream: input may flow */
+  int saved_flags; /* the fd's flags before we made it non-blocking */
+  uint32_t credit; /* input: bytes we may send */
+  uint32_t window; /* output: bytes the agent may still send */
+  uint32_t to_ack; /* output: written, credit not yet returned */
   struct ko_buf pending;
   size_t pending_off;
   struct handler h;
@@ -446,7 +446,7 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
       if (is_init && !m->init_exited)
         {
           m->init_exited = true;
-          int st = (int) status;
+          int st = (int)status;
           if (WIFEXITED (st))
             m->exit_status = WEXITSTATUS (st);
           else if (WIFSIGNALED (st))
@@ -515,7 +515,7 @@ handle_frame (struct monitor *m, const struct ko_frame_hdr *h,
       {
         struct stream *s = stream_find (m, h->stream);
         uint32_t v = payload[0] | (payload[1] << 8) | (payload[2] << 16)
-                     | ((uint32_t) payload[3] << 24);
+                     | ((uint32_t)payload[3] << 24);
         if (s == NULL || !s->input)
           return mon_fatal_channel (m, "credit for an unknown stream");
         if (v > 16 * KO_STREAM_WINDOW || s->credit + v > 16 * KO_STREAM_WINDOW)
@@ -552,7 +552,7 @@ chan_on_readable (struct monitor *m)
           _cleanup_error_ ko_error *err = NULL;
           if (ko_frame_hdr_decode (m->chan_in.data + off, &h, &err) < 0)
             return mon_fatal_channel (m, err->msg);
-          if (m->chan_in.len - off < KO_FRAME_HDR_SIZE + (size_t) h.len)
+          if (m->chan_in.len - off < KO_FRAME_HDR_SIZE + (size_t)h.len)
             break;
           handle_frame (m, &h, m->chan_in.data + off + KO_FRAME_HDR_SIZE);
           off += KO_FRAME_HDR_SIZE + h.len;
@@ -561,7 +561,7 @@ chan_on_readable (struct monitor *m)
         return;
       memmove (m->chan_in.data, m->chan_in.data + off, m->chan_in.len - off);
       m->chan_in.len -= off;
-      if ((size_t) n < 65536)
+      if ((size_t)n < 65536)
         break;
     }
 }
@@ -630,7 +630,7 @@ on_signal (struct monitor *m)
         case SIGUSR1:
         case SIGUSR2:
           /* conmon forwards these to the pid it knows: ours */
-          mon_request_signal (m, (int) si.ssi_signo);
+          mon_request_signal (m, (int)si.ssi_signo);
           break;
         case SIGWINCH:
           if (m->tty_fd >= 0)
@@ -730,7 +730,7 @@ mon_call (struct monitor *m, uint16_t method, const struct ko_buf *body,
       uint64_t now = now_ms ();
       if (now >= end)
         break;
-      loop_once (m, (int) (end - now));
+      loop_once (m, (int)(end - now));
     }
   m->in_call--;
   if (!m->in_call && !m->listen_registered && m->listen_fd >= 0)
@@ -758,9 +758,9 @@ mon_call (struct monitor *m, uint16_t method, const struct ko_buf *body,
           }
       if (msg)
         for (char *c = msg; *c; c++)
-          if ((unsigned char) *c < 0x20)
+          if ((unsigned char)*c < 0x20)
             *c = ' ';
-      int status = m->wait_status < 4096 ? (int) m->wait_status : EIO;
+      int status = m->wait_status < 4096 ? (int)m->wait_status : EIO;
       return ko_error_setx (err, status, "%s", msg ? msg : "agent error");
     }
   return 0;
@@ -773,7 +773,7 @@ mon_request_signal (struct monitor *m, int sig)
     return;
   struct ko_buf b = { 0 };
   ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t) sig);
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
   /* fire and forget: the reply is matched by nobody and dropped */
   ko_request_append (&m->chan_out, ++m->next_id, KO_M_SIGNAL_PROCESS, &b);
   ko_buf_free (&b);
@@ -822,7 +822,7 @@ cli_read_request (int fd, struct ko_buf *in, uint32_t *id, uint16_t *method,
       if (now >= end)
         return -1;
       struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      if (poll (&pfd, 1, (int) (end - now)) <= 0)
+      if (poll (&pfd, 1, (int)(end - now)) <= 0)
         return -1;
       if (ko_buf_reserve (in, 4096) < 0)
         return -1;
@@ -844,7 +844,7 @@ cli_read_request (int fd, struct ko_buf *in, uint32_t *id, uint16_t *method,
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
           {
             int k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-            int *p = (int *) CMSG_DATA (c);
+            int *p = (int *)CMSG_DATA (c);
             for (int i = 0; i < k; i++)
               if (*nfds < 3)
                 fds[(*nfds)++] = p[i];
@@ -878,8 +878,7 @@ cli_reply (int fd, uint32_t id, int r, ko_error *err, const struct ko_buf *body)
 static int
 do_start (struct monitor *m, ko_error **err)
 {
-  if (hooks_on_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle,
-                      err)
+  if (hooks_on_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle, err)
       < 0)
     {
       /* the spec: a failing startContainer hook stops the container */
@@ -918,8 +917,8 @@ exec_free (struct monitor *m, struct exec_proc *e)
 }
 
 static int
-exec_start (struct monitor *m, int conn, struct ko_tlv body, int *fds,
-            int nfds, struct ko_buf *reply, ko_error **err)
+exec_start (struct monitor *m, int conn, struct ko_tlv body, int *fds, int nfds,
+            struct ko_buf *reply, ko_error **err)
 {
   struct ko_field f;
   struct ko_process proc = { 0 };
@@ -964,8 +963,7 @@ exec_start (struct monitor *m, int conn, struct ko_tlv body, int *fds,
       }
   if (m->nexecs >= MON_MAX_EXECS)
     {
-      ko_error_setx (err, EAGAIN, "too many exec sessions (%d)",
-                     MON_MAX_EXECS);
+      ko_error_setx (err, EAGAIN, "too many exec sessions (%d)", MON_MAX_EXECS);
       goto out;
     }
   uint32_t base = m->next_stream;
@@ -1068,7 +1066,7 @@ exec_on_conn (struct monitor *m, struct exec_proc *e)
       struct ko_field f;
       if (ko_parse_request (e->conn_in.data + off + KO_FRAME_HDR_SIZE, h.len,
                             &id, &method, &body)
-          == 0
+              == 0
           && !e->exited)
         {
           struct ko_buf b = { 0 };
@@ -1151,10 +1149,10 @@ do_update (struct monitor *m, struct ko_tlv body, ko_error **err)
       ret = cgroup_sandbox_enter (&sp, m->p->memory_mb, err);
     }
   if (ret == 0 && r->memory && r->memory->has_limit
-      && r->memory->limit > ((int64_t) m->p->memory_mb << 20))
+      && r->memory->limit > ((int64_t)m->p->memory_mb << 20))
     log_warn ("container %s: memory limit %lld is above the VM's %d MiB; "
               "memory hotplug is not supported yet",
-              m->p->id, (long long) r->memory->limit, m->p->memory_mb);
+              m->p->id, (long long)r->memory->limit, m->p->memory_mb);
   oci_linux_resources_free (r);
   return ret;
 }
@@ -1165,7 +1163,7 @@ vm_host_usage (pid_t pid, uint64_t *rss, uint64_t *cpu_ns)
 {
   char path[64], buf[1024];
   *rss = *cpu_ns = 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
   _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return;
@@ -1185,7 +1183,7 @@ vm_host_usage (pid_t pid, uint64_t *rss, uint64_t *cpu_ns)
     {
       long tick = sysconf (_SC_CLK_TCK);
       *cpu_ns = (ut + st) * (1000000000ull / (tick > 0 ? tick : 100));
-      *rss = rsspages * (uint64_t) sysconf (_SC_PAGESIZE);
+      *rss = rsspages * (uint64_t)sysconf (_SC_PAGESIZE);
     }
 }
 
@@ -1475,7 +1473,7 @@ connect_channel (struct monitor *m, ko_error **err)
                                     .svm_cid = 3 + (getpid () % 100000),
                                     .svm_port = KO_AGENT_VSOCK_PORT };
           fd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-          if (fd >= 0 && connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+          if (fd >= 0 && connect (fd, (struct sockaddr *)&sa, sizeof sa) == 0)
             {
               m->chan = fd;
               return 0;
@@ -1487,7 +1485,7 @@ connect_channel (struct monitor *m, ko_error **err)
           snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", m->p->dir,
                     KO_AGENT_SOCK);
           fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-          if (fd >= 0 && connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+          if (fd >= 0 && connect (fd, (struct sockaddr *)&sa, sizeof sa) == 0)
             {
               m->chan = fd;
               return 0;
@@ -1547,7 +1545,7 @@ wait_hello (struct monitor *m, ko_error **err)
                                 m->p->settings.boot_timeout_ms / 1000,
                                 tail && *tail ? tail : "empty");
         }
-      loop_once (m, (int) (end - now > 100 ? 100 : end - now));
+      loop_once (m, (int)(end - now > 100 ? 100 : end - now));
     }
   if (m->agent_version != KO_PROTO_VERSION)
     return ko_error_setx (err, EPROTO,
@@ -1595,7 +1593,7 @@ listen_monitor_sock (struct monitor *m, ko_error **err)
   if (m->listen_fd < 0)
     return ko_error_set (err, errno, "socket");
   unlink (sa.sun_path);
-  if (bind (m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0
+  if (bind (m->listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0
       || listen (m->listen_fd, 8) < 0)
     return ko_error_set (err, errno, "listen on %s", sa.sun_path);
   epoll_set (m, m->listen_fd, &m->h_listen, EPOLLIN, &m->listen_registered);
@@ -1611,8 +1609,8 @@ setup_stdio (struct monitor *m, ko_error **err)
       int in_fd = 0, out_fd = 1;
       if (m->p->console_socket)
         {
-          if (console_make_pty (m->p->console_socket, pr->rows, pr->cols,
-                                true, &m->tty_fd, err)
+          if (console_make_pty (m->p->console_socket, pr->rows, pr->cols, true,
+                                &m->tty_fd, err)
               < 0)
             return -1;
           in_fd = dup (m->tty_fd);
@@ -1653,8 +1651,8 @@ monitor_setup (struct monitor *m, ko_error **err)
 
   sigset_t set;
   sigemptyset (&set);
-  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
-                 SIGUSR2, SIGWINCH };
+  int sigs[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,
+                 SIGHUP,  SIGUSR1, SIGUSR2, SIGWINCH };
   for (size_t i = 0; i < KO_ARRAY_SIZE (sigs); i++)
     sigaddset (&set, sigs[i]);
   sigprocmask (SIG_BLOCK, &set, NULL);
@@ -1673,8 +1671,7 @@ monitor_setup (struct monitor *m, ko_error **err)
     return -1;
   if (start_rootfs_holder (m, err) < 0)
     return -1;
-  if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid,
-                                  err)
+  if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid, err)
       < 0)
     return ko_error_wrap (err, "virtiofsd");
   m->virtiofsd_start = proc_start_time (m->virtiofsd_pid);
@@ -1782,7 +1779,7 @@ report (int *fd, const char *errmsg)
     }
   else
     ko_buf_append (&b, "OK", 2);
-  if (write (*fd, b.data, b.len) != (ssize_t) b.len)
+  if (write (*fd, b.data, b.len) != (ssize_t)b.len)
     { /* the CLI is gone: nobody to tell */
     }
   ko_buf_free (&b);
@@ -1869,7 +1866,7 @@ monitor_call (const char *dir, uint16_t method, const struct ko_buf *body,
   _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return ko_error_set (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
     return ko_error_set (err, errno, "connect to the monitor");
   struct ko_buf out = { 0 };
   ko_request_append (&out, 1, method, body);
@@ -1906,7 +1903,7 @@ monitor_call (const char *dir, uint16_t method, const struct ko_buf *body,
                   while (ko_tlv_next (&b, &f) > 0)
                     if (f.tag == KO_TAG_ERROR && msg == NULL)
                       ko_field_str (&f, &msg);
-                  ko_error_setx (err, (int) status, "%s",
+                  ko_error_setx (err, (int)status, "%s",
                                  msg ? msg : "monitor error");
                   break;
                 }
@@ -1918,7 +1915,7 @@ monitor_call (const char *dir, uint16_t method, const struct ko_buf *body,
         }
       uint64_t now = now_ms ();
       struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      if (now >= end || poll (&pfd, 1, (int) (end - now)) <= 0)
+      if (now >= end || poll (&pfd, 1, (int)(end - now)) <= 0)
         {
           ko_error_setx (err, ETIMEDOUT, "no answer from the monitor");
           break;

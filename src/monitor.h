@@ -20,7 +20,7 @@ enum ko_mon_method
   KO_MON_DESTROY = 3, /* stop the VM, clean up, exit */
   KO_MON_PAUSE = 4,
   KO_MON_RESUME = 5,
-  KO_MON_PS = 6,      /* reply: PID, repeated */
+  KO_MON_PS = 6, /* reply: PID, repeated */
   /* Start a process in the container: EXEC_ID, PROCESS, CONSOLE_SOCKET?;
    * the caller's stdio fds come with it (SCM_RIGHTS). Reply: PID. The
    * connection stays open: the caller may send KILL (SIGNAL) and RESIZE
@@ -45,9 +45,9 @@ enum ko_mon_method
  * namespace, before virtiofsd starts. */
 struct share_bind
 {
-  char *source;   /* host path (file or directory) */
-  char *dest;     /* path relative to <dir>/shared/ */
-  bool readonly;  /* also read-only on the host side */
+  char *source;  /* host path (file or directory) */
+  char *dest;    /* path relative to <dir>/shared/ */
+  bool readonly; /* also read-only on the host side */
 };
 
 struct monitor_params
@@ -61,10 +61,10 @@ struct monitor_params
   bool autostart;  /* `run`: start right after create */
   struct ko_settings settings;
   int memory_mb, vcpus;
-  struct ko_process process;  /* stream ids are filled in by the monitor */
+  struct ko_process process;   /* stream ids are filled in by the monitor */
   struct ko_buf container_tlv; /* extra CreateContainer fields */
-  struct ko_state state;      /* what to record once created */
-  struct share_bind *binds;   /* volumes: filled by translate_container */
+  struct ko_state state;       /* what to record once created */
+  struct share_bind *binds;    /* volumes: filled by translate_container */
   size_t nbinds;
   /* the parsed config.json: still valid in the forked monitor (hooks) */
   const struct oci_spec *spec;

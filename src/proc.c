@@ -18,7 +18,7 @@ proc_start_time (pid_t pid)
   char path[64], buf[1024];
   if (pid <= 0)
     return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
   _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -55,7 +55,7 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool
@@ -88,14 +88,14 @@ int
 write_pid_file (const char *path, pid_t pid, ko_error **err)
 {
   _cleanup_free_ char *tmp = NULL;
-  if (asprintf (&tmp, "%s.tmp.%d", path, (int) getpid ()) < 0)
+  if (asprintf (&tmp, "%s.tmp.%d", path, (int)getpid ()) < 0)
     return ko_error_set (err, ENOMEM, "pid file");
   _cleanup_close_ int fd
       = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return ko_error_set (err, errno, "open pid file %s", path);
   char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  int n = snprintf (buf, sizeof buf, "%d", (int)pid);
   if (write (fd, buf, n) != n)
     {
       unlink (tmp);

@@ -24,7 +24,7 @@ env_int (const char *name, int def, int min, int max)
   long n = strtol (v, &end, 10);
   if (*end || n < min || n > max)
     return def;
-  return (int) n;
+  return (int)n;
 }
 
 static bool

@@ -15,8 +15,8 @@ struct ko_settings
   int memory_mb;
   int vcpus;
   int boot_timeout_ms; /* until the agent's hello */
-  bool kvm;   /* /dev/kvm usable */
-  bool vsock; /* /dev/vhost-vsock usable */
+  bool kvm;            /* /dev/kvm usable */
+  bool vsock;          /* /dev/vhost-vsock usable */
 };
 
 void settings_load (struct ko_settings *s);

@@ -79,8 +79,7 @@ state_lock (int dirfd, ko_error **err)
 }
 
 int
-state_dir_create (const char *root, const char *id, int *dirfd,
-                  ko_error **err)
+state_dir_create (const char *root, const char *id, int *dirfd, ko_error **err)
 {
   if (mkdir_p (root, 0700) < 0)
     return ko_error_set (err, errno, "create state root %s", root);
@@ -88,8 +87,7 @@ state_dir_create (const char *root, const char *id, int *dirfd,
   if (mkdir (dir, 0700) < 0)
     {
       if (errno == EEXIST)
-        return ko_error_setx (err, EEXIST, "container with id exists: %s",
-                              id);
+        return ko_error_setx (err, EEXIST, "container with id exists: %s", id);
       return ko_error_set (err, errno, "create state dir %s", dir);
     }
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -142,8 +140,8 @@ mount_id_at (int dirfd, const char *name)
 static int
 remove_tree_at (int parent, const char *name, uint64_t mnt_id)
 {
-  int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-                                     | O_CLOEXEC);
+  int fd
+      = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return unlinkat (parent, name, 0);
   uint64_t here = mount_id_at (parent, name);
@@ -201,14 +199,14 @@ gen_str (yajl_gen g, const char *k, const char *v)
 {
   if (v == NULL)
     return;
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
-  yajl_gen_string (g, (const unsigned char *) v, strlen (v));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)v, strlen (v));
 }
 
 static void
 gen_int (yajl_gen g, const char *k, long long v)
 {
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
   yajl_gen_integer (g, v);
 }
 
@@ -217,7 +215,7 @@ gen_annotations (yajl_gen g, char **a)
 {
   if (a == NULL || a[0] == NULL)
     return;
-  yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+  yajl_gen_string (g, (const unsigned char *)"annotations", 11);
   yajl_gen_map_open (g);
   for (; a[0] && a[1]; a += 2)
     gen_str (g, a[0], a[1]);
@@ -258,13 +256,13 @@ state_generate (const struct ko_state *st)
   gen_str (g, "created", st->created);
   gen_str (g, "owner", st->owner);
   gen_int (g, "monitorPid", st->monitor_pid);
-  gen_int (g, "monitorStart", (long long) st->monitor_start);
+  gen_int (g, "monitorStart", (long long)st->monitor_start);
   gen_int (g, "qemuPid", st->qemu_pid);
-  gen_int (g, "qemuStart", (long long) st->qemu_start);
+  gen_int (g, "qemuStart", (long long)st->qemu_start);
   gen_int (g, "virtiofsdPid", st->virtiofsd_pid);
-  gen_int (g, "virtiofsdStart", (long long) st->virtiofsd_start);
+  gen_int (g, "virtiofsdStart", (long long)st->virtiofsd_start);
   gen_int (g, "holderPid", st->holder_pid);
-  gen_int (g, "holderStart", (long long) st->holder_start);
+  gen_int (g, "holderStart", (long long)st->holder_start);
   if (st->has_exit_status)
     gen_int (g, "exitStatus", st->exit_status);
   gen_str (g, "configDigest", st->config_digest);
@@ -282,14 +280,13 @@ state_write (int dirfd, const struct ko_state *st, ko_error **err)
   if (json == NULL)
     return ko_error_set (err, ENOMEM, "generate state");
   char tmp[64];
-  snprintf (tmp, sizeof tmp, ".%s.%d", KO_STATE_FILE, (int) getpid ());
-  _cleanup_close_ int fd = openat (dirfd, tmp,
-                                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                                   0600);
+  snprintf (tmp, sizeof tmp, ".%s.%d", KO_STATE_FILE, (int)getpid ());
+  _cleanup_close_ int fd
+      = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return ko_error_set (err, errno, "write state");
   size_t len = strlen (json);
-  if (write (fd, json, len) != (ssize_t) len || fsync (fd) < 0)
+  if (write (fd, json, len) != (ssize_t)len || fsync (fd) < 0)
     {
       int e = errno;
       unlinkat (dirfd, tmp, 0);
@@ -366,25 +363,25 @@ state_parse (const char *data, size_t len, const char *name,
   st->channel = dup_or_null (tree_str (root, "channel"));
   long long v;
   if (tree_int (root, "monitorPid", &v) == 0)
-    st->monitor_pid = (pid_t) v;
+    st->monitor_pid = (pid_t)v;
   if (tree_int (root, "monitorStart", &v) == 0)
-    st->monitor_start = (uint64_t) v;
+    st->monitor_start = (uint64_t)v;
   if (tree_int (root, "qemuPid", &v) == 0)
-    st->qemu_pid = (pid_t) v;
+    st->qemu_pid = (pid_t)v;
   if (tree_int (root, "qemuStart", &v) == 0)
-    st->qemu_start = (uint64_t) v;
+    st->qemu_start = (uint64_t)v;
   if (tree_int (root, "virtiofsdPid", &v) == 0)
-    st->virtiofsd_pid = (pid_t) v;
+    st->virtiofsd_pid = (pid_t)v;
   if (tree_int (root, "virtiofsdStart", &v) == 0)
-    st->virtiofsd_start = (uint64_t) v;
+    st->virtiofsd_start = (uint64_t)v;
   if (tree_int (root, "holderPid", &v) == 0)
-    st->holder_pid = (pid_t) v;
+    st->holder_pid = (pid_t)v;
   if (tree_int (root, "holderStart", &v) == 0)
-    st->holder_start = (uint64_t) v;
+    st->holder_start = (uint64_t)v;
   if (tree_int (root, "exitStatus", &v) == 0)
     {
       st->has_exit_status = true;
-      st->exit_status = (int) v;
+      st->exit_status = (int)v;
     }
   const char *apath[] = { "annotations", NULL };
   yajl_val ann = yajl_tree_get (root, apath, yajl_t_object);
@@ -474,8 +471,10 @@ state_oci_json (const struct ko_state *st)
   gen_str (g, "id", st->id);
   /* the holder's mount namespace shows the container's rootfs, which is
    * what callers that enter /proc/<pid>/ns/mnt (podman cp) must see */
-  gen_int (g, "pid", stopped ? 0 : st->holder_pid ? st->holder_pid
-                                                  : st->monitor_pid);
+  gen_int (g, "pid",
+           stopped          ? 0
+           : st->holder_pid ? st->holder_pid
+                            : st->monitor_pid);
   gen_str (g, "status", status);
   gen_str (g, "bundle", st->bundle);
   gen_str (g, "rootfs", st->rootfs);

@@ -14,7 +14,7 @@ struct ko_state
   char *id;
   char *bundle;
   char *rootfs;
-  char *status; /* as recorded: creating, created, running, paused, stopped */
+  char *status;  /* as recorded: creating, created, running, paused, stopped */
   char *created; /* RFC 3339 */
   char *owner;
   pid_t monitor_pid;
@@ -29,8 +29,8 @@ struct ko_state
   bool has_exit_status;
   int exit_status; /* code, or 128+signal */
   char *config_digest;
-  char *accel;   /* kvm or tcg */
-  char *channel; /* vsock or virtio-serial */
+  char *accel;        /* kvm or tcg */
+  char *channel;      /* vsock or virtio-serial */
   char **annotations; /* key, value, key, value, ..., NULL */
 };
 

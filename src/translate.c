@@ -698,16 +698,16 @@ translate_resources (const oci_linux_resources *r, struct ko_buf *b)
   size_t off = ko_tlv_begin (b, KO_TAG_RESOURCES);
   const oci_memory *m = r->memory;
   if (m && m->has_limit)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_LIMIT, (uint64_t) m->limit);
+    ko_tlv_put_u64 (b, KO_TAG_R_MEM_LIMIT, (uint64_t)m->limit);
   if (m && m->has_reservation)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_RESERVATION, (uint64_t) m->reservation);
+    ko_tlv_put_u64 (b, KO_TAG_R_MEM_RESERVATION, (uint64_t)m->reservation);
   if (m && m->has_swap)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_SWAP, (uint64_t) m->swap);
+    ko_tlv_put_u64 (b, KO_TAG_R_MEM_SWAP, (uint64_t)m->swap);
   const oci_cpu *c = r->cpu;
   if (c && c->has_shares)
     ko_tlv_put_u64 (b, KO_TAG_R_CPU_SHARES, c->shares);
   if (c && c->has_quota)
-    ko_tlv_put_u64 (b, KO_TAG_R_CPU_QUOTA, (uint64_t) c->quota);
+    ko_tlv_put_u64 (b, KO_TAG_R_CPU_QUOTA, (uint64_t)c->quota);
   if (c && c->has_period)
     ko_tlv_put_u64 (b, KO_TAG_R_CPU_PERIOD, c->period);
   if (c && c->cpus)
@@ -715,7 +715,7 @@ translate_resources (const oci_linux_resources *r, struct ko_buf *b)
   if (c && c->mems)
     ko_tlv_put_str (b, KO_TAG_R_CPUSET_MEMS, c->mems);
   if (r->has_pids_limit)
-    ko_tlv_put_u64 (b, KO_TAG_R_PIDS_LIMIT, (uint64_t) r->pids_limit);
+    ko_tlv_put_u64 (b, KO_TAG_R_PIDS_LIMIT, (uint64_t)r->pids_limit);
   if (r->block_io && r->block_io->has_weight)
     ko_tlv_put_u32 (b, KO_TAG_R_BLKIO_WEIGHT, r->block_io->weight);
   ko_tlv_end (b, off);

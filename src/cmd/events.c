@@ -21,10 +21,11 @@ parse_interval (const char *s, int *ms, ko_error **err)
   else if (*end && strcmp (end, "s") != 0)
     end = NULL;
   if (end == NULL || end == s || v <= 0 || v * mul > 86400000)
-    return ko_error_setx (err, EINVAL, "events: --interval: invalid duration "
-                                       "\"%s\"",
+    return ko_error_setx (err, EINVAL,
+                          "events: --interval: invalid duration "
+                          "\"%s\"",
                           s);
-  *ms = (int) (v * mul);
+  *ms = (int)(v * mul);
   if (*ms < 1)
     *ms = 1;
   return 0;

@@ -16,6 +16,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
 const struct ko_command cmd_pause = {
   .name = "pause",
   .args = "<container-id>",
-  .summary = "pause all processes of a container (its cgroup in the guest is frozen)",
+  .summary
+  = "pause all processes of a container (its cgroup in the guest is frozen)",
   .run = run,
 };

@@ -178,23 +178,23 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
           if (r->block_io == NULL)
             r->block_io = calloc (1, sizeof *r->block_io);
           r->block_io->has_weight = true;
-          r->block_io->weight = (uint16_t) v;
+          r->block_io->weight = (uint16_t)v;
         }
       else
         {
           if (r->cpu == NULL)
             r->cpu = calloc (1, sizeof *r->cpu);
           if (o == O_PERIOD)
-            r->cpu->has_period = true, r->cpu->period = (uint64_t) v;
+            r->cpu->has_period = true, r->cpu->period = (uint64_t)v;
           else if (o == O_QUOTA)
             r->cpu->has_quota = true, r->cpu->quota = v;
           else if (o == O_RT_PERIOD)
             r->cpu->has_realtime_period = true,
-            r->cpu->realtime_period = (uint64_t) v;
+            r->cpu->realtime_period = (uint64_t)v;
           else if (o == O_RT_RUNTIME)
             r->cpu->has_realtime_runtime = true, r->cpu->realtime_runtime = v;
           else
-            r->cpu->has_shares = true, r->cpu->shares = (uint64_t) v;
+            r->cpu->has_shares = true, r->cpu->shares = (uint64_t)v;
         }
     }
   char *json = ret == 0 ? oci_linux_resources_generate (r, err) : NULL;

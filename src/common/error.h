@@ -6,7 +6,8 @@
 
 #include <stdarg.h>
 
-typedef struct ko_error {
+typedef struct ko_error
+{
   int status; /* errno value, 0 when there is none */
   char *msg;
 } ko_error;

@@ -25,18 +25,18 @@ put_le64 (uint8_t *p, uint64_t v)
 static uint16_t
 get_le16 (const uint8_t *p)
 {
-  return (uint16_t) (p[0] | (p[1] << 8));
+  return (uint16_t)(p[0] | (p[1] << 8));
 }
 static uint32_t
 get_le32 (const uint8_t *p)
 {
-  return (uint32_t) p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16)
-         | ((uint32_t) p[3] << 24);
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
+         | ((uint32_t)p[3] << 24);
 }
 static uint64_t
 get_le64 (const uint8_t *p)
 {
-  return (uint64_t) get_le32 (p) | ((uint64_t) get_le32 (p + 4) << 32);
+  return (uint64_t)get_le32 (p) | ((uint64_t)get_le32 (p + 4) << 32);
 }
 
 void
@@ -68,11 +68,11 @@ ko_frame_hdr_decode (const uint8_t in[KO_FRAME_HDR_SIZE],
     case KO_FRAME_REPLY:
     case KO_FRAME_EVENT:
       if (t.stream != 0)
-        return ko_error_setx (err, EPROTO,
-                              "frame: control frame on stream %u", t.stream);
+        return ko_error_setx (err, EPROTO, "frame: control frame on stream %u",
+                              t.stream);
       if (t.len > KO_FRAME_MAX_PAYLOAD)
-        return ko_error_setx (err, EPROTO, "frame: length %u exceeds %u",
-                              t.len, KO_FRAME_MAX_PAYLOAD);
+        return ko_error_setx (err, EPROTO, "frame: length %u exceeds %u", t.len,
+                              KO_FRAME_MAX_PAYLOAD);
       break;
     case KO_FRAME_DATA:
       if (t.stream == 0)
@@ -155,7 +155,7 @@ ko_tlv_put_bytes (struct ko_buf *b, uint16_t tag, const void *p, size_t n)
   if (n > UINT32_MAX || ko_buf_reserve (b, 6 + n) < 0)
     return -1;
   ko_buf_put_u16 (b, tag);
-  ko_buf_put_u32 (b, (uint32_t) n);
+  ko_buf_put_u32 (b, (uint32_t)n);
   return ko_buf_append (b, p, n);
 }
 
@@ -188,16 +188,16 @@ ko_tlv_begin (struct ko_buf *b, uint16_t tag)
 {
   size_t off = b->len;
   if (ko_buf_put_u16 (b, tag) < 0 || ko_buf_put_u32 (b, 0) < 0)
-    return (size_t) -1;
+    return (size_t)-1;
   return off;
 }
 
 void
 ko_tlv_end (struct ko_buf *b, size_t off)
 {
-  if (off == (size_t) -1 || off + 6 > b->len)
+  if (off == (size_t)-1 || off + 6 > b->len)
     return;
-  put_le32 (b->data + off + 2, (uint32_t) (b->len - off - 6));
+  put_le32 (b->data + off + 2, (uint32_t)(b->len - off - 6));
 }
 
 int
@@ -208,7 +208,7 @@ ko_frame_append (struct ko_buf *b, uint32_t stream, uint8_t type,
     return -1;
   uint8_t hdr[KO_FRAME_HDR_SIZE];
   struct ko_frame_hdr h
-      = { .stream = stream, .type = type, .len = (uint32_t) len };
+      = { .stream = stream, .type = type, .len = (uint32_t)len };
   ko_frame_hdr_encode (hdr, &h);
   if (ko_buf_reserve (b, sizeof hdr + len) < 0)
     return -1;
@@ -290,8 +290,8 @@ ko_tlv_next (struct ko_tlv *r, struct ko_field *f)
   f->tag = get_le16 (r->p);
   f->len = len;
   f->val = r->p + 6;
-  r->p += 6 + (size_t) len;
-  r->left -= 6 + (size_t) len;
+  r->p += 6 + (size_t)len;
+  r->left -= 6 + (size_t)len;
   return 1;
 }
 
@@ -388,7 +388,7 @@ ko_process_encode (struct ko_buf *b, uint16_t tag, const struct ko_process *p)
 {
   size_t off = ko_tlv_begin (b, tag);
   int r = 0;
-  if (off == (size_t) -1)
+  if (off == (size_t)-1)
     return -1;
   r |= put_strv (b, KO_TAG_P_ARG, p->args);
   r |= put_strv (b, KO_TAG_P_ENV, p->env);
@@ -428,8 +428,7 @@ ko_process_encode (struct ko_buf *b, uint16_t tag, const struct ko_process *p)
   if (p->no_new_privs)
     r |= ko_tlv_put_u32 (b, KO_TAG_P_NO_NEW_PRIVS, 1);
   if (p->has_oom_score_adj)
-    r |= ko_tlv_put_u32 (b, KO_TAG_P_OOM_SCORE_ADJ,
-                         (uint32_t) p->oom_score_adj);
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_OOM_SCORE_ADJ, (uint32_t)p->oom_score_adj);
   if (p->seccomp_len)
     {
       r |= ko_tlv_put_bytes (b, KO_TAG_P_SECCOMP, p->seccomp, p->seccomp_len);
@@ -581,7 +580,7 @@ process_field (struct ko_process *p, const struct ko_field *f, ko_error **err)
         p->no_new_privs = u != 0;
       else
         {
-          p->oom_score_adj = (int32_t) u;
+          p->oom_score_adj = (int32_t)u;
           p->has_oom_score_adj = true;
         }
       return 0;

@@ -9,9 +9,10 @@
  *   all integers little-endian; reserved is 0.
  *
  * Stream 0 is the control stream: REQUEST (host -> agent), REPLY
- * (agent -> host) matched by request id, and EVENT (agent -> host, unsolicited).
- * Streams >= 1 carry process stdio; the host allocates their ids and names
- * them in CreateContainer / ExecProcess. DATA with length 0 means EOF.
+ * (agent -> host) matched by request id, and EVENT (agent -> host,
+ * unsolicited). Streams >= 1 carry process stdio; the host allocates their ids
+ * and names them in CreateContainer / ExecProcess. DATA with length 0 means
+ * EOF.
  *
  * Flow control: for every stdio stream, each direction starts with
  * KO_STREAM_WINDOW bytes of credit. A sender never has more unacknowledged
@@ -41,7 +42,8 @@
 #define KO_FRAME_HDR_SIZE 12
 #define KO_FRAME_MAX_PAYLOAD (1u << 20) /* any frame; larger is malformed */
 #define KO_DATA_MAX_PAYLOAD (64u << 10) /* one stdio DATA frame */
-#define KO_STREAM_WINDOW (256u << 10)   /* initial credit per stream direction */
+#define KO_STREAM_WINDOW (256u << 10)   /* initial credit per stream direction \
+                                         */
 #define KO_AGENT_VSOCK_PORT 1024
 #define KO_AGENT_SERIAL_NAME "agent.channel.0"
 #define KO_SHARE_TAG "kataShared"
@@ -50,11 +52,11 @@
 enum ko_frame_type
 {
   KO_FRAME_REQUEST = 1, /* stream 0: u32 request id, u16 method, TLV body */
-  KO_FRAME_REPLY = 2, /* stream 0: u32 request id, u32 status (errno, 0 = ok),
-                         TLV body; on error the body has TAG_ERROR */
-  KO_FRAME_EVENT = 3, /* stream 0: u16 event, TLV body */
-  KO_FRAME_DATA = 4,  /* stream >= 1: bytes; length 0 = EOF */
-  KO_FRAME_CREDIT = 5 /* stream >= 1: u32 more bytes the peer may send */
+  KO_FRAME_REPLY = 2,   /* stream 0: u32 request id, u32 status (errno, 0 = ok),
+                           TLV body; on error the body has TAG_ERROR */
+  KO_FRAME_EVENT = 3,   /* stream 0: u16 event, TLV body */
+  KO_FRAME_DATA = 4,    /* stream >= 1: bytes; length 0 = EOF */
+  KO_FRAME_CREDIT = 5   /* stream >= 1: u32 more bytes the peer may send */
 };
 
 /* RPC methods (agent vocabulary). Each comment states the semantics. */
@@ -110,79 +112,79 @@ enum ko_event
 
 enum ko_tag
 {
-  KO_TAG_ERROR = 1,         /* string: the error message */
-  KO_TAG_VERSION = 2,       /* u32 */
-  KO_TAG_AGENT_VERSION = 3, /* string */
-  KO_TAG_CONTAINER_ID = 4,  /* string */
-  KO_TAG_EXEC_ID = 5,       /* string */
-  KO_TAG_HOSTNAME = 6,      /* string */
-  KO_TAG_SHARE_TAG = 7,     /* string */
-  KO_TAG_ROOTFS = 8,        /* string, relative to the share */
-  KO_TAG_PROCESS = 9,       /* nested ko_process */
-  KO_TAG_PID = 10,          /* u32 */
-  KO_TAG_STATUS = 11,       /* u32 raw wait status */
-  KO_TAG_SIGNAL = 12,       /* u32 */
-  KO_TAG_ALL = 13,          /* u32 0/1 */
-  KO_TAG_ROWS = 14,         /* u32 */
-  KO_TAG_COLS = 15,         /* u32 */
-  KO_TAG_DOMAINNAME = 16,   /* string */
+  KO_TAG_ERROR = 1,          /* string: the error message */
+  KO_TAG_VERSION = 2,        /* u32 */
+  KO_TAG_AGENT_VERSION = 3,  /* string */
+  KO_TAG_CONTAINER_ID = 4,   /* string */
+  KO_TAG_EXEC_ID = 5,        /* string */
+  KO_TAG_HOSTNAME = 6,       /* string */
+  KO_TAG_SHARE_TAG = 7,      /* string */
+  KO_TAG_ROOTFS = 8,         /* string, relative to the share */
+  KO_TAG_PROCESS = 9,        /* nested ko_process */
+  KO_TAG_PID = 10,           /* u32 */
+  KO_TAG_STATUS = 11,        /* u32 raw wait status */
+  KO_TAG_SIGNAL = 12,        /* u32 */
+  KO_TAG_ALL = 13,           /* u32 0/1 */
+  KO_TAG_ROWS = 14,          /* u32 */
+  KO_TAG_COLS = 15,          /* u32 */
+  KO_TAG_DOMAINNAME = 16,    /* string */
   KO_TAG_ROOT_READONLY = 17, /* u32 0/1 */
-  KO_TAG_MOUNT = 18,        /* nested: M_* fields, repeated, in spec order */
-  KO_TAG_MASKED_PATH = 19,  /* string, repeated */
+  KO_TAG_MOUNT = 18,         /* nested: M_* fields, repeated, in spec order */
+  KO_TAG_MASKED_PATH = 19,   /* string, repeated */
   KO_TAG_READONLY_PATH = 20, /* string, repeated */
-  KO_TAG_SYSCTL = 21,       /* nested: KEY, VALUE; repeated */
-  KO_TAG_NAMESPACES = 22,   /* u64: CLONE_NEW* flags for the init */
-  KO_TAG_DEVICE = 23,       /* nested: D_* fields, repeated */
+  KO_TAG_SYSCTL = 21,        /* nested: KEY, VALUE; repeated */
+  KO_TAG_NAMESPACES = 22,    /* u64: CLONE_NEW* flags for the init */
+  KO_TAG_DEVICE = 23,        /* nested: D_* fields, repeated */
   KO_TAG_ROOTFS_PROPAGATION = 24, /* u64 MS_* propagation flags */
-  KO_TAG_PERSONALITY = 25,  /* u32 */
-  KO_TAG_RESOURCES = 26,    /* nested: R_* fields */
-  KO_TAG_UID_MAP = 27,      /* nested: ID_*; repeated */
-  KO_TAG_GID_MAP = 28,      /* nested: ID_*; repeated */
+  KO_TAG_PERSONALITY = 25,        /* u32 */
+  KO_TAG_RESOURCES = 26,          /* nested: R_* fields */
+  KO_TAG_UID_MAP = 27,            /* nested: ID_*; repeated */
+  KO_TAG_GID_MAP = 28,            /* nested: ID_*; repeated */
 
   /* ko_process fields */
-  KO_TAG_P_ARG = 40,        /* string, repeated */
-  KO_TAG_P_ENV = 41,        /* string, repeated */
-  KO_TAG_P_CWD = 42,        /* string */
-  KO_TAG_P_UID = 43,        /* u32 */
-  KO_TAG_P_GID = 44,        /* u32 */
-  KO_TAG_P_ADD_GID = 45,    /* u32, repeated */
-  KO_TAG_P_UMASK = 46,      /* u32 (absent: 0022) */
-  KO_TAG_P_TERMINAL = 47,   /* u32 0/1 */
-  KO_TAG_P_STDIN = 48,      /* u32 stream id (0/absent: /dev/null) */
-  KO_TAG_P_STDOUT = 49,     /* u32 stream id; with TERMINAL the pty output */
-  KO_TAG_P_STDERR = 50,     /* u32 stream id */
-  KO_TAG_P_CAPS = 51,       /* 5 x u64: bounding, effective, inheritable,
-                               permitted, ambient (absent: keep all) */
-  KO_TAG_P_RLIMIT = 52,     /* nested: RL_TYPE u32, RL_SOFT u64, RL_HARD u64 */
-  KO_TAG_P_NO_NEW_PRIVS = 53, /* u32 0/1 */
+  KO_TAG_P_ARG = 40,      /* string, repeated */
+  KO_TAG_P_ENV = 41,      /* string, repeated */
+  KO_TAG_P_CWD = 42,      /* string */
+  KO_TAG_P_UID = 43,      /* u32 */
+  KO_TAG_P_GID = 44,      /* u32 */
+  KO_TAG_P_ADD_GID = 45,  /* u32, repeated */
+  KO_TAG_P_UMASK = 46,    /* u32 (absent: 0022) */
+  KO_TAG_P_TERMINAL = 47, /* u32 0/1 */
+  KO_TAG_P_STDIN = 48,    /* u32 stream id (0/absent: /dev/null) */
+  KO_TAG_P_STDOUT = 49,   /* u32 stream id; with TERMINAL the pty output */
+  KO_TAG_P_STDERR = 50,   /* u32 stream id */
+  KO_TAG_P_CAPS = 51,     /* 5 x u64: bounding, effective, inheritable,
+                             permitted, ambient (absent: keep all) */
+  KO_TAG_P_RLIMIT = 52,   /* nested: RL_TYPE u32, RL_SOFT u64, RL_HARD u64 */
+  KO_TAG_P_NO_NEW_PRIVS = 53,  /* u32 0/1 */
   KO_TAG_P_OOM_SCORE_ADJ = 54, /* u32 holding an int32 */
-  KO_TAG_P_SECCOMP = 55,    /* bytes: struct sock_filter[] (8 bytes each) */
+  KO_TAG_P_SECCOMP = 55,       /* bytes: struct sock_filter[] (8 bytes each) */
   KO_TAG_P_SECCOMP_FLAGS = 56, /* u32 SECCOMP_FILTER_FLAG_* */
-  KO_TAG_P_ROWS = 57,       /* u32 initial pty rows */
-  KO_TAG_P_COLS = 58,       /* u32 initial pty cols */
+  KO_TAG_P_ROWS = 57,          /* u32 initial pty rows */
+  KO_TAG_P_COLS = 58,          /* u32 initial pty cols */
 
   /* nested field tags (inside MOUNT, SYSCTL, DEVICE, RLIMIT, ID maps) */
-  KO_TAG_M_DEST = 70,       /* string */
-  KO_TAG_M_TYPE = 71,       /* string */
-  KO_TAG_M_SOURCE = 72,     /* string; for binds relative to the share */
-  KO_TAG_M_FLAGS = 73,      /* u64 MS_* */
+  KO_TAG_M_DEST = 70,        /* string */
+  KO_TAG_M_TYPE = 71,        /* string */
+  KO_TAG_M_SOURCE = 72,      /* string; for binds relative to the share */
+  KO_TAG_M_FLAGS = 73,       /* u64 MS_* */
   KO_TAG_M_PROPAGATION = 74, /* u64 MS_* propagation */
-  KO_TAG_M_DATA = 75,       /* string: fs-specific options */
-  KO_TAG_KEY = 76,          /* string */
-  KO_TAG_VALUE = 77,        /* string */
-  KO_TAG_D_TYPE = 78,       /* u32 'c' 'b' 'u' 'p' */
-  KO_TAG_D_PATH = 79,       /* string */
-  KO_TAG_D_MAJOR = 80,      /* u64 */
-  KO_TAG_D_MINOR = 81,      /* u64 */
-  KO_TAG_D_MODE = 82,       /* u32 */
-  KO_TAG_D_UID = 83,        /* u32 */
-  KO_TAG_D_GID = 84,        /* u32 */
-  KO_TAG_RL_TYPE = 85,      /* u32 RLIMIT_* */
-  KO_TAG_RL_SOFT = 86,      /* u64 */
-  KO_TAG_RL_HARD = 87,      /* u64 */
-  KO_TAG_ID_CONTAINER = 88, /* u32 */
-  KO_TAG_ID_HOST = 89,      /* u32 */
-  KO_TAG_ID_SIZE = 90,      /* u32 */
+  KO_TAG_M_DATA = 75,        /* string: fs-specific options */
+  KO_TAG_KEY = 76,           /* string */
+  KO_TAG_VALUE = 77,         /* string */
+  KO_TAG_D_TYPE = 78,        /* u32 'c' 'b' 'u' 'p' */
+  KO_TAG_D_PATH = 79,        /* string */
+  KO_TAG_D_MAJOR = 80,       /* u64 */
+  KO_TAG_D_MINOR = 81,       /* u64 */
+  KO_TAG_D_MODE = 82,        /* u32 */
+  KO_TAG_D_UID = 83,         /* u32 */
+  KO_TAG_D_GID = 84,         /* u32 */
+  KO_TAG_RL_TYPE = 85,       /* u32 RLIMIT_* */
+  KO_TAG_RL_SOFT = 86,       /* u64 */
+  KO_TAG_RL_HARD = 87,       /* u64 */
+  KO_TAG_ID_CONTAINER = 88,  /* u32 */
+  KO_TAG_ID_HOST = 89,       /* u32 */
+  KO_TAG_ID_SIZE = 90,       /* u32 */
 
   /* RESOURCES fields (OCI linux.resources values as they are; the agent
    * converts them to the guest's cgroup v2 files). Absent = unchanged. */
@@ -202,10 +204,10 @@ enum ko_tag
   KO_TAG_STAT_CPU_USER_NS = 121,
   KO_TAG_STAT_CPU_SYSTEM_NS = 122,
   KO_TAG_STAT_MEM_USAGE = 123,
-  KO_TAG_STAT_MEM_LIMIT = 124,  /* absent: no limit */
+  KO_TAG_STAT_MEM_LIMIT = 124, /* absent: no limit */
   KO_TAG_STAT_MEM_MAX_USAGE = 125,
-  KO_TAG_STAT_MEM_CACHE = 126,  /* memory.stat file */
-  KO_TAG_STAT_MEM_RSS = 127,    /* memory.stat anon */
+  KO_TAG_STAT_MEM_CACHE = 126, /* memory.stat file */
+  KO_TAG_STAT_MEM_RSS = 127,   /* memory.stat anon */
   KO_TAG_STAT_SWAP_USAGE = 128,
   KO_TAG_STAT_PIDS_CURRENT = 129,
   KO_TAG_STAT_PIDS_LIMIT = 130, /* absent: no limit */
@@ -242,7 +244,8 @@ int ko_buf_append (struct ko_buf *b, const void *p, size_t n);
 int ko_buf_put_u16 (struct ko_buf *b, uint16_t v);
 int ko_buf_put_u32 (struct ko_buf *b, uint32_t v);
 int ko_tlv_put_bytes (struct ko_buf *b, uint16_t tag, const void *p, size_t n);
-int ko_tlv_put_str (struct ko_buf *b, uint16_t tag, const char *s); /* NULL: skip */
+int ko_tlv_put_str (struct ko_buf *b, uint16_t tag,
+                    const char *s); /* NULL: skip */
 int ko_tlv_put_u32 (struct ko_buf *b, uint16_t tag, uint32_t v);
 int ko_tlv_put_u64 (struct ko_buf *b, uint16_t tag, uint64_t v);
 /* Nested: begin returns an offset to pass to end, which fills in the length. */
@@ -291,7 +294,8 @@ int ko_parse_reply (const uint8_t *p, size_t n, uint32_t *id, uint32_t *status,
 int ko_parse_event (const uint8_t *p, size_t n, uint16_t *event,
                     struct ko_tlv *body);
 
-/* ---- the process description, shared by CreateContainer and ExecProcess ---- */
+/* ---- the process description, shared by CreateContainer and ExecProcess ----
+ */
 #define KO_MAX_STRINGS 4096 /* bound on args, env, gids, rlimits */
 #define KO_MAX_STRING (64u << 10)
 

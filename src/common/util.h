@@ -10,7 +10,7 @@
 static inline void
 ko_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 static inline void
 ko_closep (int *fd)

@@ -39,13 +39,14 @@ main (int argc, char **argv)
   while (fd < 0)
     {
       fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+      if (connect (fd, (struct sockaddr *)&sa, sizeof sa) == 0)
         break;
       close (fd);
       fd = -1;
       if (now () > deadline)
         {
-          fprintf (stderr, "chanread: connect %s: %s\n", argv[1], strerror (errno));
+          fprintf (stderr, "chanread: connect %s: %s\n", argv[1],
+                   strerror (errno));
           return 1;
         }
       usleep (10000);
@@ -61,12 +62,14 @@ main (int argc, char **argv)
       perror ("chanread: write");
       return 1;
     }
-  unsigned long long want = (unsigned long long) mib << 20, got = 0;
+  unsigned long long want = (unsigned long long)mib << 20, got = 0;
   while (got < want)
     {
       ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK)
-                                       && now () < deadline)))
+      if (n < 0
+          && (errno == EINTR
+              || ((errno == EAGAIN || errno == EWOULDBLOCK)
+                  && now () < deadline)))
         continue;
       if (n <= 0)
         {

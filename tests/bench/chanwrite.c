@@ -72,7 +72,8 @@ main (void)
       char p[512];
       snprintf (p, sizeof p, MODDIR "/%s", line);
       int fd = open (p, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+      if (fd < 0
+          || (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
         dprintf (2, "CHAN: module %s: %s\n", line, strerror (errno));
       if (fd >= 0)
         close (fd);
@@ -143,7 +144,7 @@ main (void)
   long long mib = atoll (req);
   memset (buf, 'x', sizeof buf);
   double t0 = now ();
-  unsigned long long left = (unsigned long long) mib << 20, sent = 0;
+  unsigned long long left = (unsigned long long)mib << 20, sent = 0;
   while (left)
     {
       size_t off = sent % sizeof buf;
@@ -159,7 +160,8 @@ main (void)
       sent += n;
     }
   double t1 = now ();
-  dprintf (2, "CHAN: wrote %llu bytes in %.3f s (guest clock)\n", sent, t1 - t0);
+  dprintf (2, "CHAN: wrote %llu bytes in %.3f s (guest clock)\n", sent,
+           t1 - t0);
   /* wait (bounded) until the host has read everything and hung up */
   struct pollfd p = { .fd = fd, .events = POLLIN };
   for (int i = 0; i < 300; i++)

@@ -27,7 +27,7 @@ main (int argc, char **argv)
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s", argv[1]);
   int l = socket (AF_UNIX, SOCK_STREAM, 0);
   unlink (argv[1]);
-  if (l < 0 || bind (l, (struct sockaddr *) &sa, sizeof sa) < 0
+  if (l < 0 || bind (l, (struct sockaddr *)&sa, sizeof sa) < 0
       || listen (l, 1) < 0)
     {
       perror ("recvtty: listen");
@@ -45,8 +45,10 @@ main (int argc, char **argv)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr a;
   } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
   if (recvmsg (c, &msg, 0) < 0)
     {
       perror ("recvtty: recvmsg");

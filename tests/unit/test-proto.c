@@ -21,8 +21,7 @@ test_header_roundtrip (void)
 }
 
 static void
-expect_bad_header (uint32_t stream, uint8_t type, uint32_t len,
-                   const char *msg)
+expect_bad_header (uint32_t stream, uint8_t type, uint32_t len, const char *msg)
 {
   uint8_t b[KO_FRAME_HDR_SIZE];
   struct ko_frame_hdr h = { .stream = stream, .type = type, .len = len }, g;
@@ -38,7 +37,8 @@ static void
 test_bad_headers (void)
 {
   expect_bad_header (0, 99, 0, "frame: unknown type 99");
-  expect_bad_header (1, KO_FRAME_REQUEST, 4, "frame: control frame on stream 1");
+  expect_bad_header (1, KO_FRAME_REQUEST, 4,
+                     "frame: control frame on stream 1");
   expect_bad_header (0, KO_FRAME_DATA, 4, "frame: data on stream 0");
   expect_bad_header (3, KO_FRAME_DATA, KO_DATA_MAX_PAYLOAD + 1,
                      "frame: data length 65537 exceeds 65536");
@@ -46,11 +46,13 @@ test_bad_headers (void)
                      "frame: length 1048577 exceeds 1048576");
   expect_bad_header (2, KO_FRAME_CREDIT, 8, "frame: credit length 8");
   expect_bad_header (0, KO_FRAME_CREDIT, 4, "frame: credit on stream 0");
-  uint8_t b[KO_FRAME_HDR_SIZE] = { 1, 0, 0, 0, KO_FRAME_DATA, 0, 1, 0, 0, 0, 0, 0 };
+  uint8_t b[KO_FRAME_HDR_SIZE]
+      = { 1, 0, 0, 0, KO_FRAME_DATA, 0, 1, 0, 0, 0, 0, 0 };
   struct ko_frame_hdr g;
   ko_error *err = NULL;
   ok (ko_frame_hdr_decode (b, &g, &err) < 0, "reserved bits rejected");
-  is_str (err ? err->msg : NULL, "frame: reserved bits set", "reserved message");
+  is_str (err ? err->msg : NULL, "frame: reserved bits set",
+          "reserved message");
   ko_error_free (err);
 }
 
@@ -118,15 +120,31 @@ test_process (void)
   uint32_t gids[] = { 10, 20 };
   struct ko_rlimit rl[] = { { 7, 1024, 2048 } };
   uint8_t prog[16] = { 6, 0, 0, 0, 0, 0, 0xff, 0x7f };
-  struct ko_process p = { .args = args, .nargs = 3, .env = env, .nenv = 1,
-                          .cwd = "/tmp", .uid = 1000, .gid = 100,
-                          .add_gids = gids, .nadd_gids = 2, .has_umask = true,
-                          .umask = 077, .terminal = true, .rows = 24,
-                          .cols = 80, .stdin_stream = 1, .stdout_stream = 2,
-                          .has_caps = true, .caps = { 1, 2, 3, 4, 5 },
-                          .rlimits = rl, .nrlimits = 1, .no_new_privs = true,
-                          .has_oom_score_adj = true, .oom_score_adj = -500,
-                          .seccomp = prog, .seccomp_len = 16 };
+  struct ko_process p = { .args = args,
+                          .nargs = 3,
+                          .env = env,
+                          .nenv = 1,
+                          .cwd = "/tmp",
+                          .uid = 1000,
+                          .gid = 100,
+                          .add_gids = gids,
+                          .nadd_gids = 2,
+                          .has_umask = true,
+                          .umask = 077,
+                          .terminal = true,
+                          .rows = 24,
+                          .cols = 80,
+                          .stdin_stream = 1,
+                          .stdout_stream = 2,
+                          .has_caps = true,
+                          .caps = { 1, 2, 3, 4, 5 },
+                          .rlimits = rl,
+                          .nrlimits = 1,
+                          .no_new_privs = true,
+                          .has_oom_score_adj = true,
+                          .oom_score_adj = -500,
+                          .seccomp = prog,
+                          .seccomp_len = 16 };
   struct ko_buf b = { 0 };
   ok (ko_process_encode (&b, KO_TAG_PROCESS, &p) == 0, "process encodes");
   struct ko_tlv r = { b.data, b.len };
@@ -206,8 +224,7 @@ test_control (void)
   ko_reply_error_append (&b, 42, ENOENT, "exec: \"x\": not found");
   ko_frame_hdr_decode (b.data, &h, NULL);
   uint32_t status;
-  ok (ko_parse_reply (b.data + KO_FRAME_HDR_SIZE, h.len, &id, &status, &t)
-          == 0,
+  ok (ko_parse_reply (b.data + KO_FRAME_HDR_SIZE, h.len, &id, &status, &t) == 0,
       "reply parses");
   is_int (status, ENOENT, "reply status");
   struct ko_field f;

@@ -87,7 +87,7 @@ test_store (void)
 
   /* no temp file left behind by the atomic write */
   char path[512];
-  snprintf (path, sizeof path, "%s/c1/.state.json.%d", root, (int) getpid ());
+  snprintf (path, sizeof path, "%s/c1/.state.json.%d", root, (int)getpid ());
   ok (access (path, F_OK) < 0, "no temp file left");
 
   /* a second create of the same id fails cleanly */
@@ -167,7 +167,8 @@ test_remove_stops_at_mounts (void)
       return;
     }
   ko_error *err = NULL;
-  ok (state_dir_remove (root, "c1", &err) < 0, "remove refuses to cross a mount");
+  ok (state_dir_remove (root, "c1", &err) < 0,
+      "remove refuses to cross a mount");
   is_int (err ? err->status : 0, EBUSY, "status EBUSY");
   ko_error_free (err);
   ok (access (keep, F_OK) == 0, "the bind-mounted dir kept its files");
