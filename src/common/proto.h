@@ -42,8 +42,8 @@
 #define KO_FRAME_HDR_SIZE 12
 #define KO_FRAME_MAX_PAYLOAD (1u << 20) /* any frame; larger is malformed */
 #define KO_DATA_MAX_PAYLOAD (64u << 10) /* one stdio DATA frame */
-#define KO_STREAM_WINDOW (256u << 10)   /* initial credit per stream direction \
-                                         */
+/* initial credit of each stream, in each direction */
+#define KO_STREAM_WINDOW (256u << 10)
 #define KO_AGENT_VSOCK_PORT 1024
 #define KO_AGENT_SERIAL_NAME "agent.channel.0"
 #define KO_SHARE_TAG "kataShared"
