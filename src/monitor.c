@@ -878,7 +878,8 @@ cli_reply (int fd, uint32_t id, int r, ko_error *err, const struct ko_buf *body)
 static int
 do_start (struct monitor *m, ko_error **err)
 {
-  if (hooks_on_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle, err)
+  if (hooks_on_start (m->p->spec, m->p->id, m->holder_pid, m->p->state.bundle,
+                      err)
       < 0)
     {
       /* the spec: a failing startContainer hook stops the container */
@@ -893,7 +894,7 @@ do_start (struct monitor *m, ko_error **err)
     return -1;
   if (!m->init_exited)
     record_status (m, "running");
-  hooks_after_start (m->p->spec, m->p->id, getpid (), m->p->state.bundle);
+  hooks_after_start (m->p->spec, m->p->id, m->holder_pid, m->p->state.bundle);
   return 0;
 }
 
@@ -1699,7 +1700,7 @@ monitor_setup (struct monitor *m, ko_error **err)
     return -1;
   if (create_in_guest (m, err) < 0)
     return -1;
-  if (hooks_on_create (p->spec, p->id, getpid (), p->state.bundle, err) < 0)
+  if (hooks_on_create (p->spec, p->id, m->holder_pid, p->state.bundle, err) < 0)
     return -1;
   if (listen_monitor_sock (m, err) < 0)
     return -1;
