@@ -11,18 +11,6 @@
 #include <string.h>
 
 static int
-push (char ***v, size_t *n, char *s)
-{
-  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
-  if (nv == NULL)
-    return -1;
-  nv[(*n)++] = s;
-  nv[*n] = NULL;
-  *v = nv;
-  return 0;
-}
-
-static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
 {
   static const struct option opts[] = {
@@ -64,7 +52,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         o.console_socket = optarg;
         break;
       case 'e':
-        if (push (&env, &nenv, optarg) < 0)
+        if (ko_strv_push (&env, &nenv, optarg) < 0)
           return ko_error_set (err, ENOMEM, "exec");
         break;
       case 't':
@@ -74,7 +62,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         o.user = optarg;
         break;
       case 'g':
-        if (push (&gids, &ngids, optarg) < 0)
+        if (ko_strv_push (&gids, &ngids, optarg) < 0)
           return ko_error_set (err, ENOMEM, "exec");
         break;
       case 'N':

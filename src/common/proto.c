@@ -1,4 +1,5 @@
 #include "proto.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -443,13 +444,7 @@ strv_push (char ***v, size_t *n, char *s)
 {
   if (*n >= KO_MAX_STRINGS)
     return -1;
-  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
-  if (nv == NULL)
-    return -1;
-  nv[(*n)++] = s;
-  nv[*n] = NULL;
-  *v = nv;
-  return 0;
+  return ko_strv_push (v, n, s);
 }
 
 static int

@@ -43,6 +43,19 @@ ko_strv_freep (char ***v)
   ko_strv_free (*v);
 }
 
+/* Appends s to a NULL-terminated vector of n strings (taking it). */
+static inline int
+ko_strv_push (char ***v, size_t *n, char *s)
+{
+  char **nv = (char **)realloc (*v, (*n + 2) * sizeof *nv);
+  if (nv == NULL)
+    return -1;
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
+
 #define _cleanup_free_ __attribute__ ((cleanup (ko_freep)))
 #define _cleanup_close_ __attribute__ ((cleanup (ko_closep)))
 #define _cleanup_fclose_ __attribute__ ((cleanup (ko_fclosep)))
