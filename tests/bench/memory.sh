@@ -39,7 +39,9 @@ printf '\n%-22s %9s %9s %9s %9s %9s | %9s %9s\n' sandbox "qemu" "vfsd" "vfsd-ch"
   "monitor" "total" "mon RSS" "qemu RSS"
 sq=0 sv=0 sm=0 smr=0 cnt=0
 for id in "${ids[@]}"; do
-  mon=$(ko state "$id" | jq -r .pid)
+  # state's pid is the monitor's rootfs holder; the monitor is its parent
+  holder=$(ko state "$id" | jq -r .pid)
+  mon=$(awk '/^PPid:/ {print $2}' "/proc/$holder/status")
   [ -n "$mon" ] && [ "$mon" != null ] && [ -d "/proc/$mon" ] || die "no monitor pid for $id"
   qemu="" vfsd="" vch=""
   for c in $(children "$mon"); do
