@@ -927,25 +927,6 @@ rpc_on_sigchld (void)
 /* ---- handlers ---- */
 
 static int
-mkdir_p (const char *path, mode_t mode)
-{
-  _cleanup_free_ char *p = strdup (path);
-  if (p == NULL)
-    return -1;
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/')
-      {
-        *s = '\0';
-        if (mkdir (p, mode) < 0 && errno != EEXIST)
-          return -1;
-        *s = '/';
-      }
-  if (mkdir (p, mode) < 0 && errno != EEXIST)
-    return -1;
-  return 0;
-}
-
-static int
 create_sandbox (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
 {
   _cleanup_free_ char *hostname = NULL;
@@ -965,7 +946,7 @@ create_sandbox (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
     return ag_error_set (err, errno, "sethostname %s", hostname);
   if (tag && !share_mounted)
     {
-      if (mkdir_p (KO_GUEST_SHARE_DIR, 0755) < 0)
+      if (ko_mkdir_p (KO_GUEST_SHARE_DIR, 0755) < 0)
         return ag_error_set (err, errno, "mkdir %s", KO_GUEST_SHARE_DIR);
       if (mount (tag, KO_GUEST_SHARE_DIR, "virtiofs", MS_NODEV, NULL) < 0)
         return ag_error_set (err, errno, "mount virtio-fs %s on %s", tag,

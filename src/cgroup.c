@@ -132,21 +132,6 @@ group_dir (const char *mnt, const char *controller, const char *path, char *out,
 }
 
 static int
-mkdir_p (char *path)
-{
-  for (char *s = path + strlen (CGROUP_ROOT) + 1; *s; s++)
-    if (*s == '/')
-      {
-        *s = '\0';
-        int r = mkdir (path, 0755);
-        *s = '/';
-        if (r < 0 && errno != EEXIST)
-          return -1;
-      }
-  return mkdir (path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int
 write_at (const char *dir, const char *file, const char *val, ko_error **err)
 {
   char p[PATH_MAX + 64];
@@ -204,7 +189,7 @@ enter_v1 (const char *path, const struct limits *l, ko_error **err)
       if (group_dir (mnt, c, path, dir, sizeof dir) < 0)
         return ko_error_setx (err, EINVAL, "cgroup %s: cannot place %s", c,
                               path);
-      if (mkdir_p (dir) < 0)
+      if (ko_mkdir_p (dir, 0755) < 0)
         return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
       int r = 0;
       if (strcmp (c, "memory") == 0 && l->memory)
@@ -246,7 +231,7 @@ enter_v2 (const char *path, const struct limits *l, ko_error **err)
   char dir[PATH_MAX], v[64];
   if (group_dir (CGROUP_ROOT, NULL, path, dir, sizeof dir) < 0)
     return ko_error_setx (err, EINVAL, "cgroup: cannot place %s", path);
-  if (mkdir_p (dir) < 0)
+  if (ko_mkdir_p (dir, 0755) < 0)
     return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
   /* the controllers must be enabled in every ancestor; best effort, the
    * limit writes below say what is missing */

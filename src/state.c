@@ -50,25 +50,6 @@ state_dir_path (const char *root, const char *id)
   return p;
 }
 
-static int
-mkdir_p (const char *path, mode_t mode)
-{
-  _cleanup_free_ char *p = strdup (path);
-  if (p == NULL)
-    return -1;
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/')
-      {
-        *s = '\0';
-        if (mkdir (p, mode) < 0 && errno != EEXIST)
-          return -1;
-        *s = '/';
-      }
-  if (mkdir (p, mode) < 0 && errno != EEXIST)
-    return -1;
-  return 0;
-}
-
 int
 state_lock (int dirfd, ko_error **err)
 {
@@ -81,7 +62,7 @@ state_lock (int dirfd, ko_error **err)
 int
 state_dir_create (const char *root, const char *id, int *dirfd, ko_error **err)
 {
-  if (mkdir_p (root, 0700) < 0)
+  if (ko_mkdir_p (root, 0700) < 0)
     return ko_error_set (err, errno, "create state root %s", root);
   _cleanup_free_ char *dir = state_dir_path (root, id);
   if (mkdir (dir, 0700) < 0)

@@ -3,6 +3,8 @@
 #define KO_UTIL_H
 
 #include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -41,6 +43,30 @@ static inline void
 ko_strv_freep (char ***v)
 {
   ko_strv_free (*v);
+}
+
+/* mkdir -p: the directory and its missing parents. */
+static inline int
+ko_mkdir_p (const char *path, mode_t mode)
+{
+  char *p = strdup (path);
+  if (p == NULL)
+    return -1;
+  int r = 0;
+  for (char *s = p + 1; *s && r == 0; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        if (mkdir (p, mode) < 0 && errno != EEXIST)
+          r = -1;
+        *s = '/';
+      }
+  if (r == 0 && mkdir (p, mode) < 0 && errno != EEXIST)
+    r = -1;
+  int saved = errno;
+  free (p);
+  errno = saved;
+  return r;
 }
 
 /* Appends s to a NULL-terminated vector of n strings (taking it). */
