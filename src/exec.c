@@ -57,6 +57,18 @@ env_set (oci_process *p, const char *kv)
   return 0;
 }
 
+static int
+push_dup (char ***v, size_t *n, const char *s)
+{
+  char *d = strdup (s);
+  if (d == NULL || ko_strv_push (v, n, d) < 0)
+    {
+      free (d);
+      return -1;
+    }
+  return 0;
+}
+
 /* The process: --process FILE, or the container's own process with the
  * command line's args and overrides (as runc does). */
 static oci_process *
@@ -138,6 +150,25 @@ build_process (const struct exec_opts *o, const char *bundle, ko_error **err)
         goto nomem;
       ng[p->user->additional_gids_len++] = gid;
       p->user->additional_gids = ng;
+    }
+  /* runc: --cap adds to the bounding, effective and permitted sets, and to
+   * the ambient set when the process has inheritable ones (ambient needs
+   * inheritable); an unknown name fails later, where every set is checked */
+  if (o->caps[0] && p->capabilities == NULL)
+    {
+      p->capabilities = calloc (1, sizeof *p->capabilities);
+      if (p->capabilities == NULL)
+        goto nomem;
+    }
+  for (char **c = o->caps; *c; c++)
+    {
+      oci_capabilities *pc = p->capabilities;
+      if (push_dup (&pc->bounding, &pc->bounding_len, *c) < 0
+          || push_dup (&pc->effective, &pc->effective_len, *c) < 0
+          || push_dup (&pc->permitted, &pc->permitted_len, *c) < 0
+          || (pc->inheritable
+              && push_dup (&pc->ambient, &pc->ambient_len, *c) < 0))
+        goto nomem;
     }
   return p;
 nomem:

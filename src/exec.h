@@ -17,6 +17,7 @@ struct exec_opts
   const char *cwd;
   const char *user; /* uid[:gid] */
   char **add_gids;
+  char **caps; /* --cap, NULL-terminated */
   bool tty;
   bool no_new_privs;
   bool detach;

@@ -33,11 +33,12 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   };
   int c;
   struct exec_opts o = { 0 };
-  _cleanup_free_ char **env = NULL, **gids = NULL;
-  size_t nenv = 0, ngids = 0;
+  _cleanup_free_ char **env = NULL, **gids = NULL, **caps = NULL;
+  size_t nenv = 0, ngids = 0, ncaps = 0;
   env = calloc (1, sizeof (char *));
   gids = calloc (1, sizeof (char *));
-  if (env == NULL || gids == NULL)
+  caps = calloc (1, sizeof (char *));
+  if (env == NULL || gids == NULL || caps == NULL)
     return ko_error_set (err, ENOMEM, "exec");
   while ((c = getopt_long (argc, argv, "+p:e:tu:g:c:dh", opts, NULL)) != -1)
     switch (c)
@@ -75,6 +76,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         o.pid_file = optarg;
         break;
       case 'c':
+        if (ko_strv_push (&caps, &ncaps, optarg) < 0)
+          return ko_error_set (err, ENOMEM, "exec");
+        break;
       case 'f':
       case 'l':
       case 'a':
@@ -97,6 +101,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   o.args = argv + optind + 1;
   o.env = env;
   o.add_gids = gids;
+  o.caps = caps;
   return exec_run (g, &o, err);
 }
 
@@ -117,7 +122,6 @@ const struct ko_command cmd_exec = {
     "  -d, --detach             detach; a relay process waits for it\n"
     "      --pid-file FILE      write the relay's pid to FILE\n"
     "      --preserve-fds N     accepted; extra fds are not passed into a "
-    "VM\n"
-    "      --cap CAP            accepted; not applied yet\n",
+    "VM\n",
   .run = run,
 };

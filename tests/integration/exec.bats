@@ -95,3 +95,31 @@ JSON
   run ko exec -t -d "$ID" true
   [ "$status" -eq 1 ]
 }
+
+@test "exec -d -t with a console socket: initial size, then a resize of the master" {
+  "$RECVTTY" "$WORK/tty.sock" 33x120 >"$WORK/tty.out" 2>"$WORK/recv.err" </dev/null &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$WORK/tty.sock" ] && break; sleep 0.1; done
+  ko exec -d -t --console-socket "$WORK/tty.sock" --pid-file "$WORK/epid" "$ID" \
+    sh -c 'stty size; sleep 3; stty size; tty'
+  wait "$rpid" || true
+  cat "$WORK/tty.out"
+  [ "$(tr -d '\r' < "$WORK/tty.out" | sed -n 2p)" = "33 120" ]
+  tr -d '\r' < "$WORK/tty.out" | grep -q '^/dev/pts/[0-9]'
+}
+
+@test "exec --cap adds to the process's capability sets; an unknown one fails" {
+  # the default spec's sets are AUDIT_WRITE, KILL and NET_BIND_SERVICE
+  run ko exec "$ID" sh -c 'grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status'
+  echo "$output"
+  [[ "$output" == *"CapEff:	0000000020000420"* ]]
+  run ko exec --cap CAP_SYS_ADMIN --cap CAP_CHOWN "$ID" sh -c 'grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status'
+  echo "$output"
+  [[ "$output" == *"CapEff:	0000000020200421"* ]]
+  [[ "$output" == *"CapPrm:	0000000020200421"* ]]
+  [[ "$output" == *"CapBnd:	0000000020200421"* ]]
+  run ko exec --cap CAP_NOPE "$ID" true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *CAP_NOPE* ]]
+}
