@@ -311,7 +311,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
   params_clear (&p);
   _cleanup_free_ char *msg = read_all (pipefd[0]);
   close (pipefd[0]);
-  if (msg == NULL || strcmp (msg, "OK") != 0)
+  if (msg == NULL || strncmp (msg, "OK", 2) != 0)
     {
       waitpid (pid, NULL, 0);
       if (msg && msg[0] == 'E')
@@ -322,7 +322,13 @@ container_create (struct ko_global *g, const struct create_opts *o,
                        "was created");
       return create_failed (g, o->id, err);
     }
-  if (o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
+  /* the pid conmon waits for: the monitor's rootfs holder (monitor.c),
+   * which lives as long as the container and exits with its status */
+  char *end = NULL;
+  long holder = strtol (msg + 2, &end, 10);
+  if (end == msg + 2 || *end != '\0' || holder <= 0)
+    holder = pid;
+  if (o->pid_file && write_pid_file (o->pid_file, (pid_t)holder, err) < 0)
     {
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);

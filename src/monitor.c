@@ -98,6 +98,8 @@ struct monitor
   bool listen_registered;
   int sigfd;
   pid_t qemu_pid, virtiofsd_pid, holder_pid;
+  int holder_fd;    /* write end: the container's status, then EOF */
+  bool holder_gone; /* exited; left unreaped for conmon (see below) */
   uint64_t qemu_start, virtiofsd_start;
   struct stream *streams[MON_MAX_STREAMS];
   size_t nstreams;
@@ -588,10 +590,13 @@ mon_fatal_channel (struct monitor *m, const char *why)
 static void
 reap_children (struct monitor *m)
 {
-  int st;
-  pid_t pid;
-  while ((pid = waitpid (-1, &st, WNOHANG)) > 0)
+  /* only our helpers by pid: the holder is left for whoever waits for it */
+  pid_t kids[] = { m->qemu_pid, m->virtiofsd_pid };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (kids); i++)
     {
+      pid_t pid = kids[i];
+      if (pid <= 0 || waitpid (pid, NULL, WNOHANG) != pid)
+        continue;
       if (pid == m->qemu_pid)
         {
           m->qemu_pid = 0;
@@ -606,6 +611,25 @@ reap_children (struct monitor *m)
           if (!m->init_exited && !m->destroy_requested && !m->vm_gone)
             ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
                     "container %s: virtiofsd exited unexpectedly", m->p->id);
+        }
+    }
+  /* The holder is the --pid-file process: its status belongs to conmon
+   * (or containerd's shim), which reaps it once we have exited. Look
+   * without reaping. If it died, the container's pid is gone: stop. */
+  siginfo_t si = { 0 };
+  if (m->holder_pid > 0 && !m->holder_gone
+      && waitid (P_PID, (id_t)m->holder_pid, &si, WEXITED | WNOHANG | WNOWAIT)
+             == 0
+      && si.si_pid == m->holder_pid)
+    {
+      m->holder_gone = true;
+      if (!m->init_exited && !m->destroy_requested)
+        {
+          ko_log (m->created ? KO_LOG_WARN : KO_LOG_DEBUG,
+                  "container %s: its pid %d was killed: stopping the "
+                  "container",
+                  m->p->id, (int)m->holder_pid);
+          m->destroy_requested = true;
         }
     }
 }
@@ -1415,46 +1439,96 @@ prepare_share (struct monitor *m, ko_error **err)
   return 0;
 }
 
-/* The pid `state` reports: a child parked in a mount namespace whose root
- * is the container's rootfs (the share's bind mount). Tools that enter
- * the state pid's mount namespace to copy files (podman cp) then write into
- * the container, not into the host, as they would through the monitor. */
+/* The holder: the pid `state` reports and, for a detached container,
+ * the pid in --pid-file. It is parked in a mount namespace whose root is
+ * the container's rootfs (the share's bind mount), so tools that enter
+ * that pid's mount namespace to copy files (podman cp) write into the
+ * container, not into the host as they would through the monitor.
+ *
+ * As conmon's waitee it lives exactly as long as the container: the
+ * monitor writes the container's exit status to its pipe and exits; the
+ * holder exits with that status at the pipe's EOF, i.e. once the monitor
+ * has cleaned up. The signals conmon forwards to it go to the monitor,
+ * which forwards them to the container's init. */
+static pid_t holder_monitor;
+
+static void
+holder_forward (int sig)
+{
+  /* once reparented, our parent is no longer the monitor */
+  if (getppid () == holder_monitor)
+    kill (holder_monitor, sig);
+}
+
+static _Noreturn void
+holder_main (const char *root, int status_fd)
+{
+  int null = open ("/dev/null", O_RDWR);
+  if (null >= 0)
+    {
+      dup2 (null, 0);
+      dup2 (null, 1);
+      dup2 (null, 2);
+    }
+  if (dup2 (status_fd, 3) < 0)
+    _exit (255);
+  /* hold none of the container's stdio or the monitor's sockets */
+  if (syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
+    for (int fd = 4; fd < 1024; fd++)
+      close (fd);
+  if (unshare (CLONE_NEWNS) < 0
+      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+      || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
+      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+    _exit (255);
+  int fwd[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa
+      = { .sa_handler = holder_forward, .sa_flags = SA_RESTART };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (fwd); i++)
+    sigaction (fwd[i], &sa, NULL);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  unsigned char st = 255; /* the monitor died without a word */
+  bool got = false;
+  for (;;)
+    {
+      unsigned char b;
+      ssize_t n = read (3, &b, 1);
+      if (n == 1 && !got)
+        {
+          st = b;
+          got = true;
+        }
+      else if (n == 0 || (n < 0 && errno != EINTR))
+        _exit (st);
+    }
+}
+
 static int
 start_rootfs_holder (struct monitor *m, ko_error **err)
 {
   char root[4096];
   snprintf (root, sizeof root, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,
             m->p->id);
-  pid_t parent = getpid ();
+  int pfd[2];
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return ko_error_set (err, errno, "pipe");
+  holder_monitor = getpid ();
   pid_t pid = fork ();
   if (pid < 0)
-    return ko_error_set (err, errno, "fork");
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return ko_error_set (err, errno, "fork");
+    }
   if (pid == 0)
     {
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid () != parent)
-        _exit (0);
-      int null = open ("/dev/null", O_RDWR);
-      if (null >= 0)
-        {
-          dup2 (null, 0);
-          dup2 (null, 1);
-          dup2 (null, 2);
-        }
-      /* hold none of the container's stdio or the monitor's sockets */
-      for (int fd = 3; fd < 1024; fd++)
-        close (fd);
-      if (unshare (CLONE_NEWNS) < 0
-          || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-          || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
-          || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
-        _exit (1);
-      sigset_t none;
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      for (;;)
-        pause ();
+      close (pfd[1]);
+      holder_main (root, pfd[0]);
     }
+  close (pfd[0]);
+  m->holder_fd = pfd[1];
   m->holder_pid = pid;
   m->p->state.holder_pid = pid;
   m->p->state.holder_start = proc_start_time (pid);
@@ -1712,7 +1786,9 @@ monitor_setup (struct monitor *m, ko_error **err)
 static void
 monitor_teardown (struct monitor *m)
 {
-  if (m->holder_pid > 0)
+  /* a detached container's holder outlives us (see holder_main); `run`
+   * in the foreground and a failed create have no use for it */
+  if (m->holder_pid > 0 && (m->p->foreground || !m->created))
     {
       kill (m->holder_pid, SIGKILL);
       waitpid (m->holder_pid, NULL, 0);
@@ -1766,9 +1842,10 @@ monitor_loop (struct monitor *m)
     }
 }
 
-/* Tells the CLI that forked us: "OK", or "E" and the error message. */
+/* Tells the CLI that forked us: "OK" and the pid for --pid-file, or "E"
+ * and the error message. */
 static void
-report (int *fd, const char *errmsg)
+report (int *fd, const char *errmsg, pid_t pid)
 {
   if (*fd < 0)
     return;
@@ -1779,7 +1856,11 @@ report (int *fd, const char *errmsg)
       ko_buf_append (&b, errmsg, strlen (errmsg));
     }
   else
-    ko_buf_append (&b, "OK", 2);
+    {
+      char ok[32];
+      int n = snprintf (ok, sizeof ok, "OK%d", (int)pid);
+      ko_buf_append (&b, ok, (size_t)n);
+    }
   if (write (*fd, b.data, b.len) != (ssize_t)b.len)
     { /* the CLI is gone: nobody to tell */
     }
@@ -1797,6 +1878,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
                         .listen_fd = -1,
                         .sigfd = -1,
                         .tty_fd = -1,
+                        .holder_fd = -1,
                         .dirfd = -1 };
   struct monitor *m = &mm;
   m->h_chan = (struct handler){ H_CHANNEL, m };
@@ -1813,7 +1895,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
       console_restore_stdin ();
       if (report_fd >= 0)
         {
-          report (&report_fd, (*err)->msg);
+          report (&report_fd, (*err)->msg, 0);
           return -1;
         }
       return -1;
@@ -1824,11 +1906,11 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
         {
           monitor_teardown (m);
           console_restore_stdin ();
-          report (&report_fd, (*err)->msg);
+          report (&report_fd, (*err)->msg, 0);
           return -1;
         }
     }
-  report (&report_fd, NULL);
+  report (&report_fd, NULL, m->holder_pid);
   m->created = true;
   if (p->lock_fd >= 0)
     {
@@ -1852,6 +1934,14 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
       char path[4096];
       snprintf (path, sizeof path, "%s/%s", p->dir, KO_MONITOR_SOCK);
       unlink (path);
+    }
+  if (m->holder_fd >= 0)
+    {
+      /* the holder exits with it when our exit closes the pipe */
+      unsigned char b = (unsigned char)m->exit_status;
+      if (write (m->holder_fd, &b, 1) != 1)
+        { /* the holder is gone: nobody waits for this status */
+        }
     }
   return m->exit_status;
 }

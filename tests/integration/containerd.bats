@@ -166,11 +166,11 @@ make_oci_archive() {
   krun -d "$IMAGE" "$CID" sleep 1000 >/dev/null
   running() { kc task ls | grep -E "^$CID +[0-9]+ +RUNNING"; }
   wait_until running
-  # the task's pid is the kata-oci monitor of the sandbox (from --pid-file);
-  # state's pid is the monitor's child that holds the container's rootfs
+  # the task's pid (from --pid-file) is state's: the monitor's child that
+  # holds the container's rootfs
   pid=$(kc task ls | awk -v id="$CID" '$1 == id { print $2 }')
-  spid=$(kata-oci-state-pid)
-  [ "$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")" = "$pid" ]
+  [ "$(kata-oci-state-pid)" = "$pid" ]
+  [ -x "/proc/$pid/root/bin/busybox" ]
   kc task kill -s KILL "$CID"
   stopped() { kc task ls | grep -E "^$CID +[0-9]+ +STOPPED"; }
   wait_until stopped

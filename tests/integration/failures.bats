@@ -61,7 +61,9 @@ teardown() { teardown_common; }
 @test "a killed monitor is reclaimed by delete, with its VM" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >/dev/null 2>&1
-  kill -9 "$(cat "$WORK/pid")"
+  # the pid file names the monitor's rootfs holder; kill its parent
+  mpid=$(awk '/^PPid:/ {print $2}' "/proc/$(cat "$WORK/pid")/status")
+  kill -9 "$mpid"
   sleep 0.5
   [ "$(state_status "$ID")" = stopped ]
   ko delete "$ID"

@@ -5,6 +5,7 @@
 BUILDDIR=${KATA_OCI_BUILDDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 KATA_OCI=${KATA_OCI:-$BUILDDIR/kata-oci}
 RECVTTY=${RECVTTY:-$BUILDDIR/tests/integration/recvtty}
+REAPER=${REAPER:-$BUILDDIR/tests/integration/reaper}
 # use the build tree's guest unless the caller chose one
 if [ -z "${KATA_OCI_KERNEL:-}" ] && [ -f "$BUILDDIR/guest/vmlinuz" ]; then
   export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinuz

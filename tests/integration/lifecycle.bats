@@ -12,9 +12,12 @@ teardown() { teardown_common; }
   [ "$(state_status "$ID")" = created ]
   pid=$(cat "$WORK/pid")
   kill -0 "$pid"
-  # state's pid is the monitor's rootfs holder: its root is the container's
+  # the --pid-file pid is state's: the monitor's rootfs holder, whose root
+  # is the container's
   spid=$(ko state "$ID" | jq -r .pid)
-  [ "$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")" = "$pid" ]
+  [ "$spid" = "$pid" ]
+  mpid=$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")
+  [[ "$(tr '\0' ' ' < "/proc/$mpid/cmdline")" == *kata-oci* ]]
   [ -x "/proc/$spid/root/bin/busybox" ]
   [ ! -e "/proc/$spid/root/usr/lib/qemu" ]
   [ "$(ko state "$ID" | jq -r .bundle)" = "$BUNDLE" ]
@@ -60,6 +63,41 @@ teardown() { teardown_common; }
   [ "$rc" -eq 137 ]
 }
 
+@test "the --pid-file process exits with the container's status, as conmon sees it" {
+  set_args "$BUNDLE" sh -c 'exit 3'
+  "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" create \
+    --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >/dev/null 2>&1 &
+  rpid=$!
+  wait_status "$ID" created
+  ko start "$ID"
+  wait "$rpid"
+  [ "$(cat "$WORK/reaped")" = "exit 3" ]
+  # the monitor had finished: the state says stopped, and its status
+  [ "$(state_status "$ID")" = stopped ]
+}
+
+@test "SIGTERM to the --pid-file process reaches the container's init" {
+  set_args "$BUNDLE" sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+  "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" run -d \
+    --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >"$WORK/out" 2>&1 &
+  rpid=$!
+  wait_status "$ID" running
+  for i in $(seq 100); do grep -q ready "$WORK/out" 2>/dev/null && break; sleep 0.1; done
+  kill -TERM "$(cat "$WORK/pid")"
+  wait "$rpid"
+  [ "$(cat "$WORK/reaped")" = "exit 7" ]
+  grep -q got-term "$WORK/out"
+}
+
+@test "SIGKILL to the --pid-file process stops the container" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >/dev/null 2>&1
+  kill -9 "$(cat "$WORK/pid")"
+  wait_status "$ID" stopped
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+}
+
 @test "stdin from a pipe; stdout and stderr kept apart" {
   set_args "$BUNDLE" sh -c 'cat; echo to-stderr >&2'
   printf 'line one\nline two\n' | ko run --bundle "$BUNDLE" "$ID" >"$WORK/out" 2>"$WORK/err"
@@ -89,6 +127,20 @@ teardown() { teardown_common; }
   grep -q 'is-a-tty' "$WORK/tty.out"
   grep -q '^/dev/pts/[0-9]' "$WORK/tty.out"
   grep -q 'done' "$WORK/tty.out"
+}
+
+@test "a console socket pty: a resize of the master reaches the guest's pty" {
+  edit_spec '.process.terminal = true | .process.consoleSize = {"height": 24, "width": 80}'
+  set_args "$BUNDLE" sh -c 'stty size; sleep 3; stty size'
+  "$RECVTTY" "$WORK/tty.sock" 40x100 >"$WORK/tty.out" 2>"$WORK/recv.err" </dev/null &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$WORK/tty.sock" ] && break; sleep 0.1; done
+  ko run -d --bundle "$BUNDLE" --console-socket "$WORK/tty.sock" "$ID"
+  wait_status "$ID" stopped 60
+  wait "$rpid" || true
+  cat "$WORK/tty.out"
+  [ "$(tr -d '\r' < "$WORK/tty.out" | head -1)" = "24 80" ]
+  [ "$(tr -d '\r' < "$WORK/tty.out" | sed -n 2p)" = "40 100" ]
 }
 
 @test "kill: TERM and USR1 reach handlers, KILL ends a created container" {

@@ -372,9 +372,8 @@ state_of() {
 
 @test "podman cp in and out of a running container" {
   # podman 4.3 copies into a running container by joining the mount
-  # namespace of the pid conmon reported (kata-oci's --pid-file: the
-  # monitor) and writing at the container path, which lands on the host.
-  skip "known bug: podman cp into a RUNNING container writes to the host (see kata-oci(8) BUGS)"
+  # namespace of the pid conmon reported (kata-oci's --pid-file: the rootfs
+  # holder) and writing at the container path: it must land in the rootfs.
   cid=$(kr -d "$IMAGE" sleep 1000)
   echo to-container > "$WORK/f"
   kp cp "$WORK/f" "$cid:/tmp/kata-oci-cp-test-$$"
