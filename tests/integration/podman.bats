@@ -358,6 +358,31 @@ state_of() {
   [ "$(kp logs "$cid" | grep -c run-once)" -eq 2 ]
 }
 
+@test "podman attach: stdout and stderr of a running container" {
+  cid=$(kr -d "$IMAGE" sh -c 'for i in $(seq 40); do [ -e /tmp/go ] && break; sleep 0.1; done; echo attached-out; echo attached-err >&2; exit 6')
+  kp attach "$cid" >"$WORK/out" 2>"$WORK/err" &
+  apid=$!
+  sleep 1.5
+  kp exec "$cid" touch /tmp/go
+  # podman 4.3's attach exits 0 whatever the container's status (as with
+  # runc); wait gives the status
+  wait "$apid"
+  cat "$WORK/out" "$WORK/err"
+  grep -qx attached-out "$WORK/out"
+  grep -qx attached-err "$WORK/err"
+  [ "$(kp wait "$cid")" = 6 ]
+}
+
+@test "podman run --ulimit: soft and hard limits in the container" {
+  run kp run --rm --network none --ulimit nofile=512:1024 --ulimit nproc=300:600 \
+    --ulimit core=0:0 "$IMAGE" cat /proc/self/limits
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "Max open files"\ +512\ +1024 ]]
+  [[ "$output" =~ "Max processes"\ +300\ +600 ]]
+  [[ "$output" =~ "Max core file size"\ +0\ +0 ]]
+}
+
 @test "podman cp in and out of a created and an exited container" {
   cid=$(kp create --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
     "$IMAGE" sh -c 'cat /tmp/f; echo from-container > /tmp/g')
