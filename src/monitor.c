@@ -916,6 +916,7 @@ do_start (struct monitor *m, ko_error **err)
   ko_buf_free (&b);
   if (r < 0)
     return -1;
+  log_debug ("container started");
   if (!m->init_exited)
     record_status (m, "running");
   hooks_after_start (m->p->spec, m->p->id, m->holder_pid, m->p->state.bundle);
@@ -1763,6 +1764,8 @@ monitor_setup (struct monitor *m, ko_error **err)
   p->state.virtiofsd_pid = m->virtiofsd_pid;
   p->state.virtiofsd_start = m->virtiofsd_start;
 
+  log_debug ("qemu %d and virtiofsd %d started", (int)m->qemu_pid,
+             (int)m->virtiofsd_pid);
   if (connect_channel (m, err) < 0)
     return m->vm_gone ? vm_failure (m, err) : -1;
   set_nonblock (m->chan);
@@ -1770,10 +1773,12 @@ monitor_setup (struct monitor *m, ko_error **err)
   epoll_set (m, m->chan, &m->h_chan, EPOLLIN, &creg);
   if (wait_hello (m, err) < 0)
     return -1;
+  log_debug ("agent hello: protocol %u", m->agent_version);
   if (setup_stdio (m, err) < 0)
     return -1;
   if (create_in_guest (m, err) < 0)
     return -1;
+  log_debug ("container created in the guest");
   if (hooks_on_create (p->spec, p->id, m->holder_pid, p->state.bundle, err) < 0)
     return -1;
   if (listen_monitor_sock (m, err) < 0)
@@ -1921,6 +1926,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
     log_set_stderr (false);
   monitor_loop (m);
   monitor_teardown (m);
+  log_debug ("VM and virtiofsd stopped");
   console_restore_stdin ();
   if (!m->init_exited)
     {
