@@ -17,7 +17,7 @@ SUDO=
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
 # test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon and
 #        containerd (its runc v2 shim) for the client tests
-PACKAGES="autoconf automake make gcc pkg-config libyajl-dev libseccomp-dev
+PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-dev
   libcap-dev uuid-dev musl-tools busybox-static cpio kmod ca-certificates
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
   clang-format git podman conmon containerd"

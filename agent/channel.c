@@ -579,6 +579,6 @@ void
 channel_start (void)
 {
   ag_watch_init (&ch.conn, -1, on_conn);
-  if (!vsock_start ())
+  if (ag_serial_only || !vsock_start ())
     serial_start ();
 }

@@ -26,6 +26,7 @@
 #define MODULE_DIR "/lib/modules"
 
 bool ag_debug;
+bool ag_serial_only; /* agent.channel=serial on the kernel command line */
 int ag_devnull = -1;
 static int console_fd = 2;
 static int epfd = -1;
@@ -145,8 +146,20 @@ read_cmdline (void)
     return;
   buf[n] = '\0';
   for (char *t = strtok (buf, " \n"); t; t = strtok (NULL, " \n"))
-    if (strcmp (t, "agent.debug") == 0 || strcmp (t, "agent.debug=1") == 0)
-      ag_debug = true;
+    {
+      if (strcmp (t, "agent.debug") == 0 || strcmp (t, "agent.debug=1") == 0)
+        ag_debug = true;
+      else if (strcmp (t, "agent.channel=serial") == 0)
+        ag_serial_only = true;
+    }
+}
+
+static double
+uptime (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_BOOTTIME, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 /* Loads the modules listed in load-order (dependencies first). */
@@ -166,6 +179,11 @@ load_modules (void)
       line[strcspn (line, "\r\n")] = '\0';
       if (line[0] == '\0' || strchr (line, '/'))
         continue;
+      /* the host said there is no vsock device: its modules are dead weight */
+      if (ag_serial_only
+          && (strncmp (line, "vsock", 5) == 0
+              || strncmp (line, "vmw_vsock", 9) == 0))
+        continue;
       char path[192];
       snprintf (path, sizeof path, MODULE_DIR "/%s", line);
       int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -177,7 +195,7 @@ load_modules (void)
       if (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
         ag_log ("finit_module %s: %s", line, strerror (errno));
       else
-        ag_dbg ("loaded %s", line);
+        ag_dbg ("loaded %s at %.3f s", line, uptime ());
       close (fd);
     }
   fclose (f);
@@ -214,14 +232,6 @@ switch_root (void)
   if (chdir ("/newroot") < 0 || mount (".", "/", NULL, MS_MOVE, NULL) < 0
       || chroot (".") < 0 || chdir ("/") < 0)
     ag_fatal ("switch root: %s", strerror (errno));
-}
-
-static double
-uptime (void)
-{
-  struct timespec t;
-  clock_gettime (CLOCK_BOOTTIME, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 static void
