@@ -35,7 +35,12 @@ void
 ag_log (const char *fmt, ...)
 {
   char buf[512];
-  int n = snprintf (buf, sizeof buf, "kata-agent: ");
+  struct timespec t;
+  clock_gettime (CLOCK_BOOTTIME, &t);
+  /* the guest's uptime: the console log then shows where boot time goes */
+  int n = snprintf (buf, sizeof buf,
+                    "kata-agent[%lld.%03ld]: ", (long long)t.tv_sec,
+                    t.tv_nsec / 1000000);
   va_list ap;
   va_start (ap, fmt);
   int m = vsnprintf (buf + n, sizeof buf - n - 1, fmt, ap);
@@ -154,14 +159,6 @@ read_cmdline (void)
     }
 }
 
-static double
-uptime (void)
-{
-  struct timespec t;
-  clock_gettime (CLOCK_BOOTTIME, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* Loads the modules listed in load-order (dependencies first). */
 static void
 load_modules (void)
@@ -195,7 +192,7 @@ load_modules (void)
       if (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
         ag_log ("finit_module %s: %s", line, strerror (errno));
       else
-        ag_dbg ("loaded %s at %.3f s", line, uptime ());
+        ag_dbg ("loaded %s", line);
       close (fd);
     }
   fclose (f);
@@ -242,7 +239,7 @@ boot (void)
   mount_or_die ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                 NULL);
   read_cmdline ();
-  ag_dbg ("version %s, started at %.3f s", KO_AGENT_VERSION, uptime ());
+  ag_dbg ("version %s", KO_AGENT_VERSION);
   load_modules ();
   switch_root ();
   mount_or_die ("sys", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -254,7 +251,7 @@ boot (void)
   ag_devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (ag_devnull < 0)
     ag_fatal ("open /dev/null: %s", strerror (errno));
-  ag_dbg ("modules loaded, root switched at %.3f s", uptime ());
+  ag_dbg ("modules loaded, root switched");
 }
 
 static struct ag_watch sigchld_watch;
