@@ -182,7 +182,14 @@ struct ag_stdio
 #define SYNC_PID 'P'
 #define SYNC_MSG_MAX 1024
 
-/* Body of the container init: namespaces are already new. Never returns. */
+/* Sets the process's rlimits and oom_score_adj on pid (0: the caller). Done
+ * while still privileged in the guest: inside a user namespace neither can
+ * be raised any more. */
+int ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err);
+/* Body of the container init: namespaces are already new. It waits for one
+ * byte on start_fd (the agent has then set its limits and put it in its
+ * cgroup), sets itself up and waits for a second byte (StartContainer)
+ * before exec. Never returns. */
 void spawn_container_init (const struct ag_container_spec *spec,
                            const struct ag_stdio *io, int sync_fd, int start_fd)
     __attribute__ ((noreturn));
@@ -200,8 +207,8 @@ void cgroup_init (void);
 bool cgroup_available (void);
 int cgroup_create (const char *id, ko_error **err);
 void cgroup_remove (const char *id);
-/* Moves the calling process into the container's group. */
-int cgroup_enter (const char *id, ko_error **err);
+/* Moves pid (0: the calling process) into the container's group. */
+int cgroup_enter (const char *id, pid_t pid, ko_error **err);
 size_t cgroup_pids (const char *id, pid_t **out);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);

@@ -1062,6 +1062,18 @@ parse_container (struct ko_tlv body, struct ag_container_spec *s,
   return 0;
 }
 
+/* What the agent does for the init before letting it set itself up: the
+ * limits it could no longer raise inside a user namespace, and last its
+ * cgroup, so that an earlier failure leaves the group empty for
+ * container_free to remove. */
+static int
+init_prepare (const struct ag_container_spec *s, pid_t pid, ko_error **err)
+{
+  if (ag_set_limits (pid, &s->proc, err) < 0)
+    return -1;
+  return cgroup_enter (s->id, pid, err);
+}
+
 /* Applies every RESOURCES field of body to the group of id. */
 static int
 apply_resources (const char *id, struct ko_tlv body, ko_error **err)
@@ -1165,6 +1177,14 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
       return ag_error_set (err, saved, "clone");
     }
   p->pid = pid;
+  if (init_prepare (&spec, pid, err) < 0 || write (c->start_fd, "", 1) != 1)
+    {
+      if (!*err)
+        ag_error_set (err, errno, "start the container init");
+      close (syncp[0]);
+      container_free (c); /* kills the init */
+      return -1;
+    }
   ns_ids (pid, &c->ns_dev, &c->pidns, &c->mntns);
   c->sync = sync_op_new (c, p, syncp[0], OP_CREATE, req);
   if (c->sync == NULL)

@@ -614,8 +614,43 @@ set_caps (const uint64_t caps[5], ko_error **err)
   return 0;
 }
 
-/* Everything between the namespaces and execve. wait_fd >= 0: block there
- * until the agent says start. */
+int
+ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err)
+{
+  for (size_t i = 0; i < p->nrlimits; i++)
+    {
+      struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+      if (prlimit (pid, (int)p->rlimits[i].type, &rl, NULL) < 0)
+        return ag_error_set (err, errno, "setrlimit %u", p->rlimits[i].type);
+    }
+  if (p->has_oom_score_adj)
+    {
+      char path[48], v[16];
+      if (pid)
+        snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+      else
+        snprintf (path, sizeof path, "/proc/self/oom_score_adj");
+      snprintf (v, sizeof v, "%d", p->oom_score_adj);
+      if (write_file (path, v, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Blocks until the agent writes a byte on fd; false if it closed it. */
+static bool
+wait_byte (int fd)
+{
+  char b;
+  ssize_t n;
+  do
+    n = read (fd, &b, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
+/* Everything between the namespaces and execve (the limits are set
+ * already). wait_fd >= 0: block there until the agent says start. */
 static void __attribute__ ((noreturn))
 run_process (const struct ko_process *p, int wait_fd)
 {
@@ -630,22 +665,6 @@ run_process (const struct ko_process *p, int wait_fd)
   if (ag_find_executable (p->args[0], ag_env_path (p->env), &exe, &err) < 0)
     child_fail (err);
 
-  for (size_t i = 0; i < p->nrlimits; i++)
-    {
-      struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
-      if (setrlimit ((int)p->rlimits[i].type, &rl) < 0)
-        {
-          ag_error_set (&err, errno, "setrlimit %u", p->rlimits[i].type);
-          child_fail (err);
-        }
-    }
-  if (p->has_oom_score_adj)
-    {
-      char v[16];
-      snprintf (v, sizeof v, "%d", p->oom_score_adj);
-      if (write_file ("/proc/self/oom_score_adj", v, &err) < 0)
-        child_fail (err);
-    }
   /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
    * while still root */
   if (!p->no_new_privs && install_seccomp (p, &err) < 0)
@@ -694,12 +713,7 @@ run_process (const struct ko_process *p, int wait_fd)
   if (wait_fd >= 0)
     {
       sync_send (SYNC_READY, 0, NULL);
-      char b;
-      ssize_t n;
-      do
-        n = read (wait_fd, &b, 1);
-      while (n < 0 && errno == EINTR);
-      if (n != 1)
+      if (!wait_byte (wait_fd))
         _exit (0); /* the container went away before it started */
       close (wait_fd);
     }
@@ -718,9 +732,10 @@ spawn_container_init (const struct ag_container_spec *spec,
   setup_fds (io, sync_fd, start_fd);
   reset_signals ();
   umask (0);
-  if (cgroup_enter (spec->id, &err) < 0)
-    child_fail (err);
-  /* after joining the group, so that it is the namespace's root */
+  if (!wait_byte (START_FD))
+    _exit (0); /* the agent gave up on us */
+  /* now that the agent has put us in the group, so that it is the
+   * namespace's root */
   if ((spec->namespaces & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     {
       ag_error_set (&err, errno, "unshare the cgroup namespace");
@@ -767,7 +782,7 @@ spawn_exec_helper (const char *id, pid_t init_pid,
   _cleanup_error_ ko_error *err = NULL;
   setup_fds (io, sync_fd, -1);
   reset_signals ();
-  if (cgroup_enter (id, &err) < 0)
+  if (cgroup_enter (id, 0, &err) < 0)
     child_fail (err);
   int fds[KO_ARRAY_SIZE (ns_order)];
   for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
@@ -793,6 +808,12 @@ spawn_exec_helper (const char *id, pid_t init_pid,
           child_fail (err);
         }
     }
+  /* while still privileged in the guest: a user namespace cannot raise them.
+   * Not dumpable, so that the container (root in its user namespace) cannot
+   * ptrace this copy of the agent before exec. */
+  if (ag_set_limits (0, proc, &err) < 0)
+    child_fail (err);
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
     if (fds[i] >= 0 && setns (fds[i], ns_order[i].type) < 0)
       {
