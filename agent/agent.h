@@ -164,6 +164,9 @@ struct ag_container_spec
   size_t nsysctls;
   struct ag_device *devices;
   size_t ndevices;
+  /* with CLONE_NEWUSER: both maps, checked by ko_id_maps_check */
+  struct ko_id_map uid_map[KO_MAX_ID_MAPS], gid_map[KO_MAX_ID_MAPS];
+  size_t nuid_map, ngid_map;
   struct ko_process proc;
 };
 void ag_container_spec_clear (struct ag_container_spec *s);
@@ -187,9 +190,9 @@ struct ag_stdio
  * be raised any more. */
 int ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err);
 /* Body of the container init: namespaces are already new. It waits for one
- * byte on start_fd (the agent has then set its limits and put it in its
- * cgroup), sets itself up and waits for a second byte (StartContainer)
- * before exec. Never returns. */
+ * byte on start_fd (the agent has then written its id maps, set its limits
+ * and put it in its cgroup), sets itself up and waits for a second byte
+ * (StartContainer) before exec. Never returns. */
 void spawn_container_init (const struct ag_container_spec *spec,
                            const struct ag_stdio *io, int sync_fd, int start_fd)
     __attribute__ ((noreturn));
@@ -237,6 +240,13 @@ int ag_find_executable (const char *arg0, const char *path, char **out,
                         ko_error **err);
 /* Checks a relative path for the share: no "..", not absolute, not empty. */
 bool ag_relpath_ok (const char *p);
+/* The text of /proc/PID/uid_map or gid_map ("0 100000 65536\n" a line),
+ * written in one write(). Returns its length, or -1 if it does not fit. */
+int ag_id_map_format (const struct ko_id_map *v, size_t n, char *buf,
+                      size_t len);
+/* DEVNAME of a sysfs uevent file ("DEVNAME=net/tun" -> "net/tun"). Returns
+ * 0, or -1 when there is none, it does not fit or it holds "..". */
+int ag_uevent_devname (const char *uevent, char *out, size_t len);
 
 /* RESOURCES (nested R_* fields), as sent: absent fields are unchanged. */
 struct ag_resources
