@@ -165,6 +165,9 @@ struct ag_container_spec
   size_t nsysctls;
   struct ag_device *devices;
   size_t ndevices;
+  /* with CLONE_NEWUSER: both maps, checked by ko_id_maps_check */
+  struct ko_id_map uid_map[KO_MAX_ID_MAPS], gid_map[KO_MAX_ID_MAPS];
+  size_t nuid_map, ngid_map;
   struct ko_process proc;
 };
 void ag_container_spec_clear (struct ag_container_spec *s);
@@ -183,7 +186,14 @@ struct ag_stdio
 #define SYNC_PID 'P'
 #define SYNC_MSG_MAX 1024
 
-/* Body of the container init: namespaces are already new. Never returns. */
+/* Sets the process's rlimits and oom_score_adj on pid (0: the caller). Done
+ * while still privileged in the guest: inside a user namespace neither can
+ * be raised any more. */
+int ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err);
+/* Body of the container init: namespaces are already new. It waits for one
+ * byte on start_fd (the agent has then written its id maps, set its limits
+ * and put it in its cgroup), sets itself up and waits for a second byte
+ * (StartContainer) before exec. Never returns. */
 void spawn_container_init (const struct ag_container_spec *spec,
                            const struct ag_stdio *io, int sync_fd, int start_fd)
     __attribute__ ((noreturn));
@@ -201,8 +211,8 @@ void cgroup_init (void);
 bool cgroup_available (void);
 int cgroup_create (const char *id, ko_error **err);
 void cgroup_remove (const char *id);
-/* Moves the calling process into the container's group. */
-int cgroup_enter (const char *id, ko_error **err);
+/* Moves pid (0: the calling process) into the container's group. */
+int cgroup_enter (const char *id, pid_t pid, ko_error **err);
 size_t cgroup_pids (const char *id, pid_t **out);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);
@@ -231,6 +241,13 @@ int ag_find_executable (const char *arg0, const char *path, char **out,
                         ko_error **err);
 /* Checks a relative path for the share: no "..", not absolute, not empty. */
 bool ag_relpath_ok (const char *p);
+/* The text of /proc/PID/uid_map or gid_map ("0 100000 65536\n" a line),
+ * written in one write(). Returns its length, or -1 if it does not fit. */
+int ag_id_map_format (const struct ko_id_map *v, size_t n, char *buf,
+                      size_t len);
+/* DEVNAME of a sysfs uevent file ("DEVNAME=net/tun" -> "net/tun"). Returns
+ * 0, or -1 when there is none, it does not fit or it holds "..". */
+int ag_uevent_devname (const char *uevent, char *out, size_t len);
 
 /* RESOURCES (nested R_* fields), as sent: absent fields are unchanged. */
 struct ag_resources

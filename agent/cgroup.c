@@ -94,14 +94,15 @@ cgroup_remove (const char *id)
 }
 
 int
-cgroup_enter (const char *id, ko_error **err)
+cgroup_enter (const char *id, pid_t pid, ko_error **err)
 {
-  char p[CG_PATH_MAX];
+  char p[CG_PATH_MAX], v[16];
   if (!cgroup_ok)
     return 0;
   if (group_path (p, sizeof p, id, "cgroup.procs") < 0)
     return ko_error_setx (err, EINVAL, "bad cgroup name");
-  if (write_str (p, "0") < 0)
+  snprintf (v, sizeof v, "%d", (int)pid);
+  if (write_str (p, v) < 0)
     return ag_error_set (err, errno, "join cgroup %s", id);
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,45 @@ ag_relpath_ok (const char *p)
       s = e + 1;
     }
   return true;
+}
+
+int
+ag_id_map_format (const struct ko_id_map *v, size_t n, char *buf, size_t len)
+{
+  size_t off = 0;
+  if (len == 0)
+    return -1;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    {
+      int r = snprintf (buf + off, len - off, "%u %u %u\n", v[i].container_id,
+                        v[i].host_id, v[i].size);
+      if (r < 0 || (size_t)r >= len - off)
+        return -1;
+      off += (size_t)r;
+    }
+  return off > INT_MAX ? -1 : (int)off;
+}
+
+int
+ag_uevent_devname (const char *uevent, char *out, size_t len)
+{
+  const char *l = uevent;
+  while (l && *l && strncmp (l, "DEVNAME=", 8) != 0)
+    {
+      l = strchr (l, '\n');
+      if (l)
+        l++;
+    }
+  if (l == NULL || *l == '\0')
+    return -1;
+  l += 8;
+  size_t n = strcspn (l, "\n");
+  if (n == 0 || n >= len)
+    return -1;
+  memcpy (out, l, n);
+  out[n] = '\0';
+  return ag_relpath_ok (out) ? 0 : -1;
 }
 
 /* ---- resources: OCI linux.resources values to cgroup v2 files ---- */

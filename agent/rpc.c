@@ -24,7 +24,8 @@
 
 #define DEFAULT_NAMESPACES                                                     \
   (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID)
-#define ALLOWED_NAMESPACES (DEFAULT_NAMESPACES | CLONE_NEWNET | CLONE_NEWCGROUP)
+#define ALLOWED_NAMESPACES                                                     \
+  (DEFAULT_NAMESPACES | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER)
 #define KEEP_EXITED_EXECS 16
 #define EXEC_PID_TIMEOUT_MS 10000
 
@@ -378,6 +379,20 @@ parse_kv (const struct ko_field *f, struct ag_kv *kv, ko_error **err)
     }
   if (n < 0 || kv->key == NULL)
     return ko_error_setx (err, EPROTO, "sysctl: bad entry");
+  return 0;
+}
+
+static int
+push_id_map (const struct ko_field *f, struct ko_id_map *v, size_t *n,
+             ko_error **err)
+{
+  if (*n >= KO_MAX_ID_MAPS)
+    return ko_error_setx (err, EPROTO, "%s map: more than %d lines",
+                          f->tag == KO_TAG_UID_MAP ? "uid" : "gid",
+                          KO_MAX_ID_MAPS);
+  if (ko_id_map_decode (f, &v[*n], err) < 0)
+    return -1;
+  (*n)++;
   return 0;
 }
 
@@ -1039,6 +1054,12 @@ parse_container (struct ko_tlv body, struct ag_container_spec *s,
         case KO_TAG_READONLY_PATH:
           rc = push_str (&f, &s->readonly, &s->nreadonly, err);
           break;
+        case KO_TAG_UID_MAP:
+          rc = push_id_map (&f, s->uid_map, &s->nuid_map, err);
+          break;
+        case KO_TAG_GID_MAP:
+          rc = push_id_map (&f, s->gid_map, &s->ngid_map, err);
+          break;
         }
       if (rc < 0)
         return -1;
@@ -1059,7 +1080,51 @@ parse_container (struct ko_tlv body, struct ag_container_spec *s,
     return ko_error_setx (err, EINVAL, "unsupported namespaces 0x%llx",
                           (unsigned long long)s->namespaces
                               & ~(unsigned long long)ALLOWED_NAMESPACES);
+  if (!(s->namespaces & CLONE_NEWUSER))
+    {
+      if (s->nuid_map || s->ngid_map)
+        return ko_error_setx (err, EINVAL, "id maps without a user namespace");
+      return 0;
+    }
+  if (s->nuid_map == 0 || s->ngid_map == 0)
+    return ko_error_setx (err, EINVAL,
+                          "a user namespace needs a uid and a gid map");
+  if (ko_id_maps_check (s->uid_map, s->nuid_map, "uid map", err) < 0
+      || ko_id_maps_check (s->gid_map, s->ngid_map, "gid map", err) < 0)
+    return -1;
   return 0;
+}
+
+static int
+write_id_map (pid_t pid, const char *file, const struct ko_id_map *v, size_t n,
+              ko_error **err)
+{
+  char path[64], text[KO_MAX_ID_MAPS * 33 + 1];
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  int len = ag_id_map_format (v, n, text, sizeof text);
+  if (len < 0)
+    return ko_error_setx (err, EINVAL, "%s: too long", file);
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, text, (size_t)len) != len)
+    return ag_error_set (err, errno, "write %s", path);
+  return 0;
+}
+
+/* What the agent does for the init before letting it set itself up: its id
+ * maps (written by us, the privileged parent, so setgroups stays allowed,
+ * as with runc), the limits it could no longer raise inside a user
+ * namespace, and last its cgroup, so that an earlier failure leaves the
+ * group empty for container_free to remove. */
+static int
+init_prepare (const struct ag_container_spec *s, pid_t pid, ko_error **err)
+{
+  if ((s->namespaces & CLONE_NEWUSER)
+      && (write_id_map (pid, "uid_map", s->uid_map, s->nuid_map, err) < 0
+          || write_id_map (pid, "gid_map", s->gid_map, s->ngid_map, err) < 0))
+    return -1;
+  if (ag_set_limits (pid, &s->proc, err) < 0)
+    return -1;
+  return cgroup_enter (s->id, pid, err);
 }
 
 /* Applies every RESOURCES field of body to the group of id. */
@@ -1165,6 +1230,14 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
       return ag_error_set (err, saved, "clone");
     }
   p->pid = pid;
+  if (init_prepare (&spec, pid, err) < 0 || write (c->start_fd, "", 1) != 1)
+    {
+      if (!*err)
+        ag_error_set (err, errno, "start the container init");
+      close (syncp[0]);
+      container_free (c); /* kills the init */
+      return -1;
+    }
   ns_ids (pid, &c->ns_dev, &c->pidns, &c->mntns);
   c->sync = sync_op_new (c, p, syncp[0], OP_CREATE, req);
   if (c->sync == NULL)

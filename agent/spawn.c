@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -223,6 +224,52 @@ fd_path (char buf[32], int fd)
 }
 
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+
+/* A bind remount. Inside a user namespace the kernel refuses to clear what a
+ * more privileged namespace set on the mount (the share's nodev, say): keep
+ * those flags and the mount's atime then, and try again, as runc does. */
+static int
+remount_bind (const char *target, unsigned long flags)
+{
+  if (mount (NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+    return 0;
+  int e = errno;
+  struct statvfs sv;
+  if (e != EPERM || statvfs (target, &sv) < 0)
+    {
+      errno = e;
+      return -1;
+    }
+  static const struct
+  {
+    unsigned long st, ms;
+  } keep[] = {
+    { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },         { ST_NOATIME, MS_NOATIME },
+    { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+  };
+  flags &= ~(unsigned long)ATIME_FLAGS;
+  for (size_t i = 0; i < KO_ARRAY_SIZE (keep); i++)
+    if (sv.f_flag & keep[i].st)
+      flags |= keep[i].ms;
+  if (!(flags & (MS_NOATIME | MS_RELATIME)))
+    flags |= MS_STRICTATIME;
+  return mount (NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+/* The guest's own instance of a filesystem a user namespace may not mount
+ * because it does not own the namespace behind it (the network one for
+ * sysfs, the cgroup one for cgroup2): bound instead, as runc does. */
+static const char *
+guest_instance (const char *type)
+{
+  if (strcmp (type, "sysfs") == 0)
+    return "/sys";
+  if (strcmp (type, "cgroup2") == 0)
+    return "/sys/fs/cgroup";
+  return NULL;
+}
 
 static int
 do_mount (int root, const struct ag_mount *m_in, ko_error **err)
@@ -279,9 +326,7 @@ do_mount (int root, const struct ag_mount *m_in, ko_error **err)
           if (fd < 0)
             return ag_error_set (err, errno, "mount %s", m->dest);
           fd_path (target, fd);
-          if (extra
-              && mount (NULL, target, NULL, MS_REMOUNT | MS_BIND | extra, NULL)
-                     < 0)
+          if (extra && remount_bind (target, extra) < 0)
             return ag_error_set (err, errno, "remount %s", m->dest);
         }
     }
@@ -292,8 +337,23 @@ do_mount (int root, const struct ag_mount *m_in, ko_error **err)
        * container's mounts exist; showing that instance at /dev/pts lets
        * ttyname() find them. The VM holds this sandbox alone. */
       bool devpts = m->type && strcmp (m->type, "devpts") == 0;
-      if (devpts ? mount ("/dev/pts", target, NULL, MS_BIND, NULL) < 0
-                 : mount (source, target, m->type, flags, m->data) < 0)
+      int r = devpts ? mount ("/dev/pts", target, NULL, MS_BIND, NULL)
+                     : mount (source, target, m->type, flags, m->data);
+      const char *guest = r < 0 && errno == EPERM && m->type
+                              ? guest_instance (m->type)
+                              : NULL;
+      if (guest && mount (guest, target, NULL, MS_BIND | MS_REC, NULL) == 0)
+        {
+          close (fd);
+          fd = open_in_root (root, m->dest, MK_NONE);
+          if (fd < 0)
+            return ag_error_set (err, errno, "mount %s", m->dest);
+          fd_path (target, fd);
+          r = remount_bind (target, flags & ~(unsigned long)MS_REC);
+        }
+      else if (guest)
+        errno = EPERM; /* the reason the bind was tried */
+      if (r < 0)
         return ag_error_set (err, errno, "mount %s (%s)", m->dest,
                              m->type ? m->type : "?");
       if (m->propagation)
@@ -344,8 +404,55 @@ static const struct
   { "ptmx", "pts/ptmx" },
 };
 
+/* Inside a user namespace no device node can be made: bind the guest's own
+ * node onto an empty file instead, as runc binds the host's. The node keeps
+ * the guest's owner and mode. */
 static int
-make_device (int root, const struct ag_device *d, ko_error **err)
+bind_device_node (int dir, const char *name, const char *guest, bool replace)
+{
+  if (replace)
+    unlinkat (dir, name, 0);
+  int fd = openat (dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return errno == EEXIST && !replace ? 0 : -1;
+  close (fd);
+  _cleanup_close_ int t = openat (dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  char target[32];
+  if (t < 0)
+    return -1;
+  fd_path (target, t);
+  return mount (guest, target, NULL, MS_BIND, NULL);
+}
+
+/* The guest's node for d's numbers: /dev/<DEVNAME of its sysfs entry>. */
+static int
+guest_device_node (const struct ag_device *d, char *out, size_t len,
+                   ko_error **err)
+{
+  char path[96], text[512], name[128];
+  snprintf (path, sizeof path, "/sys/dev/%s/%llu:%llu/uevent",
+            d->type == 'b' ? "block" : "char", (unsigned long long)d->major,
+            (unsigned long long)d->minor);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read (fd, text, sizeof text - 1);
+  struct stat st;
+  if (n > 0)
+    text[n] = '\0';
+  if (n <= 0 || ag_uevent_devname (text, name, sizeof name) < 0
+      || snprintf (out, len, "/dev/%s", name) >= (int)len || stat (out, &st) < 0
+      || st.st_rdev != makedev (d->major, d->minor)
+      || !(d->type == 'b' ? S_ISBLK (st.st_mode) : S_ISCHR (st.st_mode)))
+    return ag_error_set (err, ENODEV,
+                         "device %s: a user namespace cannot make device "
+                         "nodes, and the guest has no %c %llu:%llu to bind",
+                         d->path, d->type == 'u' ? 'c' : (int)d->type,
+                         (unsigned long long)d->major,
+                         (unsigned long long)d->minor);
+  return 0;
+}
+
+static int
+make_device (int root, const struct ag_device *d, bool userns, ko_error **err)
 {
   mode_t type;
   switch (d->type)
@@ -375,6 +482,15 @@ make_device (int root, const struct ag_device *d, ko_error **err)
   _cleanup_close_ int pfd = open_in_root (root, *dir ? dir : "/", MK_DIR);
   if (pfd < 0)
     return ag_error_set (err, errno, "device %s", d->path);
+  if (userns && type != S_IFIFO)
+    {
+      char guest[160];
+      if (guest_device_node (d, guest, sizeof guest, err) < 0)
+        return -1;
+      if (bind_device_node (pfd, name, guest, true) < 0)
+        return ag_error_set (err, errno, "device %s: bind %s", d->path, guest);
+      return 0;
+    }
   mode_t perm = d->has_mode ? (d->mode & 07777) : 0666;
   unlinkat (pfd, name, 0);
   if (mknodat (pfd, name, type | perm, makedev (d->major, d->minor)) < 0)
@@ -390,7 +506,7 @@ make_device (int root, const struct ag_device *d, ko_error **err)
 /* The standard nodes and links go on a /dev mounted for the container,
  * never into the rootfs itself (the host's directory, over virtio-fs). */
 static int
-setup_default_dev (int root, ko_error **err)
+setup_default_dev (int root, bool userns, ko_error **err)
 {
   _cleanup_close_ int dev = open_in_root (root, "/dev", MK_NONE);
   if (dev < 0)
@@ -405,12 +521,19 @@ setup_default_dev (int root, ko_error **err)
   if (rst.st_dev == dst.st_dev)
     return 0;
   for (size_t i = 0; i < KO_ARRAY_SIZE (default_devices); i++)
-    if (mknodat (devdir, default_devices[i].name, S_IFCHR | 0666,
-                 makedev (default_devices[i].maj, default_devices[i].min))
-            < 0
-        && errno != EEXIST)
-      return ag_error_set (err, errno, "mknod /dev/%s",
-                           default_devices[i].name);
+    {
+      const char *name = default_devices[i].name;
+      char guest[32];
+      snprintf (guest, sizeof guest, "/dev/%s", name);
+      if (userns ? bind_device_node (devdir, name, guest, false) < 0
+                 : mknodat (
+                       devdir, name, S_IFCHR | 0666,
+                       makedev (default_devices[i].maj, default_devices[i].min))
+                           < 0
+                       && errno != EEXIST)
+        return ag_error_set (err, errno, "%s /dev/%s",
+                             userns ? "bind" : "mknod", name);
+    }
   for (size_t i = 0; i < KO_ARRAY_SIZE (default_links); i++)
     if (symlinkat (default_links[i].target, devdir, default_links[i].name) < 0
         && errno != EEXIST)
@@ -422,10 +545,11 @@ setup_default_dev (int root, ko_error **err)
 static int
 setup_dev (int root, const struct ag_container_spec *spec, ko_error **err)
 {
-  if (setup_default_dev (root, err) < 0)
+  bool userns = (spec->namespaces & CLONE_NEWUSER) != 0;
+  if (setup_default_dev (root, userns, err) < 0)
     return -1;
   for (size_t i = 0; i < spec->ndevices; i++)
-    if (make_device (root, &spec->devices[i], err) < 0)
+    if (make_device (root, &spec->devices[i], userns, err) < 0)
       return -1;
   return 0;
 }
@@ -492,12 +616,8 @@ mask_paths (const struct ag_container_spec *spec, ko_error **err)
             continue;
           return ag_error_set (err, errno, "readonly %s", p);
         }
-      if (mount (NULL, p, NULL,
-                 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
-                     | MS_NOEXEC,
-                 NULL)
-              < 0
-          && mount (NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+      if (remount_bind (p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0
+          && remount_bind (p, MS_RDONLY) < 0)
         return ag_error_set (err, errno, "readonly %s", p);
     }
   return 0;
@@ -553,8 +673,7 @@ setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
     return ag_error_set (err, errno, "rootfs propagation");
   if (apply_sysctls (spec, err) < 0 || mask_paths (spec, err) < 0)
     return -1;
-  if (spec->root_readonly
-      && mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+  if (spec->root_readonly && remount_bind ("/", MS_RDONLY) < 0)
     return ag_error_set (err, errno, "remount the rootfs read-only");
   return 0;
 }
@@ -614,8 +733,43 @@ set_caps (const uint64_t caps[5], ko_error **err)
   return 0;
 }
 
-/* Everything between the namespaces and execve. wait_fd >= 0: block there
- * until the agent says start. */
+int
+ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err)
+{
+  for (size_t i = 0; i < p->nrlimits; i++)
+    {
+      struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+      if (prlimit (pid, (int)p->rlimits[i].type, &rl, NULL) < 0)
+        return ag_error_set (err, errno, "setrlimit %u", p->rlimits[i].type);
+    }
+  if (p->has_oom_score_adj)
+    {
+      char path[48], v[16];
+      if (pid)
+        snprintf (path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+      else
+        snprintf (path, sizeof path, "/proc/self/oom_score_adj");
+      snprintf (v, sizeof v, "%d", p->oom_score_adj);
+      if (write_file (path, v, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Blocks until the agent writes a byte on fd; false if it closed it. */
+static bool
+wait_byte (int fd)
+{
+  char b;
+  ssize_t n;
+  do
+    n = read (fd, &b, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
+/* Everything between the namespaces and execve (the limits are set
+ * already). wait_fd >= 0: block there until the agent says start. */
 static void __attribute__ ((noreturn))
 run_process (const struct ko_process *p, int wait_fd)
 {
@@ -630,22 +784,6 @@ run_process (const struct ko_process *p, int wait_fd)
   if (ag_find_executable (p->args[0], ag_env_path (p->env), &exe, &err) < 0)
     child_fail (err);
 
-  for (size_t i = 0; i < p->nrlimits; i++)
-    {
-      struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
-      if (setrlimit ((int)p->rlimits[i].type, &rl) < 0)
-        {
-          ag_error_set (&err, errno, "setrlimit %u", p->rlimits[i].type);
-          child_fail (err);
-        }
-    }
-  if (p->has_oom_score_adj)
-    {
-      char v[16];
-      snprintf (v, sizeof v, "%d", p->oom_score_adj);
-      if (write_file ("/proc/self/oom_score_adj", v, &err) < 0)
-        child_fail (err);
-    }
   /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
    * while still root */
   if (!p->no_new_privs && install_seccomp (p, &err) < 0)
@@ -694,12 +832,7 @@ run_process (const struct ko_process *p, int wait_fd)
   if (wait_fd >= 0)
     {
       sync_send (SYNC_READY, 0, NULL);
-      char b;
-      ssize_t n;
-      do
-        n = read (wait_fd, &b, 1);
-      while (n < 0 && errno == EINTR);
-      if (n != 1)
+      if (!wait_byte (wait_fd))
         _exit (0); /* the container went away before it started */
       close (wait_fd);
     }
@@ -710,6 +843,24 @@ run_process (const struct ko_process *p, int wait_fd)
   child_fail (err);
 }
 
+/* Be the user namespace's root if it has one, so that what the setup makes
+ * in the rootfs (mount points) belongs to the container, not to the guest's
+ * root, whose uid 0 the namespace does not map; and drop the agent's
+ * groups. The maps are written: the agent did that first. */
+static int
+become_userns_root (const struct ag_container_spec *spec, ko_error **err)
+{
+  if (setgroups (0, NULL) < 0)
+    return ag_error_set (err, errno, "setgroups");
+  if (ko_id_maps_contain (spec->gid_map, spec->ngid_map, 0)
+      && setresgid (0, 0, 0) < 0)
+    return ag_error_set (err, errno, "setresgid 0");
+  if (ko_id_maps_contain (spec->uid_map, spec->nuid_map, 0)
+      && setresuid (0, 0, 0) < 0)
+    return ag_error_set (err, errno, "setresuid 0");
+  return 0;
+}
+
 void
 spawn_container_init (const struct ag_container_spec *spec,
                       const struct ag_stdio *io, int sync_fd, int start_fd)
@@ -718,9 +869,12 @@ spawn_container_init (const struct ag_container_spec *spec,
   setup_fds (io, sync_fd, start_fd);
   reset_signals ();
   umask (0);
-  if (cgroup_enter (spec->id, &err) < 0)
+  if (!wait_byte (START_FD))
+    _exit (0); /* the agent gave up on us */
+  if ((spec->namespaces & CLONE_NEWUSER) && become_userns_root (spec, &err) < 0)
     child_fail (err);
-  /* after joining the group, so that it is the namespace's root */
+  /* now that the agent has put us in the group, so that it is the
+   * namespace's root */
   if ((spec->namespaces & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     {
       ag_error_set (&err, errno, "unshare the cgroup namespace");
@@ -753,10 +907,13 @@ static const struct
   const char *name;
   int type;
 } ns_order[] = {
-  /* mnt last: after it, /proc/<pid> is the container's /proc */
-  { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
-  { "uts", CLONE_NEWUTS },       { "net", CLONE_NEWNET },
-  { "pid", CLONE_NEWPID },       { "mnt", CLONE_NEWNS },
+  /* user first, as runc and nsenter do: the others belong to it, and in it
+   * we hold the capabilities to join them. mnt last: after it, /proc/<pid>
+   * is the container's /proc */
+  { "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP },
+  { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
+  { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID },
+  { "mnt", CLONE_NEWNS },
 };
 
 void
@@ -767,7 +924,7 @@ spawn_exec_helper (const char *id, pid_t init_pid,
   _cleanup_error_ ko_error *err = NULL;
   setup_fds (io, sync_fd, -1);
   reset_signals ();
-  if (cgroup_enter (id, &err) < 0)
+  if (cgroup_enter (id, 0, &err) < 0)
     child_fail (err);
   int fds[KO_ARRAY_SIZE (ns_order)];
   for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
@@ -779,7 +936,7 @@ spawn_exec_helper (const char *id, pid_t init_pid,
       snprintf (self, sizeof self, "/proc/self/ns/%s", ns_order[i].name);
       if (stat (p, &a) < 0)
         {
-          if (errno == ENOENT && i == 0)
+          if (errno == ENOENT && ns_order[i].type == CLONE_NEWCGROUP)
             continue;
           ag_error_set (&err, errno, "container process %d", init_pid);
           child_fail (err);
@@ -793,6 +950,12 @@ spawn_exec_helper (const char *id, pid_t init_pid,
           child_fail (err);
         }
     }
+  /* while still privileged in the guest: a user namespace cannot raise them.
+   * Not dumpable, so that the container (root in its user namespace) cannot
+   * ptrace this copy of the agent before exec. */
+  if (ag_set_limits (0, proc, &err) < 0)
+    child_fail (err);
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
     if (fds[i] >= 0 && setns (fds[i], ns_order[i].type) < 0)
       {

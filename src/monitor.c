@@ -1423,11 +1423,15 @@ prepare_share (struct monitor *m, ko_error **err)
     return ko_error_set (err, errno, "unshare mount namespace");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return ko_error_set (err, errno, "make mounts private");
+  /* 0711: in the guest, a container in a user namespace sets up its mounts
+   * as the namespace's root, which is not the guest's and must still pass
+   * through to its rootfs; nobody may list. The state dir above keeps the
+   * host's other users out. */
   snprintf (path, sizeof path, "%s/%s", dir, KO_SHARED_DIR);
-  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+  if ((mkdir (path, 0711) < 0 && errno != EEXIST) || chmod (path, 0711) < 0)
     return ko_error_set (err, errno, "mkdir %s", path);
   snprintf (path, sizeof path, "%s/%s/%s", dir, KO_SHARED_DIR, m->p->id);
-  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+  if ((mkdir (path, 0711) < 0 && errno != EEXIST) || chmod (path, 0711) < 0)
     return ko_error_set (err, errno, "mkdir %s", path);
   strncat (path, "/rootfs", sizeof path - strlen (path) - 1);
   if (mkdir (path, 0755) < 0 && errno != EEXIST)

@@ -487,8 +487,7 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
                               "config.json: linux.namespaces[%zu]: \"%s\" is "
                               "listed twice",
                               i, n->type);
-      if (ns_types[j].flag == CLONE_NEWUSER
-          || ns_types[j].flag == 0x80 /* time */)
+      if (ns_types[j].flag == 0x80 /* time */)
         return ko_error_setx (err, ENOTSUP,
                               "config.json: linux.namespaces[%zu]: %s "
                               "namespaces are not supported in the VM yet",
@@ -629,16 +628,95 @@ translate_personality (const oci_personality *p, struct ko_buf *b,
 }
 
 static int
-translate_linux (const oci_linux *l, struct ko_buf *b, ko_error **err)
+check_mapped (const struct ko_id_map *v, size_t n, uint32_t id,
+              const char *field, const char *maps, ko_error **err)
+{
+  if (ko_id_maps_contain (v, n, id))
+    return 0;
+  return ko_error_setx (err, EINVAL,
+                        "config.json: %s: %u is not mapped by linux.%s", field,
+                        id, maps);
+}
+
+/* The maps go to the guest as they are: the guest kernel sees the host's ids
+ * unchanged through virtio-fs, so hostID means the same on both sides. */
+static int
+translate_id_maps (const oci_linux *l, uint64_t ns, const oci_process *proc,
+                   struct ko_buf *b, ko_error **err)
+{
+  if (!(ns & CLONE_NEWUSER))
+    {
+      if (l->uid_mappings_len || l->gid_mappings_len)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.%s: id mappings need a "
+                              "user namespace in linux.namespaces",
+                              l->uid_mappings_len ? "uidMappings"
+                                                  : "gidMappings");
+      return 0;
+    }
+  const struct
+  {
+    const char *name;
+    const oci_id_mapping *m;
+    size_t n;
+    uint16_t tag;
+  } maps[2] = {
+    { "uidMappings", l->uid_mappings, l->uid_mappings_len, KO_TAG_UID_MAP },
+    { "gidMappings", l->gid_mappings, l->gid_mappings_len, KO_TAG_GID_MAP },
+  };
+  struct ko_id_map v[2][KO_MAX_ID_MAPS];
+  for (int k = 0; k < 2; k++)
+    {
+      char what[64];
+      snprintf (what, sizeof what, "config.json: linux.%s", maps[k].name);
+      if (maps[k].n == 0)
+        return ko_error_setx (err, EINVAL,
+                              "%s: a user namespace needs %s mappings", what,
+                              k == 0 ? "uid" : "gid");
+      if (maps[k].n > KO_MAX_ID_MAPS)
+        return ko_error_setx (err, EINVAL, "%s: %zu mappings, at most %d", what,
+                              maps[k].n, KO_MAX_ID_MAPS);
+      for (size_t i = 0; i < maps[k].n; i++)
+        v[k][i] = (struct ko_id_map){ maps[k].m[i].container_id,
+                                      maps[k].m[i].host_id, maps[k].m[i].size };
+      if (ko_id_maps_check (v[k], maps[k].n, what, err) < 0)
+        return -1;
+      for (size_t i = 0; i < maps[k].n; i++)
+        if (ko_id_map_encode (b, maps[k].tag, &v[k][i]) < 0)
+          return ko_error_set (err, ENOMEM, "id maps");
+    }
+  /* an unmapped id would only fail later, in the guest, as "setuid: invalid
+   * argument" */
+  const oci_user *u = proc ? proc->user : NULL;
+  size_t nu = l->uid_mappings_len, ng = l->gid_mappings_len;
+  if (check_mapped (v[0], nu, u ? u->uid : 0, "process.user.uid", "uidMappings",
+                    err)
+          < 0
+      || check_mapped (v[1], ng, u ? u->gid : 0, "process.user.gid",
+                       "gidMappings", err)
+             < 0)
+    return -1;
+  for (size_t i = 0; u && i < u->additional_gids_len; i++)
+    {
+      char field[64];
+      snprintf (field, sizeof field, "process.user.additionalGids[%zu]", i);
+      if (check_mapped (v[1], ng, u->additional_gids[i], field, "gidMappings",
+                        err)
+          < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+translate_linux (const oci_linux *l, const oci_process *proc, struct ko_buf *b,
+                 ko_error **err)
 {
   uint64_t ns = 0;
   if (translate_namespaces (l, &ns, err) < 0)
     return -1;
-  if (l->uid_mappings_len || l->gid_mappings_len)
-    return ko_error_setx (err, ENOTSUP,
-                          "config.json: linux.%s: id mappings need a user "
-                          "namespace, which is not supported in the VM yet",
-                          l->uid_mappings_len ? "uidMappings" : "gidMappings");
+  if (translate_id_maps (l, ns, proc, b, err) < 0)
+    return -1;
   if (l->time_offsets_len)
     return ko_error_setx (err, ENOTSUP,
                           "config.json: linux.timeOffsets: time namespaces "
@@ -748,7 +826,7 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
         binds_free (bv, nb);
         return -1;
       }
-  if (spec->linux && translate_linux (spec->linux, b, err) < 0)
+  if (spec->linux && translate_linux (spec->linux, spec->process, b, err) < 0)
     {
       binds_free (bv, nb);
       return -1;

@@ -634,6 +634,107 @@ ko_process_clear (struct ko_process *p)
   memset (p, 0, sizeof *p);
 }
 
+/* ---- id maps ---- */
+
+int
+ko_id_map_encode (struct ko_buf *b, uint16_t tag, const struct ko_id_map *m)
+{
+  size_t off = ko_tlv_begin (b, tag);
+  if (off == (size_t)-1)
+    return -1;
+  int r = ko_tlv_put_u32 (b, KO_TAG_ID_CONTAINER, m->container_id);
+  r |= ko_tlv_put_u32 (b, KO_TAG_ID_HOST, m->host_id);
+  r |= ko_tlv_put_u32 (b, KO_TAG_ID_SIZE, m->size);
+  ko_tlv_end (b, off);
+  return r ? -1 : 0;
+}
+
+int
+ko_id_map_decode (const struct ko_field *f, struct ko_id_map *m, ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g;
+  struct ko_id_map t = { 0 };
+  int n, seen = 0;
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    {
+      uint32_t *dst = g.tag == KO_TAG_ID_CONTAINER ? &t.container_id
+                      : g.tag == KO_TAG_ID_HOST    ? &t.host_id
+                      : g.tag == KO_TAG_ID_SIZE    ? &t.size
+                                                   : NULL;
+      if (dst == NULL)
+        continue; /* unknown: skipped */
+      if (ko_field_u32 (&g, dst) < 0)
+        return ko_error_setx (err, EPROTO, "id map: bad field %u", g.tag);
+      seen |= 1 << (g.tag - KO_TAG_ID_CONTAINER);
+    }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "id map: truncated field");
+  if (seen != 7)
+    return ko_error_setx (err, EPROTO,
+                          "id map: needs container, host and "
+                          "size");
+  *m = t;
+  return 0;
+}
+
+static bool
+ranges_overlap (uint32_t a, uint32_t size_a, uint32_t b, uint32_t size_b)
+{
+  return (uint64_t)a < (uint64_t)b + size_b
+         && (uint64_t)b < (uint64_t)a + size_a;
+}
+
+int
+ko_id_maps_check (const struct ko_id_map *v, size_t n, const char *what,
+                  ko_error **err)
+{
+  if (n > KO_MAX_ID_MAPS)
+    return ko_error_setx (err, EINVAL, "%s: %zu mappings, at most %d", what, n,
+                          KO_MAX_ID_MAPS);
+  for (size_t i = 0; i < n; i++)
+    {
+      if (v[i].size == 0)
+        return ko_error_setx (err, EINVAL,
+                              "%s[%zu].size: must be greater than 0", what, i);
+      if ((uint64_t)v[i].container_id + v[i].size - 1 > KO_ID_LAST)
+        return ko_error_setx (err, EINVAL,
+                              "%s[%zu]: containerID %u + size %u goes past "
+                              "the last id %u",
+                              what, i, v[i].container_id, v[i].size,
+                              KO_ID_LAST);
+      if ((uint64_t)v[i].host_id + v[i].size - 1 > KO_ID_LAST)
+        return ko_error_setx (err, EINVAL,
+                              "%s[%zu]: hostID %u + size %u goes past the "
+                              "last id %u",
+                              what, i, v[i].host_id, v[i].size, KO_ID_LAST);
+      for (size_t j = 0; j < i; j++)
+        {
+          if (ranges_overlap (v[i].container_id, v[i].size, v[j].container_id,
+                              v[j].size))
+            return ko_error_setx (err, EINVAL,
+                                  "%s[%zu]: its containerID range overlaps "
+                                  "that of [%zu]",
+                                  what, i, j);
+          if (ranges_overlap (v[i].host_id, v[i].size, v[j].host_id, v[j].size))
+            return ko_error_setx (err, EINVAL,
+                                  "%s[%zu]: its hostID range overlaps that "
+                                  "of [%zu]",
+                                  what, i, j);
+        }
+    }
+  return 0;
+}
+
+bool
+ko_id_maps_contain (const struct ko_id_map *v, size_t n, uint32_t id)
+{
+  for (size_t i = 0; i < n; i++)
+    if (id >= v[i].container_id && id - v[i].container_id < v[i].size)
+      return true;
+  return false;
+}
+
 const char *
 ko_method_name (uint16_t method)
 {

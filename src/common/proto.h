@@ -68,7 +68,9 @@ enum ko_method
   /* Fork the container init in new namespaces on ROOTFS (a path relative to
    * the share), set it up, resolve args[0], and leave it blocked before exec.
    * Body: CONTAINER_ID, ROOTFS, PROCESS (nested ko_process), and the
-   * container fields below. Reply: PID (guest pid). */
+   * container fields below. With CLONE_NEWUSER in NAMESPACES, UID_MAP and
+   * GID_MAP (both required) are written for the init before it does
+   * anything else. Reply: PID (guest pid). */
   KO_M_CREATE_CONTAINER = 2,
   /* Let the blocked init exec. Body: CONTAINER_ID. */
   KO_M_START_CONTAINER = 3,
@@ -138,8 +140,8 @@ enum ko_tag
   KO_TAG_ROOTFS_PROPAGATION = 24, /* u64 MS_* propagation flags */
   KO_TAG_PERSONALITY = 25,        /* u32 */
   KO_TAG_RESOURCES = 26,          /* nested: R_* fields */
-  KO_TAG_UID_MAP = 27,            /* nested: ID_*; repeated */
-  KO_TAG_GID_MAP = 28,            /* nested: ID_*; repeated */
+  KO_TAG_UID_MAP = 27, /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
+  KO_TAG_GID_MAP = 28, /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
 
   /* ko_process fields */
   KO_TAG_P_ARG = 40,      /* string, repeated */
@@ -337,6 +339,31 @@ int ko_process_encode (struct ko_buf *b, uint16_t tag,
 int ko_process_decode (const struct ko_field *f, struct ko_process *p,
                        ko_error **err);
 void ko_process_clear (struct ko_process *p);
+
+/* ---- user namespace id maps (CreateContainer UID_MAP / GID_MAP) ---- */
+/* Lines per map: the kernel's fast path (it takes up to 340 since 4.15) */
+#define KO_MAX_ID_MAPS 5
+#define KO_ID_LAST 4294967294u /* (uint32_t)-1 is not a valid id */
+
+struct ko_id_map
+{
+  uint32_t container_id, host_id, size;
+};
+
+int ko_id_map_encode (struct ko_buf *b, uint16_t tag,
+                      const struct ko_id_map *m);
+/* All three fields are required. The ranges are checked by ko_id_maps_check
+ * once the whole map is known. */
+int ko_id_map_decode (const struct ko_field *f, struct ko_id_map *m,
+                      ko_error **err);
+/* What the kernel refuses when the map file is written, with the message
+ * naming what[i] (what is e.g. "config.json: linux.uidMappings"): more than
+ * KO_MAX_ID_MAPS lines, a size of 0, a range past KO_ID_LAST, ranges that
+ * overlap on either side. */
+int ko_id_maps_check (const struct ko_id_map *v, size_t n, const char *what,
+                      ko_error **err);
+/* Whether id (of the container side) falls in one of the ranges. */
+bool ko_id_maps_contain (const struct ko_id_map *v, size_t n, uint32_t id);
 
 const char *ko_method_name (uint16_t method);
 

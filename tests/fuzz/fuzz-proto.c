@@ -1,6 +1,6 @@
 /* Fuzzes the host-side decoding of what the guest sends: a byte stream cut
  * into frames, each control payload split and its TLV body walked, process
- * descriptions decoded. Nothing may crash, overread or leak. */
+ * descriptions and id maps decoded. Nothing may crash, overread or leak. */
 #include "proto.h"
 
 #include <stdlib.h>
@@ -25,6 +25,14 @@ walk (struct ko_tlv t, int depth)
           ko_error *err = NULL;
           if (ko_process_decode (&f, &p, &err) == 0)
             ko_process_clear (&p);
+          ko_error_free (err);
+        }
+      else if (f.tag == KO_TAG_UID_MAP || f.tag == KO_TAG_GID_MAP)
+        {
+          struct ko_id_map m;
+          ko_error *err = NULL;
+          if (ko_id_map_decode (&f, &m, &err) == 0)
+            ko_id_maps_check (&m, 1, "map", &err);
           ko_error_free (err);
         }
       else if (depth < 4)

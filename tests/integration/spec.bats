@@ -67,7 +67,11 @@ create_fails_with() {
   reset; edit_spec '.linux.namespaces += [{"type": "cgroup", "path": "/proc/1/ns/cgroup"}]'
   create_fails_with 'config.json: linux.namespaces[5].path: /proc/1/ns/cgroup is a host namespace, which a container inside a VM cannot join'
   reset; edit_spec '.linux.namespaces += [{"type": "user"}]'
-  create_fails_with 'config.json: linux.namespaces[5]: user namespaces are not supported'
+  create_fails_with 'config.json: linux.uidMappings: a user namespace needs uid mappings'
+  reset; edit_spec '.linux.namespaces += [{"type": "user", "path": "/proc/1/ns/user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings'
+  create_fails_with 'config.json: linux.namespaces[5].path: /proc/1/ns/user is a host namespace, which a container inside a VM cannot join'
+  reset; edit_spec '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 0}] | .linux.gidMappings = .linux.uidMappings'
+  create_fails_with 'config.json: linux.uidMappings[0].size: must be greater than 0'
   reset; edit_spec '.linux.sysctl = {"vm.swappiness": "10"}'
   create_fails_with 'config.json: linux.sysctl: "vm.swappiness" is not a namespaced key'
   reset; edit_spec '.mounts += [{"destination": "/data", "type": "ext4", "source": "/dev/sda1"}]'
@@ -167,6 +171,67 @@ create_fails_with() {
   [ "${lines[7]}" = dev-ok ]
   [ "${lines[8]}" = "0::/" ]
   [ "${lines[9]}" = pid=1 ]
+}
+
+# A user namespace mapping container ids 0-65535 to host 100000-165535; the
+# rootfs reaches the guest through virtio-fs with its host owners, so it is
+# chowned to the mapped ids first.
+userns_spec() {
+  chown -hR 100000:100000 "$BUNDLE/rootfs"
+  edit_spec '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+}
+
+@test "user namespace: ids are mapped, new files belong to the mapped ids, unmapped ones grant nothing" {
+  userns_spec
+  mkdir "$BUNDLE/rootfs/rootonly"   # the host's root, unmapped
+  mkdir -p "$WORK/vol"; echo from-host > "$WORK/vol/in"; chown -R 100000:100000 "$WORK/vol"
+  edit_spec '.root.readonly = false
+    | .mounts += [{"destination": "/vol", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind", "ro"]}]
+    | .linux.devices = [{"type": "c", "path": "/dev/kot-null", "major": 1, "minor": 3}]
+    | .linux.namespaces += [{"type": "cgroup"}]'
+  set_args "$BUNDLE" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; touch /created && echo created; stat -c %u:%g /rootonly; touch /rootonly/x 2>/dev/null; echo rootonly=$?; mknod /tmp/n c 1 3 2>/dev/null; echo mknod=$?; echo hi > /dev/kot-null && echo hi > /dev/null && echo dev-ok; cat /vol/in; (echo x > /vol/x) 2>/dev/null; echo vol=$?; cat /proc/self/cgroup; grep " /sys/fs/cgroup " /proc/self/mountinfo'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "$(echo ${lines[0]})" = "0 100000 65536" ]
+  [ "$(echo ${lines[1]})" = "0 100000 65536" ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = 0 ]
+  [ "${lines[4]}" = created ]
+  [ "${lines[5]}" = 65534:65534 ]
+  [ "${lines[6]}" = rootonly=1 ]
+  [ "${lines[7]}" = mknod=1 ]
+  [ "${lines[8]}" = dev-ok ]
+  [ "${lines[9]}" = from-host ]
+  [ "${lines[10]}" = vol=1 ]
+  # a cgroup namespace of its own: cgroup2 is mounted, not the guest's bound
+  [ "${lines[11]}" = "0::/" ]
+  [[ "${lines[12]}" == *" / /sys/fs/cgroup ro,"*" - cgroup2 "* ]]
+  [ "$(stat -c %u:%g "$BUNDLE/rootfs/created")" = 100000:100000 ]
+  [ ! -e "$BUNDLE/rootfs/rootonly/x" ]
+  [ ! -e "$WORK/vol/x" ]
+}
+
+@test "user namespace: exec joins it; without network and cgroup namespaces sysfs and cgroup2 are the guest's, read-only" {
+  userns_spec
+  edit_spec '.linux.namespaces |= map(select(.type != "network"))'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  run ko exec "$ID" sh -c 'cat /proc/self/uid_map; id -u; [ "$(readlink /proc/self/ns/user)" = "$(readlink /proc/1/ns/user)" ] && echo same-userns; grep " / /sys " /proc/self/mountinfo; grep " / /sys/fs/cgroup " /proc/self/mountinfo | tail -1; touch /x'
+  echo "$output"
+  [ "$(echo ${lines[0]})" = "0 100000 65536" ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = same-userns ]
+  [[ "${lines[3]}" == *" / /sys ro,"*" - sysfs "* ]]
+  [[ "${lines[4]}" == *" / /sys/fs/cgroup ro,"*" - cgroup2 "* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+  run ko exec -u 1000:1000 "$ID" sh -c 'id -u; id -g; cat /proc/self/gid_map'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 1000 ]
+  [ "$(echo ${lines[2]})" = "0 100000 65536" ]
 }
 
 @test "hooks: every kind runs on the host with the state on stdin, args and env" {

@@ -1,5 +1,5 @@
 /* Pure agent logic: args[0] lookup through PATH, share-relative paths, the
- * Go-style error texts podman matches. */
+ * Go-style error texts podman matches, id map text, sysfs device names. */
 #include "agent.h"
 
 #include <errno.h>
@@ -22,6 +22,47 @@ make_file (const char *name, mode_t mode)
   if (f)
     fclose (f);
   chmod (p, mode);
+}
+
+static void
+test_id_map_format (void)
+{
+  struct ko_id_map v[KO_MAX_ID_MAPS]
+      = { { 0, 100000, 65536 }, { 65536, 4294967294u, 1 } };
+  char buf[KO_MAX_ID_MAPS * 33 + 1];
+  is_int (ag_id_map_format (v, 2, buf, sizeof buf), 34, "id map: length");
+  is_str (buf, "0 100000 65536\n65536 4294967294 1\n", "id map: text");
+  for (int i = 0; i < KO_MAX_ID_MAPS; i++)
+    v[i] = (struct ko_id_map){ 4294967290u, 4294967290u, 4294967290u };
+  ok (ag_id_map_format (v, KO_MAX_ID_MAPS, buf, sizeof buf) > 0,
+      "id map: the longest map fits the agent's buffer");
+  ok (ag_id_map_format (v, 2, buf, 20) < 0, "id map: too long for buf");
+  is_int (ag_id_map_format (v, 0, buf, sizeof buf), 0, "id map: empty");
+}
+
+static void
+test_uevent_devname (void)
+{
+  char name[16];
+  ok (ag_uevent_devname ("MAJOR=1\nMINOR=3\nDEVNAME=null\nDEVMODE=0666\n", name,
+                         sizeof name)
+          == 0,
+      "uevent: DEVNAME found");
+  is_str (name, "null", "uevent: the name");
+  ok (ag_uevent_devname ("DEVNAME=net/tun", name, sizeof name) == 0
+          && strcmp (name, "net/tun") == 0,
+      "uevent: first line, no newline, a sub directory");
+  ok (ag_uevent_devname ("MAJOR=1\nMINOR=3\n", name, sizeof name) < 0,
+      "uevent: no DEVNAME");
+  ok (ag_uevent_devname ("XDEVNAME=x\n", name, sizeof name) < 0,
+      "uevent: only at the start of a line");
+  ok (ag_uevent_devname ("DEVNAME=../etc/passwd\n", name, sizeof name) < 0,
+      "uevent: .. refused");
+  ok (ag_uevent_devname ("DEVNAME=\n", name, sizeof name) < 0,
+      "uevent: empty refused");
+  ok (ag_uevent_devname ("DEVNAME=a-much-too-long-name\n", name, sizeof name)
+          < 0,
+      "uevent: too long refused");
 }
 
 static void
@@ -113,6 +154,9 @@ main (void)
   ag_error_set (&err, 0, "plain");
   is_str (err->msg, "plain", "no errno, no suffix");
   ko_error_free (err);
+
+  test_id_map_format ();
+  test_uevent_devname ();
 
   unlink (want);
   snprintf (path, sizeof path, "%s/tool", dir);

@@ -205,6 +205,131 @@ test_process (void)
   ko_buf_free (&b);
 }
 
+/* Decodes the first field of b as an id map. */
+static int
+decode_id_map (const struct ko_buf *b, struct ko_id_map *m, ko_error **err)
+{
+  struct ko_tlv r = { b->data, b->len };
+  struct ko_field f;
+  if (ko_tlv_next (&r, &f) != 1)
+    return -2;
+  return ko_id_map_decode (&f, m, err);
+}
+
+static void
+expect_bad_id_map (const struct ko_buf *b, const char *msg)
+{
+  struct ko_id_map m = { 7, 7, 7 };
+  ko_error *err = NULL;
+  ok (decode_id_map (b, &m, &err) == -1, "id map refused: %s", msg);
+  is_str (err ? err->msg : NULL, msg, "id map message");
+  is_int (err ? err->status : 0, EPROTO, "id map status EPROTO");
+  ok (m.container_id == 7 && m.host_id == 7 && m.size == 7,
+      "id map: nothing written on failure");
+  ko_error_free (err);
+}
+
+static void
+test_id_map (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_id_map in = { 0, 100000, 65536 }, out = { 0 };
+  ok (ko_id_map_encode (&b, KO_TAG_UID_MAP, &in) == 0, "id map encodes");
+  ok (decode_id_map (&b, &out, NULL) == 0, "id map decodes");
+  ok (out.container_id == 0 && out.host_id == 100000 && out.size == 65536,
+      "id map round trip");
+  ko_buf_free (&b);
+
+  /* every field is required */
+  size_t off = ko_tlv_begin (&b, KO_TAG_UID_MAP);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_CONTAINER, 0);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_HOST, 1000);
+  ko_tlv_end (&b, off);
+  expect_bad_id_map (&b, "id map: needs container, host and size");
+  ko_buf_free (&b);
+
+  /* a u32 of the wrong size */
+  off = ko_tlv_begin (&b, KO_TAG_GID_MAP);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_CONTAINER, 0);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_HOST, 1000);
+  ko_tlv_put_u64 (&b, KO_TAG_ID_SIZE, 1);
+  ko_tlv_end (&b, off);
+  expect_bad_id_map (&b, "id map: bad field 90");
+  ko_buf_free (&b);
+
+  /* a field cut short inside the nested value */
+  off = ko_tlv_begin (&b, KO_TAG_UID_MAP);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_CONTAINER, 0);
+  ko_buf_put_u16 (&b, KO_TAG_ID_HOST);
+  ko_buf_put_u32 (&b, 4);
+  ko_tlv_end (&b, off);
+  expect_bad_id_map (&b, "id map: truncated field");
+  ko_buf_free (&b);
+
+  /* unknown fields are skipped, as everywhere */
+  off = ko_tlv_begin (&b, KO_TAG_UID_MAP);
+  ko_tlv_put_u32 (&b, 999, 1);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_CONTAINER, 1);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_HOST, 2);
+  ko_tlv_put_u32 (&b, KO_TAG_ID_SIZE, 3);
+  ko_tlv_end (&b, off);
+  ok (decode_id_map (&b, &out, NULL) == 0 && out.container_id == 1
+          && out.host_id == 2 && out.size == 3,
+      "id map: unknown field skipped");
+  ko_buf_free (&b);
+}
+
+static void
+expect_bad_id_maps (const struct ko_id_map *v, size_t n, const char *msg)
+{
+  ko_error *err = NULL;
+  ok (ko_id_maps_check (v, n, "m", &err) < 0, "id maps refused: %s", msg);
+  is_str (err ? err->msg : NULL, msg, "id maps message");
+  is_int (err ? err->status : 0, EINVAL, "id maps status EINVAL");
+  ko_error_free (err);
+}
+
+static void
+test_id_maps_check (void)
+{
+  struct ko_id_map ok3[] = { { 0, 100000, 1000 },
+                             { 1000, 200000, 1000 },
+                             { 4294967293u, 300000, 2 } };
+  ok (ko_id_maps_check (ok3, 3, "m", NULL) == 0, "id maps: good ones pass");
+  ok (ko_id_maps_check (ok3, 0, "m", NULL) == 0, "id maps: none passes");
+  ok (ko_id_maps_contain (ok3, 3, 0) && ko_id_maps_contain (ok3, 3, 1999)
+          && ko_id_maps_contain (ok3, 3, 4294967294u),
+      "id maps: contain the ends of ranges");
+  ok (!ko_id_maps_contain (ok3, 3, 2000)
+          && !ko_id_maps_contain (ok3, 3, 4294967295u)
+          && !ko_id_maps_contain (ok3, 0, 0),
+      "id maps: not what lies outside");
+
+  struct ko_id_map six[6];
+  for (int i = 0; i < 6; i++)
+    six[i] = (struct ko_id_map){ i * 10u, 1000 + i * 10u, 10 };
+  ok (ko_id_maps_check (six, 5, "m", NULL) == 0, "id maps: five lines pass");
+  expect_bad_id_maps (six, 6, "m: 6 mappings, at most 5");
+
+  struct ko_id_map zero[] = { { 0, 1000, 1 }, { 5, 2000, 0 } };
+  expect_bad_id_maps (zero, 2, "m[1].size: must be greater than 0");
+
+  struct ko_id_map cover[] = { { 4294967290u, 1000, 6 } };
+  expect_bad_id_maps (cover, 1,
+                      "m[0]: containerID 4294967290 + size 6 goes past the "
+                      "last id 4294967294");
+  struct ko_id_map wrap[] = { { 0, 1000, 4294967295u } };
+  expect_bad_id_maps (wrap, 1,
+                      "m[0]: hostID 1000 + size 4294967295 goes past the "
+                      "last id 4294967294");
+
+  struct ko_id_map cont[] = { { 0, 1000, 10 }, { 9, 5000, 10 } };
+  expect_bad_id_maps (cont, 2,
+                      "m[1]: its containerID range overlaps that of [0]");
+  struct ko_id_map host[] = { { 0, 1000, 10 }, { 100, 995, 10 } };
+  expect_bad_id_maps (host, 2, "m[1]: its hostID range overlaps that of [0]");
+}
+
 static void
 test_control (void)
 {
@@ -252,6 +377,8 @@ main (void)
   test_bad_headers ();
   test_tlv ();
   test_process ();
+  test_id_map ();
+  test_id_maps_check ();
   test_control ();
   return tap_done ();
 }

@@ -504,10 +504,6 @@ test_linux (void)
                 "config.json: linux.namespaces[0].path: /proc/1/ns/ipc is a "
                 "host namespace, which a container inside a VM cannot join",
                 "namespaces: host path");
-  expect_error (NULL, ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]}",
-                "config.json: linux.namespaces[0]: user namespaces are not "
-                "supported",
-                "namespaces: user");
   expect_error (NULL,
                 ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, "
                 "{\"type\": \"pid\"}]}",
@@ -521,8 +517,14 @@ test_linux (void)
                 ", \"linux\": {\"uidMappings\": [{\"containerID\": 0, "
                 "\"hostID\": 1000, \"size\": 1}]}",
                 "config.json: linux.uidMappings: id mappings need a user "
-                "namespace",
-                "uid mappings");
+                "namespace in linux.namespaces",
+                "uid mappings without a user namespace");
+  expect_error (NULL,
+                ", \"linux\": {\"gidMappings\": [{\"containerID\": 0, "
+                "\"hostID\": 1000, \"size\": 1}]}",
+                "config.json: linux.gidMappings: id mappings need a user "
+                "namespace in linux.namespaces",
+                "gid mappings without a user namespace");
   expect_error (NULL,
                 ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], "
                 "\"sysctl\": {\"vm.swappiness\": \"10\"}}",
@@ -567,6 +569,122 @@ test_linux (void)
                 "config.json: linux.readonlyPaths[0]: must be an absolute "
                 "path",
                 "readonlyPaths relative");
+}
+
+/* ---- user namespace ---- */
+
+#define USERNS ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]"
+#define MAP(c, h, n)                                                           \
+  "{\"containerID\": " #c ", \"hostID\": " #h ", \"size\": " #n "}"
+/* UIDS (MAP (...) "," MAP (...)) */
+#define UIDS(maps) ", \"uidMappings\": [" maps "]"
+#define GIDS(maps) ", \"gidMappings\": [" maps "]"
+#define GID0 GIDS (MAP (0, 100000, 65536))
+#define UID0 UIDS (MAP (0, 100000, 65536))
+
+/* The nth field with tag, decoded as an id map. */
+static int
+id_map_field (const struct ko_buf *b, uint16_t tag, int nth,
+              struct ko_id_map *m)
+{
+  struct ko_tlv t = { b->data, b->len };
+  struct ko_field f;
+  while (ko_tlv_next (&t, &f) > 0)
+    if (f.tag == tag && nth-- == 0)
+      return ko_id_map_decode (&f, m, NULL);
+  return -1;
+}
+
+static void
+test_userns (void)
+{
+  struct result r;
+  int rc = translate (", \"user\": {\"uid\": 1000, \"gid\": 1000, "
+                      "\"additionalGids\": [5]}",
+                      USERNS UIDS (MAP (0, 100000, 65536) "," MAP (
+                          70000, 300000, 10)) GIDS (MAP (0, 200000, 65536)) "}",
+                      &r);
+  is_int (rc, 0, "userns: translated");
+  uint64_t v = 0;
+  find_u64 (&r.tlv, KO_TAG_NAMESPACES, &v);
+  is_int (v, CLONE_NEWUSER | CLONE_NEWNS, "userns: CLONE_NEWUSER sent");
+  is_int (count_tag (&r.tlv, KO_TAG_UID_MAP), 2, "userns: two uid lines");
+  is_int (count_tag (&r.tlv, KO_TAG_GID_MAP), 1, "userns: one gid line");
+  struct ko_id_map m = { 0 };
+  ok (id_map_field (&r.tlv, KO_TAG_UID_MAP, 1, &m) == 0
+          && m.container_id == 70000 && m.host_id == 300000 && m.size == 10,
+      "userns: the second uid line, in order");
+  ok (id_map_field (&r.tlv, KO_TAG_GID_MAP, 0, &m) == 0 && m.container_id == 0
+          && m.host_id == 200000 && m.size == 65536,
+      "userns: the gid line");
+  result_clear (&r);
+
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"user\", "
+                "\"path\": \"/proc/1/ns/user\"}]" UID0 GID0 "}",
+                "config.json: linux.namespaces[0].path: /proc/1/ns/user is a "
+                "host namespace, which a container inside a VM cannot join",
+                "userns: a path cannot be joined");
+  expect_error (NULL, USERNS GID0 "}",
+                "config.json: linux.uidMappings: a user namespace needs uid "
+                "mappings",
+                "userns: no uid mappings");
+  expect_error (NULL, USERNS UID0 "}",
+                "config.json: linux.gidMappings: a user namespace needs gid "
+                "mappings",
+                "userns: no gid mappings");
+  expect_error (
+      NULL,
+      USERNS UIDS (
+          MAP (0, 1000, 1) "," MAP (1, 2000, 1) "," MAP (2, 3000, 1) "," MAP (
+              3, 4000, 1) "," MAP (4, 5000, 1) "," MAP (5, 6000, 1)) GID0 "}",
+      "config.json: linux.uidMappings: 6 mappings, at most 5",
+      "userns: too many lines");
+  expect_error (NULL, USERNS UIDS (MAP (0, 100000, 0)) GID0 "}",
+                "config.json: linux.uidMappings[0].size: must be greater than "
+                "0",
+                "userns: size 0");
+  expect_error (
+      NULL,
+      USERNS UID0 GIDS (MAP (0, 100000, 1) "," MAP (4294967295, 200000, 1)) "}",
+      "config.json: linux.gidMappings[1]: containerID 4294967295 + "
+      "size 1 goes past the last id 4294967294",
+      "userns: containerID range past the last id");
+  expect_error (NULL, USERNS UIDS (MAP (0, 4294967290, 10)) GID0 "}",
+                "config.json: linux.uidMappings[0]: hostID 4294967290 + size "
+                "10 goes past the last id 4294967294",
+                "userns: hostID range past the last id");
+  expect_error (
+      NULL, USERNS UIDS (MAP (0, 100000, 100) "," MAP (99, 300000, 1)) GID0 "}",
+      "config.json: linux.uidMappings[1]: its containerID range "
+      "overlaps that of [0]",
+      "userns: containerID ranges overlap");
+  expect_error (
+      NULL,
+      USERNS UID0 GIDS (MAP (0, 100000, 100) "," MAP (1000, 100099, 1)) "}",
+      "config.json: linux.gidMappings[1]: its hostID range "
+      "overlaps that of [0]",
+      "userns: hostID ranges overlap");
+  expect_error (", \"user\": {\"uid\": 70000, \"gid\": 0}",
+                USERNS UID0 GID0 "}",
+                "config.json: process.user.uid: 70000 is not mapped by "
+                "linux.uidMappings",
+                "userns: process uid not mapped");
+  expect_error (", \"user\": {\"uid\": 0, \"gid\": 70000}",
+                USERNS UID0 GID0 "}",
+                "config.json: process.user.gid: 70000 is not mapped by "
+                "linux.gidMappings",
+                "userns: process gid not mapped");
+  expect_error (", \"user\": {\"uid\": 0, \"gid\": 0, \"additionalGids\": "
+                "[5, 70000]}",
+                USERNS UID0 GID0 "}",
+                "config.json: process.user.additionalGids[1]: 70000 is not "
+                "mapped by linux.gidMappings",
+                "userns: an additional gid not mapped");
+  expect_error (NULL, USERNS UIDS (MAP (1, 100000, 10)) GID0 "}",
+                "config.json: process.user.uid: 0 is not mapped by "
+                "linux.uidMappings",
+                "userns: no process.user means uid 0, which must be mapped");
 }
 
 static void
@@ -619,6 +737,7 @@ main (void)
   test_seccomp ();
   test_mounts ();
   test_linux ();
+  test_userns ();
   test_cgroup ();
   rmdir (vol);
   rmdir (bundle);
