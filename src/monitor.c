@@ -1139,16 +1139,9 @@ do_update (struct monitor *m, struct ko_tlv body, ko_error **err)
   translate_resources (r, &b);
   int ret = mon_call (m, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
   ko_buf_free (&b);
-  if (ret == 0 && m->p->spec && m->p->spec->linux
-      && m->p->spec->linux->cgroups_path)
-    {
-      /* the host side follows: same group, new limits */
-      oci_linux lx = *m->p->spec->linux;
-      oci_spec sp = *m->p->spec;
-      lx.resources = r;
-      sp.linux = &lx;
-      ret = cgroup_sandbox_enter (&sp, m->p->memory_mb, err);
-    }
+  /* the host side follows: same group, new limits */
+  if (ret == 0)
+    ret = cgroup_sandbox_update (r, m->p->memory_mb, err);
   if (ret == 0 && r->memory && r->memory->has_limit
       && r->memory->limit > ((int64_t)m->p->memory_mb << 20))
     log_warn ("container %s: memory limit %lld is above the VM's %d MiB; "
