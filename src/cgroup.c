@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "cgroup.h"
+#include "memhp.h"
 #include "util.h"
 
 #include <errno.h>
@@ -49,8 +50,7 @@ cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus)
     return;
   if (r->memory && r->memory->has_limit && r->memory->limit > 0)
     {
-      int64_t mb = (r->memory->limit + (1 << 20) - 1) >> 20;
-      mb += KO_GUEST_HEADROOM_MB;
+      int64_t mb = memhp_need_mb (r->memory->limit);
       *memory_mb = mb > (1 << 20) ? (1 << 20) : (int)mb;
     }
   if (r->cpu && r->cpu->has_quota && r->cpu->quota > 0 && r->cpu->has_period
