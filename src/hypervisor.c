@@ -59,7 +59,12 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("-cpu");
   A ("%s", s->kvm ? "host" : "max");
   A ("-m");
-  A ("%d", vm->memory_mb);
+  /* room for pc-dimms: costs address space only, nothing resident */
+  if (vm->memory_slots > 0 && vm->max_memory_mb > vm->memory_mb)
+    A ("%dM,slots=%d,maxmem=%dM", vm->memory_mb, vm->memory_slots,
+       vm->max_memory_mb);
+  else
+    A ("%dM", vm->memory_mb);
   A ("-smp");
   A ("%d", vm->vcpus);
   A ("-nodefaults");
@@ -77,8 +82,13 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("-initrd");
   A ("%s", s->initrd);
   A ("-append");
-  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s", *s->kernel_params ? " " : "",
-     s->kernel_params);
+  /* hotplugged memory comes online by itself; a one-block DIMM carries its
+   * own struct pages, so it fits even when the guest's memory is all used */
+  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s%s",
+     vm->memory_slots > 0
+         ? " memhp_default_state=online memory_hotplug.memmap_on_memory=1"
+         : "",
+     *s->kernel_params ? " " : "", s->kernel_params);
   A ("-chardev");
   A ("file,id=console,path=%s/%s", d, KO_CONSOLE_LOG);
   A ("-serial");
