@@ -83,11 +83,13 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("%s", s->initrd);
   A ("-append");
   /* hotplugged memory comes online by itself; a one-block DIMM carries its
-   * own struct pages, so it fits even when the guest's memory is all used */
+   * own struct pages, so it fits even when the guest's memory is all used.
+   * With memory possible above 4 GiB the kernel would set aside 64 MiB of
+   * bounce buffers (swiotlb), touched at boot: no device here needs them. */
   A ("console=ttyS0 quiet panic=-1 reboot=t%s%s%s",
-     vm->memory_slots > 0
-         ? " memhp_default_state=online memory_hotplug.memmap_on_memory=1"
-         : "",
+     vm->memory_slots > 0 ? " memhp_default_state=online "
+                            "memory_hotplug.memmap_on_memory=1 swiotlb=noforce"
+                          : "",
      *s->kernel_params ? " " : "", s->kernel_params);
   A ("-chardev");
   A ("file,id=console,path=%s/%s", d, KO_CONSOLE_LOG);
