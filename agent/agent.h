@@ -206,6 +206,10 @@ void spawn_exec_helper (const char *id, pid_t init_pid,
 /* Raw clone(2) without a new stack: fork-like, with namespace flags. */
 pid_t ag_clone (unsigned long flags);
 
+/* ---- memory.c: hotplugged memory ---- */
+/* Onlines the offline memory blocks; fails unless want_mb are online. */
+int memory_online (uint32_t want_mb, ko_error **err);
+
 /* ---- cgroup.c: a cgroup v2 group per container ---- */
 void cgroup_init (void);
 bool cgroup_available (void);

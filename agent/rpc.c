@@ -1526,6 +1526,20 @@ update_container (struct ko_tlv body, ko_error **err)
 }
 
 static int
+online_cpu_mem (struct ko_tlv body, ko_error **err)
+{
+  struct ko_field f;
+  uint32_t want_mb = 0;
+  int n;
+  while ((n = ko_tlv_next (&body, &f)) > 0)
+    if (f.tag == KO_TAG_MEMORY_MB && field_u32 (&f, &want_mb, err) < 0)
+      return -1;
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "truncated field");
+  return memory_online (want_mb, err);
+}
+
+static int
 stats_container (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
 {
   __attribute__ ((cleanup (target_cleanup))) struct target t = { 0 };
@@ -1597,6 +1611,9 @@ rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body)
       break;
     case KO_M_STATS_CONTAINER:
       r = stats_container (body, &reply, &err);
+      break;
+    case KO_M_ONLINE_CPU_MEM:
+      r = online_cpu_mem (body, &err);
       break;
     case KO_M_DESTROY_SANDBOX:
       destroy_sandbox (id);

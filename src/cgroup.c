@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "cgroup.h"
+#include "memhp.h"
 #include "util.h"
 
 #include <errno.h>
@@ -23,15 +24,22 @@ static const char *const v1_controllers[]
     = { "memory", "cpu", "cpuacct", "pids", "blkio", "freezer" };
 
 /* The groups this process joined: once inside, a relative cgroupsPath
- * would resolve from the new group, so removal uses these. */
-static char joined[KO_ARRAY_SIZE (v1_controllers)][PATH_MAX];
+ * would resolve from the new group, so updates and removal use these. */
+static struct
+{
+  char dir[PATH_MAX];
+  const char *controller; /* v1; NULL for v2 */
+} joined[KO_ARRAY_SIZE (v1_controllers)];
 static size_t njoined;
 
 static void
-remember (const char *dir)
+remember (const char *dir, const char *controller)
 {
   if (njoined < KO_ARRAY_SIZE (joined))
-    snprintf (joined[njoined++], PATH_MAX, "%s", dir);
+    {
+      snprintf (joined[njoined].dir, PATH_MAX, "%s", dir);
+      joined[njoined++].controller = controller;
+    }
 }
 
 void
@@ -42,8 +50,7 @@ cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus)
     return;
   if (r->memory && r->memory->has_limit && r->memory->limit > 0)
     {
-      int64_t mb = (r->memory->limit + (1 << 20) - 1) >> 20;
-      mb += KO_GUEST_HEADROOM_MB;
+      int64_t mb = memhp_need_mb (r->memory->limit);
       *memory_mb = mb > (1 << 20) ? (1 << 20) : (int)mb;
     }
   if (r->cpu && r->cpu->has_quota && r->cpu->quota > 0 && r->cpu->has_period
@@ -151,9 +158,8 @@ struct limits
 };
 
 static void
-host_limits (const oci_spec *spec, int guest_mb, struct limits *l)
+host_limits (const oci_linux_resources *r, int guest_mb, struct limits *l)
 {
-  const oci_linux_resources *r = spec->linux->resources;
   memset (l, 0, sizeof *l);
   if (r == NULL)
     return;
@@ -173,10 +179,46 @@ host_limits (const oci_spec *spec, int guest_mb, struct limits *l)
     l->pids = r->pids_limit + KO_VM_OVERHEAD_PIDS;
 }
 
+/* The limits one v1 controller holds. */
+static int
+write_limits_v1 (const char *dir, const char *c, const struct limits *l,
+                 ko_error **err)
+{
+  char v[64];
+  int r = 0;
+  if (strcmp (c, "memory") == 0 && l->memory)
+    {
+      snprintf (v, sizeof v, "%" PRId64, l->memory);
+      r = write_at (dir, "memory.limit_in_bytes", v, err);
+    }
+  else if (strcmp (c, "cpu") == 0)
+    {
+      if (l->quota)
+        {
+          snprintf (v, sizeof v, "%" PRIu64, l->period);
+          r = write_at (dir, "cpu.cfs_period_us", v, err);
+          snprintf (v, sizeof v, "%" PRId64, l->quota);
+          if (r == 0)
+            r = write_at (dir, "cpu.cfs_quota_us", v, err);
+        }
+      if (r == 0 && l->shares)
+        {
+          snprintf (v, sizeof v, "%" PRIu64, l->shares);
+          r = write_at (dir, "cpu.shares", v, err);
+        }
+    }
+  else if (strcmp (c, "pids") == 0 && l->pids)
+    {
+      snprintf (v, sizeof v, "%" PRId64, l->pids);
+      r = write_at (dir, "pids.max", v, err);
+    }
+  return r;
+}
+
 static int
 enter_v1 (const char *path, const struct limits *l, ko_error **err)
 {
-  char pid[32], v[64];
+  char pid[32];
   snprintf (pid, sizeof pid, "%d", (int)getpid ());
   for (size_t i = 0; i < KO_ARRAY_SIZE (v1_controllers); i++)
     {
@@ -191,59 +233,18 @@ enter_v1 (const char *path, const struct limits *l, ko_error **err)
                               path);
       if (ko_mkdir_p (dir, 0755) < 0)
         return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
-      int r = 0;
-      if (strcmp (c, "memory") == 0 && l->memory)
-        {
-          snprintf (v, sizeof v, "%" PRId64, l->memory);
-          r = write_at (dir, "memory.limit_in_bytes", v, err);
-        }
-      else if (strcmp (c, "cpu") == 0)
-        {
-          if (l->quota)
-            {
-              snprintf (v, sizeof v, "%" PRIu64, l->period);
-              r = write_at (dir, "cpu.cfs_period_us", v, err);
-              snprintf (v, sizeof v, "%" PRId64, l->quota);
-              if (r == 0)
-                r = write_at (dir, "cpu.cfs_quota_us", v, err);
-            }
-          if (r == 0 && l->shares)
-            {
-              snprintf (v, sizeof v, "%" PRIu64, l->shares);
-              r = write_at (dir, "cpu.shares", v, err);
-            }
-        }
-      else if (strcmp (c, "pids") == 0 && l->pids)
-        {
-          snprintf (v, sizeof v, "%" PRId64, l->pids);
-          r = write_at (dir, "pids.max", v, err);
-        }
-      if (r < 0 || write_at (dir, "cgroup.procs", pid, err) < 0)
+      if (write_limits_v1 (dir, c, l, err) < 0
+          || write_at (dir, "cgroup.procs", pid, err) < 0)
         return -1;
-      remember (dir);
+      remember (dir, c);
     }
   return 0;
 }
 
 static int
-enter_v2 (const char *path, const struct limits *l, ko_error **err)
+write_limits_v2 (const char *dir, const struct limits *l, ko_error **err)
 {
-  char dir[PATH_MAX], v[64];
-  if (group_dir (CGROUP_ROOT, NULL, path, dir, sizeof dir) < 0)
-    return ko_error_setx (err, EINVAL, "cgroup: cannot place %s", path);
-  if (ko_mkdir_p (dir, 0755) < 0)
-    return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
-  /* the controllers must be enabled in every ancestor; best effort, the
-   * limit writes below say what is missing */
-  for (char *s = dir + strlen (CGROUP_ROOT); s; s = strchr (s + 1, '/'))
-    {
-      char saved = *s;
-      *s = '\0';
-      const char *anc = *dir ? dir : CGROUP_ROOT;
-      for (const char *c = "+memory\0+cpu\0+pids\0"; *c; c += strlen (c) + 1)
-        write_at (anc, "cgroup.subtree_control", c, NULL);
-      *s = saved;
-    }
+  char v[64];
   if (l->memory)
     {
       snprintf (v, sizeof v, "%" PRId64, l->memory);
@@ -270,10 +271,34 @@ enter_v2 (const char *path, const struct limits *l, ko_error **err)
       if (write_at (dir, "pids.max", v, err) < 0)
         return -1;
     }
+  return 0;
+}
+
+static int
+enter_v2 (const char *path, const struct limits *l, ko_error **err)
+{
+  char dir[PATH_MAX], v[64];
+  if (group_dir (CGROUP_ROOT, NULL, path, dir, sizeof dir) < 0)
+    return ko_error_setx (err, EINVAL, "cgroup: cannot place %s", path);
+  if (ko_mkdir_p (dir, 0755) < 0)
+    return ko_error_set (err, errno, "cgroup: mkdir %s", dir);
+  /* the controllers must be enabled in every ancestor; best effort, the
+   * limit writes below say what is missing */
+  for (char *s = dir + strlen (CGROUP_ROOT); s; s = strchr (s + 1, '/'))
+    {
+      char saved = *s;
+      *s = '\0';
+      const char *anc = *dir ? dir : CGROUP_ROOT;
+      for (const char *c = "+memory\0+cpu\0+pids\0"; *c; c += strlen (c) + 1)
+        write_at (anc, "cgroup.subtree_control", c, NULL);
+      *s = saved;
+    }
+  if (write_limits_v2 (dir, l, err) < 0)
+    return -1;
   snprintf (v, sizeof v, "%d", (int)getpid ());
   if (write_at (dir, "cgroup.procs", v, err) < 0)
     return -1;
-  remember (dir);
+  remember (dir, NULL);
   return 0;
 }
 
@@ -286,10 +311,25 @@ cgroup_sandbox_enter (const oci_spec *spec, int guest_mb, ko_error **err)
   if (cgroup_sandbox_check (spec, err) < 0)
     return -1;
   struct limits l;
-  host_limits (spec, guest_mb, &l);
+  host_limits (spec->linux->resources, guest_mb, &l);
   int r = is_v2 () ? enter_v2 (path, &l, err) : enter_v1 (path, &l, err);
   if (r < 0)
     return ko_error_wrap (err, "config.json: linux.cgroupsPath %s", path);
+  return 0;
+}
+
+int
+cgroup_sandbox_update (const oci_linux_resources *r, int guest_mb,
+                       ko_error **err)
+{
+  struct limits l;
+  host_limits (r, guest_mb, &l);
+  for (size_t i = 0; i < njoined; i++)
+    if ((joined[i].controller
+             ? write_limits_v1 (joined[i].dir, joined[i].controller, &l, err)
+             : write_limits_v2 (joined[i].dir, &l, err))
+        < 0)
+      return ko_error_wrap (err, "host cgroup %s", joined[i].dir);
   return 0;
 }
 
@@ -324,7 +364,7 @@ cgroup_sandbox_remove (const oci_spec *spec)
   if (njoined)
     {
       while (njoined)
-        leave_and_remove (joined[--njoined]);
+        leave_and_remove (joined[--njoined].dir);
       return;
     }
   if (is_v2 ())

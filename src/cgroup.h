@@ -26,6 +26,11 @@ int cgroup_sandbox_check (const oci_spec *spec, ko_error **err);
  * creating it and writing the limits; guest_mb is the VM's RAM. */
 int cgroup_sandbox_enter (const oci_spec *spec, int guest_mb, ko_error **err);
 
+/* New limits for the groups this process joined (nothing when none):
+ * those r sets, the memory one covering a VM of guest_mb. */
+int cgroup_sandbox_update (const oci_linux_resources *r, int guest_mb,
+                           ko_error **err);
+
 /* Leaves the group (for its parent) and removes it; best effort. */
 void cgroup_sandbox_remove (const oci_spec *spec);
 

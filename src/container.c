@@ -162,6 +162,22 @@ build_params (struct ko_global *g, const struct create_opts *o,
                               mem);
       p->memory_mb = (int)v;
     }
+  const char *maxmem
+      = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
+                                         "default_maxmemory");
+  if (maxmem)
+    {
+      char *end;
+      long v = strtol (maxmem, &end, 10);
+      if (*end || v < 64 || v > (1 << 20))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: annotations: "
+                              "io.katacontainers.config.hypervisor."
+                              "default_maxmemory: expected MiB from 64, not "
+                              "\"%s\"",
+                              maxmem);
+      p->max_memory_mb = (int)v;
+    }
   const char *cpus
       = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
                                          "default_vcpus");

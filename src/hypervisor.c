@@ -59,7 +59,12 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("-cpu");
   A ("%s", s->kvm ? "host" : "max");
   A ("-m");
-  A ("%d", vm->memory_mb);
+  /* room for pc-dimms: costs address space only, nothing resident */
+  if (vm->memory_slots > 0 && vm->max_memory_mb > vm->memory_mb)
+    A ("%dM,slots=%d,maxmem=%dM", vm->memory_mb, vm->memory_slots,
+       vm->max_memory_mb);
+  else
+    A ("%dM", vm->memory_mb);
   A ("-smp");
   A ("%d", vm->vcpus);
   A ("-nodefaults");
@@ -78,10 +83,17 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("%s", s->initrd);
   A ("-append");
   /* agent.channel=serial: the agent skips the vsock modules (about 30 ms
-   * of its boot under TCG) and looks for the port straight away */
-  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s%s",
-     s->vsock ? "" : " agent.channel=serial", *s->kernel_params ? " " : "",
-     s->kernel_params);
+   * of its boot under TCG) and looks for the port straight away.
+   * Hotplugged memory comes online by itself; a one-block DIMM carries its
+   * own struct pages, so it fits even when the guest's memory is all used.
+   * With memory possible above 4 GiB the kernel would set aside 64 MiB of
+   * bounce buffers (swiotlb), touched at boot: no device here needs them. */
+  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s%s%s",
+     s->vsock ? "" : " agent.channel=serial",
+     vm->memory_slots > 0 ? " memhp_default_state=online "
+                            "memory_hotplug.memmap_on_memory=1 swiotlb=noforce"
+                          : "",
+     *s->kernel_params ? " " : "", s->kernel_params);
   A ("-chardev");
   A ("file,id=console,path=%s/%s", d, KO_CONSOLE_LOG);
   A ("-serial");

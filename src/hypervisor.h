@@ -13,6 +13,8 @@ struct ko_vm_config
   const char *id;
   const char *dir; /* the state dir */
   int memory_mb;
+  int max_memory_mb; /* with memory_slots: what hotplug may grow it to */
+  int memory_slots;  /* 0: no hotplug */
   int vcpus;
   unsigned vsock_cid; /* used when settings->vsock */
 };

@@ -9,9 +9,11 @@
 #include "hooks.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "memhp.h"
 #include "monitor.h"
 #include "paths.h"
 #include "proc.h"
+#include "qmp.h"
 #include "translate.h"
 #include "util.h"
 
@@ -45,7 +47,8 @@ enum handler_kind
   H_SIGNAL,
   H_STREAM_IN,
   H_STREAM_OUT,
-  H_EXEC_CONN
+  H_EXEC_CONN,
+  H_QMP /* readable: the code waiting on QMP reads it */
 };
 
 struct handler
@@ -124,6 +127,9 @@ struct monitor
   uint64_t oom_count;
   bool vm_gone;
   int dirfd;
+  struct ko_memhp memhp; /* the VM's memory, as booted and as plugged */
+  unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
+  struct handler h_qmp;
 };
 
 static void mon_fatal_channel (struct monitor *m, const char *why);
@@ -722,6 +728,8 @@ loop_once (struct monitor *m, int timeout_ms)
         case H_EXEC_CONN:
           exec_on_conn (m, h->obj);
           break;
+        case H_QMP:
+          break;
         }
     }
   execs_finish (m);
@@ -731,6 +739,15 @@ static bool
 vm_alive (struct monitor *m)
 {
   return !m->vm_gone && !m->chan_dead;
+}
+
+/* A synchronous call is over: CLI requests are served again. */
+static void
+call_end (struct monitor *m)
+{
+  m->in_call--;
+  if (!m->in_call && !m->listen_registered && m->listen_fd >= 0)
+    epoll_set (m, m->listen_fd, &m->h_listen, EPOLLIN, &m->listen_registered);
 }
 
 /* Sends a request to the agent and runs the loop until its reply. */
@@ -756,9 +773,7 @@ mon_call (struct monitor *m, uint16_t method, const struct ko_buf *body,
         break;
       loop_once (m, (int)(end - now));
     }
-  m->in_call--;
-  if (!m->in_call && !m->listen_registered && m->listen_fd >= 0)
-    epoll_set (m, m->listen_fd, &m->h_listen, EPOLLIN, &m->listen_registered);
+  call_end (m);
   if (!m->wait_done)
     {
       if (!vm_alive (m))
@@ -1145,6 +1160,186 @@ execs_finish (struct monitor *m)
     }
 }
 
+/* ---------- memory hotplug ---------- */
+
+/* What a QMP exchange waits for: the command's reply and, for device_add,
+ * the guest's acknowledgement of the device (ACPI _OST). */
+struct qmp_wait
+{
+  const char *what; /* for messages */
+  enum qmp_kind want;
+  bool replied, ok;
+  const char *ost_device;
+  bool ost_done;
+  int64_t ost_status;
+};
+
+/* Sends cmd (none: just wait for the greeting) and runs the loop until w is
+ * satisfied or the deadline passes. */
+static int
+qmp_exchange (struct monitor *m, struct ko_qmp *q, const char *cmd,
+              struct qmp_wait *w, uint64_t deadline, ko_error **err)
+{
+  if (cmd && qmp_send (q, cmd, err) < 0)
+    return ko_error_wrap (err, "%s", w->what);
+  int ret = 0;
+  m->in_call++;
+  for (;;)
+    {
+      struct qmp_msg msg = { 0 };
+      int r = qmp_read (q, &msg, err);
+      if (r < 0)
+        {
+          ret = ko_error_wrap (err, "%s", w->what);
+          break;
+        }
+      if (r > 0)
+        {
+          if (msg.kind == QMP_EVENT)
+            {
+              if (w->ost_device && msg.device
+                  && strcmp (msg.event, "ACPI_DEVICE_OST") == 0
+                  && strcmp (msg.device, w->ost_device) == 0)
+                {
+                  w->ost_done = true;
+                  w->ost_status = msg.status;
+                }
+            }
+          else if (!w->replied)
+            {
+              w->replied = true;
+              if (msg.kind == QMP_ERROR)
+                ret = ko_error_setx (err, EIO, "%s: %s", w->what, msg.error);
+              else if (msg.kind != w->want)
+                ret = ko_error_setx (err, EPROTO, "%s: QMP: unexpected reply",
+                                     w->what);
+              else
+                w->ok = true;
+            }
+          qmp_msg_clear (&msg);
+          if (ret < 0)
+            break;
+          continue;
+        }
+      if (w->replied && (w->ost_device == NULL || w->ost_done))
+        break;
+      uint64_t now = now_ms ();
+      if (now >= deadline)
+        {
+          ret = ko_error_setx (err, ETIMEDOUT, "%s: %s", w->what,
+                               w->replied
+                                   ? "the guest did not take the memory in time"
+                                   : "no answer from QEMU in time");
+          break;
+        }
+      loop_once (m, (int)(deadline - now));
+    }
+  call_end (m);
+  return ret;
+}
+
+/* Plugs DIMMs of sizes[] (MiB) one after the other: each must be in the
+ * guest before the next, whose struct pages it may hold. */
+static int
+plug_dimms (struct monitor *m, const int *sizes, int n, ko_error **err)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s", m->p->dir, KO_QMP_SOCK);
+  struct ko_qmp q = { .fd = -1 };
+  if (qmp_connect (path, &q, err) < 0)
+    return ko_error_wrap (err, "memory hotplug");
+  bool reg = false;
+  epoll_set (m, q.fd, &m->h_qmp, EPOLLIN, &reg);
+  uint64_t deadline = now_ms () + MON_CALL_TIMEOUT_MS;
+  struct qmp_wait greet = { .what = "QMP", .want = QMP_GREETING };
+  struct qmp_wait caps = { .what = "qmp_capabilities", .want = QMP_RETURN };
+  int r = qmp_exchange (m, &q, NULL, &greet, deadline, err);
+  if (r == 0)
+    r = qmp_exchange (m, &q, "{\"execute\": \"qmp_capabilities\"}", &caps,
+                      deadline, err);
+  for (int i = 0; r == 0 && i < n; i++)
+    {
+      unsigned seq = m->dimm_seq++;
+      char cmd[512], mem[32], dimm[32];
+      snprintf (mem, sizeof mem, "ko-mem%u", seq);
+      snprintf (dimm, sizeof dimm, "ko-dimm%u", seq);
+      /* like the boot RAM: virtiofsd must be able to map it */
+      snprintf (cmd, sizeof cmd,
+                "{\"execute\": \"object-add\", \"arguments\": "
+                "{\"qom-type\": \"memory-backend-memfd\", \"id\": \"%s\", "
+                "\"size\": %llu, \"share\": true}}",
+                mem, (unsigned long long)sizes[i] << 20);
+      struct qmp_wait add = { .what = "object-add", .want = QMP_RETURN };
+      r = qmp_exchange (m, &q, cmd, &add, deadline, err);
+      if (r < 0)
+        break;
+      snprintf (cmd, sizeof cmd,
+                "{\"execute\": \"device_add\", \"arguments\": "
+                "{\"driver\": \"pc-dimm\", \"id\": \"%s\", "
+                "\"memdev\": \"%s\"}}",
+                dimm, mem);
+      struct qmp_wait dev
+          = { .what = "device_add", .want = QMP_RETURN, .ost_device = dimm };
+      r = qmp_exchange (m, &q, cmd, &dev, deadline, err);
+      if (dev.ok)
+        /* in the VM now, whatever the guest makes of it */
+        memhp_commit (&m->memhp, sizes[i]);
+      else if (dev.replied)
+        {
+          struct qmp_wait del = { .what = "object-del", .want = QMP_RETURN };
+          snprintf (cmd, sizeof cmd,
+                    "{\"execute\": \"object-del\", \"arguments\": "
+                    "{\"id\": \"%s\"}}",
+                    mem);
+          qmp_exchange (m, &q, cmd, &del, deadline, NULL);
+        }
+      if (r == 0 && dev.ost_status != 0)
+        r = ko_error_setx (err, EIO,
+                           "the guest refused %d MiB of memory (ACPI _OST "
+                           "status %lld)",
+                           sizes[i], (long long)dev.ost_status);
+    }
+  epoll_ctl (m->epfd, EPOLL_CTL_DEL, q.fd, NULL);
+  qmp_close (&q);
+  return r;
+}
+/* Grows the VM until it holds need_mb: the host cgroup first, so QEMU may
+ * use the new memory at once, then the DIMMs, then the guest checks that it
+ * has them online. Never shrinks. */
+static int
+vm_grow (struct monitor *m, const oci_linux_resources *r, int64_t need_mb,
+         ko_error **err)
+{
+  int sizes[KO_MEMHP_SLOTS], n;
+  if (memhp_plan (&m->memhp, need_mb, sizes, KO_MEMHP_SLOTS, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  int target = memhp_total_mb (&m->memhp);
+  for (int i = 0; i < n; i++)
+    target += sizes[i];
+  /* the memory limit only: the others follow the guest's */
+  oci_linux_resources mem_only = { .memory = r->memory };
+  if (cgroup_sandbox_update (&mem_only, target, err) < 0)
+    return -1;
+  int ret = plug_dimms (m, sizes, n, err);
+  if (ret == 0)
+    {
+      struct ko_buf b = { 0 };
+      ko_tlv_put_u32 (&b, KO_TAG_MEMORY_MB,
+                      (uint32_t)memhp_total_mb (&m->memhp));
+      ret = mon_call (m, KO_M_ONLINE_CPU_MEM, &b, MON_CALL_TIMEOUT_MS, err);
+      ko_buf_free (&b);
+    }
+  if (ret < 0)
+    /* what the VM really has now */
+    cgroup_sandbox_update (&mem_only, memhp_total_mb (&m->memhp), NULL);
+  else
+    log_debug ("container %s: VM memory grown to %d MiB", m->p->id,
+               memhp_total_mb (&m->memhp));
+  return ret;
+}
+
 static int
 do_update (struct monitor *m, struct ko_tlv body, ko_error **err)
 {
@@ -1159,26 +1354,23 @@ do_update (struct monitor *m, struct ko_tlv body, ko_error **err)
       = oci_linux_resources_parse_data (json, strlen (json), "resources", err);
   if (r == NULL)
     return -1;
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
-  translate_resources (r, &b);
-  int ret = mon_call (m, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
-  ko_buf_free (&b);
-  if (ret == 0 && m->p->spec && m->p->spec->linux
-      && m->p->spec->linux->cgroups_path)
+  int ret = 0;
+  /* the VM grows before the guest's limit does */
+  if (r->memory && r->memory->has_limit && r->memory->limit > 0
+      && vm_grow (m, r, memhp_need_mb (r->memory->limit), err) < 0)
+    ret = ko_error_wrap (err, "memory limit %lld", (long long)r->memory->limit);
+  if (ret == 0)
     {
-      /* the host side follows: same group, new limits */
-      oci_linux lx = *m->p->spec->linux;
-      oci_spec sp = *m->p->spec;
-      lx.resources = r;
-      sp.linux = &lx;
-      ret = cgroup_sandbox_enter (&sp, m->p->memory_mb, err);
+      struct ko_buf b = { 0 };
+      ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, m->p->id);
+      translate_resources (r, &b);
+      ret = mon_call (m, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, err);
+      ko_buf_free (&b);
     }
-  if (ret == 0 && r->memory && r->memory->has_limit
-      && r->memory->limit > ((int64_t)m->p->memory_mb << 20))
-    log_warn ("container %s: memory limit %lld is above the VM's %d MiB; "
-              "memory hotplug is not supported yet",
-              m->p->id, (long long)r->memory->limit, m->p->memory_mb);
+  /* the host side follows: same group, new limits, the memory one covering
+   * the VM as it is now (a smaller limit leaves the VM's size alone) */
+  if (ret == 0)
+    ret = cgroup_sandbox_update (r, memhp_total_mb (&m->memhp), err);
   oci_linux_resources_free (r);
   return ret;
 }
@@ -1755,9 +1947,16 @@ monitor_setup (struct monitor *m, ko_error **err)
       < 0)
     return ko_error_wrap (err, "virtiofsd");
   m->virtiofsd_start = proc_start_time (m->virtiofsd_pid);
+  /* hotplug may grow the VM up to the host's memory, or less if asked */
+  int64_t cap = memhp_host_mb ();
+  if (p->max_memory_mb > 0 && p->max_memory_mb < cap)
+    cap = p->max_memory_mb;
+  memhp_init (&m->memhp, p->memory_mb, cap);
   struct ko_vm_config vm = { .id = p->id,
                              .dir = p->dir,
                              .memory_mb = p->memory_mb,
+                             .max_memory_mb = m->memhp.max_mb,
+                             .memory_slots = m->memhp.slots,
                              .vcpus = p->vcpus,
                              .vsock_cid = 3 + (getpid () % 100000) };
   if (hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, err) < 0)
@@ -1893,6 +2092,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
   m->h_chan = (struct handler){ H_CHANNEL, m };
   m->h_listen = (struct handler){ H_LISTEN, m };
   m->h_sig = (struct handler){ H_SIGNAL, m };
+  m->h_qmp = (struct handler){ H_QMP, m };
   m->next_stream = 4;
 
   p->state.monitor_pid = getpid ();

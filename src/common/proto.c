@@ -756,6 +756,7 @@ ko_method_name (uint16_t method)
     [KO_M_UPDATE_INTERFACE] = "UpdateInterface",
     [KO_M_UPDATE_ROUTES] = "UpdateRoutes",
     [KO_M_DESTROY_SANDBOX] = "DestroySandbox",
+    [KO_M_ONLINE_CPU_MEM] = "OnlineCPUMem",
   };
   if (method < (sizeof names / sizeof names[0]) && names[method])
     return names[method];

@@ -100,6 +100,9 @@ enum ko_method
   KO_M_UPDATE_ROUTES = 16,    /* reserved for networking */
   /* sync(), reply, then power off the VM. */
   KO_M_DESTROY_SANDBOX = 17,
+  /* After memory hotplug: online every offline memory block, then fail
+   * unless the guest has at least MEMORY_MB (the VM's memory) online. */
+  KO_M_ONLINE_CPU_MEM = 18,
 };
 
 enum ko_event
@@ -140,8 +143,9 @@ enum ko_tag
   KO_TAG_ROOTFS_PROPAGATION = 24, /* u64 MS_* propagation flags */
   KO_TAG_PERSONALITY = 25,        /* u32 */
   KO_TAG_RESOURCES = 26,          /* nested: R_* fields */
-  KO_TAG_UID_MAP = 27, /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
-  KO_TAG_GID_MAP = 28, /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
+  KO_TAG_UID_MAP = 27,   /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
+  KO_TAG_GID_MAP = 28,   /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
+  KO_TAG_MEMORY_MB = 29, /* u32: MiB */
 
   /* ko_process fields */
   KO_TAG_P_ARG = 40,      /* string, repeated */

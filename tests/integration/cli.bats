@@ -186,6 +186,9 @@ create_fails_with() {
   cp "$WORK/config.json" "$BUNDLE/config.json"
   edit_spec '.annotations = {"io.katacontainers.config.hypervisor.default_memory": "lots"}'
   create_fails_with 'default_memory: expected MiB from 64, not "lots"'
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.annotations = {"io.katacontainers.config.hypervisor.default_maxmemory": "32"}'
+  create_fails_with 'default_maxmemory: expected MiB from 64, not "32"'
 }
 
 @test "create: missing rootfs, tty without console socket" {

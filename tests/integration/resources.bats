@@ -42,6 +42,77 @@ CG='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
   [[ "$output" == *"bad.json: memory.limit: expected an integer"* ]]
 }
 
+# mem_total ID: MemTotal in the guest, in KiB
+mem_total() {
+  ko exec "$1" sh -c 'grep MemTotal /proc/meminfo' | awk '{print $2}'
+}
+
+@test "update: a memory limit above the VM's size hotplugs memory into the VM" {
+  cg="/kot-$ID"
+  # a 192 MiB VM, whose container has used most of its 64 MiB
+  edit_spec '.linux.resources = {"memory": {"limit": 67108864}} | .linux.cgroupsPath = "'"$cg"'"'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko exec "$ID" dd if=/dev/zero of=/dev/shm/x bs=1M count=40 2>/dev/null
+  before=$(mem_total "$ID")
+  [ "$before" -lt $(( 192 * 1024 )) ]
+  run ko update --memory 1g "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # 1 GiB + 128 MiB headroom: 960 MiB more, in whole 128 MiB blocks
+  after=$(mem_total "$ID")
+  echo "MemTotal $before -> $after KiB"
+  [ "$after" -ge $(( before + 1000 * 1024 )) ]
+  run ko exec "$ID" sh -c "$CG/memory.max"
+  [ "$output" = 1073741824 ]
+  # more than the whole VM had before, in one process
+  run ko exec "$ID" dd if=/dev/zero of=/dev/null bs=600M count=1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"1+0 records out"* ]]
+  # the host cgroup covers the grown VM plus its overhead
+  hostmax=/sys/fs/cgroup/memory$cg/memory.limit_in_bytes
+  [ -e /sys/fs/cgroup/cgroup.controllers ] && hostmax=/sys/fs/cgroup$cg/memory.max
+  [ "$(cat "$hostmax")" = $(( (192 + 1024 + 256) * 1048576 )) ]
+  # a smaller limit lowers the limits, never the VM's memory
+  ko update --memory 512m "$ID"
+  [ "$(mem_total "$ID")" = "$after" ]
+  run ko exec "$ID" sh -c "$CG/memory.max"
+  [ "$output" = 536870912 ]
+  [ "$(cat "$hostmax")" = $(( (192 + 1024 + 256) * 1048576 )) ]
+  # a limit again within what the VM holds plugs nothing more
+  ko update --memory 1g "$ID"
+  [ "$(mem_total "$ID")" = "$after" ]
+  # beyond the host's memory
+  run ko update --memory 100000g "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"update $ID: memory limit 107374182400000: needs 102400128 MiB of guest memory, above the VM's maximum of "*" MiB"* ]]
+  [ "$(state_status "$ID")" = running ]
+}
+
+@test "update: beyond default_maxmemory fails clearly and leaves the container running" {
+  edit_spec '.linux.resources = {"memory": {"limit": 67108864}}
+    | .annotations = {"io.katacontainers.config.hypervisor.default_maxmemory": "512"}'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  before=$(mem_total "$ID")
+  # 192 MiB at boot, and two whole blocks fit below 512
+  run ko update --memory 1g "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"update $ID: memory limit 1073741824: needs 1152 MiB of guest memory, above the VM's maximum of 448 MiB"* ]]
+  [ "$(state_status "$ID")" = running ]
+  run ko exec "$ID" sh -c "$CG/memory.max"
+  [ "$output" = 67108864 ]
+  [ "$(mem_total "$ID")" = "$before" ]
+  # up to the maximum works
+  ko update --memory 320m "$ID"
+  [ "$(mem_total "$ID")" -gt $(( before + 200 * 1024 )) ]
+  run ko exec "$ID" sh -c "$CG/memory.max"
+  [ "$output" = 335544320 ]
+}
+
 @test "events --stats prints runc's stats shape with guest and host usage" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1

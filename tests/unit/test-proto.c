@@ -365,6 +365,8 @@ test_control (void)
   ok (ko_parse_event (b.data, 1, &method, &t) < 0, "short event refused");
   is_str (ko_method_name (KO_M_DESTROY_SANDBOX), "DestroySandbox",
           "method names");
+  is_str (ko_method_name (KO_M_ONLINE_CPU_MEM), "OnlineCPUMem",
+          "the newest method has a name");
   is_str (ko_method_name (999), "Unknown", "unknown method name");
   ko_buf_free (&b);
   ko_buf_free (&body);
