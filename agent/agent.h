@@ -86,6 +86,8 @@ struct stream
   bool eof_wanted;       /* IN: host sent EOF, close when drained */
   bool active;           /* registered in the loop */
   uint32_t credit;       /* OUT: bytes the host still accepts */
+  bool ending;           /* OUT: send `left` more bytes, then end */
+  uint32_t left;
   struct ko_buf pending; /* IN: received, not yet written */
   size_t pending_off;
 };
@@ -99,6 +101,9 @@ void stream_on_data (uint32_t id, const uint8_t *p, size_t n);
 void stream_on_credit (uint32_t id, uint32_t n);
 /* IN stream: close once the queued bytes are written. */
 void stream_close_input (struct stream *s);
+/* OUT stream of a process that has exited: sends what the pipe or pty
+ * holds now, then EOF, even if a background child keeps it open. */
+void stream_end_after_pending (struct stream *s);
 /* Called when the channel has room again: resumes paused readers. */
 void streams_resume (void);
 /* Called on reconnect: the new host starts with fresh windows. */

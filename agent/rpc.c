@@ -848,6 +848,17 @@ proc_check_done (struct proc *p)
 {
   if (!p->exited || p->reported || p->failed)
     return;
+  if (p->exec_id)
+    {
+      /* as with runc, exec ends when its process does: a background child
+       * holding stdout must not keep it (and podman exec) waiting. What
+       * the process wrote is in the pipe (or pty) now; send that, then EOF.
+       * The init needs none of this: its pid namespace dies with it. */
+      stream_end_after_pending (p->out);
+      stream_end_after_pending (p->err);
+      if (p->reported)
+        return; /* an EOF just now reported it */
+    }
   if ((p->out && !p->out->eof) || (p->err && !p->err->eof))
     return;
   p->reported = true;

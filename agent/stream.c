@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* Output reads smaller than this wait for the channel to drain instead. */
@@ -81,6 +82,15 @@ on_out (struct ag_watch *w, uint32_t events)
     {
       channel_commit_data (n);
       s->credit -= n;
+      if (s->ending)
+        {
+          s->left = (size_t)n >= s->left ? 0 : s->left - (uint32_t)n;
+          if (s->left == 0)
+            {
+              out_eof (s);
+              return;
+            }
+        }
       out_update (s);
       return;
     }
@@ -249,6 +259,20 @@ stream_on_data (uint32_t id, const uint8_t *p, size_t n)
         ag_fatal ("out of memory for stdin");
     }
   in_update (s);
+}
+
+void
+stream_end_after_pending (struct stream *s)
+{
+  if (s == NULL || s->kind != STREAM_OUT || s->eof || s->ending)
+    return;
+  int n = 0;
+  if (ioctl (s->w.fd, FIONREAD, &n) < 0 || n < 0)
+    n = 0;
+  s->ending = true;
+  s->left = (uint32_t)n;
+  if (n == 0)
+    out_eof (s);
 }
 
 void

@@ -123,3 +123,19 @@ JSON
   [ "$status" -eq 1 ]
   [[ "$output" == *CAP_NOPE* ]]
 }
+
+@test "exec returns when its process exits, though a background child keeps stdout open" {
+  start=$(date +%s)
+  run timeout 60 "$KATA_OCI" --root "$TEST_ROOT" exec "$ID" sh -c 'sleep 40 & echo started; echo to-err >&2; exit 4'
+  echo "$output"
+  [ "$status" -eq 4 ]
+  [[ "$output" == *started* ]]
+  [[ "$output" == *to-err* ]]
+  [ $(( $(date +%s) - start )) -lt 30 ]
+  # the same with a pty
+  run timeout 60 "$KATA_OCI" --root "$TEST_ROOT" exec -t "$ID" sh -c 'sleep 40 & echo tty-started'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *tty-started* ]]
+  [ $(( $(date +%s) - start )) -lt 50 ]
+}
