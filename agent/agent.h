@@ -82,11 +82,11 @@ struct stream
   uint32_t id;
   enum stream_kind kind;
   bool is_tty;
-  bool eof;              /* OUT: EOF read and sent; IN: fd closed */
-  bool eof_wanted;       /* IN: host sent EOF, close when drained */
-  bool active;           /* registered in the loop */
-  uint32_t credit;       /* OUT: bytes the host still accepts */
-  bool ending;           /* OUT: send `left` more bytes, then end */
+  bool eof;        /* OUT: EOF read and sent; IN: fd closed */
+  bool eof_wanted; /* IN: host sent EOF, close when drained */
+  bool active;     /* registered in the loop */
+  uint32_t credit; /* OUT: bytes the host still accepts */
+  bool ending;     /* OUT: send `left` more bytes, then end */
   uint32_t left;
   struct ko_buf pending; /* IN: received, not yet written */
   size_t pending_off;
