@@ -35,6 +35,19 @@ parse_u32 (const char *s, uint32_t *out)
   return 0;
 }
 
+/* Appends a copy of s to the NULL-terminated vector *v of *n strings. */
+static int
+push_dup (char ***v, size_t *n, const char *s)
+{
+  char *d = strdup (s);
+  if (d == NULL || ko_strv_push (v, n, d) < 0)
+    {
+      free (d);
+      return -1;
+    }
+  return 0;
+}
+
 /* Sets or replaces NAME=... in a NULL-terminated env held by p. */
 static int
 env_set (oci_process *p, const char *kv)
@@ -48,25 +61,7 @@ env_set (oci_process *p, const char *kv)
         p->env[i] = strdup (kv);
         return p->env[i] ? 0 : -1;
       }
-  char **nv = realloc (p->env, (p->env_len + 2) * sizeof *nv);
-  if (nv == NULL)
-    return -1;
-  p->env = nv;
-  p->env[p->env_len++] = strdup (kv);
-  p->env[p->env_len] = NULL;
-  return 0;
-}
-
-static int
-push_dup (char ***v, size_t *n, const char *s)
-{
-  char *d = strdup (s);
-  if (d == NULL || ko_strv_push (v, n, d) < 0)
-    {
-      free (d);
-      return -1;
-    }
-  return 0;
+  return push_dup (&p->env, &p->env_len, kv);
 }
 
 /* The process: --process FILE, or the container's own process with the
