@@ -57,7 +57,11 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   /* under TCG a smaller translation cache: QEMU's largest private allocation */
   A ("%s", s->kvm ? "kvm" : "tcg,tb-size=32");
   A ("-cpu");
-  A ("%s", s->kvm ? "host" : "max");
+  /* Under TCG, without the "fast string" hints: with erms or fsrm the guest
+   * kernel copies and clears memory with rep movsb/stosb, which TCG runs one
+   * byte per loop; with rep_good alone it uses the 8-byte forms. That made
+   * stdout through the channel about twice as fast and boot faster. */
+  A ("%s", s->kvm ? "host" : "max,erms=off,fsrm=off");
   A ("-m");
   /* room for pc-dimms: costs address space only, nothing resident */
   if (vm->memory_slots > 0 && vm->max_memory_mb > vm->memory_mb)
