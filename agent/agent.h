@@ -66,6 +66,9 @@ uint8_t *channel_begin_data (uint32_t stream, size_t max);
 void channel_commit_data (size_t len);
 /* Blocks until the output queue is written (or timeout_ms). */
 void channel_flush (int timeout_ms);
+/* epoll timeout after which channel_trim frees an idle output queue */
+int channel_trim_timeout (void);
+void channel_trim (void);
 
 /* ---- stream.c: stdio streams with credit-based flow control ---- */
 enum stream_kind

@@ -25,6 +25,7 @@
 #define OUT_DATA_HIGH (128u << 10)
 #define OUT_IN_STOP (512u << 10)
 #define OUT_KEEP_CAP (16u << 10)
+#define OUT_TRIM_IDLE_MS 200
 #define SERIAL_RETRY_NS (10 * 1000 * 1000)
 #define SERIAL_FIND_TRIES 3000 /* x 10 ms */
 
@@ -245,11 +246,7 @@ flush_some (void)
       ch.out_off += n;
     }
   if (out_pending () == 0)
-    {
-      ch.out.len = ch.out_off = 0;
-      if (ch.out.cap > OUT_KEEP_CAP)
-        ko_buf_free (&ch.out);
-    }
+    ch.out.len = ch.out_off = 0; /* kept for the next frame: see trim */
   else if (ch.out_off >= (64u << 10))
     {
       memmove (ch.out.data, ch.out.data + ch.out_off, out_pending ());
@@ -257,6 +254,27 @@ flush_some (void)
       ch.out_off = 0;
     }
   return 0;
+}
+
+/* A large output queue stays allocated while data flows (freeing it after
+ * every flush cost an mmap, page faults and a munmap per frame: musl maps
+ * blocks this size directly), and is given back once the loop has been idle
+ * for OUT_TRIM_IDLE_MS. */
+int
+channel_trim_timeout (void)
+{
+  return ch.out.cap > OUT_KEEP_CAP && out_pending () == 0 ? OUT_TRIM_IDLE_MS
+                                                           : -1;
+}
+
+void
+channel_trim (void)
+{
+  if (out_pending () == 0 && ch.out.cap > OUT_KEEP_CAP)
+    {
+      ko_buf_free (&ch.out);
+      ch.out_off = 0;
+    }
 }
 
 void

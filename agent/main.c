@@ -293,7 +293,7 @@ main (int argc, char **argv)
     {
       /* one event at a time: a callback may free another watch */
       struct epoll_event ev;
-      int n = epoll_wait (epfd, &ev, 1, -1);
+      int n = epoll_wait (epfd, &ev, 1, channel_trim_timeout ());
       if (n < 0)
         {
           if (errno == EINTR)
@@ -305,5 +305,7 @@ main (int argc, char **argv)
           struct ag_watch *w = ev.data.ptr;
           w->cb (w, ev.events);
         }
+      else if (n == 0)
+        channel_trim ();
     }
 }
