@@ -264,7 +264,7 @@ int
 channel_trim_timeout (void)
 {
   return ch.out.cap > OUT_KEEP_CAP && out_pending () == 0 ? OUT_TRIM_IDLE_MS
-                                                           : -1;
+                                                          : -1;
 }
 
 void
