@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -969,6 +970,27 @@ rpc_on_sigchld (void)
 
 /* ---- handlers ---- */
 
+/* Read-ahead on the share, in KiB. The default 128 KiB took 15 round
+ * trips to virtiofsd (about 60 ms under TCG) to exec a 2 MB static
+ * busybox, page fault by page fault; 2 MiB takes 6. */
+#define SHARE_READAHEAD_KB "2048"
+
+static void
+share_readahead (void)
+{
+  struct stat st;
+  if (stat (KO_GUEST_SHARE_DIR, &st) < 0)
+    return;
+  char p[96];
+  snprintf (p, sizeof p, "/sys/class/bdi/%u:%u/read_ahead_kb",
+            major (st.st_dev), minor (st.st_dev));
+  int fd = open (p, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, SHARE_READAHEAD_KB, strlen (SHARE_READAHEAD_KB)) < 0)
+    ag_log ("%s: %s", p, strerror (errno)); /* only slower */
+  if (fd >= 0)
+    close (fd);
+}
+
 static int
 create_sandbox (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
 {
@@ -995,6 +1017,7 @@ create_sandbox (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
         return ag_error_set (err, errno, "mount virtio-fs %s on %s", tag,
                              KO_GUEST_SHARE_DIR);
       share_mounted = true;
+      share_readahead ();
     }
   return 0;
 }
