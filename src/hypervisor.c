@@ -114,7 +114,7 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   else
     {
       A ("-device");
-      A ("virtio-serial-pci,id=serial0");
+      A ("virtio-serial-pci,id=serial0,max_ports=2");
       A ("-chardev");
       A ("socket,id=agent,path=%s/%s,server=on,wait=off", d, KO_AGENT_SOCK);
       A ("-device");
