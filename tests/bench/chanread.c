@@ -1,6 +1,7 @@
 /* Host side of the raw-channel benchmark (throughput.sh): connects to the
  * QEMU chardev socket of the virtio-serial port (retrying until it exists),
- * asks the guest for MIB MiB (with "pipe": fed through a pipe, see
+ * asks the guest for MIB MiB (with "pipe": fed through a pipe; with "dd":
+ * read from /dev/zero block by block, as dd does; see
  * chanwrite.c), reads them and prints
  *   "<bytes> <seconds from request to last byte> <seconds to first byte>
  *    <MiB/s from the end of the first read to the last byte>". */
@@ -27,9 +28,12 @@ static char buf[1 << 20];
 int
 main (int argc, char **argv)
 {
-  if (argc != 4 && !(argc == 5 && strcmp (argv[4], "pipe") == 0))
+  if (argc != 4
+      && !(argc == 5
+           && (strcmp (argv[4], "pipe") == 0 || strcmp (argv[4], "dd") == 0)))
     {
-      fprintf (stderr, "usage: chanread SOCKET MIB TIMEOUT-SECONDS [pipe]\n");
+      fprintf (stderr,
+               "usage: chanread SOCKET MIB TIMEOUT-SECONDS [pipe|dd]\n");
       return 2;
     }
   long long mib = atoll (argv[2]);
@@ -55,7 +59,8 @@ main (int argc, char **argv)
   struct timeval tv = { 5, 0 };
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char req[32];
-  int l = snprintf (req, sizeof req, "%lld%s\n", mib, argc == 5 ? " pipe" : "");
+  int l = snprintf (req, sizeof req, "%lld%s%s\n", mib, argc == 5 ? " " : "",
+                    argc == 5 ? argv[4] : "");
   double t0 = now (), tfirst = 0;
   unsigned long long first = 0;
   if (write (fd, req, l) != l)

@@ -6,7 +6,10 @@
  * With "<MiB> pipe\n" the bytes take the container's path minus the
  * multiplexer: a child writes 1 MiB blocks of zeros read from /dev/zero
  * (as dd does) into a pipe, and we copy the pipe to the port in 64 KiB
- * reads (as the agent does, without frames or credit). */
+ * reads (without frames or credit).
+ * With "<MiB> dd\n" we are dd itself with the port as its output: each
+ * 1 MiB block is read from /dev/zero, then written to the port. That is the
+ * container's workload with nothing between it and the channel. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -200,9 +203,14 @@ main (void)
         }
       left = 0;
     }
+  int zero = -1;
+  if (strstr (req, "dd") && (zero = open ("/dev/zero", O_RDONLY)) < 0)
+    fail ("/dev/zero");
   while (left)
     {
       size_t off = sent % sizeof buf;
+      if (zero >= 0 && off == 0 && read (zero, buf, sizeof buf) != sizeof buf)
+        fail ("read /dev/zero");
       size_t len = sizeof buf - off;
       if (len > left)
         len = left;
