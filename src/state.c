@@ -267,7 +267,11 @@ state_write (int dirfd, const struct ko_state *st, ko_error **err)
   if (fd < 0)
     return ko_error_set (err, errno, "write state");
   size_t len = strlen (json);
-  if (write (fd, json, len) != (ssize_t)len || fsync (fd) < 0)
+  /* The rename makes the change atomic for readers. No fsync: the state
+   * describes processes and a VM that a host crash ends anyway (runc does
+   * not sync either), and where the root is on disk rather than tmpfs each
+   * sync cost several ms of every create, start and exit. */
+  if (write (fd, json, len) != (ssize_t)len)
     {
       int e = errno;
       unlinkat (dirfd, tmp, 0);
