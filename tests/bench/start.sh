@@ -2,7 +2,9 @@
 # start.sh [N=7]: wall time of `kata-oci run` of a container running `true`,
 # next to a bare QEMU boot of the same kernel, with the same QEMU options,
 # whose /init powers off at once. Prints median/min/max of each and the
-# ratio of the medians (target in the issue: kata-oci run <= 1.10x bare).
+# ratio of the medians (target in the issue: kata-oci run <= 1.10x bare),
+# and the median of the per-run ratios (each run paired with the bare boot
+# that follows it), steadier when the host's speed drifts.
 . "$(dirname "$0")/lib.sh"
 N=${1:-7}
 bench_check cpio
@@ -31,7 +33,7 @@ echo
 timeout 120 "${BQEMU[@]}" </dev/null >"$WORK/bare.out" 2>&1 \
   || { cat "$WORK/bare.out" >&2; die "bare QEMU boot failed"; }
 
-kt=() bt=() ut=()
+kt=() bt=() ut=() pr=() po=()
 echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 for i in $(seq "$N"); do
   id=bench-start-$$-$i
@@ -54,6 +56,8 @@ for i in $(seq "$N"); do
   k=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
   b=$(awk -v a="$t2" -v b="$t3" 'BEGIN{printf "%.3f", (b-a)/1e9}')
   kt+=("$k"); bt+=("$b")
+  pr+=("$(awk -v a="$k" -v b="$b" 'BEGIN{printf "%.4f", a/b}')")
+  po+=("$(awk -v a="$k" -v b="$b" 'BEGIN{printf "%.3f", a-b}')")
   printf 'run %d: kata-oci run %s s   bare boot %s s (guest uptime at init %s s)\n' \
     "$i" "$k" "$b" "${u:-?}"
 done
@@ -72,3 +76,9 @@ printf 'ratio kata-oci/bare (medians): %.2fx   (target <= 1.10x)\n' \
   "$(awk -v a="$km" -v b="$bm" 'BEGIN{print a/b}')"
 echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)   (other load on the host skews all figures)"
 echo "overhead over bare boot (medians): $(awk -v a="$km" -v b="$bm" 'BEGIN{printf "%.3f", a-b}') s"
+# each kata-oci run is paired with the bare boot right after it: when the
+# host's speed drifts, the paired figures are the steadier ones
+read -r prm prmin prmax <<<"$(stats "${pr[@]}")"
+read -r pom _ _ <<<"$(stats "${po[@]}")"
+printf 'paired runs: median ratio %.2fx (min %.2fx, max %.2fx), median overhead %s s\n' \
+  "$prm" "$prmin" "$prmax" "$pom"
