@@ -30,6 +30,9 @@ void ag_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void ag_fatal (const char *fmt, ...)
     __attribute__ ((format (printf, 1, 2), noreturn));
 void ag_poweroff (void) __attribute__ ((noreturn));
+/* Writes s to the existing file path (sysfs, procfs, cgroupfs): 0, or -1
+ * with errno. */
+int ag_write_str (const char *path, const char *s);
 
 struct ag_watch;
 typedef void (*ag_watch_cb) (struct ag_watch *w, uint32_t events);

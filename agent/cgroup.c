@@ -28,19 +28,6 @@
 
 static bool cgroup_ok;
 
-static int
-write_str (const char *path, const char *s)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = write (fd, s, strlen (s));
-  int saved = errno;
-  close (fd);
-  errno = saved;
-  return n == (ssize_t)strlen (s) ? 0 : -1;
-}
-
 void
 cgroup_init (void)
 {
@@ -55,7 +42,7 @@ cgroup_init (void)
   /* one at a time: a controller the kernel lacks must not block the rest */
   static const char ctl[][8] = { "+memory", "+cpu", "+cpuset", "+pids", "+io" };
   for (size_t i = 0; i < KO_ARRAY_SIZE (ctl); i++)
-    if (write_str (CGROUP_ROOT "/cgroup.subtree_control", ctl[i]) < 0)
+    if (ag_write_str (CGROUP_ROOT "/cgroup.subtree_control", ctl[i]) < 0)
       ag_dbg ("cgroup controller %s: %s", ctl[i] + 1, strerror (errno));
 }
 
@@ -102,7 +89,7 @@ cgroup_enter (const char *id, pid_t pid, ko_error **err)
   if (group_path (p, sizeof p, id, "cgroup.procs") < 0)
     return ko_error_setx (err, EINVAL, "bad cgroup name");
   snprintf (v, sizeof v, "%d", (int)pid);
-  if (write_str (p, v) < 0)
+  if (ag_write_str (p, v) < 0)
     return ag_error_set (err, errno, "join cgroup %s", id);
   return 0;
 }
@@ -177,7 +164,7 @@ cgroup_freeze (const char *id, bool freeze, ko_error **err)
   if (group_path (p, sizeof p, id, "cgroup.freeze") < 0
       || group_path (ev, sizeof ev, id, "cgroup.events") < 0)
     return ko_error_setx (err, EINVAL, "bad cgroup name");
-  if (write_str (p, freeze ? "1" : "0") < 0)
+  if (ag_write_str (p, freeze ? "1" : "0") < 0)
     return ag_error_set (err, errno, "%s container %s",
                          freeze ? "freeze" : "thaw", id);
   /* freezing completes asynchronously: wait until every task stopped */
@@ -239,7 +226,7 @@ cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
       char p[CG_PATH_MAX];
       if (group_path (p, sizeof p, id, w[i].file) < 0)
         return ko_error_setx (err, EINVAL, "bad cgroup name");
-      if (write_str (p, w[i].value) < 0)
+      if (ag_write_str (p, w[i].value) < 0)
         return ag_error_set (err, errno, "cgroup %s", w[i].file);
       ag_dbg ("cgroup %s/%s = %s", id, w[i].file, w[i].value);
     }

@@ -55,6 +55,19 @@ ag_log (const char *fmt, ...)
     }
 }
 
+int
+ag_write_str (const char *path, const char *s)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = write (fd, s, strlen (s));
+  int saved = errno;
+  close (fd);
+  errno = saved;
+  return n == (ssize_t)strlen (s) ? 0 : -1;
+}
+
 void
 ag_poweroff (void)
 {

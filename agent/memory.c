@@ -84,13 +84,10 @@ memory_online (uint32_t want_mb, ko_error **err)
         continue;
       if (strncmp (buf, "offline", 7) == 0)
         {
-          int fd = open (p, O_WRONLY | O_CLOEXEC);
-          if (fd >= 0 && write (fd, "online", 6) == 6)
+          if (ag_write_str (p, "online") == 0)
             strcpy (buf, "online");
           else
             ag_log ("%s: online: %s", e->d_name, strerror (errno));
-          if (fd >= 0)
-            close (fd);
         }
       if (strncmp (buf, "online", 6) == 0)
         online++;

@@ -984,11 +984,8 @@ share_readahead (void)
   char p[96];
   snprintf (p, sizeof p, "/sys/class/bdi/%u:%u/read_ahead_kb",
             major (st.st_dev), minor (st.st_dev));
-  int fd = open (p, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write (fd, SHARE_READAHEAD_KB, strlen (SHARE_READAHEAD_KB)) < 0)
+  if (ag_write_str (p, SHARE_READAHEAD_KB) < 0)
     ag_log ("%s: %s", p, strerror (errno)); /* only slower */
-  if (fd >= 0)
-    close (fd);
 }
 
 static int

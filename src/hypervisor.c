@@ -114,6 +114,8 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   else
     {
       A ("-device");
+      /* the guest driver sets up two virtqueues per possible port; port 0
+       * is kept for a console, ours is port 1 */
       A ("virtio-serial-pci,id=serial0,max_ports=2");
       A ("-chardev");
       A ("socket,id=agent,path=%s/%s,server=on,wait=off", d, KO_AGENT_SOCK);
