@@ -35,6 +35,17 @@ struct ag_open_how
 #define SYS_close_range 436
 #endif
 
+/* clone3(2) */
+struct ag_clone_args
+{
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+      tls, set_tid, set_tid_size, cgroup;
+};
+#define AG_CLONE_INTO_CGROUP 0x200000000ULL
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
 /* capget/capset(2) */
 #define AG_CAP_V3 0x20080522
 struct ag_cap_header

@@ -208,14 +208,20 @@ int ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err);
 void spawn_container_init (const struct ag_container_spec *spec,
                            const struct ag_stdio *io, int sync_fd, int start_fd)
     __attribute__ ((noreturn));
-/* Body of the exec helper: joins the namespaces of init_pid, forks the
- * process (a child of the agent via CLONE_PARENT), reports its pid. */
-void spawn_exec_helper (const char *id, pid_t init_pid,
+/* Body of the exec helper: joins the group of id (unless in_group) and
+ * the namespaces of init_pid, forks the process (a child of the agent via
+ * CLONE_PARENT), reports its pid. */
+void spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
                         const struct ko_process *proc,
                         const struct ag_stdio *io, int sync_fd)
     __attribute__ ((noreturn));
 /* Raw clone(2) without a new stack: fork-like, with namespace flags. */
 pid_t ag_clone (unsigned long flags);
+/* ag_clone, but the child starts in the cgroup cgroup_fd (a directory fd,
+ * or -1) with clone3's CLONE_INTO_CGROUP: no migration afterwards, which
+ * costs a synchronize_rcu in the kernel. *joined says whether it did; on
+ * a kernel without it this is plain ag_clone. */
+pid_t ag_clone_into (unsigned long flags, int cgroup_fd, bool *joined);
 
 /* ---- memory.c: hotplugged memory ---- */
 /* Onlines the offline memory blocks; fails unless want_mb are online. */
@@ -228,6 +234,8 @@ int cgroup_create (const char *id, ko_error **err);
 void cgroup_remove (const char *id);
 /* Moves pid (0: the calling process) into the container's group. */
 int cgroup_enter (const char *id, pid_t pid, ko_error **err);
+/* The group of id opened as a directory (for ag_clone_into), or -1. */
+int cgroup_open (const char *id);
 size_t cgroup_pids (const char *id, pid_t **out);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);

@@ -94,6 +94,15 @@ cgroup_enter (const char *id, pid_t pid, ko_error **err)
   return 0;
 }
 
+int
+cgroup_open (const char *id)
+{
+  char p[CG_PATH_MAX];
+  if (!cgroup_ok || group_path (p, sizeof p, id, NULL) < 0)
+    return -1;
+  return open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 bool
 cgroup_available (void)
 {

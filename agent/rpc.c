@@ -1164,7 +1164,8 @@ write_id_map (pid_t pid, const char *file, const struct ko_id_map *v, size_t n,
  * namespace, and last its cgroup, so that an earlier failure leaves the
  * group empty for container_free to remove. */
 static int
-init_prepare (const struct ag_container_spec *s, pid_t pid, ko_error **err)
+init_prepare (const struct ag_container_spec *s, pid_t pid, bool in_group,
+              ko_error **err)
 {
   if ((s->namespaces & CLONE_NEWUSER)
       && (write_id_map (pid, "uid_map", s->uid_map, s->nuid_map, err) < 0
@@ -1172,7 +1173,7 @@ init_prepare (const struct ag_container_spec *s, pid_t pid, ko_error **err)
     return -1;
   if (ag_set_limits (pid, &s->proc, err) < 0)
     return -1;
-  return cgroup_enter (s->id, pid, err);
+  return in_group ? 0 : cgroup_enter (s->id, pid, err);
 }
 
 /* Applies every RESOURCES field of body to the group of id. */
@@ -1265,11 +1266,16 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
   c->start_fd = startp[1];
 
   /* the init unshares its cgroup namespace itself, once in its group */
+  int cgfd = cgroup_open (spec.id);
+  bool in_group;
   pid_t pid
-      = ag_clone ((spec.namespaces & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD);
+      = ag_clone_into ((spec.namespaces & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD,
+                       cgfd, &in_group);
   if (pid == 0)
     spawn_container_init (&spec, &io.io, syncp[1], startp[0]);
   int saved = errno;
+  if (cgfd >= 0)
+    close (cgfd);
   close (startp[0]);
   if (pid < 0)
     {
@@ -1278,7 +1284,8 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
       return ag_error_set (err, saved, "clone");
     }
   p->pid = pid;
-  if (init_prepare (&spec, pid, err) < 0 || write (c->start_fd, "", 1) != 1)
+  if (init_prepare (&spec, pid, in_group, err) < 0
+      || write (c->start_fd, "", 1) != 1)
     {
       if (!*err)
         ag_error_set (err, errno, "start the container init");
@@ -1405,10 +1412,14 @@ exec_process (uint32_t req, struct ko_tlv body, ko_error **err)
         proc_abandon (p);
         goto fail;
       }
-    pid_t helper = ag_clone (SIGCHLD);
+    int cgfd = cgroup_open (c->id);
+    bool in_group;
+    pid_t helper = ag_clone_into (SIGCHLD, cgfd, &in_group);
     if (helper == 0)
-      spawn_exec_helper (c->id, c->init->pid, &kp, &io.io, syncp[1]);
+      spawn_exec_helper (c->id, c->init->pid, in_group, &kp, &io.io, syncp[1]);
     int saved = errno;
+    if (cgfd >= 0)
+      close (cgfd);
     close (syncp[1]);
     if (helper < 0)
       {

@@ -39,6 +39,28 @@ ag_clone (unsigned long flags)
   return (pid_t)syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
 }
 
+pid_t
+ag_clone_into (unsigned long flags, int cgroup_fd, bool *joined)
+{
+  *joined = false;
+  if (cgroup_fd >= 0)
+    {
+      struct ag_clone_args a
+          = { .flags = (flags & ~0xffUL) | AG_CLONE_INTO_CGROUP,
+              .exit_signal = flags & 0xff,
+              .cgroup = (uint64_t)cgroup_fd };
+      pid_t pid = (pid_t)syscall (SYS_clone3, &a, sizeof a);
+      if (pid >= 0)
+        {
+          *joined = true;
+          return pid;
+        }
+      /* a kernel without clone3 or CLONE_INTO_CGROUP (before 5.7), or a
+       * group that refuses: the caller's cgroup.procs write then says why */
+    }
+  return ag_clone (flags);
+}
+
 static void
 sync_send (int type, int status, const char *msg)
 {
@@ -917,14 +939,14 @@ static const struct
 };
 
 void
-spawn_exec_helper (const char *id, pid_t init_pid,
+spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
                    const struct ko_process *proc, const struct ag_stdio *io,
                    int sync_fd)
 {
   _cleanup_error_ ko_error *err = NULL;
   setup_fds (io, sync_fd, -1);
   reset_signals ();
-  if (cgroup_enter (id, 0, &err) < 0)
+  if (!in_group && cgroup_enter (id, 0, &err) < 0)
     child_fail (err);
   int fds[KO_ARRAY_SIZE (ns_order)];
   for (size_t i = 0; i < KO_ARRAY_SIZE (ns_order); i++)
