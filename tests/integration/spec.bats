@@ -173,6 +173,20 @@ create_fails_with() {
   [ "${lines[9]}" = pid=1 ]
 }
 
+@test "network: the container has the VM's network namespace, lo only, and exec shares it" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  run ko exec "$ID" sh -c 'ls /sys/class/net; tail -n +3 /proc/net/dev | cut -d: -f1; [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ] && echo same-netns; cat /proc/1/cgroup'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = lo ]
+  [ "$(echo ${lines[1]})" = lo ]
+  [ "${lines[2]}" = same-netns ]
+  # the init started in its group (no cgroup namespace: the guest's path)
+  [ "${lines[3]}" = "0::/$ID" ]
+  [ "${#lines[@]}" -eq 4 ]
+}
+
 # A user namespace mapping container ids 0-65535 to host 100000-165535; the
 # rootfs reaches the guest through virtio-fs with its host owners, so it is
 # chowned to the mapped ids first.
