@@ -1995,27 +1995,24 @@ static void
 monitor_teardown (struct monitor *m)
 {
   /* a detached container's holder outlives us (see holder_main); `run`
-   * in the foreground and a failed create have no use for it */
-  if (m->holder_pid > 0 && (m->p->foreground || !m->created))
-    {
-      kill (m->holder_pid, SIGKILL);
-      waitpid (m->holder_pid, NULL, 0);
-      m->holder_pid = 0;
-    }
-  if (m->qemu_pid > 0)
-    {
-      /* the guest is disposable and virtio-fs writes are write-through
-       * (no writeback cache), so there is nothing to flush: stop it now */
-      kill (m->qemu_pid, SIGKILL);
-      waitpid (m->qemu_pid, NULL, 0);
-      m->qemu_pid = 0;
-    }
-  if (m->virtiofsd_pid > 0)
-    {
-      kill (m->virtiofsd_pid, SIGKILL);
-      waitpid (m->virtiofsd_pid, NULL, 0);
-      m->virtiofsd_pid = 0;
-    }
+   * in the foreground and a failed create have no use for it. The guest
+   * is disposable and virtio-fs writes are write-through (no writeback
+   * cache), so there is nothing to flush: stop the VM now. All are
+   * killed first and then reaped: their exits (QEMU's takes 10-20 ms to
+   * free the guest's memory) overlap. */
+  pid_t *kids[] = { m->holder_pid > 0 && (m->p->foreground || !m->created)
+                        ? &m->holder_pid
+                        : NULL,
+                    &m->qemu_pid, &m->virtiofsd_pid };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (kids); i++)
+    if (kids[i] && *kids[i] > 0)
+      kill (*kids[i], SIGKILL);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (kids); i++)
+    if (kids[i] && *kids[i] > 0)
+      {
+        waitpid (*kids[i], NULL, 0);
+        *kids[i] = 0;
+      }
   if (m->chan >= 0)
     close (m->chan);
   m->chan = -1;
