@@ -236,3 +236,16 @@ teardown() { teardown_common; }
   ko delete -f "$ID"
   [ -x "$BUNDLE/rootfs/bin/busybox" ]
 }
+
+@test "the agent frees the initramfs once idle; its boot is in console.log" {
+  set_args "$BUNDLE" sleep 1000
+  KATA_OCI_KERNEL_PARAMS=agent.debug ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  for _ in $(seq 50); do
+    grep -q "initramfs freed" "$TEST_ROOT/$ID/console.log" && break
+    sleep 0.1
+  done
+  cat "$TEST_ROOT/$ID/console.log"
+  grep -q "loaded virtiofs.ko" "$TEST_ROOT/$ID/console.log"
+  grep -q "container $ID started" "$TEST_ROOT/$ID/console.log"
+  grep -q "initramfs freed" "$TEST_ROOT/$ID/console.log"
+}
