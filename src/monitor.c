@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/openat2.h>
 #include <linux/vm_sockets.h>
 
 #define MON_CALL_TIMEOUT_MS 30000
@@ -1732,6 +1733,90 @@ start_rootfs_holder (struct monitor *m, ko_error **err)
   return 0;
 }
 
+/* The child of holder_add_volumes: clones each volume's share mount
+ * (here, in the monitor's namespace), enters the holder's and attaches
+ * each clone at its container path, resolved inside the rootfs. Returns
+ * how many were left out, or -1. */
+static int
+holder_volumes_child (struct monitor *m)
+{
+  size_t n = m->p->nbinds;
+  int *trees = calloc (n, sizeof *trees);
+  if (trees == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      char path[4096];
+      snprintf (path, sizeof path, "%s/%s/%s", m->p->dir, KO_SHARED_DIR,
+                m->p->binds[i].dest);
+      /* a detached copy keeps its read-only flag, and can be attached in
+       * another namespace, which a plain bind cannot */
+      trees[i]
+          = (int)syscall (SYS_open_tree, AT_FDCWD, path,
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      if (trees[i] < 0)
+        return -1;
+    }
+  char ns[64];
+  snprintf (ns, sizeof ns, "/proc/%d/ns/mnt", (int)m->holder_pid);
+  int nsfd = open (ns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0 || setns (nsfd, CLONE_NEWNS) < 0)
+    return -1;
+  /* setns made the holder's root (the rootfs) ours */
+  int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return -1;
+  int left = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      /* the rootfs is the container's to shape: its symlinks resolve
+       * inside it, never to a host path */
+      struct open_how how
+          = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+      int dfd = (int)syscall (SYS_openat2, root, m->p->binds[i].ctr_dest, &how,
+                              sizeof how);
+      if (dfd < 0
+          || syscall (SYS_move_mount, trees[i], "", dfd, "",
+                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                 < 0)
+        left++; /* e.g. under a tmpfs of the guest: not in the rootfs */
+      if (dfd >= 0)
+        close (dfd);
+    }
+  return left;
+}
+
+/* Gives the holder's mount namespace the container's volumes at their
+ * container paths. podman cp into a running container writes through that
+ * namespace (see holder_main): without them a file meant for a volume
+ * would land in the rootfs under it. The guest has made the mount points
+ * through virtio-fs by now. A child does the work, as setns would move
+ * the monitor itself. Best effort: a volume left out misroutes podman cp,
+ * nothing else. */
+static void
+holder_add_volumes (struct monitor *m)
+{
+  if (m->p->nbinds == 0 || m->holder_pid <= 0)
+    return;
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int left = holder_volumes_child (m);
+      _exit (left < 0 ? 255 : left > 254 ? 254 : left);
+    }
+  int st = 0;
+  if (pid > 0 && waitpid (pid, &st, 0) == pid && WIFEXITED (st)
+      && WEXITSTATUS (st) == 0)
+    return;
+  if (pid > 0 && WIFEXITED (st) && WEXITSTATUS (st) < 255)
+    log_debug ("%d volume(s) not under the rootfs (a guest filesystem "
+               "holds their mount point): not in the holder's namespace",
+               WEXITSTATUS (st));
+  else
+    log_warn ("the volumes are not in the --pid-file process's mount "
+              "namespace: podman cp into them will miss them");
+}
+
 static int
 connect_channel (struct monitor *m, ko_error **err)
 {
@@ -1981,6 +2066,7 @@ monitor_setup (struct monitor *m, ko_error **err)
     return -1;
   if (create_in_guest (m, err) < 0)
     return -1;
+  holder_add_volumes (m);
   log_debug ("container created in the guest");
   if (hooks_on_create (p->spec, p->id, m->holder_pid, p->state.bundle, err) < 0)
     return -1;

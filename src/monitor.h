@@ -45,9 +45,10 @@ enum ko_mon_method
  * namespace, before virtiofsd starts. */
 struct share_bind
 {
-  char *source;  /* host path (file or directory) */
-  char *dest;    /* path relative to <dir>/shared/ */
-  bool readonly; /* also read-only on the host side */
+  char *source;   /* host path (file or directory) */
+  char *dest;     /* path relative to <dir>/shared/ */
+  char *ctr_dest; /* where the container sees it */
+  bool readonly;  /* also read-only on the host side */
 };
 
 struct monitor_params

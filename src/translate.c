@@ -312,13 +312,18 @@ parse_mount_options (const oci_mount *m, size_t idx, struct mount_opts *o,
 
 static int
 add_bind (struct share_bind **binds, size_t *nbinds, char *source, char *dest,
-          bool readonly)
+          const char *ctr_dest, bool readonly)
 {
-  struct share_bind *nb = realloc (*binds, (*nbinds + 1) * sizeof *nb);
+  char *cd = strdup (ctr_dest);
+  struct share_bind *nb
+      = cd ? realloc (*binds, (*nbinds + 1) * sizeof *nb) : NULL;
   if (nb == NULL)
-    return -1;
+    {
+      free (cd);
+      return -1;
+    }
   *binds = nb;
-  nb[*nbinds] = (struct share_bind){ source, dest, readonly };
+  nb[*nbinds] = (struct share_bind){ source, dest, cd, readonly };
   (*nbinds)++;
   return 0;
 }
@@ -419,7 +424,9 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
       ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
       ko_tlv_put_str (b, KO_TAG_M_TYPE, "bind");
       ko_tlv_put_str (b, KO_TAG_M_SOURCE, dest);
-      if (add_bind (binds, nbinds, src, dest, (o.flags & MS_RDONLY) != 0) < 0)
+      if (add_bind (binds, nbinds, src, dest, m->destination,
+                    (o.flags & MS_RDONLY) != 0)
+          < 0)
         return ko_error_set (err, ENOMEM, "mounts");
       src = NULL;
       dest = NULL;
@@ -766,6 +773,7 @@ binds_free (struct share_bind *binds, size_t n)
     {
       free (binds[i].source);
       free (binds[i].dest);
+      free (binds[i].ctr_dest);
     }
   free (binds);
 }

@@ -395,6 +395,18 @@ state_of() {
   [ "$(cat "$WORK/g")" = from-container ]
 }
 
+@test "podman cp into a volume of a running container reaches the volume" {
+  mkdir -p "$WORK/vol"
+  cid=$(kr -d -v "$WORK/vol:/vol" "$IMAGE" sleep 1000)
+  echo to-volume > "$WORK/f"
+  kp cp "$WORK/f" "$cid:/vol/f"
+  [ "$(cat "$WORK/vol/f")" = to-volume ]
+  [ "$(kp exec "$cid" cat /vol/f)" = to-volume ]
+  kp exec "$cid" sh -c 'echo from-volume > /vol/g'
+  kp cp "$cid:/vol/g" "$WORK/g"
+  [ "$(cat "$WORK/g")" = from-volume ]
+}
+
 @test "podman cp in and out of a running container" {
   # podman 4.3 copies into a running container by joining the mount
   # namespace of the pid conmon reported (kata-oci's --pid-file: the rootfs

@@ -152,6 +152,27 @@ create_fails_with() {
   [ -d "$BUNDLE/rootfs/escape/sub" ]
 }
 
+@test "mounts: the --pid-file process's mount namespace has the volumes, symlinks resolved inside the rootfs" {
+  mkdir -p "$WORK/vol" "$WORK/vol2"; echo marker > "$WORK/vol/marker"; echo two > "$WORK/vol2/m2"
+  ln -s /../../../../../escape "$BUNDLE/rootfs/link"
+  edit_spec '.root.readonly = false | .mounts += [{"destination": "/link/sub", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind"]}, {"destination": "/v2", "type": "bind", "source": "'"$WORK"'/vol2", "options": ["rbind", "ro"]}, {"destination": "/dev/shm/v3", "type": "bind", "source": "'"$WORK"'/vol2", "options": ["rbind"]}]'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --pid-file "$WORK/pid" --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  pid=$(cat "$WORK/pid")
+  # as podman cp writes into a running container
+  nsenter -t "$pid" -m sh -c 'echo from-host > /escape/sub/new'
+  [ "$(cat "$WORK/vol/new")" = from-host ]
+  [ "$(ko exec "$ID" cat /link/sub/new)" = from-host ]
+  [ "$(nsenter -t "$pid" -m cat /v2/m2)" = two ]
+  run nsenter -t "$pid" -m sh -c 'echo x > /v2/x'
+  [ "$status" -ne 0 ]
+  [ ! -e "$WORK/vol2/x" ]
+  # /dev/shm is the guest's: not in the rootfs, so not there
+  [ ! -e "$BUNDLE/rootfs/dev/shm/v3/m2" ]
+  run nsenter -t "$pid" -m cat /dev/shm/v3/m2
+  [ "$status" -ne 0 ]
+}
+
 @test "linux: sysctl, hostname, domainname, personality, devices, namespaces" {
   edit_spec '.hostname = "spec-host" | .domainname = "spec.domain"
     | .linux.sysctl = {"kernel.shmmax": "123456789", "fs.mqueue.msg_max": "33", "net.ipv4.ip_forward": "1"}

@@ -42,6 +42,7 @@ result_clear (struct result *r)
     {
       free (r->binds[i].source);
       free (r->binds[i].dest);
+      free (r->binds[i].ctr_dest);
     }
   free (r->binds);
   free (r->err);
@@ -430,6 +431,8 @@ test_mounts (void)
       snprintf (want, sizeof want, "%s/vol", bundle);
       is_str (r.binds[0].source, want, "bind: host source");
       is_str (r.binds[0].dest, "ctr/mounts/1", "bind: share path");
+      is_str (r.binds[0].ctr_dest, "/data", "bind: container path");
+      is_str (r.binds[1].ctr_dest, "/rel", "bind: relative: container path");
       ok (r.binds[0].readonly, "bind: ro also on the host side");
       is_str (r.binds[1].source, want, "bind: relative source is in bundle");
       ok (!r.binds[1].readonly, "bind: rw");
