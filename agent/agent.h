@@ -217,11 +217,11 @@ void spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
     __attribute__ ((noreturn));
 /* Raw clone(2) without a new stack: fork-like, with namespace flags. */
 pid_t ag_clone (unsigned long flags);
-/* ag_clone, but the child starts in the cgroup cgroup_fd (a directory fd,
- * or -1) with clone3's CLONE_INTO_CGROUP: no migration afterwards, which
- * costs a synchronize_rcu in the kernel. *joined says whether it did; on
- * a kernel without it this is plain ag_clone. */
-pid_t ag_clone_into (unsigned long flags, int cgroup_fd, bool *joined);
+/* ag_clone, but the child starts in the cgroup of container id with
+ * clone3's CLONE_INTO_CGROUP: no migration afterwards, which costs a
+ * synchronize_rcu in the kernel. *joined says whether it did; without
+ * cgroups or on a kernel without it this is plain ag_clone. */
+pid_t ag_clone_into (unsigned long flags, const char *id, bool *joined);
 
 /* ---- memory.c: hotplugged memory ---- */
 /* Onlines the offline memory blocks; fails unless want_mb are online. */

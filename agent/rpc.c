@@ -1281,16 +1281,13 @@ create_container (uint32_t req, struct ko_tlv body, ko_error **err)
   c->start_fd = startp[1];
 
   /* the init unshares its cgroup namespace itself, once in its group */
-  int cgfd = cgroup_open (spec.id);
   bool in_group;
   pid_t pid
       = ag_clone_into ((spec.namespaces & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD,
-                       cgfd, &in_group);
+                       spec.id, &in_group);
   if (pid == 0)
     spawn_container_init (&spec, &io.io, syncp[1], startp[0]);
   int saved = errno;
-  if (cgfd >= 0)
-    close (cgfd);
   close (startp[0]);
   if (pid < 0)
     {
@@ -1427,14 +1424,11 @@ exec_process (uint32_t req, struct ko_tlv body, ko_error **err)
         proc_abandon (p);
         goto fail;
       }
-    int cgfd = cgroup_open (c->id);
     bool in_group;
-    pid_t helper = ag_clone_into (SIGCHLD, cgfd, &in_group);
+    pid_t helper = ag_clone_into (SIGCHLD, c->id, &in_group);
     if (helper == 0)
       spawn_exec_helper (c->id, c->init->pid, in_group, &kp, &io.io, syncp[1]);
     int saved = errno;
-    if (cgfd >= 0)
-      close (cgfd);
     close (syncp[1]);
     if (helper < 0)
       {

@@ -40,16 +40,18 @@ ag_clone (unsigned long flags)
 }
 
 pid_t
-ag_clone_into (unsigned long flags, int cgroup_fd, bool *joined)
+ag_clone_into (unsigned long flags, const char *id, bool *joined)
 {
   *joined = false;
-  if (cgroup_fd >= 0)
+  int fd = cgroup_open (id);
+  if (fd >= 0)
     {
       struct ag_clone_args a
           = { .flags = (flags & ~0xffUL) | AG_CLONE_INTO_CGROUP,
               .exit_signal = flags & 0xff,
-              .cgroup = (uint64_t)cgroup_fd };
+              .cgroup = (uint64_t)fd };
       pid_t pid = (pid_t)syscall (SYS_clone3, &a, sizeof a);
+      close (fd); /* in the child too */
       if (pid >= 0)
         {
           *joined = true;
