@@ -68,6 +68,16 @@ size_t channel_data_room (void);
 uint8_t *channel_begin_data (uint32_t stream, size_t max);
 void channel_commit_data (size_t len);
 /* Blocks until the output queue is written (or timeout_ms). */
+/* Zero-copy output (the serial port takes pipe pages by splice):
+ * channel_can_splice says whether to use it at all; channel_splice_ready
+ * whether a frame can start now (nothing else is waiting to be written;
+ * else streams_resume is called once that is so). channel_splice_data
+ * sends a DATA frame of up to `max` bytes taken from the pipe `fd` and
+ * returns its length; 0 when the channel is busy; -1 when nothing was
+ * taken (the pipe is empty or at EOF, or splicing is off): read it. */
+bool channel_can_splice (void);
+bool channel_splice_ready (void);
+ssize_t channel_splice_data (uint32_t stream, int fd, size_t max);
 void channel_flush (int timeout_ms);
 /* epoll timeout after which channel_trim frees an idle output queue */
 int channel_trim_timeout (void);
@@ -88,6 +98,7 @@ struct stream
   uint32_t id;
   enum stream_kind kind;
   bool is_tty;
+  bool is_pipe;    /* OUT: a pipe, so its bytes can be spliced */
   bool eof;        /* OUT: EOF read and sent; IN: fd closed */
   bool eof_wanted; /* IN: host sent EOF, close when drained */
   bool active;     /* registered in the loop */

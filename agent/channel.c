@@ -49,7 +49,16 @@ static struct
   struct ko_frame_hdr h;
   uint8_t *payload;
   size_t pay_got;
-  /* output */
+  /* output: spliced DATA frames (`left` bytes in the staging pipes, see
+   * "zero-copy output"), then the queue */
+  struct
+  {
+    size_t left;
+    bool active;
+    int in_r, in_w;   /* a frame's payload, moved from the process's pipe */
+    int out_r, out_w; /* whole frames, spliced to the port */
+  } sp;
+  bool splice_off; /* a splice failed once: copy from then on */
   struct ko_buf out;
   size_t out_off;
   size_t data_off; /* begin_data: where the frame starts */
@@ -59,6 +68,13 @@ static size_t
 out_pending (void)
 {
   return ch.out.len - ch.out_off;
+}
+
+/* Nothing is waiting to be written: a spliced frame may start now. */
+static bool
+out_idle (void)
+{
+  return !ch.sp.active && out_pending () == 0;
 }
 
 bool
@@ -75,11 +91,13 @@ update_interest (void)
   uint32_t ev = 0;
   if (out_pending () < OUT_IN_STOP)
     ev |= EPOLLIN;
-  if (out_pending () > 0)
+  if (!out_idle ())
     ev |= EPOLLOUT;
   /* 0 would unregister; EPOLLHUP/ERR are reported regardless */
   ag_watch_set (&ch.conn, ev ? ev : EPOLLRDHUP);
 }
+
+static void stage_close (void);
 
 static void
 reset_io (void)
@@ -89,6 +107,12 @@ reset_io (void)
   ch.hdr_got = ch.pay_got = 0;
   ko_buf_free (&ch.out);
   ch.out_off = 0;
+  if (ch.sp.active)
+    {
+      /* bytes may be left in the staging pipes: start with new ones */
+      stage_close ();
+      ch.sp.active = false;
+    }
 }
 
 static void
@@ -228,10 +252,211 @@ channel_commit_data (size_t len)
   update_interest ();
 }
 
+/* ---- zero-copy output ----
+ * virtio_console takes a splice's pages into the virtqueue without copying
+ * them, but it sizes the buffer's scatterlist to every buffer the pipe
+ * holds and then queues that whole list: a splice of fewer bytes than the
+ * pipe holds queues empty entries, which QEMU rejects ("zero sized buffers
+ * are not allowed") before it stops the port. So a frame is put together in
+ * pipes of our own: its payload is moved (pages, not bytes) from the
+ * process's pipe into `in`; its header is written to `out`, then the
+ * payload moved after it; and `out`, holding exactly the frame, is spliced
+ * to the port whole. One virtqueue buffer per frame. */
+
+#define STAGE_OUT_SIZE (256u << 10) /* room for a header and all of `in` */
+
+static void
+stage_close (void)
+{
+  int *fds[] = { &ch.sp.in_r, &ch.sp.in_w, &ch.sp.out_r, &ch.sp.out_w };
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    {
+      if (*fds[i] >= 0)
+        close (*fds[i]);
+      *fds[i] = -1;
+    }
+}
+
+static bool
+stage_open (void)
+{
+  int a[2], b[2];
+  if (pipe2 (a, O_NONBLOCK | O_CLOEXEC) < 0)
+    return false;
+  if (pipe2 (b, O_NONBLOCK | O_CLOEXEC) < 0)
+    {
+      close (a[0]);
+      close (a[1]);
+      return false;
+    }
+  ch.sp.in_r = a[0];
+  ch.sp.in_w = a[1];
+  ch.sp.out_r = b[0];
+  ch.sp.out_w = b[1];
+  if (fcntl (b[1], F_SETPIPE_SZ, STAGE_OUT_SIZE) < 0)
+    {
+      stage_close ();
+      return false;
+    }
+  ag_dbg ("zero-copy output: staging pipes ready");
+  return true;
+}
+
+/* Appends what pipe `fd` holds to the queue; false if it holds less than
+ * `n` bytes. */
+static bool
+pipe_to_queue (int fd, size_t n)
+{
+  if (ko_buf_reserve (&ch.out, n) < 0)
+    ag_fatal ("out of memory queueing data");
+  while (n > 0)
+    {
+      ssize_t r = read (fd, ch.out.data + ch.out.len, n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return false;
+      ch.out.len += r;
+      n -= r;
+    }
+  return true;
+}
+
+/* A splice failed: turn splicing off, and copy the frame in progress (the
+ * rest of it in `out`, then any payload still in `in`) to the queue, which
+ * is empty while a spliced frame is in progress. */
+static void
+splice_failed (const char *what, size_t in_bytes)
+{
+  ag_log ("%s: copying from now on", what);
+  ch.splice_off = true;
+  int in_avail = 0;
+  if (ioctl (ch.sp.in_r, FIONREAD, &in_avail) < 0)
+    in_avail = 0;
+  if (!pipe_to_queue (ch.sp.out_r, ch.sp.left - in_bytes)
+      || (size_t)in_avail < in_bytes || !pipe_to_queue (ch.sp.in_r, in_bytes))
+    ag_fatal ("the channel dropped part of a spliced frame");
+  ch.sp.left = 0;
+  ch.sp.active = false;
+}
+
+/* Writes what it can of the spliced frame in progress; returns -1 when the
+ * connection is gone, else 0 (done, or the channel is full). */
+static int
+splice_some (void)
+{
+  while (ch.sp.left > 0)
+    {
+      ssize_t n = splice (ch.sp.out_r, NULL, ch.conn.fd, NULL, ch.sp.left,
+                          SPLICE_F_NONBLOCK);
+      if (n > 0)
+        {
+          ch.sp.left -= n;
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return 0;
+      if (n < 0 && errno != EINVAL && errno != ENOMEM)
+        return -1; /* the connection */
+      /* Refused (EINVAL, ENOMEM, or 0 from a pipe that holds the bytes):
+       * the port either took nothing, or took the pages and dropped them
+       * (virtio_console does that when it cannot queue the buffer), and
+       * then the frame can never be completed. */
+      splice_failed ("splice to the channel failed", 0);
+      return 0;
+    }
+  ch.sp.active = false;
+  return 0;
+}
+
+bool
+channel_can_splice (void)
+{
+  return ch.connected && ch.mode == MODE_SERIAL && !ch.splice_off;
+}
+
+bool
+channel_splice_ready (void)
+{
+  return channel_can_splice () && out_idle ();
+}
+
+ssize_t
+channel_splice_data (uint32_t stream, int fd, size_t max)
+{
+  if (!channel_can_splice ())
+    return -1;
+  if (!out_idle ())
+    return 0;
+  if (ch.sp.in_r < 0 && !stage_open ())
+    return -1; /* maybe next time */
+  ssize_t n;
+  do
+    n = splice (fd, NULL, ch.sp.in_w, NULL, max, SPLICE_F_NONBLOCK);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    {
+      /* empty (EAGAIN) or EOF (0): the copy path tells which */
+      if (n < 0 && errno != EAGAIN)
+        {
+          ag_log ("splice from a pipe failed (%s): copying from now on",
+                  strerror (errno));
+          ch.splice_off = true;
+        }
+      return -1;
+    }
+  uint8_t hdr[KO_FRAME_HDR_SIZE];
+  struct ko_frame_hdr h
+      = { .stream = stream, .type = KO_FRAME_DATA, .len = (uint32_t)n };
+  ko_frame_hdr_encode (hdr, &h);
+  if (write (ch.sp.out_w, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+    {
+      /* `out` is empty: only a failed page allocation gets here */
+      ag_log ("cannot write to the staging pipe (%s): copying from now on",
+              strerror (errno));
+      ch.splice_off = true;
+      if (ko_buf_append (&ch.out, hdr, sizeof hdr) < 0
+          || !pipe_to_queue (ch.sp.in_r, n))
+        ag_fatal ("lost %zd bytes of output", n);
+      update_interest ();
+      return n;
+    }
+  ch.sp.active = true;
+  ch.sp.left = KO_FRAME_HDR_SIZE + (size_t)n;
+  for (size_t moved = 0; moved < (size_t)n;)
+    {
+      ssize_t m = splice (ch.sp.in_r, NULL, ch.sp.out_w, NULL, n - moved,
+                          SPLICE_F_NONBLOCK);
+      if (m < 0 && errno == EINTR)
+        continue;
+      if (m <= 0)
+        {
+          splice_failed ("splice between pipes failed", n - moved);
+          update_interest ();
+          return n;
+        }
+      moved += m;
+    }
+  if (splice_some () < 0)
+    disconnected (strerror (errno));
+  else
+    update_interest ();
+  return n;
+}
+
 /* Writes what it can; returns -1 when the connection is gone. */
 static int
 flush_some (void)
 {
+  if (ch.sp.active)
+    {
+      if (splice_some () < 0)
+        return -1;
+      if (ch.sp.active)
+        return 0;
+    }
   while (out_pending () > 0)
     {
       ssize_t n = write (ch.conn.fd, ch.out.data + ch.out_off, out_pending ());
@@ -282,11 +507,11 @@ channel_flush (int timeout_ms)
 {
   struct timespec t0;
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  while (ch.connected && out_pending () > 0)
+  while (ch.connected && !out_idle ())
     {
       if (flush_some () < 0)
         return;
-      if (out_pending () == 0)
+      if (out_idle ())
         return;
       struct timespec t;
       clock_gettime (CLOCK_MONOTONIC, &t);
@@ -426,7 +651,7 @@ on_conn (struct ag_watch *w, uint32_t events)
     }
   if (before >= OUT_DATA_HIGH / 2 && out_pending () < OUT_DATA_HIGH / 2)
     streams_resume ();
-  else if (out_pending () == 0)
+  else if (out_idle ())
     streams_resume ();
   update_interest ();
 }
@@ -596,6 +821,7 @@ serial_start (void)
 void
 channel_start (void)
 {
+  ch.sp.in_r = ch.sp.in_w = ch.sp.out_r = ch.sp.out_w = -1;
   ag_watch_init (&ch.conn, -1, on_conn);
   if (ag_serial_only || !vsock_start ())
     serial_start ();

@@ -9,10 +9,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Output reads smaller than this wait for the channel to drain instead. */
 #define MIN_READ 4096
+/* Spliced frames sent per wake-up of one stream, before the loop goes on
+ * to the others. */
+#define SPLICE_BURST 4
 
 static struct stream *streams;
 
@@ -37,9 +41,15 @@ out_update (struct stream *s)
 {
   if (!s->active || s->eof)
     return;
-  size_t room = channel_data_room ();
-  size_t want = s->credit < MIN_READ ? s->credit : MIN_READ;
-  bool can = s->credit > 0 && room >= want && room > 0;
+  bool can;
+  if (s->is_pipe && channel_can_splice ())
+    can = s->credit > 0 && channel_splice_ready ();
+  else
+    {
+      size_t room = channel_data_room ();
+      size_t want = s->credit < MIN_READ ? s->credit : MIN_READ;
+      can = s->credit > 0 && room >= want && room > 0;
+    }
   ag_watch_set (&s->w, can ? EPOLLIN : 0);
 }
 
@@ -61,10 +71,11 @@ out_eof (struct stream *s)
     proc_check_done (s->proc);
 }
 
+/* Copies what the pipe or pty holds into the channel's queue, or sees EOF. */
 static void
-on_out (struct ag_watch *w, uint32_t events)
+copy_out (struct stream *s)
 {
-  struct stream *s = (struct stream *)w;
+  struct ag_watch *w = &s->w;
   size_t max = s->credit;
   size_t room = channel_data_room ();
   if (max > KO_DATA_MAX_PAYLOAD)
@@ -99,6 +110,51 @@ on_out (struct ag_watch *w, uint32_t events)
     return;
   /* 0: the writers are gone; EIO: a pty whose slave side is closed */
   out_eof (s);
+}
+
+/* Sends what the pipe holds, within the credit, as frames whose payload
+ * goes to the serial port as the pipe's pages (splice): no copy in the
+ * agent, and none into a kernel buffer either. */
+static void
+splice_out (struct stream *s)
+{
+  for (int i = 0; i < SPLICE_BURST && s->credit > 0; i++)
+    {
+      size_t max = s->credit;
+      if (max > KO_DATA_MAX_PAYLOAD)
+        max = KO_DATA_MAX_PAYLOAD;
+      if (s->ending && max > s->left)
+        max = s->left;
+      ssize_t n = channel_splice_data (s->id, s->w.fd, max);
+      if (n < 0)
+        {
+          copy_out (s); /* EOF, empty, or splicing is off */
+          return;
+        }
+      if (n == 0)
+        break; /* the channel is busy: resumed when it is not */
+      s->credit -= n;
+      if (s->ending)
+        {
+          s->left -= n;
+          if (s->left == 0)
+            {
+              out_eof (s);
+              return;
+            }
+        }
+    }
+  out_update (s);
+}
+
+static void
+on_out (struct ag_watch *w, uint32_t events)
+{
+  struct stream *s = (struct stream *)w;
+  if (s->is_pipe && channel_can_splice ())
+    splice_out (s);
+  else
+    copy_out (s);
 }
 
 static void
@@ -174,6 +230,9 @@ stream_new (uint32_t id, enum stream_kind kind, int fd, struct proc *p,
   s->proc = p;
   s->is_tty = is_tty;
   s->credit = KO_STREAM_WINDOW;
+  struct stat st;
+  s->is_pipe
+      = kind == STREAM_OUT && fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode);
   fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
   ag_watch_init (&s->w, fd, kind == STREAM_OUT ? on_out : on_in);
   s->next = streams;

@@ -112,6 +112,21 @@ teardown() { teardown_common; }
   [ "$got" = "$want" ]
 }
 
+@test "stdout is spliced to the channel: writes of every size arrive whole" {
+  # lines, then pipe-sized writes, then lines again: the agent moves pages
+  # from the process's pipe to the port, in frames of whatever the pipe
+  # holds; a frame that does not empty a pipe used to stop the port
+  set_args "$BUNDLE" sh -c 'seq 1 100000; yes 0123456789 | head -c 300001; seq 5 7; echo err >&2'
+  want=$({ seq 1 100000; yes 0123456789 | head -c 300001; seq 5 7; } | sha256sum | cut -d' ' -f1)
+  KATA_OCI_KERNEL_PARAMS=agent.debug ko run -d --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>"$WORK/err"
+  wait_status "$ID" stopped 60
+  [ "$(sha256sum < "$WORK/out" | cut -d' ' -f1)" = "$want" ]
+  [ "$(cat "$WORK/err")" = "err" ]
+  grep -q "zero-copy output: staging pipes ready" "$TEST_ROOT/$ID/console.log"
+  ! grep -q "copying from now on" "$TEST_ROOT/$ID/console.log"
+  ! grep -q "zero sized" "$TEST_ROOT/$ID/qemu.log"
+}
+
 @test "a console socket gets a pty: output and initial size" {
   edit_spec '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 111}'
   set_args "$BUNDLE" sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; tty; echo done'
