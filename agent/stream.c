@@ -229,7 +229,7 @@ stream_new (uint32_t id, enum stream_kind kind, int fd, struct proc *p,
   s->kind = kind;
   s->proc = p;
   s->is_tty = is_tty;
-  s->credit = KO_STREAM_WINDOW;
+  s->credit = kind == STREAM_OUT ? KO_OUTPUT_WINDOW : 0;
   struct stat st;
   s->is_pipe
       = kind == STREAM_OUT && fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode);
@@ -342,7 +342,7 @@ stream_on_credit (uint32_t id, uint32_t n)
     return;
   uint64_t c = (uint64_t)s->credit + n;
   /* a confused host cannot make us read unboundedly ahead */
-  s->credit = c > 16 * (uint64_t)KO_STREAM_WINDOW ? 16 * KO_STREAM_WINDOW
+  s->credit = c > 16 * (uint64_t)KO_OUTPUT_WINDOW ? 16 * KO_OUTPUT_WINDOW
                                                   : (uint32_t)c;
   out_update (s);
 }
@@ -370,5 +370,5 @@ streams_reset_credit (void)
 {
   for (struct stream *s = streams; s; s = s->next)
     if (s->kind == STREAM_OUT)
-      s->credit = KO_STREAM_WINDOW;
+      s->credit = KO_OUTPUT_WINDOW;
 }

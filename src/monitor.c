@@ -264,7 +264,7 @@ stream_close (struct monitor *m, struct stream *s)
 static void
 stream_send_credit (struct monitor *m, struct stream *s, bool force)
 {
-  if (s->to_ack == 0 || (!force && s->to_ack < KO_STREAM_WINDOW / 4))
+  if (s->to_ack == 0 || (!force && s->to_ack < KO_OUTPUT_WINDOW / 4))
     return;
   uint8_t b[4];
   uint32_t v = s->to_ack;
@@ -358,7 +358,7 @@ stream_add (struct monitor *m, uint32_t id, int fd, bool input)
   s->fd = fd;
   s->input = input;
   s->credit = input ? KO_STREAM_WINDOW : 0;
-  s->window = input ? 0 : KO_STREAM_WINDOW;
+  s->window = input ? 0 : KO_OUTPUT_WINDOW;
   s->h.kind = input ? H_STREAM_IN : H_STREAM_OUT;
   s->h.obj = s;
   s->saved_flags = -1;

@@ -14,8 +14,10 @@
  * and names them in CreateContainer / ExecProcess. DATA with length 0 means
  * EOF.
  *
- * Flow control: for every stdio stream, each direction starts with
- * KO_STREAM_WINDOW bytes of credit. A sender never has more unacknowledged
+ * Flow control: every stdio stream starts with credit for its sender:
+ * KO_OUTPUT_WINDOW bytes for a process's output (agent -> host),
+ * KO_STREAM_WINDOW for its input (host -> agent). A sender never has more
+ * unacknowledged
  * DATA bytes in flight than its credit; the receiver returns credit with a
  * CREDIT frame (payload: u32 bytes) once it has written the bytes to their
  * destination. A reader that stops reading therefore stalls only its stream.
@@ -42,8 +44,12 @@
 #define KO_FRAME_HDR_SIZE 12
 #define KO_FRAME_MAX_PAYLOAD (1u << 20) /* any frame; larger is malformed */
 #define KO_DATA_MAX_PAYLOAD (64u << 10) /* one stdio DATA frame */
-/* initial credit of each stream, in each direction */
+/* initial credit of an input stream (what the agent may have to hold for
+ * a process that does not read) and of an output stream (what the monitor
+ * may have to hold for a reader that does not read: larger, so that output
+ * keeps flowing while credit makes its round trip through the VM) */
 #define KO_STREAM_WINDOW (256u << 10)
+#define KO_OUTPUT_WINDOW (1024u << 10)
 #define KO_AGENT_VSOCK_PORT 1024
 #define KO_AGENT_SERIAL_NAME "agent.channel.0"
 #define KO_SHARE_TAG "kataShared"
