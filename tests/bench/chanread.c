@@ -4,9 +4,12 @@
  * read from /dev/zero block by block, as dd does; see
  * chanwrite.c), reads them and prints
  *   "<bytes> <seconds from request to last byte> <seconds to first byte>
- *    <MiB/s from the end of the first read to the last byte>". */
+ *    <MiB/s from the end of the first read to the last byte>".
+ * With "-" as SOCKET it reads standard input instead (no request sent):
+ * the multiplexer's side, `kata-oci run ... | chanread - MIB TIMEOUT`. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +36,15 @@ main (int argc, char **argv)
            && (strcmp (argv[4], "pipe") == 0 || strcmp (argv[4], "dd") == 0)))
     {
       fprintf (stderr,
-               "usage: chanread SOCKET MIB TIMEOUT-SECONDS [pipe|dd]\n");
+               "usage: chanread SOCKET|- MIB TIMEOUT-SECONDS [pipe|dd]\n");
       return 2;
     }
   long long mib = atoll (argv[2]);
   double deadline = now () + atof (argv[3]);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s", argv[1]);
-  int fd = -1;
+  bool from_stdin = strcmp (argv[1], "-") == 0;
+  int fd = from_stdin ? 0 : -1;
   while (fd < 0)
     {
       fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -57,13 +61,14 @@ main (int argc, char **argv)
       usleep (10000);
     }
   struct timeval tv = { 5, 0 };
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (!from_stdin)
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char req[32];
   int l = snprintf (req, sizeof req, "%lld%s%s\n", mib, argc == 5 ? " " : "",
                     argc == 5 ? argv[4] : "");
   double t0 = now (), tfirst = 0;
   unsigned long long first = 0;
-  if (write (fd, req, l) != l)
+  if (!from_stdin && write (fd, req, l) != l)
     {
       perror ("chanread: write");
       return 1;
