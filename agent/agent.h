@@ -18,6 +18,7 @@
 /* ---- main.c: logging, fatal errors, the loop ---- */
 extern bool ag_debug;
 extern bool ag_serial_only; /* agent.channel=serial: no vsock device */
+extern bool ag_no_splice;   /* agent.nosplice: output is always copied */
 void ag_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 #define ag_dbg(...)                                                            \
   do                                                                           \

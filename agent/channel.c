@@ -374,7 +374,8 @@ splice_some (void)
 bool
 channel_can_splice (void)
 {
-  return ch.connected && ch.mode == MODE_SERIAL && !ch.splice_off;
+  return ch.connected && ch.mode == MODE_SERIAL && !ch.splice_off
+         && !ag_no_splice;
 }
 
 bool

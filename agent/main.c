@@ -29,6 +29,7 @@
 
 bool ag_debug;
 bool ag_serial_only; /* agent.channel=serial on the kernel command line */
+bool ag_no_splice;   /* agent.nosplice: copy process output, never splice */
 int ag_devnull = -1;
 static int console_fd = 2;
 static int epfd = -1;
@@ -171,6 +172,8 @@ read_cmdline (void)
         ag_debug = true;
       else if (strcmp (t, "agent.channel=serial") == 0)
         ag_serial_only = true;
+      else if (strcmp (t, "agent.nosplice") == 0)
+        ag_no_splice = true;
     }
 }
 

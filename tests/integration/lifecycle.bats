@@ -112,7 +112,7 @@ teardown() { teardown_common; }
   [ "$got" = "$want" ]
 }
 
-@test "stdout is spliced to the channel: writes of every size arrive whole" {
+@test "stdout is spliced to the channel (or copied, with agent.nosplice): writes of every size arrive whole" {
   # lines, then pipe-sized writes, then lines again: the agent moves pages
   # from the process's pipe to the port, in frames of whatever the pipe
   # holds; a frame that does not empty a pipe used to stop the port
@@ -125,6 +125,14 @@ teardown() { teardown_common; }
   grep -q "zero-copy output: staging pipes ready" "$TEST_ROOT/$ID/console.log"
   ! grep -q "copying from now on" "$TEST_ROOT/$ID/console.log"
   ! grep -q "zero sized" "$TEST_ROOT/$ID/qemu.log"
+  ko delete "$ID"
+  # agent.nosplice: the same bytes, copied
+  KATA_OCI_KERNEL_PARAMS="agent.debug agent.nosplice" ko run -d --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>"$WORK/err"
+  wait_status "$ID" stopped 60
+  [ "$(sha256sum < "$WORK/out" | cut -d' ' -f1)" = "$want" ]
+  [ "$(cat "$WORK/err")" = "err" ]
+  grep -q "container $ID started" "$TEST_ROOT/$ID/console.log"
+  ! grep -q "staging pipes ready" "$TEST_ROOT/$ID/console.log"
 }
 
 @test "a console socket gets a pty: output and initial size" {
