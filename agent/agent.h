@@ -68,7 +68,6 @@ size_t channel_data_room (void);
  * with the real length (0 drops it). */
 uint8_t *channel_begin_data (uint32_t stream, size_t max);
 void channel_commit_data (size_t len);
-/* Blocks until the output queue is written (or timeout_ms). */
 /* Zero-copy output (the serial port takes pipe pages by splice):
  * channel_can_splice says whether to use it at all; channel_splice_ready
  * whether a frame can start now (nothing else is waiting to be written;
@@ -79,6 +78,7 @@ void channel_commit_data (size_t len);
 bool channel_can_splice (void);
 bool channel_splice_ready (void);
 ssize_t channel_splice_data (uint32_t stream, int fd, size_t max);
+/* Blocks until the output queue is written (or timeout_ms). */
 void channel_flush (int timeout_ms);
 /* epoll timeout after which channel_trim frees an idle output queue */
 int channel_trim_timeout (void);

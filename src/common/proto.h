@@ -17,10 +17,10 @@
  * Flow control: every stdio stream starts with credit for its sender:
  * KO_OUTPUT_WINDOW bytes for a process's output (agent -> host),
  * KO_STREAM_WINDOW for its input (host -> agent). A sender never has more
- * unacknowledged
- * DATA bytes in flight than its credit; the receiver returns credit with a
- * CREDIT frame (payload: u32 bytes) once it has written the bytes to their
- * destination. A reader that stops reading therefore stalls only its stream.
+ * unacknowledged DATA bytes in flight than its credit; the receiver returns
+ * credit with a CREDIT frame (payload: u32 bytes) once it has written the
+ * bytes to their destination. A reader that stops reading therefore stalls
+ * only its stream.
  *
  * Message bodies are TLV fields: u16 tag, u32 length, value. Integers are
  * little-endian u32/u64; strings are bytes without a NUL (must not contain
@@ -40,7 +40,9 @@
 
 #include "error.h"
 
-#define KO_PROTO_VERSION 1
+/* 2: output windows grew to KO_OUTPUT_WINDOW; a version-1 host would see
+ * a version-2 agent exceed its credit */
+#define KO_PROTO_VERSION 2
 #define KO_FRAME_HDR_SIZE 12
 #define KO_FRAME_MAX_PAYLOAD (1u << 20) /* any frame; larger is malformed */
 #define KO_DATA_MAX_PAYLOAD (64u << 10) /* one stdio DATA frame */
