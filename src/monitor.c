@@ -307,12 +307,11 @@ stream_pump_input (struct monitor *m, struct stream *s)
   chan_flush (m);
 }
 
-/* Writes a DATA payload straight to the stream's fd when nothing is queued
- * before it (no copy into the queue); returns the bytes written, which
- * count as acknowledged. The rest is queued by the caller. */
+/* Writes output to the stream's fd until it would block; returns the bytes
+ * written, which count as acknowledged. A write error closes the stream. */
 static size_t
-stream_write_direct (struct monitor *m, struct stream *s, const uint8_t *p,
-                     size_t len)
+stream_write_out (struct monitor *m, struct stream *s, const uint8_t *p,
+                  size_t len)
 {
   size_t done = 0;
   while (done < len && !s->closed)
@@ -338,29 +337,14 @@ stream_write_direct (struct monitor *m, struct stream *s, const uint8_t *p,
 static void
 stream_flush_output (struct monitor *m, struct stream *s)
 {
-  while (s->pending.len > s->pending_off)
+  if (s->pending.len > s->pending_off)
+    s->pending_off += stream_write_out (m, s, s->pending.data + s->pending_off,
+                                        s->pending.len - s->pending_off);
+  if (s->closed)
     {
-      if (s->closed)
-        {
-          /* nobody to write to: drop, but keep the guest flowing */
-          s->to_ack += s->pending.len - s->pending_off;
-          s->pending_off = s->pending.len;
-          break;
-        }
-      ssize_t n = write (s->fd, s->pending.data + s->pending_off,
-                         s->pending.len - s->pending_off);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        break;
-      if (n < 0)
-        {
-          log_debug ("stream %u: write: %s", s->id, strerror (errno));
-          stream_close (m, s);
-          continue;
-        }
-      s->pending_off += n;
-      s->to_ack += n;
+      /* nobody to write to: drop, but keep the guest flowing */
+      s->to_ack += s->pending.len - s->pending_off;
+      s->pending_off = s->pending.len;
     }
   bool drained = s->pending_off == s->pending.len;
   if (drained)
@@ -544,7 +528,7 @@ handle_frame (struct monitor *m, const struct ko_frame_hdr *h,
         s->window -= h->len;
         size_t done = 0;
         if (s->pending.len == s->pending_off)
-          done = stream_write_direct (m, s, payload, h->len);
+          done = stream_write_out (m, s, payload, h->len);
         if (done < h->len
             && ko_buf_append (&s->pending, payload + done, h->len - done) < 0)
           return mon_fatal_channel (m, "out of memory");
