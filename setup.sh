@@ -13,12 +13,13 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 # build: autotools, yajl, libseccomp, libcap, uuid, musl for the agent,
-#        busybox-static for the demo rootfs, kmod/cpio for the initrd
+#        busybox-static for the demo rootfs, kmod/cpio for the initrd,
+#        lz4 to uncompress the guest kernel
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
 # test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon and
 #        containerd (its runc v2 shim) for the client tests
 PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-dev
-  libcap-dev uuid-dev musl-tools busybox-static cpio kmod ca-certificates
+  libcap-dev uuid-dev musl-tools busybox-static cpio kmod lz4 ca-certificates
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
   clang-format git podman conmon containerd"
 echo "==> installing Debian packages"

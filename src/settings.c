@@ -42,7 +42,7 @@ settings_load (struct ko_settings *s)
 {
   s->qemu = env_or ("KATA_OCI_QEMU", KO_QEMU_PATH);
   s->virtiofsd = env_or ("KATA_OCI_VIRTIOFSD", KO_VIRTIOFSD_PATH);
-  s->kernel = env_or ("KATA_OCI_KERNEL", KO_DATADIR "/vmlinuz");
+  s->kernel = env_or ("KATA_OCI_KERNEL", KO_DATADIR "/vmlinux");
   s->initrd = env_or ("KATA_OCI_INITRD", KO_DATADIR "/initrd.img");
   s->kernel_params = env_or ("KATA_OCI_KERNEL_PARAMS", "");
   s->memory_mb = env_int ("KATA_OCI_MEMORY_MB", 256, 64, 1 << 20);

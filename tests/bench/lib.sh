@@ -6,7 +6,7 @@
 #
 #   KATA_OCI_BUILDDIR   built tree (default: the source tree)
 #   KATA_OCI            the runtime binary (default: $KATA_OCI_BUILDDIR/kata-oci)
-#   KATA_OCI_KERNEL     guest kernel  (default: $KATA_OCI_BUILDDIR/guest/vmlinuz)
+#   KATA_OCI_KERNEL     guest kernel  (default: $KATA_OCI_BUILDDIR/guest/vmlinux)
 #   KATA_OCI_INITRD     guest initrd  (default: $KATA_OCI_BUILDDIR/guest/initrd.img)
 
 set -u
@@ -14,7 +14,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH_DIR/../.." && pwd)
 BUILDDIR=${KATA_OCI_BUILDDIR:-$TOP}
 KATA_OCI=${KATA_OCI:-$BUILDDIR/kata-oci}
-export KATA_OCI_KERNEL=${KATA_OCI_KERNEL:-$BUILDDIR/guest/vmlinuz}
+export KATA_OCI_KERNEL=${KATA_OCI_KERNEL:-$BUILDDIR/guest/vmlinux}
 export KATA_OCI_INITRD=${KATA_OCI_INITRD:-$BUILDDIR/guest/initrd.img}
 
 die() { echo "$(basename "$0"): cannot run: $*" >&2; exit 2; }

@@ -206,7 +206,7 @@ create_fails_with() {
 }
 
 @test "create: missing kernel or initrd fails before anything is made" {
-  KATA_OCI_KERNEL=/nonexistent/vmlinuz create_fails_with "guest kernel /nonexistent/vmlinuz: No such file or directory"
+  KATA_OCI_KERNEL=/nonexistent/vmlinux create_fails_with "guest kernel /nonexistent/vmlinux: No such file or directory"
   KATA_OCI_INITRD=/nonexistent/initrd create_fails_with "guest initrd /nonexistent/initrd: No such file or directory"
   KATA_OCI_QEMU=/nonexistent/qemu create_fails_with "qemu /nonexistent/qemu: No such file or directory"
 }
@@ -218,6 +218,39 @@ create_fails_with() {
   jq -e 'select(.level == "error") | .msg == "container nosuch does not exist" and (.time | length > 0)' "$WORK/log.json"
   run "$KATA_OCI" --root "$TEST_ROOT" --log "$WORK/log.txt" start nosuch
   grep -q 'level=error msg="container nosuch does not exist"' "$WORK/log.txt"
+}
+
+@test "the guest kernel: the bzImage's payload, uncompressed, with a PVH entry; bad images are refused" {
+  [ -f "$BUILDDIR/guest/vmlinuz" ] || skip "no guest kernel in $BUILDDIR/guest"
+  src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  x=$src/contrib/guest/extract-vmlinux.sh
+  sh "$x" "$BUILDDIR/guest/vmlinuz" "$WORK/vmlinux" 2>/dev/null
+  cmp "$WORK/vmlinux" "$BUILDDIR/guest/vmlinux"
+  readelf -h "$WORK/vmlinux" | grep -q 'EXEC (Executable file)'
+  readelf -n "$WORK/vmlinux" | grep -q 'Unknown note type: (0x00000012)'
+
+  run sh "$x" /etc/passwd "$WORK/out"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"/etc/passwd: not a bzImage (no HdrS boot header)"* ]]
+  head -c 1000000 "$BUILDDIR/guest/vmlinuz" > "$WORK/short"
+  run sh "$x" "$WORK/short" "$WORK/out"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"truncated: the payload runs past the end of the file"* ]]
+  # the payload's first bytes overwritten: no known compression
+  cp "$BUILDDIR/guest/vmlinuz" "$WORK/bad"
+  ss=$(od -An -tu1 -j 497 -N1 "$WORK/bad" | tr -d ' ')
+  po=$(od -An -tu4 -j 584 -N4 "$WORK/bad" | tr -d ' ')
+  printf 'XXXXXX' | dd of="$WORK/bad" bs=1 seek=$(((ss + 1) * 512 + po)) conv=notrunc 2>/dev/null
+  run sh "$x" "$WORK/bad" "$WORK/out"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"unknown payload compression (magic 585858585858)"* ]]
+  # a corrupt stream: the size it decompresses to is not the size recorded
+  cp "$BUILDDIR/guest/vmlinuz" "$WORK/bad"
+  printf 'XXXXXXXXXXXXXXXX' | dd of="$WORK/bad" bs=1 seek=$(((ss + 1) * 512 + po + 4096)) conv=notrunc 2>/dev/null
+  run sh "$x" "$WORK/bad" "$WORK/out"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"gave "*" bytes, the payload says "* ]]
+  [ ! -e "$WORK/out" ] && [ ! -e "$WORK/out.tmp" ]
 }
 
 @test "the guest initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order" {

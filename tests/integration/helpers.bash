@@ -7,8 +7,8 @@ KATA_OCI=${KATA_OCI:-$BUILDDIR/kata-oci}
 RECVTTY=${RECVTTY:-$BUILDDIR/tests/integration/recvtty}
 REAPER=${REAPER:-$BUILDDIR/tests/integration/reaper}
 # use the build tree's guest unless the caller chose one
-if [ -z "${KATA_OCI_KERNEL:-}" ] && [ -f "$BUILDDIR/guest/vmlinuz" ]; then
-  export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinuz
+if [ -z "${KATA_OCI_KERNEL:-}" ] && [ -f "$BUILDDIR/guest/vmlinux" ]; then
+  export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux
   export KATA_OCI_INITRD=$BUILDDIR/guest/initrd.img
 fi
 

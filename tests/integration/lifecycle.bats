@@ -135,6 +135,20 @@ teardown() { teardown_common; }
   ! grep -q "staging pipes ready" "$TEST_ROOT/$ID/console.log"
 }
 
+@test "the guest boots the uncompressed kernel (PVH entry); a bzImage boots too" {
+  [ -f "$BUILDDIR/guest/vmlinuz" ] || skip "no bzImage in $BUILDDIR/guest"
+  [ "$(ko env | sed -n 's/^kernel=//p')" = "$BUILDDIR/guest/vmlinux" ]
+  readelf -h "$BUILDDIR/guest/vmlinux" | grep -q 'EXEC (Executable file)'
+  set_args "$BUNDLE" sh -c 'echo booted; uname -r'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = booted ]
+  [ "${lines[1]}" = "$(cat "$BUILDDIR/guest/kernel-release")" ]
+  KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinuz run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = booted ]
+}
+
 @test "a console socket gets a pty: output and initial size" {
   edit_spec '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 111}'
   set_args "$BUNDLE" sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; tty; echo done'
