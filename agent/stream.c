@@ -36,13 +36,20 @@ send_credit (uint32_t id, uint32_t n)
   channel_send_frame (id, KO_FRAME_CREDIT, b, 4);
 }
 
+/* Whether the stream's output goes to the channel by splice. */
+static bool
+use_splice (const struct stream *s)
+{
+  return s->is_pipe && channel_can_splice ();
+}
+
 static void
 out_update (struct stream *s)
 {
   if (!s->active || s->eof)
     return;
   bool can;
-  if (s->is_pipe && channel_can_splice ())
+  if (use_splice (s))
     can = s->credit > 0 && channel_splice_ready ();
   else
     {
@@ -71,6 +78,21 @@ out_eof (struct stream *s)
     proc_check_done (s->proc);
 }
 
+/* Accounts for n bytes sent; true when that ended the stream (its process
+ * is gone and the bytes it left are all sent). */
+static bool
+out_sent (struct stream *s, size_t n)
+{
+  s->credit -= n;
+  if (!s->ending)
+    return false;
+  s->left = n >= s->left ? 0 : s->left - (uint32_t)n;
+  if (s->left > 0)
+    return false;
+  out_eof (s);
+  return true;
+}
+
 /* Copies what the pipe or pty holds into the channel's queue, or sees EOF. */
 static void
 copy_out (struct stream *s)
@@ -92,17 +114,8 @@ copy_out (struct stream *s)
   if (n > 0)
     {
       channel_commit_data (n);
-      s->credit -= n;
-      if (s->ending)
-        {
-          s->left = (size_t)n >= s->left ? 0 : s->left - (uint32_t)n;
-          if (s->left == 0)
-            {
-              out_eof (s);
-              return;
-            }
-        }
-      out_update (s);
+      if (!out_sent (s, n))
+        out_update (s);
       return;
     }
   channel_commit_data (0);
@@ -133,16 +146,8 @@ splice_out (struct stream *s)
         }
       if (n == 0)
         break; /* the channel is busy: resumed when it is not */
-      s->credit -= n;
-      if (s->ending)
-        {
-          s->left -= n;
-          if (s->left == 0)
-            {
-              out_eof (s);
-              return;
-            }
-        }
+      if (out_sent (s, n))
+        return;
     }
   out_update (s);
 }
@@ -151,7 +156,7 @@ static void
 on_out (struct ag_watch *w, uint32_t events)
 {
   struct stream *s = (struct stream *)w;
-  if (s->is_pipe && channel_can_splice ())
+  if (use_splice (s))
     splice_out (s);
   else
     copy_out (s);
