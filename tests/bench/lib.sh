@@ -150,13 +150,14 @@ qemu_argv_from_kata() {
   [ -n "$cur" ] && KQEMU+=("$cur")
 }
 
-# qemu_argv_bare DIR INITRD: fills BQEMU with KQEMU (behind nothp if
-# kata-oci's QEMU ran with THP disabled), the initrd replaced,
+# qemu_argv_bare DIR INITRD [PARAMS]: fills BQEMU with KQEMU (behind nothp if
+# kata-oci's QEMU ran with THP disabled), the initrd replaced, PARAMS
+# added to the kernel command line,
 # state-dir paths moved to DIR and the virtio-fs device and its chardev
 # dropped (they need a virtiofsd; a guest that loads no modules never
 # touches them).
 qemu_argv_bare() {
-  local dir=$1 initrd=$2 i=1 o v fschr=""
+  local dir=$1 initrd=$2 params=${3:-} i=1 o v fschr=""
   for v in "${KQEMU[@]}"; do
     [[ $v == vhost-user-fs*chardev=* ]] && { fschr=${v#*chardev=}; fschr=${fschr%%,*}; }
   done
@@ -172,6 +173,7 @@ qemu_argv_bare() {
     v=${v//$KQEMU_DIR/$dir}
     case "$o $v" in
       "-initrd "*) v=$initrd ;;
+      "-append "*) v="$v${params:+ $params}" ;;
       "-device vhost-user-fs"*) i=$((i + 2)); continue ;;
       "-chardev "*)
         if [ -n "$fschr" ] && [[ ,$v, == *,id=$fschr,* ]]; then i=$((i + 2)); continue; fi ;;

@@ -30,12 +30,8 @@ rm "$WORK/bare/bench-poweroff"
 make_cpio "$WORK/bare" "$WORK/bare.img"
 
 qemu_argv_from_kata       # also warms the page cache for kernel, initrd, binaries
-qemu_argv_bare "$WORK/vm" "$WORK/same.img"
-SQEMU=()
-for v in "${BQEMU[@]}"; do
-  [[ $v == console=* ]] && v="$v rdinit=/bench-poweroff"
-  SQEMU+=("$v")
-done
+qemu_argv_bare "$WORK/vm" "$WORK/same.img" rdinit=/bench-poweroff
+SQEMU=("${BQEMU[@]}")
 qemu_argv_bare "$WORK/vm" "$WORK/bare.img"
 make_bundle "$WORK/bundle" true
 
