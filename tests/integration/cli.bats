@@ -253,6 +253,49 @@ create_fails_with() {
   [ ! -e "$WORK/out" ] && [ ! -e "$WORK/out.tmp" ]
 }
 
+# fake_bzimage PAYLOAD OUT [VERSION]: a bzImage header (one setup sector)
+# whose payload is the file PAYLOAD, boot protocol VERSION (default 2.15)
+fake_bzimage() {
+  local out=$2 v=${3:-527} n
+  n=$(wc -c < "$1")
+  head -c 1024 /dev/zero > "$out"
+  put() { printf "$2" | dd of="$out" bs=1 seek="$1" conv=notrunc 2>/dev/null; }
+  put 497 '\x01'
+  put 514 'HdrS'
+  put 518 "$(printf '\\x%02x\\x%02x' $((v & 255)) $((v >> 8)))"
+  put 584 '\x00\x00\x00\x00'
+  put 588 "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24)))"
+  cat "$1" >> "$out"
+}
+
+@test "extract-vmlinux.sh: every refusal says why and leaves nothing" {
+  x=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/contrib/guest/extract-vmlinux.sh
+  refuses() { # IMAGE MESSAGE
+    run sh "$x" "$1" "$WORK/out"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"$2"* ]]
+    [ ! -e "$WORK/out" ] && [ ! -e "$WORK/out.tmp" ]
+  }
+  echo hello | gzip -c > "$WORK/text.gz"
+  fake_bzimage "$WORK/text.gz" "$WORK/old" 519
+  refuses "$WORK/old" "boot protocol older than 2.08: no payload fields"
+  : > "$WORK/empty"
+  fake_bzimage "$WORK/empty" "$WORK/nothing"
+  refuses "$WORK/nothing" "empty payload"
+  fake_bzimage "$WORK/text.gz" "$WORK/text"
+  refuses "$WORK/text" "the payload is not an ELF kernel"
+  gzip -c /bin/true > "$WORK/true.gz"
+  fake_bzimage "$WORK/true.gz" "$WORK/nopvh"
+  refuses "$WORK/nopvh" "the kernel has no PVH entry point (Xen ELF note 18)"
+  # the decompressor the payload needs is missing
+  mkdir "$WORK/bin"
+  for t in od tr tail head wc mv rm readelf grep; do ln -s "$(command -v $t)" "$WORK/bin/$t"; done
+  sh=$(command -v sh)
+  PATH=$WORK/bin run "$sh" "$x" "$WORK/text" "$WORK/out"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"payload needs gzip, which is not installed"* ]]
+}
+
 @test "the guest initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order" {
   [ -f "$BUILDDIR/guest/kernel-release" ] || skip "no guest kernel in $BUILDDIR/guest"
   src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
