@@ -81,6 +81,11 @@ hypervisor_qemu_argv (const struct ko_settings *s,
   A ("memory-backend-memfd,id=mem,size=%dM,share=on", vm->memory_mb);
   A ("-numa");
   A ("node,memdev=mem");
+  if (s->firmware)
+    {
+      A ("-bios");
+      A ("%s", s->firmware);
+    }
   A ("-kernel");
   A ("%s", s->kernel);
   A ("-initrd");
@@ -273,6 +278,8 @@ hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
 {
   if (check_file ("guest kernel", s->kernel, R_OK, err) < 0
       || check_file ("guest initrd", s->initrd, R_OK, err) < 0
+      || (s->firmware
+          && check_file ("guest firmware", s->firmware, R_OK, err) < 0)
       || check_file ("qemu", s->qemu, X_OK, err) < 0
       || check_file ("virtiofsd", s->virtiofsd, X_OK, err) < 0)
     return -1;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char *
@@ -44,6 +45,15 @@ settings_load (struct ko_settings *s)
   s->virtiofsd = env_or ("KATA_OCI_VIRTIOFSD", KO_VIRTIOFSD_PATH);
   s->kernel = env_or ("KATA_OCI_KERNEL", KO_DATADIR "/vmlinux");
   s->initrd = env_or ("KATA_OCI_INITRD", KO_DATADIR "/initrd.img");
+  /* qboot by default: it only loads the kernel and ACPI tables where
+   * SeaBIOS runs a whole POST, about 80 ms of every boot under TCG. Where
+   * it is not installed, QEMU's default firmware. */
+  const char *fw = getenv ("KATA_OCI_FIRMWARE");
+  if (fw == NULL || *fw == '\0')
+    s->firmware
+        = access (KO_FIRMWARE_PATH, R_OK) == 0 ? KO_FIRMWARE_PATH : NULL;
+  else
+    s->firmware = strcmp (fw, KO_FIRMWARE_QEMU_DEFAULT) == 0 ? NULL : fw;
   s->kernel_params = env_or ("KATA_OCI_KERNEL_PARAMS", "");
   s->memory_mb = env_int ("KATA_OCI_MEMORY_MB", 256, 64, 1 << 20);
   s->vcpus = env_int ("KATA_OCI_VCPUS", 1, 1, 256);
@@ -66,6 +76,8 @@ settings_print (const struct ko_settings *s, const char *root)
   printf ("virtiofsd=%s\n", s->virtiofsd);
   printf ("kernel=%s\n", s->kernel);
   printf ("initrd=%s\n", s->initrd);
+  printf ("firmware=%s\n",
+          s->firmware ? s->firmware : KO_FIRMWARE_QEMU_DEFAULT);
   printf ("kernel_params=%s\n", s->kernel_params);
   printf ("memory_mb=%d\n", s->memory_mb);
   printf ("vcpus=%d\n", s->vcpus);

@@ -5,12 +5,16 @@
 
 #include <stdbool.h>
 
+/* KATA_OCI_FIRMWARE's value for "no -bios: QEMU's default firmware" */
+#define KO_FIRMWARE_QEMU_DEFAULT "qemu-default"
+
 struct ko_settings
 {
   const char *qemu;
   const char *virtiofsd;
   const char *kernel;
   const char *initrd;
+  const char *firmware;      /* -bios image; NULL: QEMU's own (SeaBIOS) */
   const char *kernel_params; /* extra guest kernel parameters */
   int memory_mb;
   int vcpus;

@@ -54,6 +54,12 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
                    "apt-get install qemu-system-common");
   missing += item ("guest kernel", s.kernel, R_OK, "run make && make install");
   missing += item ("guest initrd", s.initrd, R_OK, "run make && make install");
+  if (s.firmware)
+    missing += item ("guest firmware", s.firmware, R_OK,
+                     "unset KATA_OCI_FIRMWARE for the default");
+  else
+    printf ("%-16s %-40s %s\n", "guest firmware", KO_FIRMWARE_QEMU_DEFAULT,
+            "QEMU's own (SeaBIOS)");
   printf ("accel: %s\nchannel: %s\n", s.kvm ? "kvm" : "tcg",
           s.vsock ? "vsock" : "virtio-serial");
   (void)g;
@@ -67,6 +73,6 @@ const struct ko_command cmd_check = {
   .name = "check",
   .args = "",
   .summary = "check this host: KVM or TCG, vsock or virtio-serial, qemu, "
-             "virtiofsd, guest kernel and initrd",
+             "virtiofsd, guest kernel, initrd and firmware",
   .run = run,
 };

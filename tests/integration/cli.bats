@@ -69,6 +69,11 @@ teardown() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"guest kernel"*"/nonexistent"*missing* ]]
   [[ "$output" == *"1 required component is missing"* ]]
+  KATA_OCI_FIRMWARE=/nonexistent/fw.rom run "$KATA_OCI" check
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"guest firmware"*"/nonexistent/fw.rom"*missing* ]]
+  KATA_OCI_FIRMWARE=qemu-default run "$KATA_OCI" check
+  [[ "$output" == *"guest firmware"*"qemu-default"*"SeaBIOS"* ]]
 }
 
 @test "env prints the effective configuration and follows KATA_OCI_*" {
@@ -76,6 +81,17 @@ teardown() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"root=/x/y"* ]]
   [[ "$output" == *"memory_mb=512"* ]]
+  # qboot where QEMU's package installed it, else QEMU's own firmware
+  run "$KATA_OCI" env
+  if [ -r /usr/share/qemu/qboot.rom ]; then
+    [[ "$output" == *"firmware=/usr/share/qemu/qboot.rom"* ]]
+  else
+    [[ "$output" == *"firmware=qemu-default"* ]]
+  fi
+  KATA_OCI_FIRMWARE=qemu-default run "$KATA_OCI" env
+  [[ "$output" == *"firmware=qemu-default"* ]]
+  KATA_OCI_FIRMWARE=/x/fw.rom run "$KATA_OCI" env
+  [[ "$output" == *"firmware=/x/fw.rom"* ]]
 }
 
 @test "list on an empty or missing root" {
@@ -205,10 +221,11 @@ create_fails_with() {
   [[ "$output" == *"cannot use console socket if kata-oci will not allocate tty"* ]]
 }
 
-@test "create: missing kernel or initrd fails before anything is made" {
+@test "create: missing kernel, initrd, qemu or firmware fails before anything is made" {
   KATA_OCI_KERNEL=/nonexistent/vmlinux create_fails_with "guest kernel /nonexistent/vmlinux: No such file or directory"
   KATA_OCI_INITRD=/nonexistent/initrd create_fails_with "guest initrd /nonexistent/initrd: No such file or directory"
   KATA_OCI_QEMU=/nonexistent/qemu create_fails_with "qemu /nonexistent/qemu: No such file or directory"
+  KATA_OCI_FIRMWARE=/nonexistent/fw.rom create_fails_with "guest firmware /nonexistent/fw.rom: No such file or directory"
 }
 
 @test "--log with --log-format json writes one JSON object per line" {

@@ -149,6 +149,19 @@ teardown() { teardown_common; }
   [ "${lines[0]}" = booted ]
 }
 
+@test "the guest firmware is qboot where it is installed; QEMU's own (SeaBIOS) works too" {
+  [ -r /usr/share/qemu/qboot.rom ] || skip "no /usr/share/qemu/qboot.rom"
+  set_args "$BUNDLE" cat /sys/class/dmi/id/bios_vendor
+  ko --debug run --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>"$WORK/err"
+  grep -q '^.*qemu: .* -bios /usr/share/qemu/qboot.rom ' "$WORK/err"
+  [ "$(cat "$WORK/out")" = qboot ]
+  KATA_OCI_FIRMWARE=qemu-default ko --debug run --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>"$WORK/err"
+  grep -q 'qemu: ' "$WORK/err"
+  ! grep -q ' -bios ' "$WORK/err"
+  [ "$(cat "$WORK/out")" = SeaBIOS ]
+  assert_nothing_left "$ID"
+}
+
 @test "a console socket gets a pty: output and initial size" {
   edit_spec '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 111}'
   set_args "$BUNDLE" sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty; tty; echo done'
