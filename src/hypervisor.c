@@ -96,8 +96,18 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    * Hotplugged memory comes online by itself; a one-block DIMM carries its
    * own struct pages, so it fits even when the guest's memory is all used.
    * With memory possible above 4 GiB the kernel would set aside 64 MiB of
-   * bounce buffers (swiotlb), touched at boot: no device here needs them. */
-  A ("console=ttyS0 quiet panic=-1 reboot=t%s%s%s%s",
+   * bounce buffers (swiotlb), touched at boot: no device here needs them.
+   * Two cuts in the guest kernel's own boot (about 0.35 s and 0.13 s of
+   * every start under TCG), both settings Debian's kernel leaves on for
+   * hosts where they matter:
+   * - cryptomgr.notests: the crypto self-tests of every algorithm built
+   *   in; the guest uses none for the container (modules are unsigned,
+   *   virtio-fs and the channel are not encrypted). Kata does the same.
+   * - initcall_blacklist=tracer_init_tracefs: tracefs's files for every
+   *   trace event (tens of thousands of inodes, also about 9 MB of slab);
+   *   nothing traces the guest kernel. */
+  A ("console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests "
+     "initcall_blacklist=tracer_init_tracefs%s%s%s%s",
      s->vsock ? "" : " agent.channel=serial",
      vm->memory_slots > 0 ? " memhp_default_state=online "
                             "memory_hotplug.memmap_on_memory=1 swiotlb=noforce"

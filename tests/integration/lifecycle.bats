@@ -149,6 +149,19 @@ teardown() { teardown_common; }
   [ "${lines[0]}" = booted ]
 }
 
+@test "the guest kernel skips crypto self-tests and tracefs files; KATA_OCI_KERNEL_PARAMS adds to its command line" {
+  edit_spec '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+  set_args "$BUNDLE" sh -c 'cat /proc/cmdline; mount -t tracefs t /dev/shm && ls /dev/shm/kprobe_events && ls -d /dev/shm/events'
+  KATA_OCI_KERNEL_PARAMS=ko.test=1 run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ] # the last ls fails
+  [[ " ${lines[0]} " == *" cryptomgr.notests "* ]]
+  [[ " ${lines[0]} " == *" initcall_blacklist=tracer_init_tracefs "* ]]
+  [[ "${lines[0]}" == *" ko.test=1" ]]
+  # tracefs works, without the files of the trace events
+  [ "${lines[1]}" = /dev/shm/kprobe_events ]
+  [[ "${lines[2]}" == *"/dev/shm/events"*"No such file or directory"* ]]
+}
+
 @test "the guest firmware is qboot where it is installed; QEMU's own (SeaBIOS) works too" {
   [ -r /usr/share/qemu/qboot.rom ] || skip "no /usr/share/qemu/qboot.rom"
   set_args "$BUNDLE" cat /sys/class/dmi/id/bios_vendor
