@@ -48,8 +48,8 @@ settings_load (struct ko_settings *s)
   /* qboot by default: it only loads the kernel and ACPI tables where
    * SeaBIOS runs a whole POST, about 80 ms of every boot under TCG. Where
    * it is not installed, QEMU's default firmware. */
-  const char *fw = getenv ("KATA_OCI_FIRMWARE");
-  if (fw == NULL || *fw == '\0')
+  const char *fw = env_or ("KATA_OCI_FIRMWARE", NULL);
+  if (fw == NULL)
     s->firmware
         = access (KO_FIRMWARE_PATH, R_OK) == 0 ? KO_FIRMWARE_PATH : NULL;
   else
