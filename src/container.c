@@ -193,6 +193,21 @@ build_params (struct ko_global *g, const struct create_opts *o,
                               cpus);
       p->vcpus = (int)v;
     }
+  const char *cache
+      = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
+                                         "virtio_fs_cache");
+  if (cache)
+    {
+      p->settings.fs_cache = settings_fs_cache (cache);
+      if (p->settings.fs_cache == NULL)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: annotations: "
+                              "io.katacontainers.config.hypervisor."
+                              "virtio_fs_cache: expected auto, always or "
+                              "none, not \"%s\"",
+                              cache);
+      p->settings.fs_cache_bad = NULL; /* the annotation wins */
+    }
   if (translate_process (spec->process, &p->process, err) < 0
       || translate_seccomp (spec, &p->process, err) < 0)
     return -1;

@@ -202,15 +202,16 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
   unlink (sa.sun_path);
   if (bind (lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
     return ko_error_set (err, errno, "listen on %s", sa.sun_path);
-  char source[4096];
+  char source[4096], cache[32];
   snprintf (source, sizeof source, "source=%s/%s", dir, KO_SHARED_DIR);
+  snprintf (cache, sizeof cache, "cache=%s", s->fs_cache);
   /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it */
   char *argv[] = { (char *)s->virtiofsd,
                    "--fd=3",
                    "-o",
                    source,
                    "-o",
-                   "cache=auto",
+                   cache,
                    "--rlimit-nofile=0",
                    "--thread-pool-size=1",
                    NULL };
@@ -286,6 +287,11 @@ check_file (const char *what, const char *path, int mode, ko_error **err)
 int
 hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
 {
+  if (s->fs_cache_bad)
+    return ko_error_setx (err, EINVAL,
+                          "KATA_OCI_VIRTIO_FS_CACHE: expected auto, always "
+                          "or none, not \"%s\"",
+                          s->fs_cache_bad);
   if (check_file ("guest kernel", s->kernel, R_OK, err) < 0
       || check_file ("guest initrd", s->initrd, R_OK, err) < 0
       || (s->firmware

@@ -38,6 +38,18 @@ dev_usable (const char *path)
   return true;
 }
 
+const char *
+settings_fs_cache (const char *v)
+{
+  if (strcmp (v, "auto") == 0)
+    return "auto";
+  if (strcmp (v, "always") == 0)
+    return "always";
+  if (strcmp (v, "none") == 0 || strcmp (v, "never") == 0)
+    return "none";
+  return NULL;
+}
+
 void
 settings_load (struct ko_settings *s)
 {
@@ -55,6 +67,12 @@ settings_load (struct ko_settings *s)
   else
     s->firmware = strcmp (fw, KO_FIRMWARE_QEMU_DEFAULT) == 0 ? NULL : fw;
   s->kernel_params = env_or ("KATA_OCI_KERNEL_PARAMS", "");
+  /* close-to-open consistency with the host by default, as Kata's */
+  const char *cache = env_or ("KATA_OCI_VIRTIO_FS_CACHE", "auto");
+  s->fs_cache = settings_fs_cache (cache);
+  s->fs_cache_bad = s->fs_cache ? NULL : cache;
+  if (s->fs_cache == NULL)
+    s->fs_cache = "auto";
   s->memory_mb = env_int ("KATA_OCI_MEMORY_MB", 256, 64, 1 << 20);
   s->vcpus = env_int ("KATA_OCI_VCPUS", 1, 1, 256);
   s->boot_timeout_ms = env_int ("KATA_OCI_BOOT_TIMEOUT", 60, 1, 3600) * 1000;
@@ -79,6 +97,8 @@ settings_print (const struct ko_settings *s, const char *root)
   printf ("firmware=%s\n",
           s->firmware ? s->firmware : KO_FIRMWARE_QEMU_DEFAULT);
   printf ("kernel_params=%s\n", s->kernel_params);
+  printf ("virtio_fs_cache=%s\n",
+          s->fs_cache_bad ? s->fs_cache_bad : s->fs_cache);
   printf ("memory_mb=%d\n", s->memory_mb);
   printf ("vcpus=%d\n", s->vcpus);
   printf ("boot_timeout_s=%d\n", s->boot_timeout_ms / 1000);

@@ -16,6 +16,10 @@ struct ko_settings
   const char *initrd;
   const char *firmware;      /* -bios image; NULL: QEMU's own (SeaBIOS) */
   const char *kernel_params; /* extra guest kernel parameters */
+  /* virtiofsd's cache=: "auto", "always" or "none" */
+  const char *fs_cache;
+  /* KATA_OCI_VIRTIO_FS_CACHE when it is none of those: create fails */
+  const char *fs_cache_bad;
   int memory_mb;
   int vcpus;
   int boot_timeout_ms; /* until the agent's hello */
@@ -24,6 +28,9 @@ struct ko_settings
 };
 
 void settings_load (struct ko_settings *s);
+/* The virtio-fs cache mode a value names ("none" also as Kata's "never"),
+ * or NULL. */
+const char *settings_fs_cache (const char *v);
 /* Prints `kata-oci env`. */
 void settings_print (const struct ko_settings *s, const char *root);
 

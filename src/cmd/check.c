@@ -60,9 +60,24 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   else
     printf ("%-16s %-40s %s\n", "guest firmware", KO_FIRMWARE_QEMU_DEFAULT,
             "QEMU's own (SeaBIOS)");
+  if (s.fs_cache_bad)
+    printf ("%-16s %-40s %s\n", "virtio-fs cache", s.fs_cache_bad,
+            "invalid: KATA_OCI_VIRTIO_FS_CACHE is auto, always or none");
+  else
+    printf ("%-16s %-40s %s\n", "virtio-fs cache", s.fs_cache,
+            strcmp (s.fs_cache, "auto") == 0
+                ? "host changes are seen when a file is opened"
+            : strcmp (s.fs_cache, "always") == 0
+                ? "the guest keeps what it read: host changes may go unseen"
+                : "nothing cached in the guest: every read goes to the host");
   printf ("accel: %s\nchannel: %s\n", s.kvm ? "kvm" : "tcg",
           s.vsock ? "vsock" : "virtio-serial");
   (void)g;
+  if (s.fs_cache_bad && !missing)
+    return ko_error_setx (err, EINVAL,
+                          "check: KATA_OCI_VIRTIO_FS_CACHE: expected auto, "
+                          "always or none, not \"%s\"",
+                          s.fs_cache_bad);
   if (missing)
     return ko_error_setx (err, ENOENT, "check: %d required component%s missing",
                           missing, missing == 1 ? " is" : "s are");

@@ -74,6 +74,14 @@ teardown() {
   [[ "$output" == *"guest firmware"*"/nonexistent/fw.rom"*missing* ]]
   KATA_OCI_FIRMWARE=qemu-default run "$KATA_OCI" check
   [[ "$output" == *"guest firmware"*"qemu-default"*"SeaBIOS"* ]]
+  run "$KATA_OCI" check
+  [[ "$output" == *"virtio-fs cache"*"auto"*"host changes are seen when a file is opened"* ]]
+  KATA_OCI_VIRTIO_FS_CACHE=always run "$KATA_OCI" check
+  [[ "$output" == *"virtio-fs cache"*"always"*"host changes may go unseen"* ]]
+  KATA_OCI_VIRTIO_FS_CACHE=sometimes run "$KATA_OCI" check
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"virtio-fs cache"*"sometimes"*invalid* ]]
+  [[ "$output" == *'KATA_OCI_VIRTIO_FS_CACHE: expected auto, always or none, not "sometimes"'* ]]
 }
 
 @test "env prints the effective configuration and follows KATA_OCI_*" {
@@ -92,6 +100,12 @@ teardown() {
   [[ "$output" == *"firmware=qemu-default"* ]]
   KATA_OCI_FIRMWARE=/x/fw.rom run "$KATA_OCI" env
   [[ "$output" == *"firmware=/x/fw.rom"* ]]
+  # the virtio-fs cache: auto by default; Kata's "never" is "none"
+  [[ "$output" == *"virtio_fs_cache=auto"* ]]
+  KATA_OCI_VIRTIO_FS_CACHE=always run "$KATA_OCI" env
+  [[ "$output" == *"virtio_fs_cache=always"* ]]
+  KATA_OCI_VIRTIO_FS_CACHE=never run "$KATA_OCI" env
+  [[ "$output" == *"virtio_fs_cache=none"* ]]
 }
 
 @test "list on an empty or missing root" {
@@ -205,6 +219,9 @@ create_fails_with() {
   cp "$WORK/config.json" "$BUNDLE/config.json"
   edit_spec '.annotations = {"io.katacontainers.config.hypervisor.default_maxmemory": "32"}'
   create_fails_with 'default_maxmemory: expected MiB from 64, not "32"'
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.annotations = {"io.katacontainers.config.hypervisor.virtio_fs_cache": "sometimes"}'
+  create_fails_with 'config.json: annotations: io.katacontainers.config.hypervisor.virtio_fs_cache: expected auto, always or none, not "sometimes"'
 }
 
 @test "create: missing rootfs, tty without console socket" {
@@ -221,11 +238,12 @@ create_fails_with() {
   [[ "$output" == *"cannot use console socket if kata-oci will not allocate tty"* ]]
 }
 
-@test "create: missing kernel, initrd, qemu or firmware fails before anything is made" {
+@test "create: missing kernel, initrd, qemu or firmware, or a bad cache mode, fails before anything is made" {
   KATA_OCI_KERNEL=/nonexistent/vmlinux create_fails_with "guest kernel /nonexistent/vmlinux: No such file or directory"
   KATA_OCI_INITRD=/nonexistent/initrd create_fails_with "guest initrd /nonexistent/initrd: No such file or directory"
   KATA_OCI_QEMU=/nonexistent/qemu create_fails_with "qemu /nonexistent/qemu: No such file or directory"
   KATA_OCI_FIRMWARE=/nonexistent/fw.rom create_fails_with "guest firmware /nonexistent/fw.rom: No such file or directory"
+  KATA_OCI_VIRTIO_FS_CACHE=sometimes create_fails_with 'KATA_OCI_VIRTIO_FS_CACHE: expected auto, always or none, not "sometimes"'
 }
 
 @test "--log with --log-format json writes one JSON object per line" {

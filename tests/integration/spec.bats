@@ -139,6 +139,36 @@ create_fails_with() {
   [[ "$output" == *"kcore=[0]"* ]]
 }
 
+@test "virtio-fs cache: auto sees a host change at the next open, always keeps what the guest read, none caches nothing" {
+  mkdir -p "$WORK/vol"
+  edit_spec '.mounts += [{"destination": "/vol", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind", "rw"]}]'
+  set_args "$BUNDLE" sleep 1000
+  for mode in auto always none; do
+    echo aaaa > "$WORK/vol/f"
+    KATA_OCI_VIRTIO_FS_CACHE=$mode ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    ps -eo args | grep "virtiofsd .*source=$TEST_ROOT/$ID/shared .*cache=$mode "
+    [ "$(ko exec "$ID" cat /vol/f)" = aaaa ]
+    # the same size: the attributes cannot tell the guest
+    echo bbbb > "$WORK/vol/f"
+    if [ "$mode" = always ]; then
+      [ "$(ko exec "$ID" cat /vol/f)" = aaaa ]
+    else
+      [ "$(ko exec "$ID" cat /vol/f)" = bbbb ]
+    fi
+    # programs on the share run in every mode (with none, mmap of
+    # direct-I/O files)
+    ko exec "$ID" sh -c '/bin/true && /bin/echo ran' | grep -qx ran
+    ko delete -f "$ID"
+    assert_nothing_left "$ID"
+  done
+  # per container, the annotation wins over the environment
+  edit_spec '.annotations = {"io.katacontainers.config.hypervisor.virtio_fs_cache": "always"}'
+  KATA_OCI_VIRTIO_FS_CACHE=none ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ps -eo args | grep "virtiofsd .*source=$TEST_ROOT/$ID/shared .*cache=always "
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
 @test "mounts: a symlinked destination resolves inside the rootfs, never outside" {
   mkdir -p "$WORK/vol"; echo marker > "$WORK/vol/marker"
   ln -s /../../../../../escape "$BUNDLE/rootfs/link"

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "cgroup.h"
+#include "hypervisor.h"
 #include "monitor.h"
 #include "oci.h"
 #include "policy.h"
@@ -727,6 +728,40 @@ test_cgroup (void)
     }
 }
 
+/* the virtio-fs cache mode: KATA_OCI_VIRTIO_FS_CACHE and the annotation */
+static void
+test_fs_cache (void)
+{
+  is_str (settings_fs_cache ("auto"), "auto", "cache auto");
+  is_str (settings_fs_cache ("always"), "always", "cache always");
+  is_str (settings_fs_cache ("none"), "none", "cache none");
+  is_str (settings_fs_cache ("never"), "none", "cache never is Kata's none");
+  ok (settings_fs_cache ("") == NULL, "cache \"\": refused");
+  ok (settings_fs_cache ("Always") == NULL, "cache Always: refused");
+  ok (settings_fs_cache ("metadata") == NULL, "cache metadata: refused");
+
+  struct ko_settings s;
+  ko_error *err = NULL;
+  unsetenv ("KATA_OCI_VIRTIO_FS_CACHE");
+  settings_load (&s);
+  is_str (s.fs_cache, "auto", "cache: auto by default");
+  ok (s.fs_cache_bad == NULL, "cache: default is valid");
+  setenv ("KATA_OCI_VIRTIO_FS_CACHE", "never", 1);
+  settings_load (&s);
+  is_str (s.fs_cache, "none", "cache: from the environment");
+  setenv ("KATA_OCI_VIRTIO_FS_CACHE", "sometimes", 1);
+  settings_load (&s);
+  is_str (s.fs_cache_bad, "sometimes", "cache: a bad value is kept");
+  is_int (hypervisor_check_assets (&s, &err), -1, "cache: bad value refused");
+  ok (err
+          && strcmp (err->msg, "KATA_OCI_VIRTIO_FS_CACHE: expected auto, "
+                               "always or none, not \"sometimes\"")
+                 == 0,
+      "cache: bad value message");
+  ko_error_free (err);
+  unsetenv ("KATA_OCI_VIRTIO_FS_CACHE");
+}
+
 int
 main (void)
 {
@@ -742,6 +777,7 @@ main (void)
   test_linux ();
   test_userns ();
   test_cgroup ();
+  test_fs_cache ();
   rmdir (vol);
   rmdir (bundle);
   return tap_done ();
