@@ -407,6 +407,22 @@ state_of() {
   [ "$(cat "$WORK/g")" = from-volume ]
 }
 
+@test "podman run --annotation selects the virtio-fs cache mode" {
+  mkdir -p "$WORK/vol"
+  echo aaaa > "$WORK/vol/f"
+  cid=$(kr -d -v "$WORK/vol:/vol" \
+    --annotation io.katacontainers.config.hypervisor.virtio_fs_cache=always \
+    "$IMAGE" sleep 1000)
+  ps -eo args | grep "virtiofsd .*$cid.* cache=always "
+  [ "$(kp exec "$cid" cat /vol/f)" = aaaa ]
+  # always keeps what the guest read: the host's same-size rewrite is unseen
+  echo bbbb > "$WORK/vol/f"
+  [ "$(kp exec "$cid" cat /vol/f)" = aaaa ]
+  run kr --rm --annotation io.katacontainers.config.hypervisor.virtio_fs_cache=sometimes "$IMAGE" true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'virtio_fs_cache: expected auto, always or none, not "sometimes"'* ]]
+}
+
 @test "podman cp in and out of a running container" {
   # podman 4.3 copies into a running container by joining the mount
   # namespace of the pid conmon reported (kata-oci's --pid-file: the rootfs
