@@ -137,6 +137,10 @@ hypervisor_qemu_argv (const struct ko_settings *s,
       A ("-device");
       A ("virtserialport,chardev=agent,name=%s", KO_AGENT_SERIAL_NAME);
     }
+  /* never inflated: there for free page reporting, through which the guest
+   * hands back the memory it frees (the agent loads the driver once idle) */
+  A ("-device");
+  A ("virtio-balloon-pci,id=balloon0,free-page-reporting=on");
   A ("-qmp");
   A ("unix:%s/%s,server=on,wait=off", d, KO_QMP_SOCK);
 #undef A

@@ -4,6 +4,8 @@
 #   /lib/modules/NAME.ko          only the modules the agent needs, without
 #                                 their signature and BTF (see below)
 #   /lib/modules/load-order       their file names, dependencies first
+#   /lib/modules/load-idle        the modules the agent loads once idle, off
+#                                 the start path: after load-order's
 #   /dev /proc /sys /run          empty mount points
 # Same inputs give a byte-identical archive: sorted entries, mtime 0,
 # owner 0:0, cpio --reproducible.
@@ -20,6 +22,9 @@ output=${4:?}
 
 # The drivers the agent uses: PCI transport, virtio-serial, vsock, virtio-fs.
 roots="virtio_pci virtio_console vmw_vsock_virtio_transport virtiofs"
+# Loaded once the agent is idle: the balloon driver, whose free page
+# reporting hands the guest's freed memory back to the host.
+idle_roots="virtio_balloon"
 
 moddir=$kdir/lib/modules/$release
 test -d "$moddir" || { echo "build-initrd.sh: no $moddir" >&2; exit 1; }
@@ -85,6 +90,11 @@ for r in $roots; do
   visit "$r"
 done
 sed 's/$/.ko/' "$tmp/order" > "$stage/lib/modules/load-order"
+boot=$(wc -l < "$tmp/order")
+for r in $idle_roots; do
+  visit "$r"
+done
+tail -n +$((boot + 1)) "$tmp/order" | sed 's/$/.ko/' > "$stage/lib/modules/load-idle"
 
 cp "$agent" "$stage/init"
 chmod 0755 "$stage/init" "$stage/dev" "$stage/proc" "$stage/sys" \
@@ -95,4 +105,4 @@ find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . -mindepth 1 | sort |
   cpio --quiet -o -H newc --reproducible -R 0:0) > "$tmp/initrd"
 mv "$tmp/initrd" "$output"
-echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$stage/lib/modules/load-order")" >&2
+echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$stage/lib/modules/load-order")(idle: $(tr '\n' ' ' < "$stage/lib/modules/load-idle"))" >&2

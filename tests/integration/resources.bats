@@ -91,6 +91,40 @@ mem_total() {
   [ "$(state_status "$ID")" = running ]
 }
 
+# guest_ram_kb ID: resident KiB of the VM's guest memory (the memfd QEMU maps)
+guest_ram_kb() {
+  local q
+  q=$(ps -eo pid,args | awk -v n="kata-oci-$1" '$2 ~ /qemu-system/ && index($0, "-name " n " ") { print $1 }')
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($0 ~ /memfd:memory-backend-memfd/) } m && /^Rss:/ { s += $2 } END { print s + 0 }' "/proc/$q/smaps"
+}
+
+@test "memory the guest frees goes back to the host: the balloon's free page reporting, once the agent is idle" {
+  set_args "$BUNDLE" sleep 1000
+  ko --debug run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$WORK/err"
+  grep -q 'qemu: .* -device virtio-balloon-pci,id=balloon0,free-page-reporting=on ' "$WORK/err"
+  # the agent loads the driver once idle, then reports from 4 KiB up
+  for i in $(seq 100); do
+    [ "$(ko exec "$ID" cat /sys/module/page_reporting/parameters/page_reporting_order 2>/dev/null)" = 0 ] && break
+    sleep 0.2
+  done
+  [ "$(ko exec "$ID" cat /sys/module/page_reporting/parameters/page_reporting_order)" = 0 ]
+  ko exec "$ID" sh -c 'ls -d /sys/bus/virtio/drivers/virtio_balloon/virtio*'
+  # 48 MiB written to a tmpfs in the guest become resident on the host...
+  ko exec "$ID" dd if=/dev/zero of=/dev/shm/x bs=1M count=48 2>/dev/null
+  full=$(guest_ram_kb "$ID")
+  # ...and go back once the guest frees them
+  ko exec "$ID" rm /dev/shm/x
+  for i in $(seq 60); do
+    now=$(guest_ram_kb "$ID")
+    [ "$now" -le $(( full - 32 * 1024 )) ] && break
+    sleep 0.5
+  done
+  echo "guest memory resident on the host: $full KiB with the file, $now KiB after rm"
+  [ "$now" -le $(( full - 32 * 1024 )) ]
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
 @test "update: beyond default_maxmemory fails clearly and leaves the container running" {
   edit_spec '.linux.resources = {"memory": {"limit": 67108864}}
     | .annotations = {"io.katacontainers.config.hypervisor.default_maxmemory": "512"}'
