@@ -34,6 +34,10 @@ void ag_poweroff (void) __attribute__ ((noreturn));
 /* Writes s to the existing file path (sysfs, procfs, cgroupfs): 0, or -1
  * with errno. */
 int ag_write_str (const char *path, const char *s);
+/* Reads at most n - 1 bytes of the file path (sysfs, procfs) into buf,
+ * NUL-terminated, a trailing newline dropped: the length, or -1 with errno
+ * (buf then holds ""). */
+ssize_t ag_read_str (const char *path, char *buf, size_t n);
 
 struct ag_watch;
 typedef void (*ag_watch_cb) (struct ag_watch *w, uint32_t events);

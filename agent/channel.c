@@ -756,16 +756,8 @@ serial_find_port (void)
             continue;
           char p[300], name[64];
           snprintf (p, sizeof p, "/sys/class/virtio-ports/%s/name", e->d_name);
-          int fd = open (p, O_RDONLY | O_CLOEXEC);
-          if (fd < 0)
-            continue;
-          ssize_t n = read (fd, name, sizeof name - 1);
-          close (fd);
-          if (n <= 0)
-            continue;
-          name[n] = '\0';
-          name[strcspn (name, "\n")] = '\0';
-          if (strcmp (name, KO_AGENT_SERIAL_NAME) == 0)
+          if (ag_read_str (p, name, sizeof name) > 0
+              && strcmp (name, KO_AGENT_SERIAL_NAME) == 0)
             {
               char *dev;
               if (asprintf (&dev, "/dev/%s", e->d_name) < 0)

@@ -71,6 +71,25 @@ ag_write_str (const char *path, const char *s)
   return n == (ssize_t)strlen (s) ? 0 : -1;
 }
 
+ssize_t
+ag_read_str (const char *path, char *buf, size_t n)
+{
+  buf[0] = '\0';
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t r = read (fd, buf, n - 1);
+  int saved = errno;
+  close (fd);
+  errno = saved;
+  if (r < 0)
+    return -1;
+  if (r > 0 && buf[r - 1] == '\n')
+    r--;
+  buf[r] = '\0';
+  return r;
+}
+
 void
 ag_poweroff (void)
 {
@@ -223,9 +242,10 @@ load_modules (int root, const char *list)
   fclose (f);
 }
 
-/* Whether the VM has a virtio device of this type (its virtio device id). */
+/* Whether the VM has a virtio device of this type: its id as sysfs shows
+ * it, "0x0005" for the balloon. */
 static bool
-virtio_device_present (unsigned long id)
+virtio_device_present (const char *id)
 {
   DIR *d = opendir ("/sys/bus/virtio/devices");
   if (d == NULL)
@@ -234,26 +254,16 @@ virtio_device_present (unsigned long id)
   struct dirent *e;
   while (!found && (e = readdir (d)))
     {
-      if (e->d_name[0] == '.')
-        continue;
-      char p[300], v[32];
+      char p[300], v[16];
       snprintf (p, sizeof p, "/sys/bus/virtio/devices/%s/device", e->d_name);
-      int fd = open (p, O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        continue;
-      ssize_t n = read (fd, v, sizeof v - 1);
-      close (fd);
-      if (n > 0)
-        {
-          v[n] = '\0';
-          found = strtoul (v, NULL, 16) == id;
-        }
+      found = e->d_name[0] != '.' && ag_read_str (p, v, sizeof v) > 0
+              && strcmp (v, id) == 0;
     }
   closedir (d);
   return found;
 }
 
-#define VIRTIO_ID_BALLOON 5
+#define VIRTIO_ID_BALLOON "0x0005"
 
 /* The balloon driver, from load-idle: the host gives the VM a balloon
  * device only for its free page reporting, which hands the pages the guest

@@ -17,18 +17,6 @@
 
 #define MEMORY_SYSFS "/sys/devices/system/memory"
 
-static ssize_t
-read_small (const char *path, char *buf, size_t n)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t r = read (fd, buf, n - 1);
-  close (fd);
-  buf[r > 0 ? r : 0] = '\0';
-  return r;
-}
-
 /* block_size_bytes is hex without 0x. By hand: sscanf and strtoull would
  * add about 13 KB to the agent, and its idle RSS. */
 static uint64_t
@@ -63,7 +51,7 @@ int
 memory_online (uint32_t want_mb, ko_error **err)
 {
   char buf[64];
-  if (read_small (MEMORY_SYSFS "/block_size_bytes", buf, sizeof buf) <= 0)
+  if (ag_read_str (MEMORY_SYSFS "/block_size_bytes", buf, sizeof buf) <= 0)
     return ko_error_set (err, errno, "%s/block_size_bytes", MEMORY_SYSFS);
   uint64_t block = parse_hex (buf);
   if (block == 0)
@@ -80,7 +68,7 @@ memory_online (uint32_t want_mb, ko_error **err)
       if (!is_block (e->d_name)
           || (size_t)snprintf (p, sizeof p, MEMORY_SYSFS "/%s/state", e->d_name)
                  >= sizeof p
-          || read_small (p, buf, sizeof buf) <= 0)
+          || ag_read_str (p, buf, sizeof buf) <= 0)
         continue;
       if (strncmp (buf, "offline", 7) == 0)
         {
