@@ -200,12 +200,10 @@ build_params (struct ko_global *g, const struct create_opts *o,
     {
       p->settings.fs_cache = settings_fs_cache (cache);
       if (p->settings.fs_cache == NULL)
-        return ko_error_setx (err, EINVAL,
-                              "config.json: annotations: "
-                              "io.katacontainers.config.hypervisor."
-                              "virtio_fs_cache: expected auto, always or "
-                              "none, not \"%s\"",
-                              cache);
+        return settings_fs_cache_error ("config.json: annotations: "
+                                        "io.katacontainers.config.hypervisor."
+                                        "virtio_fs_cache",
+                                        cache, err);
       p->settings.fs_cache_bad = NULL; /* the annotation wins */
     }
   if (translate_process (spec->process, &p->process, err) < 0

@@ -292,10 +292,8 @@ int
 hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
 {
   if (s->fs_cache_bad)
-    return ko_error_setx (err, EINVAL,
-                          "KATA_OCI_VIRTIO_FS_CACHE: expected auto, always "
-                          "or none, not \"%s\"",
-                          s->fs_cache_bad);
+    return settings_fs_cache_error ("KATA_OCI_VIRTIO_FS_CACHE", s->fs_cache_bad,
+                                    err);
   if (check_file ("guest kernel", s->kernel, R_OK, err) < 0
       || check_file ("guest initrd", s->initrd, R_OK, err) < 0
       || (s->firmware

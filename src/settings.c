@@ -2,6 +2,7 @@
 
 #include "settings.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,13 @@ settings_fs_cache (const char *v)
   if (strcmp (v, "none") == 0 || strcmp (v, "never") == 0)
     return "none";
   return NULL;
+}
+
+int
+settings_fs_cache_error (const char *where, const char *v, ko_error **err)
+{
+  return ko_error_setx (
+      err, EINVAL, "%s: expected auto, always or none, not \"%s\"", where, v);
 }
 
 void

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "error.h"
+
 /* KATA_OCI_FIRMWARE's value for "no -bios: QEMU's default firmware" */
 #define KO_FIRMWARE_QEMU_DEFAULT "qemu-default"
 
@@ -31,6 +33,8 @@ void settings_load (struct ko_settings *s);
 /* The virtio-fs cache mode a value names ("none" also as Kata's "never"),
  * or NULL. */
 const char *settings_fs_cache (const char *v);
+/* The error for a value that names no cache mode, where said where: -1. */
+int settings_fs_cache_error (const char *where, const char *v, ko_error **err);
 /* Prints `kata-oci env`. */
 void settings_print (const struct ko_settings *s, const char *root);
 

@@ -74,10 +74,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
           s.vsock ? "vsock" : "virtio-serial");
   (void)g;
   if (s.fs_cache_bad && !missing)
-    return ko_error_setx (err, EINVAL,
-                          "check: KATA_OCI_VIRTIO_FS_CACHE: expected auto, "
-                          "always or none, not \"%s\"",
-                          s.fs_cache_bad);
+    return settings_fs_cache_error ("check: KATA_OCI_VIRTIO_FS_CACHE",
+                                    s.fs_cache_bad, err);
   if (missing)
     return ko_error_setx (err, ENOENT, "check: %d required component%s missing",
                           missing, missing == 1 ? " is" : "s are");
