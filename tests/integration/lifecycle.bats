@@ -266,12 +266,15 @@ teardown() { teardown_common; }
 
 @test "pause freezes the container, resume thaws it; ps lists its processes" {
   edit_spec '.root.readonly = false'
-  set_args "$BUNDLE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done'
+  # Written to a temporary name and renamed, so the host never reads the
+  # file between the shell's truncate and its write.
+  set_args "$BUNDLE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.2; done'
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
   for i in $(seq 100); do [ -s "$BUNDLE/rootfs/tmp/count" ] && break; sleep 0.1; done
   ko pause "$ID"
   [ "$(state_status "$ID")" = paused ]
   a=$(cat "$BUNDLE/rootfs/tmp/count")
+  [ -n "$a" ]
   sleep 1.5
   b=$(cat "$BUNDLE/rootfs/tmp/count")
   [ "$a" = "$b" ]
