@@ -436,3 +436,15 @@ state_of() {
   kp cp "$cid:/tmp/g" "$WORK/g"
   [ "$(cat "$WORK/g")" = from-container ]
 }
+
+@test "podman run on its default bridge network fails saying to use --network none" {
+  # podman's bridge network gives the container a host network namespace,
+  # and Debian's stock containers.conf (which CONTAINERS_CONF replaces here)
+  # adds this net.* sysctl: the interfaces do not reach the VM yet
+  run kp run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    --sysctl net.ipv4.ping_group_range="0 0" "$IMAGE" true
+  echo "status $status: $output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'linux.sysctl: "net.ipv4.ping_group_range" is for the host network namespace /run/netns/'* ]]
+  [[ "$output" == *"run the container without a network (podman run --network none)"* ]]
+}

@@ -541,6 +541,16 @@ test_linux (void)
                 "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs a "
                 "private network namespace",
                 "sysctl: needs its namespace");
+  /* what podman's default bridge network sends */
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"network\", "
+                "\"path\": \"/run/netns/cni-1\"}], "
+                "\"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\"}}",
+                "config.json: linux.sysctl: \"net.ipv4.ping_group_range\" is "
+                "for the host network namespace /run/netns/cni-1, whose "
+                "interfaces are not passed into the VM yet: run the container "
+                "without a network (podman run --network none)",
+                "sysctl: net.* with a host network namespace");
   expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"x\", \"path\": "
                 "\"/dev/x\"}]}",
