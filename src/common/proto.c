@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void
 put_le16 (uint8_t *p, uint16_t v)
@@ -733,6 +734,241 @@ ko_id_maps_contain (const struct ko_id_map *v, size_t n, uint32_t id)
     if (id >= v[i].container_id && id - v[i].container_id < v[i].size)
       return true;
   return false;
+}
+
+/* ---- networking ---- */
+
+static size_t
+family_len (uint32_t family)
+{
+  return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+bool
+ko_net_ifname_ok (const char *s)
+{
+  size_t n = strlen (s);
+  if (n == 0 || n >= KO_IFNAMSIZ || strcmp (s, ".") == 0
+      || strcmp (s, "..") == 0)
+    return false;
+  for (; *s; s++)
+    if (*s == '/' || *s == ':' || *s <= ' ' || *s == 0x7f)
+      return false;
+  return true;
+}
+
+int
+ko_net_iface_encode (struct ko_buf *b, const struct ko_net_iface *i)
+{
+  int r = ko_tlv_put_str (b, KO_TAG_IF_NAME, i->name);
+  r |= ko_tlv_put_bytes (b, KO_TAG_IF_MAC, i->mac, 6);
+  r |= ko_tlv_put_u32 (b, KO_TAG_IF_MTU, i->mtu);
+  for (size_t k = 0; k < i->naddrs; k++)
+    {
+      const struct ko_net_addr *a = &i->addrs[k];
+      size_t off = ko_tlv_begin (b, KO_TAG_IF_ADDR);
+      if (off == (size_t)-1)
+        return -1;
+      r |= ko_tlv_put_u32 (b, KO_TAG_A_FAMILY, a->family);
+      r |= ko_tlv_put_bytes (b, KO_TAG_A_ADDR, a->addr, family_len (a->family));
+      r |= ko_tlv_put_u32 (b, KO_TAG_A_PREFIX, a->prefix);
+      ko_tlv_end (b, off);
+    }
+  return r ? -1 : 0;
+}
+
+/* An address of the family's length into out (16 bytes, zero-padded). */
+static int
+net_field_addr (const struct ko_field *f, uint32_t family, uint8_t out[16])
+{
+  size_t n = family_len (family);
+  if (n == 0 || f->len != n)
+    return -1;
+  memset (out, 0, 16);
+  memcpy (out, f->val, n);
+  return 0;
+}
+
+static int
+net_addr_decode (const struct ko_field *f, struct ko_net_addr *a,
+                 ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g;
+  const struct ko_field *addr = NULL;
+  struct ko_field addr_f;
+  bool has_family = false, has_prefix = false;
+  int n;
+  memset (a, 0, sizeof *a);
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    if (g.tag == KO_TAG_A_FAMILY)
+      {
+        if (ko_field_u32 (&g, &a->family) < 0)
+          return ko_error_setx (err, EPROTO, "interface address: bad family");
+        has_family = true;
+      }
+    else if (g.tag == KO_TAG_A_PREFIX)
+      {
+        if (ko_field_u32 (&g, &a->prefix) < 0)
+          return ko_error_setx (err, EPROTO, "interface address: bad prefix");
+        has_prefix = true;
+      }
+    else if (g.tag == KO_TAG_A_ADDR)
+      {
+        addr_f = g;
+        addr = &addr_f;
+      }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "interface address: truncated field");
+  if (!has_family || !has_prefix || addr == NULL)
+    return ko_error_setx (err, EPROTO,
+                          "interface address: needs family, address and "
+                          "prefix");
+  if (family_len (a->family) == 0)
+    return ko_error_setx (err, EPROTO, "interface address: unknown family %u",
+                          a->family);
+  if (net_field_addr (addr, a->family, a->addr) < 0)
+    return ko_error_setx (err, EPROTO,
+                          "interface address: %u bytes for family %u",
+                          addr->len, a->family);
+  if (a->prefix > family_len (a->family) * 8)
+    return ko_error_setx (
+        err, EPROTO, "interface address: prefix %u is too long", a->prefix);
+  return 0;
+}
+
+int
+ko_net_iface_decode (struct ko_tlv body, struct ko_net_iface *out,
+                     ko_error **err)
+{
+  struct ko_field f;
+  bool has_mac = false, has_mtu = false;
+  int n;
+  struct ko_net_iface t, *i = &t;
+  memset (i, 0, sizeof *i);
+  while ((n = ko_tlv_next (&body, &f)) > 0)
+    switch (f.tag)
+      {
+      case KO_TAG_IF_NAME:
+        if (f.len == 0 || f.len >= KO_IFNAMSIZ
+            || memchr (f.val, '\0', f.len) != NULL)
+          return ko_error_setx (err, EPROTO, "interface: bad name");
+        memcpy (i->name, f.val, f.len);
+        i->name[f.len] = '\0';
+        if (!ko_net_ifname_ok (i->name))
+          return ko_error_setx (err, EPROTO,
+                                "interface: \"%s\" is not an interface name",
+                                i->name);
+        break;
+      case KO_TAG_IF_MAC:
+        if (f.len != 6)
+          return ko_error_setx (err, EPROTO, "interface: a MAC has 6 bytes");
+        memcpy (i->mac, f.val, 6);
+        has_mac = true;
+        break;
+      case KO_TAG_IF_MTU:
+        if (ko_field_u32 (&f, &i->mtu) < 0 || i->mtu < 68 || i->mtu > 65535)
+          return ko_error_setx (err, EPROTO,
+                                "interface: MTU must be 68 to 65535");
+        has_mtu = true;
+        break;
+      case KO_TAG_IF_ADDR:
+        if (i->naddrs == KO_NET_MAX_ADDRS)
+          return ko_error_setx (err, EPROTO,
+                                "interface: more than %d addresses",
+                                KO_NET_MAX_ADDRS);
+        if (net_addr_decode (&f, &i->addrs[i->naddrs], err) < 0)
+          return -1;
+        i->naddrs++;
+        break;
+      default:
+        break; /* unknown: skipped */
+      }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "interface: truncated field");
+  if (i->name[0] == '\0' || !has_mac || !has_mtu)
+    return ko_error_setx (err, EPROTO, "interface: needs name, MAC and MTU");
+  if (i->mac[0] & 1)
+    return ko_error_setx (err, EPROTO, "interface: not a unicast MAC");
+  *out = t;
+  return 0;
+}
+
+int
+ko_net_route_encode (struct ko_buf *b, uint16_t tag,
+                     const struct ko_net_route *rt)
+{
+  size_t off = ko_tlv_begin (b, tag);
+  if (off == (size_t)-1)
+    return -1;
+  size_t n = family_len (rt->family);
+  int r = ko_tlv_put_u32 (b, KO_TAG_RT_FAMILY, rt->family);
+  if (rt->dst_len > 0)
+    {
+      r |= ko_tlv_put_bytes (b, KO_TAG_RT_DST, rt->dst, n);
+      r |= ko_tlv_put_u32 (b, KO_TAG_RT_DST_LEN, rt->dst_len);
+    }
+  if (rt->has_gw)
+    r |= ko_tlv_put_bytes (b, KO_TAG_RT_GW, rt->gw, n);
+  r |= ko_tlv_put_str (b, KO_TAG_RT_DEV, rt->dev);
+  ko_tlv_end (b, off);
+  return r ? -1 : 0;
+}
+
+int
+ko_net_route_decode (const struct ko_field *f, struct ko_net_route *out,
+                     ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g, dst = { 0 }, gw = { 0 };
+  bool has_family = false, has_dst = false;
+  int n;
+  struct ko_net_route t, *rt = &t;
+  memset (rt, 0, sizeof *rt);
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    switch (g.tag)
+      {
+      case KO_TAG_RT_FAMILY:
+        if (ko_field_u32 (&g, &rt->family) < 0)
+          return ko_error_setx (err, EPROTO, "route: bad family");
+        has_family = true;
+        break;
+      case KO_TAG_RT_DST:
+        dst = g;
+        has_dst = true;
+        break;
+      case KO_TAG_RT_DST_LEN:
+        if (ko_field_u32 (&g, &rt->dst_len) < 0)
+          return ko_error_setx (err, EPROTO, "route: bad prefix");
+        break;
+      case KO_TAG_RT_GW:
+        gw = g;
+        rt->has_gw = true;
+        break;
+      case KO_TAG_RT_DEV:
+        if (g.len == 0 || g.len >= KO_IFNAMSIZ
+            || memchr (g.val, '\0', g.len) != NULL)
+          return ko_error_setx (err, EPROTO, "route: bad device name");
+        memcpy (rt->dev, g.val, g.len);
+        rt->dev[g.len] = '\0';
+        break;
+      default:
+        break;
+      }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "route: truncated field");
+  if (!has_family || family_len (rt->family) == 0)
+    return ko_error_setx (err, EPROTO, "route: needs AF_INET or AF_INET6");
+  if (!ko_net_ifname_ok (rt->dev))
+    return ko_error_setx (err, EPROTO, "route: needs a device");
+  if (has_dst != (rt->dst_len > 0)
+      || (has_dst && net_field_addr (&dst, rt->family, rt->dst) < 0)
+      || rt->dst_len > family_len (rt->family) * 8)
+    return ko_error_setx (err, EPROTO, "route: bad destination");
+  if (rt->has_gw && net_field_addr (&gw, rt->family, rt->gw) < 0)
+    return ko_error_setx (err, EPROTO, "route: bad gateway");
+  *out = t;
+  return 0;
 }
 
 const char *

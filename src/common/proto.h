@@ -104,8 +104,13 @@ enum ko_method
   KO_M_RESUME_CONTAINER = 13, /* thaw it */
   /* Apply new resources (RESOURCES nested) to the container's cgroup. */
   KO_M_UPDATE_CONTAINER = 14,
-  KO_M_UPDATE_INTERFACE = 15, /* reserved for networking */
-  KO_M_UPDATE_ROUTES = 16,    /* reserved for networking */
+  /* Configure the guest NIC whose MAC address is IF_MAC (one the host
+   * gave the VM): name it IF_NAME, set IF_MTU, add every IF_ADDR, bring it
+   * and lo up. Body: one ko_net_iface (IF_* fields). */
+  KO_M_UPDATE_INTERFACE = 15,
+  /* Add every ROUTE (nested ko_net_route) to the guest's main table, in
+   * order; their devices were set up by UpdateInterface. */
+  KO_M_UPDATE_ROUTES = 16,
   /* sync(), reply, then power off the VM. */
   KO_M_DESTROY_SANDBOX = 17,
   /* After memory hotplug: online every offline memory block, then fail
@@ -228,6 +233,22 @@ enum ko_tag
   KO_TAG_STAT_IO_READ_BYTES = 131,
   KO_TAG_STAT_IO_WRITE_BYTES = 132,
   KO_TAG_STAT_OOM_KILLS = 133,
+
+  /* UpdateInterface body (ko_net_iface) */
+  KO_TAG_IF_NAME = 140,  /* string: the name in the guest */
+  KO_TAG_IF_MAC = 141,   /* 6 bytes */
+  KO_TAG_IF_MTU = 142,   /* u32 */
+  KO_TAG_IF_ADDR = 143,  /* nested: A_* fields; repeated */
+  KO_TAG_A_FAMILY = 144, /* u32 AF_INET or AF_INET6 */
+  KO_TAG_A_ADDR = 145,   /* 4 or 16 bytes, network order */
+  KO_TAG_A_PREFIX = 146, /* u32 prefix length */
+  /* UpdateRoutes body */
+  KO_TAG_ROUTE = 147,      /* nested: RT_* fields; repeated */
+  KO_TAG_RT_FAMILY = 148,  /* u32 AF_INET or AF_INET6 */
+  KO_TAG_RT_DST = 149,     /* 4 or 16 bytes; absent: the default route */
+  KO_TAG_RT_DST_LEN = 150, /* u32 prefix length of RT_DST */
+  KO_TAG_RT_GW = 151,      /* 4 or 16 bytes; absent: on-link */
+  KO_TAG_RT_DEV = 152,     /* string: an IF_NAME */
 };
 
 /* ---- frames ---- */
@@ -376,6 +397,52 @@ int ko_id_maps_check (const struct ko_id_map *v, size_t n, const char *what,
                       ko_error **err);
 /* Whether id (of the container side) falls in one of the ranges. */
 bool ko_id_maps_contain (const struct ko_id_map *v, size_t n, uint32_t id);
+
+/* ---- networking (UpdateInterface, UpdateRoutes) ---- */
+#define KO_NET_MAX_ADDRS 16
+#define KO_NET_MAX_ROUTES 64
+#define KO_NET_MAX_IFACES 8
+#define KO_IFNAMSIZ 16 /* IFNAMSIZ: 15 characters and the NUL */
+
+struct ko_net_addr
+{
+  uint32_t family; /* AF_INET or AF_INET6 */
+  uint8_t addr[16];
+  uint32_t prefix;
+};
+
+struct ko_net_iface
+{
+  char name[KO_IFNAMSIZ];
+  uint8_t mac[6];
+  uint32_t mtu;
+  struct ko_net_addr addrs[KO_NET_MAX_ADDRS];
+  size_t naddrs;
+};
+
+struct ko_net_route
+{
+  uint32_t family;
+  uint8_t dst[16]; /* zero with dst_len 0: the default route */
+  uint32_t dst_len;
+  bool has_gw;
+  uint8_t gw[16];
+  char dev[KO_IFNAMSIZ];
+};
+
+/* UpdateInterface's body: the IF_* fields. */
+int ko_net_iface_encode (struct ko_buf *b, const struct ko_net_iface *i);
+/* Checks every field (a name the kernel takes, a unicast MAC, an MTU of
+ * 68..65535, address lengths and prefixes for their family, at most
+ * KO_NET_MAX_ADDRS). *i is written only on success. */
+int ko_net_iface_decode (struct ko_tlv body, struct ko_net_iface *i,
+                         ko_error **err);
+int ko_net_route_encode (struct ko_buf *b, uint16_t tag,
+                         const struct ko_net_route *r);
+int ko_net_route_decode (const struct ko_field *f, struct ko_net_route *r,
+                         ko_error **err);
+/* Whether s is a name the kernel takes for a network interface. */
+bool ko_net_ifname_ok (const char *s);
 
 const char *ko_method_name (uint16_t method);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void
 test_header_roundtrip (void)
@@ -372,6 +373,210 @@ test_control (void)
   ko_buf_free (&body);
 }
 
+/* ---- networking: UpdateInterface and UpdateRoutes bodies ---- */
+
+static struct ko_net_iface
+sample_iface (void)
+{
+  struct ko_net_iface i = { .name = "eth0",
+                            .mac = { 0x0a, 0x58, 0x0a, 0x58, 0, 5 },
+                            .mtu = 1400,
+                            .naddrs = 2 };
+  i.addrs[0] = (struct ko_net_addr){ AF_INET, { 10, 88, 0, 5 }, 16 };
+  i.addrs[1] = (struct ko_net_addr){ AF_INET6, { 0xfd, 0 }, 64 };
+  i.addrs[1].addr[15] = 5;
+  return i;
+}
+
+static void
+expect_bad_iface (const struct ko_buf *b, const char *msg)
+{
+  struct ko_net_iface out = { .mtu = 7 };
+  ko_error *err = NULL;
+  struct ko_tlv r = { b->data, b->len };
+  ok (ko_net_iface_decode (r, &out, &err) == -1, "interface refused: %s", msg);
+  is_str (err ? err->msg : NULL, msg, "interface message");
+  is_int (err ? err->status : 0, EPROTO, "interface status EPROTO");
+  is_int (out.mtu, 7, "interface: nothing written on failure");
+  ko_error_free (err);
+}
+
+static void
+test_net_iface (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_net_iface in = sample_iface (), out;
+  ok (ko_net_iface_encode (&b, &in) == 0, "interface encodes");
+  struct ko_tlv r = { b.data, b.len };
+  ok (ko_net_iface_decode (r, &out, NULL) == 0, "interface decodes");
+  is_str (out.name, "eth0", "interface: name");
+  ok (memcmp (out.mac, in.mac, 6) == 0, "interface: MAC");
+  is_int (out.mtu, 1400, "interface: MTU");
+  is_int (out.naddrs, 2, "interface: two addresses");
+  ok (out.addrs[0].family == AF_INET && out.addrs[0].prefix == 16
+          && memcmp (out.addrs[0].addr, in.addrs[0].addr, 16) == 0,
+      "interface: the IPv4 address");
+  ok (out.addrs[1].family == AF_INET6 && out.addrs[1].prefix == 64
+          && memcmp (out.addrs[1].addr, in.addrs[1].addr, 16) == 0,
+      "interface: the IPv6 address");
+  ko_buf_free (&b);
+
+  struct ko_net_iface t;
+#define BAD_IFACE(stmt, msg)                                                   \
+  do                                                                           \
+    {                                                                          \
+      t = sample_iface ();                                                     \
+      stmt;                                                                    \
+      ko_net_iface_encode (&b, &t);                                            \
+      expect_bad_iface (&b, msg);                                              \
+      ko_buf_free (&b);                                                        \
+    }                                                                          \
+  while (0)
+  BAD_IFACE (strcpy (t.name, "a/b"),
+             "interface: \"a/b\" is not an interface name");
+  BAD_IFACE (strcpy (t.name, ".."),
+             "interface: \"..\" is not an interface name");
+  BAD_IFACE (t.mtu = 67, "interface: MTU must be 68 to 65535");
+  BAD_IFACE (t.mtu = 65536, "interface: MTU must be 68 to 65535");
+  BAD_IFACE (t.mac[0] = 1, "interface: not a unicast MAC");
+  BAD_IFACE (t.addrs[0].prefix = 33,
+             "interface address: prefix 33 is too long");
+  BAD_IFACE (t.addrs[1].prefix = 129,
+             "interface address: prefix 129 is too long");
+  BAD_IFACE (t.addrs[0].family = 99, "interface address: unknown family 99");
+#undef BAD_IFACE
+
+  /* fields the encoder never writes wrong, written by hand */
+  ko_tlv_put_str (&b, KO_TAG_IF_NAME, "eth0");
+  ko_tlv_put_bytes (&b, KO_TAG_IF_MAC, "\x02\x00\x00\x00\x00", 5);
+  expect_bad_iface (&b, "interface: a MAC has 6 bytes");
+  ko_buf_free (&b);
+  ko_tlv_put_str (&b, KO_TAG_IF_NAME, "eth0");
+  ko_tlv_put_u32 (&b, KO_TAG_IF_MTU, 1500);
+  expect_bad_iface (&b, "interface: needs name, MAC and MTU");
+  ko_buf_free (&b);
+  ko_tlv_put_str (&b, KO_TAG_IF_NAME, "a-name-too-long-for-linux");
+  expect_bad_iface (&b, "interface: bad name");
+  ko_buf_free (&b);
+  t = sample_iface ();
+  t.naddrs = 0;
+  ko_net_iface_encode (&b, &t);
+  size_t off = ko_tlv_begin (&b, KO_TAG_IF_ADDR);
+  ko_tlv_put_u32 (&b, KO_TAG_A_FAMILY, AF_INET);
+  ko_tlv_put_bytes (&b, KO_TAG_A_ADDR, "\x0a\x00\x00\x01\x00", 5);
+  ko_tlv_put_u32 (&b, KO_TAG_A_PREFIX, 8);
+  ko_tlv_end (&b, off);
+  expect_bad_iface (&b, "interface address: 5 bytes for family 2");
+  ko_buf_free (&b);
+  t = sample_iface ();
+  t.naddrs = 0;
+  ko_net_iface_encode (&b, &t);
+  for (int k = 0; k <= KO_NET_MAX_ADDRS; k++)
+    {
+      off = ko_tlv_begin (&b, KO_TAG_IF_ADDR);
+      ko_tlv_put_u32 (&b, KO_TAG_A_FAMILY, AF_INET);
+      ko_tlv_put_bytes (&b, KO_TAG_A_ADDR, "\x0a\x00\x00\x01", 4);
+      ko_tlv_put_u32 (&b, KO_TAG_A_PREFIX, 8);
+      ko_tlv_end (&b, off);
+    }
+  expect_bad_iface (&b, "interface: more than 16 addresses");
+  ko_buf_free (&b);
+}
+
+/* Decodes the first field of b as a route. */
+static int
+decode_route (const struct ko_buf *b, struct ko_net_route *rt, ko_error **err)
+{
+  struct ko_tlv r = { b->data, b->len };
+  struct ko_field f;
+  if (ko_tlv_next (&r, &f) != 1)
+    return -2;
+  return ko_net_route_decode (&f, rt, err);
+}
+
+static void
+expect_bad_route (const struct ko_buf *b, const char *msg)
+{
+  struct ko_net_route out = { .dst_len = 7 };
+  ko_error *err = NULL;
+  ok (decode_route (b, &out, &err) == -1, "route refused: %s", msg);
+  is_str (err ? err->msg : NULL, msg, "route message");
+  is_int (out.dst_len, 7, "route: nothing written on failure");
+  ko_error_free (err);
+}
+
+static void
+test_net_route (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_net_route def = { .family = AF_INET,
+                              .has_gw = true,
+                              .gw = { 10, 88, 0, 1 },
+                              .dev = "eth0" },
+                      net6 = { .family = AF_INET6,
+                               .dst = { 0xfd, 0x01 },
+                               .dst_len = 48,
+                               .dev = "eth1" },
+                      out;
+  ok (ko_net_route_encode (&b, KO_TAG_ROUTE, &def) == 0
+          && decode_route (&b, &out, NULL) == 0,
+      "default route: round trip");
+  ok (out.family == AF_INET && out.dst_len == 0 && out.has_gw
+          && memcmp (out.gw, def.gw, 16) == 0 && strcmp (out.dev, "eth0") == 0,
+      "default route: fields");
+  ko_buf_free (&b);
+  ok (ko_net_route_encode (&b, KO_TAG_ROUTE, &net6) == 0
+          && decode_route (&b, &out, NULL) == 0,
+      "on-link IPv6 route: round trip");
+  ok (out.family == AF_INET6 && out.dst_len == 48 && !out.has_gw
+          && memcmp (out.dst, net6.dst, 16) == 0
+          && strcmp (out.dev, "eth1") == 0,
+      "on-link IPv6 route: fields");
+  ko_buf_free (&b);
+
+  struct ko_net_route t = def;
+  t.family = 7;
+  ko_net_route_encode (&b, KO_TAG_ROUTE, &t);
+  expect_bad_route (&b, "route: needs AF_INET or AF_INET6");
+  ko_buf_free (&b);
+  t = def;
+  t.dev[0] = '\0';
+  ko_net_route_encode (&b, KO_TAG_ROUTE, &t);
+  expect_bad_route (&b, "route: bad device name");
+  ko_buf_free (&b);
+  t = def;
+  strcpy (t.dev, "a/b");
+  ko_net_route_encode (&b, KO_TAG_ROUTE, &t);
+  expect_bad_route (&b, "route: needs a device");
+  ko_buf_free (&b);
+  t = def;
+  t.dst_len = 33;
+  ko_net_route_encode (&b, KO_TAG_ROUTE, &t);
+  expect_bad_route (&b, "route: bad destination");
+  ko_buf_free (&b);
+  /* a gateway of the other family's length */
+  size_t off = ko_tlv_begin (&b, KO_TAG_ROUTE);
+  ko_tlv_put_u32 (&b, KO_TAG_RT_FAMILY, AF_INET6);
+  ko_tlv_put_bytes (&b, KO_TAG_RT_GW, def.gw, 4);
+  ko_tlv_put_str (&b, KO_TAG_RT_DEV, "eth0");
+  ko_tlv_end (&b, off);
+  expect_bad_route (&b, "route: bad gateway");
+  ko_buf_free (&b);
+  /* a destination without its prefix length */
+  off = ko_tlv_begin (&b, KO_TAG_ROUTE);
+  ko_tlv_put_u32 (&b, KO_TAG_RT_FAMILY, AF_INET);
+  ko_tlv_put_bytes (&b, KO_TAG_RT_DST, def.gw, 4);
+  ko_tlv_put_str (&b, KO_TAG_RT_DEV, "eth0");
+  ko_tlv_end (&b, off);
+  expect_bad_route (&b, "route: bad destination");
+  ko_buf_free (&b);
+  ok (ko_net_ifname_ok ("eth0") && ko_net_ifname_ok ("tap0_kata")
+          && !ko_net_ifname_ok ("") && !ko_net_ifname_ok ("a b")
+          && !ko_net_ifname_ok ("a:1") && !ko_net_ifname_ok (".")
+          && !ko_net_ifname_ok ("0123456789abcdef"),
+      "interface names: what the kernel takes");
+}
+
 int
 main (void)
 {
@@ -381,6 +586,8 @@ main (void)
   test_process ();
   test_id_map ();
   test_id_maps_check ();
+  test_net_iface ();
+  test_net_route ();
   test_control ();
   return tap_done ();
 }
