@@ -69,4 +69,76 @@ struct ag_sock_fprog
   void *filter;
 };
 
+/* rtnetlink(7): <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>,
+ * <linux/if_addr.h> */
+#ifndef AF_NETLINK
+#define AF_NETLINK 16
+#endif
+#define AG_NETLINK_ROUTE 0
+#define AG_NETLINK_EXT_ACK 11 /* SOL_NETLINK option: error text in acks */
+#define AG_NETLINK_CAP_ACK 10 /* ... and without the request echoed */
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+struct ag_nlmsghdr
+{
+  uint32_t nlmsg_len;
+  uint16_t nlmsg_type, nlmsg_flags;
+  uint32_t nlmsg_seq, nlmsg_pid;
+};
+struct ag_nlmsgerr
+{
+  int32_t error; /* negative errno, 0 for an ack */
+  struct ag_nlmsghdr msg;
+};
+struct ag_rtattr
+{
+  uint16_t rta_len, rta_type;
+};
+#define AG_NL_ALIGN(n) (((n) + 3u) & ~3u)
+#define AG_NLMSG_ERROR 2
+#define AG_NLM_F_REQUEST 0x01
+#define AG_NLM_F_ACK 0x04
+#define AG_NLM_F_EXCL 0x200
+#define AG_NLM_F_CREATE 0x400
+#define AG_NLM_F_CAPPED 0x100   /* in an ack: the request is not echoed */
+#define AG_NLM_F_ACK_TLVS 0x200 /* in an ack: NLMSGERR_ATTR_* follow */
+#define AG_NLMSGERR_ATTR_MSG 1
+#define AG_RTM_NEWLINK 16
+#define AG_RTM_NEWADDR 20
+#define AG_RTM_NEWROUTE 24
+struct ag_ifinfomsg
+{
+  uint8_t ifi_family, ifi_pad;
+  uint16_t ifi_type;
+  int32_t ifi_index;
+  uint32_t ifi_flags, ifi_change;
+};
+#define AG_IFLA_IFNAME 3
+#define AG_IFLA_MTU 4
+struct ag_ifaddrmsg
+{
+  uint8_t ifa_family, ifa_prefixlen, ifa_flags, ifa_scope;
+  uint32_t ifa_index;
+};
+#define AG_IFA_ADDRESS 1
+#define AG_IFA_LOCAL 2
+#define AG_IFA_BROADCAST 4
+#define AG_IFA_FLAGS 8
+#define AG_IFA_F_NODAD 0x02
+struct ag_rtmsg
+{
+  uint8_t rtm_family, rtm_dst_len, rtm_src_len, rtm_tos, rtm_table,
+      rtm_protocol, rtm_scope, rtm_type;
+  uint32_t rtm_flags;
+};
+#define AG_RTA_DST 1
+#define AG_RTA_OIF 4
+#define AG_RTA_GATEWAY 5
+#define AG_RT_TABLE_MAIN 254
+#define AG_RTPROT_BOOT 3
+#define AG_RTN_UNICAST 1
+#define AG_RT_SCOPE_UNIVERSE 0
+#define AG_RT_SCOPE_LINK 253
+
 #endif

@@ -19,6 +19,7 @@
 extern bool ag_debug;
 extern bool ag_serial_only; /* agent.channel=serial: no vsock device */
 extern bool ag_no_splice;   /* agent.nosplice: output is always copied */
+extern bool ag_net; /* agent.net=1: the VM has NICs, their drivers loaded */
 void ag_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 #define ag_dbg(...)                                                            \
   do                                                                           \
@@ -242,6 +243,51 @@ pid_t ag_clone_into (unsigned long flags, const char *id, bool *joined);
 /* ---- memory.c: hotplugged memory ---- */
 /* Onlines the offline memory blocks; fails unless want_mb are online. */
 int memory_online (uint32_t want_mb, ko_error **err);
+
+/* ---- net.c: the NICs the host gave the VM, over rtnetlink ---- */
+/* Finds the NIC whose MAC is i->mac (waiting up to about 1 s for its
+ * driver), names it i->name, sets its MTU, adds its addresses and brings it
+ * and lo up. A failure names the step: "interface eth0: add address
+ * 10.88.0.5/16: File exists". */
+int net_update_interface (const struct ko_net_iface *i, ko_error **err);
+/* Adds the routes to the main table in order, stopping at the first that
+ * fails: "route default via 10.88.0.1 dev eth0: Network is unreachable". */
+int net_update_routes (const struct ko_net_route *r, size_t n, ko_error **err);
+
+/* ---- netlink.c: rtnetlink requests and acks (pure, unit-tested) ---- */
+/* Room for the largest request: RTM_NEWROUTE with two IPv6 addresses is 76
+ * bytes. */
+#define AG_NL_MSG_MAX 128
+struct ag_nlmsg
+{
+  _Alignas(4) uint8_t buf[AG_NL_MSG_MAX]; /* nlmsghdr, family header, attrs */
+  size_t len;
+};
+/* Each builder makes a whole request (NLM_F_REQUEST | NLM_F_ACK; the caller
+ * sets the sequence number) and returns -1 if an argument is out of range. */
+/* RTM_NEWLINK: IFF_UP of link index set or cleared. */
+void ag_nl_link_updown (struct ag_nlmsg *m, int index, bool up);
+/* RTM_NEWLINK: rename link index (name NULL: keep) and set its MTU (0: keep).
+ * The kernel renames only a link that is down. */
+int ag_nl_link_set (struct ag_nlmsg *m, int index, const char *name,
+                    uint32_t mtu);
+/* RTM_NEWADDR, create and exclusive. IPv4: IFA_LOCAL and IFA_ADDRESS, and
+ * the broadcast address below a prefix of 31; IPv6: without duplicate
+ * address detection, so that it is usable at once. */
+int ag_nl_addr (struct ag_nlmsg *m, int index, const struct ko_net_addr *a);
+/* RTM_NEWROUTE, create and exclusive, to the main table via link oif: scope
+ * universe with a gateway, link without. */
+int ag_nl_route (struct ag_nlmsg *m, int oif, const struct ko_net_route *r);
+/* Looks in the datagram p for the ack of request seq: 1 with *error (0 or
+ * an errno) and msg the kernel's reason for it ("" if none; cut to msglen);
+ * 0 if there is none; -1 if p is malformed. */
+int ag_nl_ack (const void *p, size_t n, uint32_t seq, int *error, char *msg,
+               size_t msglen);
+/* An IPv4 or IPv6 address as inet_ntop writes it (which would add 750
+ * bytes to the agent). */
+#define AG_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+void ag_addr_format (uint32_t family, const uint8_t *a,
+                     char out[AG_ADDR_STRLEN]);
 
 /* ---- cgroup.c: a cgroup v2 group per container ---- */
 void cgroup_init (void);

@@ -30,6 +30,7 @@
 bool ag_debug;
 bool ag_serial_only; /* agent.channel=serial on the kernel command line */
 bool ag_no_splice;   /* agent.nosplice: copy process output, never splice */
+bool ag_net;         /* agent.net=1: the host gave the VM NICs */
 int ag_devnull = -1;
 static int console_fd = 2;
 static int epfd = -1;
@@ -193,6 +194,8 @@ read_cmdline (void)
         ag_serial_only = true;
       else if (strcmp (t, "agent.nosplice") == 0)
         ag_no_splice = true;
+      else if (strcmp (t, "agent.net=1") == 0)
+        ag_net = true;
     }
 }
 
@@ -352,6 +355,9 @@ boot (void)
   read_cmdline ();
   ag_dbg ("version %s", KO_AGENT_VERSION);
   load_modules (AT_FDCWD, "load-order");
+  /* only a VM with NICs pays for their driver's load and probe */
+  if (ag_net)
+    load_modules (AT_FDCWD, "load-net");
   switch_root ();
   mount_or_die ("sys", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   cgroup_init ();

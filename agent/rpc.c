@@ -1608,6 +1608,38 @@ online_cpu_mem (struct ko_tlv body, ko_error **err)
 }
 
 static int
+update_interface (struct ko_tlv body, ko_error **err)
+{
+  struct ko_net_iface i;
+  if (ko_net_iface_decode (body, &i, err) < 0)
+    return -1;
+  return net_update_interface (&i, err);
+}
+
+static int
+update_routes (struct ko_tlv body, ko_error **err)
+{
+  struct ko_net_route r[KO_NET_MAX_ROUTES];
+  struct ko_field f;
+  size_t nr = 0;
+  int n;
+  while ((n = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag != KO_TAG_ROUTE)
+        continue;
+      if (nr == KO_NET_MAX_ROUTES)
+        return ko_error_setx (err, EPROTO, "more than %d routes",
+                              KO_NET_MAX_ROUTES);
+      if (ko_net_route_decode (&f, &r[nr], err) < 0)
+        return -1;
+      nr++;
+    }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "truncated field");
+  return net_update_routes (r, nr, err);
+}
+
+static int
 stats_container (struct ko_tlv body, struct ko_buf *reply, ko_error **err)
 {
   __attribute__ ((cleanup (target_cleanup))) struct target t = { 0 };
@@ -1682,6 +1714,12 @@ rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body)
       break;
     case KO_M_ONLINE_CPU_MEM:
       r = online_cpu_mem (body, &err);
+      break;
+    case KO_M_UPDATE_INTERFACE:
+      r = update_interface (body, &err);
+      break;
+    case KO_M_UPDATE_ROUTES:
+      r = update_routes (body, &err);
       break;
     case KO_M_DESTROY_SANDBOX:
       destroy_sandbox (id);

@@ -6,6 +6,9 @@
 #   /lib/modules/load-order       their file names, dependencies first
 #   /lib/modules/load-idle        the modules the agent loads once idle, off
 #                                 the start path: after load-order's
+#   /lib/modules/load-net         the network drivers, loaded after
+#                                 load-order's only when the kernel command
+#                                 line has agent.net=1
 #   /dev /proc /sys /run          empty mount points
 # Same inputs give a byte-identical archive: sorted entries, mtime 0,
 # owner 0:0, cpio --reproducible.
@@ -25,6 +28,9 @@ roots="virtio_pci virtio_console vmw_vsock_virtio_transport virtiofs"
 # Loaded once the agent is idle: the balloon driver, whose free page
 # reporting hands the guest's freed memory back to the host.
 idle_roots="virtio_balloon"
+# Loaded at boot only for a VM the host gives a NIC (agent.net=1): the
+# virtio-net driver (and failover, net_failover) costs boot time otherwise.
+net_roots="virtio_net"
 
 moddir=$kdir/lib/modules/$release
 test -d "$moddir" || { echo "build-initrd.sh: no $moddir" >&2; exit 1; }
@@ -90,11 +96,24 @@ for r in $roots; do
   visit "$r"
 done
 sed 's/$/.ko/' "$tmp/order" > "$stage/lib/modules/load-order"
-boot=$(wc -l < "$tmp/order")
-for r in $idle_roots; do
-  visit "$r"
-done
-tail -n +$((boot + 1)) "$tmp/order" | sed 's/$/.ko/' > "$stage/lib/modules/load-idle"
+cp "$tmp/order" "$tmp/boot"
+boot=$(wc -l < "$tmp/boot")
+# Each extra list holds the modules its roots need beyond load-order's:
+# the walk restarts from load-order, so a dependency two lists share is in
+# both (a second load is a no-op) and each list stands alone.
+extra_list () {
+  local list r
+  list=$1
+  shift
+  cp "$tmp/boot" "$tmp/order"
+  for r in "$@"; do
+    visit "$r"
+  done
+  tail -n +$((boot + 1)) "$tmp/order" | sed 's/$/.ko/' \
+    > "$stage/lib/modules/$list"
+}
+extra_list load-idle $idle_roots
+extra_list load-net $net_roots
 
 cp "$agent" "$stage/init"
 chmod 0755 "$stage/init" "$stage/dev" "$stage/proc" "$stage/sys" \
@@ -105,4 +124,5 @@ find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . -mindepth 1 | sort |
   cpio --quiet -o -H newc --reproducible -R 0:0) > "$tmp/initrd"
 mv "$tmp/initrd" "$output"
-echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$stage/lib/modules/load-order")(idle: $(tr '\n' ' ' < "$stage/lib/modules/load-idle"))" >&2
+lst=$stage/lib/modules
+echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$lst/load-order")(net: $(tr '\n' ' ' < "$lst/load-net"); idle: $(tr '\n' ' ' < "$lst/load-idle"))" >&2

@@ -331,7 +331,7 @@ fake_bzimage() {
   [[ "$output" == *"payload needs gzip, which is not installed"* ]]
 }
 
-@test "the guest initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order, the balloon driver for later" {
+@test "the guest initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order, the balloon driver for later, the network drivers on request" {
   [ -f "$BUILDDIR/guest/kernel-release" ] || skip "no guest kernel in $BUILDDIR/guest"
   src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   rel=$(cat "$BUILDDIR/guest/kernel-release")
@@ -356,5 +356,14 @@ fake_bzimage() {
   # the balloon driver is loaded once the agent is idle, not at boot
   [ "$(cat "$WORK/x/lib/modules/load-idle")" = virtio_balloon.ko ]
   ! grep -q balloon "$WORK/x/lib/modules/load-order"
-  [ "$(ls "$WORK"/x/lib/modules/*.ko | wc -l)" -eq "$(cat "$WORK"/x/lib/modules/load-order "$WORK"/x/lib/modules/load-idle | wc -l)" ]
+  # the virtio-net driver and its dependencies, loaded at boot only with
+  # agent.net=1
+  [ "$(tr '\n' ' ' < "$WORK/x/lib/modules/load-net")" = "failover.ko net_failover.ko virtio_net.ko " ]
+  ! grep -q virtio_net "$WORK/x/lib/modules/load-order"
+  # the archive holds exactly the modules of the lists (a dependency two
+  # extra lists share would be in both)
+  diff <(cd "$WORK/x/lib/modules" && ls *.ko) \
+    <(cd "$WORK/x/lib/modules" && cat load-order load-idle load-net | sort -u)
+  # and the extra lists repeat nothing of load-order
+  ! (cd "$WORK/x/lib/modules" && cat load-idle load-net | grep -qxFf load-order)
 }
