@@ -138,6 +138,16 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->rootfs = rootfs;
   p->hostname = spec->hostname;
   p->console_socket = o->console_socket;
+  p->netns_path = translate_network_path (spec);
+  /* A pod's sandbox (pause) container leaves the pod's interfaces to the
+   * first of its workload containers: each gets its own VM here. */
+  const char *ctype
+      = oci_map_get (&spec->annotations, "io.kubernetes.cri.container-type");
+  if (ctype == NULL)
+    ctype
+        = oci_map_get (&spec->annotations, "io.kubernetes.cri-o.ContainerType");
+  if (ctype && strcmp (ctype, "sandbox") == 0)
+    p->netns_path = NULL;
   p->foreground = o->run && !o->detach;
   p->autostart = o->run && !o->detach;
   p->memory_mb = p->settings.memory_mb;

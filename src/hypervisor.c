@@ -107,8 +107,10 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    *   trace event (tens of thousands of inodes, also about 9 MB of slab);
    *   nothing traces the guest kernel. */
   A ("console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests "
-     "initcall_blacklist=tracer_init_tracefs%s%s%s%s",
+     "initcall_blacklist=tracer_init_tracefs%s%s%s%s%s",
      s->vsock ? "" : " agent.channel=serial",
+     /* the agent loads virtio_net only then: no cost without a network */
+     vm->nnics > 0 ? " agent.net=1" : "",
      vm->memory_slots > 0 ? " memhp_default_state=online "
                             "memory_hotplug.memmap_on_memory=1 swiotlb=noforce"
                           : "",
@@ -137,6 +139,17 @@ hypervisor_qemu_argv (const struct ko_settings *s,
       A ("-device");
       A ("virtserialport,chardev=agent,name=%s", KO_AGENT_SERIAL_NAME);
     }
+  for (size_t i = 0; i < vm->nnics; i++)
+    {
+      const unsigned char *m = vm->nics[i].mac;
+      A ("-netdev");
+      A ("tap,id=net%zu,fd=%d", i, KO_VM_NIC_FD (i));
+      A ("-device");
+      /* romfile=: no PXE option ROM to load, the guest boots no network */
+      A ("virtio-net-pci,netdev=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x,"
+         "romfile=",
+         i, m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
   /* never inflated: there for free page reporting, through which the guest
    * hands back the memory it frees (the agent loads the driver once idle) */
   A ("-device");
@@ -149,7 +162,8 @@ hypervisor_qemu_argv (const struct ko_settings *s,
 
 /* In the child between fork and exec: stdio, death signal, exec. */
 static void
-exec_child (const char *dir, const char *logname, char **argv, int keep_fd)
+exec_child (const char *dir, const char *logname, char **argv, const int *keep,
+            size_t nkeep)
 {
   sigset_t all;
   sigemptyset (&all);
@@ -166,24 +180,29 @@ exec_child (const char *dir, const char *logname, char **argv, int keep_fd)
   dup2 (null, 0);
   dup2 (log, 1);
   dup2 (log, 2);
-  if (keep_fd == 3)
-    fcntl (3, F_SETFD, 0);
-  else if (keep_fd >= 0)
-    dup2 (keep_fd, 3);
+  /* keep[i] becomes fd 3 + i: first out of that range, then into it */
+  int high[KO_VM_MAX_NICS + 1];
+  for (size_t i = 0; i < nkeep; i++)
+    if ((high[i] = fcntl (keep[i], F_DUPFD_CLOEXEC, 3 + (int)nkeep)) < 0)
+      _exit (127);
+  for (size_t i = 0; i < nkeep; i++)
+    if (dup2 (high[i], 3 + (int)i) < 0)
+      _exit (127);
   execv (argv[0], argv);
   dprintf (2, "exec %s: %s\n", argv[0], strerror (errno));
   _exit (127);
 }
 
+/* Starts argv with keep[i] as its fd 3 + i. */
 static int
-spawn (const char *dir, const char *logname, char **argv, int keep_fd,
-       pid_t *pid, ko_error **err)
+spawn (const char *dir, const char *logname, char **argv, const int *keep,
+       size_t nkeep, pid_t *pid, ko_error **err)
 {
   pid_t p = fork ();
   if (p < 0)
     return ko_error_set (err, errno, "fork");
   if (p == 0)
-    exec_child (dir, logname, argv, keep_fd);
+    exec_child (dir, logname, argv, keep, nkeep);
   *pid = p;
   return 0;
 }
@@ -219,7 +238,7 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
                    "--rlimit-nofile=0",
                    "--thread-pool-size=1",
                    NULL };
-  return spawn (dir, KO_VIRTIOFSD_LOG, argv, lfd, pid, err);
+  return spawn (dir, KO_VIRTIOFSD_LOG, argv, &lfd, 1, pid, err);
 }
 
 int
@@ -238,7 +257,13 @@ hypervisor_start_qemu (const struct ko_settings *s,
     }
   log_debug ("qemu: %s", (char *)line.data);
   ko_buf_free (&line);
-  return spawn (vm->dir, KO_QEMU_LOG, argv, -1, pid, err);
+  if (vm->nnics > KO_VM_MAX_NICS)
+    return ko_error_setx (err, E2BIG, "more than %d network interfaces",
+                          KO_VM_MAX_NICS);
+  int taps[KO_VM_MAX_NICS];
+  for (size_t i = 0; i < vm->nnics; i++)
+    taps[i] = vm->nics[i].tap_fd;
+  return spawn (vm->dir, KO_QEMU_LOG, argv, taps, vm->nnics, pid, err);
 }
 
 char *

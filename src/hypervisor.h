@@ -3,10 +3,18 @@
 #ifndef KO_HYPERVISOR_H
 #define KO_HYPERVISOR_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "error.h"
 #include "settings.h"
+
+/* A virtio-net NIC on a tap device the monitor opened */
+struct ko_vm_nic
+{
+  int tap_fd;
+  unsigned char mac[6];
+};
 
 struct ko_vm_config
 {
@@ -17,7 +25,13 @@ struct ko_vm_config
   int memory_slots;  /* 0: no hotplug */
   int vcpus;
   unsigned vsock_cid; /* used when settings->vsock */
+  const struct ko_vm_nic *nics;
+  size_t nnics; /* at most KO_VM_MAX_NICS */
 };
+
+#define KO_VM_MAX_NICS 8
+/* The fd QEMU finds NIC i's tap on */
+#define KO_VM_NIC_FD(i) (3 + (int)(i))
 
 /* NULL-terminated argv for QEMU; free with ko_strv_free. */
 char **hypervisor_qemu_argv (const struct ko_settings *s,

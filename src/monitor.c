@@ -11,6 +11,7 @@
 #include "log.h"
 #include "memhp.h"
 #include "monitor.h"
+#include "network.h"
 #include "paths.h"
 #include "proc.h"
 #include "qmp.h"
@@ -131,6 +132,7 @@ struct monitor
   struct ko_memhp memhp; /* the VM's memory, as booted and as plugged */
   unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
   struct handler h_qmp;
+  struct ko_network net; /* the interfaces passed into the VM */
 };
 
 static void mon_fatal_channel (struct monitor *m, const char *why);
@@ -1926,6 +1928,29 @@ wait_hello (struct monitor *m, ko_error **err)
   return 0;
 }
 
+/* The guest takes each passed interface's name, MTU and addresses, then
+ * the routes. */
+static int
+network_in_guest (struct monitor *m, ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  for (size_t i = 0; i < m->net.nlinks; i++)
+    {
+      ko_net_iface_encode (&b, &m->net.links[i].iface);
+      int r = mon_call (m, KO_M_UPDATE_INTERFACE, &b, MON_CALL_TIMEOUT_MS, err);
+      ko_buf_free (&b);
+      if (r < 0)
+        return -1;
+    }
+  if (m->net.nroutes == 0)
+    return 0;
+  for (size_t i = 0; i < m->net.nroutes; i++)
+    ko_net_route_encode (&b, KO_TAG_ROUTE, &m->net.routes[i]);
+  int r = mon_call (m, KO_M_UPDATE_ROUTES, &b, MON_CALL_TIMEOUT_MS, err);
+  ko_buf_free (&b);
+  return r;
+}
+
 static int
 create_in_guest (struct monitor *m, ko_error **err)
 {
@@ -1934,7 +1959,7 @@ create_in_guest (struct monitor *m, ko_error **err)
   ko_tlv_put_str (&b, KO_TAG_SHARE_TAG, KO_SHARE_TAG);
   int r = mon_call (m, KO_M_CREATE_SANDBOX, &b, MON_CALL_TIMEOUT_MS, err);
   ko_buf_free (&b);
-  if (r < 0)
+  if (r < 0 || network_in_guest (m, err) < 0)
     return -1;
 
   char rootfs[512];
@@ -2052,14 +2077,33 @@ monitor_setup (struct monitor *m, ko_error **err)
   if (p->max_memory_mb > 0 && p->max_memory_mb < cap)
     cap = p->max_memory_mb;
   memhp_init (&m->memhp, p->memory_mb, cap);
-  struct ko_vm_config vm = { .id = p->id,
+  /* the interfaces of the namespace the engine made, if it named one */
+  struct ko_vm_nic nics[KO_VM_MAX_NICS];
+  if (p->netns_path && network_setup (p->netns_path, &m->net, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->net.nlinks; i++)
+    {
+      nics[i].tap_fd = m->net.links[i].tap_fd;
+      memcpy (nics[i].mac, m->net.links[i].iface.mac, 6);
+    }
+  struct ko_vm_config vm = { .nics = nics,
+                             .nnics = m->net.nlinks,
+                             .id = p->id,
                              .dir = p->dir,
                              .memory_mb = p->memory_mb,
                              .max_memory_mb = m->memhp.max_mb,
                              .memory_slots = m->memhp.slots,
                              .vcpus = p->vcpus,
                              .vsock_cid = 3 + (getpid () % 100000) };
-  if (hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, err) < 0)
+  int qr = hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, err);
+  /* QEMU has its own copies: the taps go away with it */
+  for (size_t i = 0; i < m->net.nlinks; i++)
+    if (m->net.links[i].tap_fd >= 0)
+      {
+        close (m->net.links[i].tap_fd);
+        m->net.links[i].tap_fd = -1;
+      }
+  if (qr < 0)
     return ko_error_wrap (err, "qemu");
   m->qemu_start = proc_start_time (m->qemu_pid);
   p->state.qemu_pid = m->qemu_pid;
@@ -2117,6 +2161,8 @@ monitor_teardown (struct monitor *m)
   if (m->chan >= 0)
     close (m->chan);
   m->chan = -1;
+  if (m->p->netns_path)
+    network_teardown (m->p->netns_path, &m->net);
   /* the namespace dies with us, but `run` removes the state dir first */
   char path[4096];
   snprintf (path, sizeof path, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,

@@ -58,6 +58,8 @@ struct monitor_params
   const char *rootfs; /* host path of the container's rootfs */
   const char *hostname;
   const char *console_socket;
+  /* linux.namespaces' network path: its interfaces go into the VM */
+  const char *netns_path;
   bool foreground; /* `run` without -d: the CLI process is the monitor */
   bool autostart;  /* `run`: start right after create */
   struct ko_settings settings;

@@ -501,8 +501,8 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
                               i, n->type);
       if (n->path && *n->path)
         {
-          /* the VM joins the host's network namespace in the networking
-           * work; until then the container shares the guest's own network */
+          /* the namespace's interfaces go into the VM (network.c), and
+           * the container has the guest's own network namespace */
           if (ns_types[j].flag == CLONE_NEWNET)
             continue;
           return ko_error_setx (err, ENOTSUP,
@@ -538,20 +538,25 @@ sysctl_namespace (const char *k)
   return 0;
 }
 
-/* The path of the host network namespace the spec names, or NULL. */
 static const char *
-network_path (const oci_linux *l)
+linux_network_path (const oci_linux *l)
 {
-  for (size_t i = 0; i < l->namespaces_len; i++)
+  for (size_t i = 0; l && i < l->namespaces_len; i++)
     if (strcmp (l->namespaces[i].type, "network") == 0 && l->namespaces[i].path
         && *l->namespaces[i].path)
       return l->namespaces[i].path;
   return NULL;
 }
 
+const char *
+translate_network_path (const oci_spec *spec)
+{
+  return linux_network_path (spec->linux);
+}
+
 static int
-translate_sysctl (const oci_linux *l, uint64_t ns, struct ko_buf *b,
-                  ko_error **err)
+translate_sysctl (const oci_linux *l, uint64_t ns, bool net_path,
+                  struct ko_buf *b, ko_error **err)
 {
   const oci_map *m = &l->sysctl;
   for (size_t i = 0; i < m->len; i++)
@@ -565,17 +570,11 @@ translate_sysctl (const oci_linux *l, uint64_t ns, struct ko_buf *b,
                               "kernel.sem, kernel.shm*, fs.mqueue.*, net.*, "
                               "kernel.hostname, kernel.domainname)",
                               k);
-      /* podman's default (bridge) network: a netns path and a net.*
-       * sysctl. Say what to do, not only what is missing. */
-      if (need == CLONE_NEWNET && network_path (l))
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: linux.sysctl: \"%s\" is for the "
-                              "host network namespace %s, whose interfaces "
-                              "are not passed into the VM yet: run the "
-                              "container without a network (podman run "
-                              "--network none)",
-                              k, network_path (l));
-      if (!(ns & need))
+      /* with a network path the container has the guest's own network
+       * namespace, which carries that namespace's interfaces */
+      if (need == CLONE_NEWNET && net_path)
+        need = 0;
+      if (need && !(ns & need))
         return ko_error_setx (err, EINVAL,
                               "config.json: linux.sysctl: \"%s\" needs a "
                               "private %s namespace in linux.namespaces",
@@ -751,7 +750,7 @@ translate_linux (const oci_linux *l, const oci_process *proc, struct ko_buf *b,
                           "config.json: linux.timeOffsets: time namespaces "
                           "are not supported in the VM yet");
   ko_tlv_put_u64 (b, KO_TAG_NAMESPACES, ns);
-  if (translate_sysctl (l, ns, b, err) < 0)
+  if (translate_sysctl (l, ns, linux_network_path (l) != NULL, b, err) < 0)
     return -1;
   if (translate_devices (l, b, err) < 0)
     return -1;

@@ -19,6 +19,9 @@ void translate_resources (const oci_linux_resources *r, struct ko_buf *b);
 struct share_bind;
 /* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
  * the host paths to bind into the share (relative to <dir>/shared/). */
+/* linux.namespaces' network path (the namespace whose interfaces the VM
+ * takes), or NULL. */
+const char *translate_network_path (const oci_spec *spec);
 int translate_container (const oci_spec *spec, const char *bundle,
                          const char *id, struct ko_buf *b,
                          struct share_bind **binds, size_t *nbinds,

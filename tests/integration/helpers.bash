@@ -89,3 +89,11 @@ assert_nothing_left() {
     echo "state dir left: $TEST_ROOT/$id" >&2; ls -la "$TEST_ROOT/$id" >&2; return 1
   fi
 }
+
+# http_get HOST PORT PATH: the body of an HTTP/1.0 GET, through bash's
+# /dev/tcp (the host's busybox wget crashes in its static resolver here)
+http_get() {
+  timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf "GET %s HTTP/1.0\r\n\r\n" "$3" >&3
+    sed "1,/^\r*$/d" <&3' http_get "$1" "$2" "$3"
+}

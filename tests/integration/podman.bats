@@ -56,6 +56,7 @@ setup() {
 
 teardown() {
   local ids id i left
+  [ -n "${HTTPD_PID:-}" ] && kill "$HTTPD_PID" 2>/dev/null
   # every container this test made, including --rm ones
   ids=$(kp events --stream=false --filter event=create --format '{{.ID}}' 2>/dev/null | sort -u)
   kp rm -af -t 0 >/dev/null 2>&1 || true
@@ -437,14 +438,27 @@ state_of() {
   [ "$(cat "$WORK/g")" = from-container ]
 }
 
-@test "podman run on its default bridge network fails saying to use --network none" {
-  # podman's bridge network gives the container a host network namespace,
-  # and Debian's stock containers.conf (which CONTAINERS_CONF replaces here)
-  # adds this net.* sysctl: the interfaces do not reach the VM yet
-  run kp run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-    --sysctl net.ipv4.ping_group_range="0 0" "$IMAGE" true
-  echo "status $status: $output"
-  [ "$status" -ne 0 ]
-  [[ "$output" == *'linux.sysctl: "net.ipv4.ping_group_range" is for the host network namespace /run/netns/'* ]]
-  [[ "$output" == *"run the container without a network (podman run --network none)"* ]]
+@test "podman run on its default bridge network: the container reaches the host and is reached" {
+  # podman's bridge network (CNI here) makes a network namespace with a veth
+  # on the cni-podman0 bridge; Debian's stock containers.conf (which
+  # CONTAINERS_CONF replaces here) adds the net.* sysctl
+  mkdir -p "$WORK/www"
+  echo from-host > "$WORK/www/f"
+  busybox httpd -f -p 8215 -h "$WORK/www" >/dev/null 2>&1 3>&- &
+  HTTPD_PID=$!
+  cid=$(kp run -d --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    --sysctl net.ipv4.ping_group_range="0 0" "$IMAGE" httpd -f -p 8216 -h /etc)
+  ip=$(kp inspect --format '{{.NetworkSettings.IPAddress}}' "$cid")
+  gw=$(kp inspect --format '{{.NetworkSettings.Gateway}}' "$cid")
+  echo "container $ip, gateway $gw"
+  [ -n "$ip" ] && [ -n "$gw" ]
+  kp exec "$cid" ip -o addr show dev eth0 | grep -q "inet $ip/"
+  [ "$(kp exec "$cid" wget -q -O - "http://$gw:8215/f")" = from-host ]
+  # the host reaches the container's address on the bridge
+  for i in $(seq 50); do
+    got=$(http_get "$ip" 8216 /passwd 2>/dev/null) && [ -n "$got" ] && break
+    sleep 0.2
+  done
+  [[ "$got" == root:* ]]
+  kp rm -f -t 0 "$cid" >/dev/null
 }

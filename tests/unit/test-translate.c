@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "hypervisor.h"
 #include "monitor.h"
+#include "network.h"
 #include "oci.h"
 #include "policy.h"
 #include "tap.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -482,7 +484,8 @@ test_linux (void)
       ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": "
       "\"network\", \"path\": \"/proc/1/ns/net\"}, {\"type\": \"ipc\"}], "
       "\"sysctl\": {\"kernel.shmmax\": \"4096\", \"fs.mqueue.msg_max\": "
-      "\"20\"}, \"devices\": [{\"type\": \"c\", \"path\": \"/dev/kot\", "
+      "\"20\", \"net.ipv4.ping_group_range\": \"0 0\"}, \"devices\": "
+      "[{\"type\": \"c\", \"path\": \"/dev/kot\", "
       "\"major\": 1, \"minor\": 3, \"fileMode\": 432, \"uid\": 5, \"gid\": "
       "6}], \"rootfsPropagation\": \"rslave\", \"maskedPaths\": "
       "[\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"], "
@@ -492,8 +495,10 @@ test_linux (void)
   uint64_t v = 0;
   find_u64 (&r.tlv, KO_TAG_NAMESPACES, &v);
   is_int (v, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS,
-          "namespaces: pid, ipc, mount (network path joined later)");
-  is_int (count_tag (&r.tlv, KO_TAG_SYSCTL), 2, "sysctl: both keys");
+          "namespaces: pid, ipc, mount (a network path: the guest's own)");
+  /* with a network path, net.* keys go to the guest's namespace, which
+   * has that namespace's interfaces (podman's bridge network sends one) */
+  is_int (count_tag (&r.tlv, KO_TAG_SYSCTL), 3, "sysctl: all three keys");
   is_int (count_tag (&r.tlv, KO_TAG_DEVICE), 1, "devices: one");
   find_u64 (&r.tlv, KO_TAG_ROOTFS_PROPAGATION, &v);
   is_int (v, MS_SLAVE | MS_REC, "rootfsPropagation");
@@ -541,16 +546,6 @@ test_linux (void)
                 "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs a "
                 "private network namespace",
                 "sysctl: needs its namespace");
-  /* what podman's default bridge network sends */
-  expect_error (NULL,
-                ", \"linux\": {\"namespaces\": [{\"type\": \"network\", "
-                "\"path\": \"/run/netns/cni-1\"}], "
-                "\"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\"}}",
-                "config.json: linux.sysctl: \"net.ipv4.ping_group_range\" is "
-                "for the host network namespace /run/netns/cni-1, whose "
-                "interfaces are not passed into the VM yet: run the container "
-                "without a network (podman run --network none)",
-                "sysctl: net.* with a host network namespace");
   expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"x\", \"path\": "
                 "\"/dev/x\"}]}",
@@ -772,6 +767,59 @@ test_fs_cache (void)
   unsetenv ("KATA_OCI_VIRTIO_FS_CACHE");
 }
 
+/* ---- networking: what the VM gets from a network path ---- */
+
+/* translate_network_path of a spec with these linux.namespaces */
+static char *
+network_path_of (const char *namespaces)
+{
+  char *json = NULL;
+  if (asprintf (&json,
+                "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": "
+                "\"rootfs\"}, \"linux\": {\"namespaces\": %s}}",
+                namespaces)
+      < 0)
+    abort ();
+  oci_spec *spec
+      = oci_spec_parse_data (json, strlen (json), "config.json", NULL);
+  free (json);
+  const char *p = spec ? translate_network_path (spec) : NULL;
+  char *r = p ? strdup (p) : NULL;
+  oci_spec_free (spec);
+  return r;
+}
+
+static void
+test_network (void)
+{
+  char *p = network_path_of (
+      "[{\"type\": \"pid\"}, {\"type\": \"network\", \"path\": "
+      "\"/run/netns/cni-1\"}]");
+  is_str (p, "/run/netns/cni-1", "network path: found for the monitor");
+  free (p);
+  p = network_path_of ("[{\"type\": \"network\"}]");
+  ok (p == NULL, "network without a path: nothing passed in");
+  free (p);
+  p = network_path_of ("[{\"type\": \"network\", \"path\": \"\"}]");
+  ok (p == NULL, "network with an empty path: nothing passed in");
+  free (p);
+
+  /* on-link routes first, so that gateways are reachable when theirs are
+   * added; the kernel's order kept otherwise */
+  struct ko_net_route rt[4] = {
+    { .family = AF_INET, .has_gw = true, .dev = "a" },
+    { .family = AF_INET, .dst_len = 24, .dev = "b" },
+    { .family = AF_INET6, .has_gw = true, .dev = "c" },
+    { .family = AF_INET6, .dst_len = 64, .dev = "d" },
+  };
+  network_sort_routes (rt, 4);
+  ok (strcmp (rt[0].dev, "b") == 0 && strcmp (rt[1].dev, "d") == 0
+          && strcmp (rt[2].dev, "a") == 0 && strcmp (rt[3].dev, "c") == 0,
+      "routes: on-link first, stable");
+  network_sort_routes (rt, 0);
+  ok (1, "routes: none to sort");
+}
+
 int
 main (void)
 {
@@ -788,6 +836,7 @@ main (void)
   test_userns ();
   test_cgroup ();
   test_fs_cache ();
+  test_network ();
   rmdir (vol);
   rmdir (bundle);
   return tap_done ();

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# The network of a namespace an engine made (here by hand: a veth pair, one
+# end in a named network namespace, as CNI's bridge plugin leaves it) goes
+# into the VM: a tap with tc redirects in that namespace, a virtio-net NIC
+# with the interface's MAC, and the guest takes its name, MTU, addresses
+# and routes. Real traffic both ways; nothing left in the namespace after.
+
+load helpers
+
+setup() {
+  setup_common
+  N=$(( ($$ + BATS_TEST_NUMBER) % 200 + 20 ))
+  NS=kot-net-$$-$BATS_TEST_NUMBER
+  HOSTIF=kot$$h$BATS_TEST_NUMBER
+  HOSTIF=${HOSTIF:0:15}
+  ip netns add "$NS"
+  ip link add "$HOSTIF" type veth peer name eth0 netns "$NS"
+  ip addr add "10.213.$N.1/24" dev "$HOSTIF"
+  ip addr add "fd00:213:$N::1/64" dev "$HOSTIF" nodad
+  ip link set "$HOSTIF" up
+  ip -n "$NS" link set eth0 mtu 1400 up
+  ip -n "$NS" addr add "10.213.$N.2/24" dev eth0
+  ip -n "$NS" addr add "fd00:213:$N::2/64" dev eth0 nodad
+  ip -n "$NS" route add default via "10.213.$N.1"
+  MAC=$(ip netns exec "$NS" cat /sys/class/net/eth0/address)
+  edit_spec '(.linux.namespaces |= map(select(.type != "network")))
+    | .linux.namespaces += [{"type": "network", "path": "/run/netns/'"$NS"'"}]'
+}
+
+teardown() {
+  [ -n "${HTTPD_PID:-}" ] && kill "$HTTPD_PID" 2>/dev/null
+  teardown_common
+  # the redirect on the namespace's interface and the tap are gone
+  local left
+  left=$(ip netns exec "$NS" tc qdisc show dev eth0 ingress 2>&1; ip -n "$NS" -o link show | grep -v -e ' lo:' -e ' eth0@' || true)
+  ip netns del "$NS" 2>/dev/null || true
+  ip netns del "$NS-host" 2>/dev/null || true
+  ip link del "$HOSTIF" 2>/dev/null || true
+  if [ -n "$left" ]; then
+    echo "left in the namespace: $left" >&2
+    return 1
+  fi
+}
+
+@test "network: the guest has the namespace's interface, MTU, addresses and routes" {
+  set_args "$BUNDLE" sh -c 'cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -o addr show dev eth0; ip route; ip -6 route; ip -o link show lo'
+  run ko --debug run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$MAC"* ]]
+  [ "$(echo "$output" | grep -x 1400)" = 1400 ]
+  [[ "$output" == *"inet 10.213.$N.2/24"* ]]
+  [[ "$output" == *"inet6 fd00:213:$N::2/64"* ]]
+  [[ "$output" == *"default via 10.213.$N.1 dev eth0"* ]]
+  [[ "$output" == *"10.213.$N.0/24 dev eth0"* ]]
+  [[ "$output" == *"lo: <LOOPBACK,UP"* ]]
+  # QEMU got the tap, and the kernel command line the flag
+  [[ "$output" == *"-netdev tap,id=net0,fd=3 -device virtio-net-pci,netdev=net0,mac=$MAC,romfile="* ]]
+  [[ "$output" == *"agent.net=1"* ]]
+}
+
+@test "network: TCP both ways over IPv4 and IPv6, then nothing left in the namespace" {
+  mkdir -p "$WORK/www"
+  echo from-host > "$WORK/www/f"
+  busybox httpd -f -p "[::]:8213" -h "$WORK/www" >/dev/null 2>&1 3>&- &
+  HTTPD_PID=$!
+  mkdir -p "$BUNDLE/rootfs/www"
+  echo from-container > "$BUNDLE/rootfs/www/g"
+  set_args "$BUNDLE" httpd -f -p 8214 -h /www
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  # container -> host
+  [ "$(ko exec "$ID" wget -q -O - "http://10.213.$N.1:8213/f")" = from-host ]
+  [ "$(ko exec "$ID" wget -q -O - "http://[fd00:213:$N::1]:8213/f")" = from-host ]
+  # host -> container, from the host's side of the veth pair
+  for i in $(seq 50); do
+    got=$(http_get "10.213.$N.2" 8214 /g 2>/dev/null) && [ -n "$got" ] && break
+    sleep 0.2
+  done
+  [ "$got" = from-container ]
+  [ "$(http_get "fd00:213:$N::2" 8214 /g)" = from-container ]
+  # while it runs: a tap and the redirects in the namespace
+  ip -n "$NS" -o link show tap0_kata
+  ip netns exec "$NS" tc filter show dev eth0 ingress | grep -q 'mirred (Egress Redirect to device tap0_kata)'
+  ip netns exec "$NS" tc filter show dev tap0_kata ingress | grep -q 'mirred (Egress Redirect to device eth0)'
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+  # teardown checks that the tap and the redirect are gone
+}
+
+@test "network: net.* sysctls apply to the guest's namespace, which carries the interface" {
+  edit_spec '.linux.sysctl = {"net.ipv4.ping_group_range": "0 0", "net.ipv4.ip_forward": "1"}'
+  set_args "$BUNDLE" sh -c 'cat /proc/sys/net/ipv4/ping_group_range /proc/sys/net/ipv4/ip_forward; ip -o addr show dev eth0'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | sed -n 1p | tr -s '\t ' ' ')" = "0 0" ]
+  [ "$(echo "$output" | sed -n 2p)" = 1 ]
+  [[ "$output" == *"inet 10.213.$N.2/24"* ]]
+}
+
+@test "network: a missing namespace path fails clearly and leaves nothing" {
+  edit_spec '(.linux.namespaces |= map(select(.type != "network")))
+    | .linux.namespaces += [{"type": "network", "path": "/run/netns/kot-no-such-ns"}]'
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"network namespace /run/netns/kot-no-such-ns: No such file or directory"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "network: the host's own network namespace is refused, untouched" {
+  # the host's namespace under a name, as a careless engine might pass it
+  ip netns attach "$NS-host" $$
+  edit_spec '(.linux.namespaces |= map(select(.type != "network")))
+    | .linux.namespaces += [{"type": "network", "path": "/run/netns/'"$NS"'-host"}]'
+  before=$(tc qdisc show | grep -c ingress || true)
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  ip netns del "$NS-host"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"network namespace /run/netns/$NS-host is the host's own: its interfaces are not handed to a VM"* ]]
+  [ "$(tc qdisc show | grep -c ingress || true)" = "$before" ]
+  ! ip -o link show | grep -q tap0_kata
+  assert_nothing_left "$ID"
+}
+
+@test "network: a pod's namespace: the sandbox container leaves the interfaces, the first workload takes them, a second gets none" {
+  # CRI runs a pod's containers in one network namespace; each gets its
+  # own VM here, and an interface can go into one VM only
+  set_args "$BUNDLE" sleep 1000
+  jq '.annotations["io.kubernetes.cri.container-type"] = "sandbox"' "$BUNDLE/config.json" > "$WORK/sandbox.json"
+  mkdir -p "$WORK/b2" "$WORK/b3"
+  cp "$WORK/sandbox.json" "$WORK/b2/config.json"
+  jq '.annotations["io.kubernetes.cri.container-type"] = "container"' "$BUNDLE/config.json" > "$WORK/b3/config.json"
+  for b in b2 b3; do ln -s "$BUNDLE/rootfs" "$WORK/$b/rootfs"; done
+  EXTRA_IDS="$ID-pause $ID-second"
+  ko run -d --bundle "$WORK/b2" "$ID-pause" </dev/null >/dev/null 2>&1
+  [ -z "$(ko exec "$ID-pause" ls /sys/class/net | grep -v '^lo$')" ]
+  ! ip -n "$NS" -o link show tap0_kata
+  ko run -d --bundle "$WORK/b3" "$ID" </dev/null >/dev/null 2>&1
+  ko exec "$ID" ip -o addr show dev eth0 | grep -q "inet 10.213.$N.2/24"
+  ko run -d --bundle "$WORK/b3" "$ID-second" </dev/null >/dev/null 2>&1
+  [ -z "$(ko exec "$ID-second" ls /sys/class/net | grep -v '^lo$')" ]
+  for c in "$ID-pause" "$ID" "$ID-second"; do ko delete -f "$c"; assert_nothing_left "$c"; done
+}
