@@ -340,9 +340,21 @@ ingress_qdisc (int fd, int ifindex, uint16_t type, uint16_t flags,
 static int
 redirect (int fd, int from, int to, const char *what, ko_error **err)
 {
-  if (ingress_qdisc (fd, from, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, what,
-                     err)
-      < 0)
+  int r = ingress_qdisc (fd, from, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
+                         what, err);
+  if (r < 0 && (*err)->status == EEXIST)
+    {
+      /* Left by a monitor that was killed (its tap went with QEMU), or
+       * some other ingress policy: either way every frame is about to go
+       * to the VM. Replaced once. */
+      ko_error_free (*err);
+      *err = NULL;
+      r = ingress_qdisc (fd, from, RTM_DELQDISC, 0, what, err);
+      if (r == 0)
+        r = ingress_qdisc (fd, from, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
+                           what, err);
+    }
+  if (r < 0)
     return -1;
   struct nl_msg m;
   struct tcmsg t = { .tcm_family = AF_UNSPEC,

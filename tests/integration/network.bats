@@ -143,3 +143,16 @@ teardown() {
   [ -z "$(ko exec "$ID-second" ls /sys/class/net | grep -v '^lo$')" ]
   for c in "$ID-pause" "$ID" "$ID-second"; do ko delete -f "$c"; assert_nothing_left "$c"; done
 }
+
+@test "network: an ingress qdisc already on the interface (a killed monitor's) is replaced, then removed" {
+  ip netns exec "$NS" tc qdisc add dev eth0 ingress
+  ip netns exec "$NS" tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action drop
+  set_args "$BUNDLE" sh -c 'ip -o addr show dev eth0; wget -q -O /dev/null -T 5 http://10.213.'"$N"'.1:1/ 2>&1; true'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"inet 10.213.$N.2/24"* ]]
+  # the frames reached the host, which refused the port: not dropped
+  [[ "$output" == *"Connection refused"* ]]
+  # teardown checks that no ingress qdisc is left on eth0
+}
