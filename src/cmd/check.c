@@ -48,6 +48,13 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
           s.vsock ? "found: the agent channel is vsock"
                   : "missing: the agent channel is virtio-serial on a unix "
                     "socket");
+  /* only containers with a network namespace path need it */
+  printf ("%-16s %-40s %s\n", "/dev/net/tun", "/dev/net/tun",
+          access ("/dev/net/tun", R_OK | W_OK) == 0
+              ? "found: the interfaces of a container's network namespace "
+                "reach its VM through taps"
+              : "missing: a container given a network namespace path cannot "
+                "be created");
   int missing = 0;
   missing += item ("qemu", s.qemu, X_OK, "apt-get install qemu-system-x86");
   missing += item ("virtiofsd", s.virtiofsd, X_OK,

@@ -65,6 +65,11 @@ teardown() {
   [[ "$output" == *"accel: "* ]]
   [[ "$output" == *"channel: "* ]]
   if [ -e /dev/kvm ]; then [[ "$output" == *"accel: kvm"* ]]; else [[ "$output" == *"accel: tcg"* ]]; fi
+  if [ -w /dev/net/tun ]; then
+    [[ "$output" == *"/dev/net/tun"*"found: the interfaces of a container's network namespace reach its VM"* ]]
+  else
+    [[ "$output" == *"/dev/net/tun"*"missing: a container given a network namespace path cannot be created"* ]]
+  fi
   KATA_OCI_KERNEL=/nonexistent run "$KATA_OCI" check
   [ "$status" -eq 1 ]
   [[ "$output" == *"guest kernel"*"/nonexistent"*missing* ]]
