@@ -299,7 +299,7 @@ tap_create (struct ko_net_link *l, size_t i, ko_error **err)
   l->tap_fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (l->tap_fd < 0)
     return ko_error_set (err, errno, "/dev/net/tun");
-  struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+  struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
   snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "tap%zu_kata", i);
   if (ioctl (l->tap_fd, TUNSETIFF, &ifr) < 0)
     return ko_error_set (err, errno, "tap %s", ifr.ifr_name);

@@ -62,6 +62,7 @@ teardown() {
 @test "network: TCP both ways over IPv4 and IPv6, then nothing left in the namespace" {
   mkdir -p "$WORK/www"
   echo from-host > "$WORK/www/f"
+  head -c 4194304 /dev/urandom > "$WORK/www/r"
   busybox httpd -f -p "[::]:8213" -h "$WORK/www" >/dev/null 2>&1 3>&- &
   HTTPD_PID=$!
   mkdir -p "$BUNDLE/rootfs/www"
@@ -71,6 +72,8 @@ teardown() {
   # container -> host
   [ "$(ko exec "$ID" wget -q -O - "http://10.213.$N.1:8213/f")" = from-host ]
   [ "$(ko exec "$ID" wget -q -O - "http://[fd00:213:$N::1]:8213/f")" = from-host ]
+  # 4 MiB intact through the offloads (vnet headers, checksums, TSO)
+  [ "$(ko exec "$ID" sh -c "wget -q -O - http://10.213.$N.1:8213/r | sha256sum" | cut -d' ' -f1)" = "$(sha256sum < "$WORK/www/r" | cut -d' ' -f1)" ]
   # host -> container, from the host's side of the veth pair
   for i in $(seq 50); do
     got=$(http_get "10.213.$N.2" 8214 /g 2>/dev/null) && [ -n "$got" ] && break
