@@ -196,3 +196,25 @@ wait_until() {
   echo "timed out waiting for: $*" >&2
   return 1
 }
+
+@test "ctr run --with-ns network: the namespace's interface and address are the container's" {
+  # what CRI does with the pod's namespace, by hand: a veth in a named one
+  local ns=kot-ctr-$$ hostif=kotc$$h
+  hostif=${hostif:0:15}
+  ip netns add "$ns"
+  ip link add "$hostif" type veth peer name eth0 netns "$ns"
+  ip addr add 10.215.0.1/24 dev "$hostif"
+  ip link set "$hostif" up
+  ip -n "$ns" addr add 10.215.0.2/24 dev eth0
+  ip -n "$ns" link set eth0 up
+  run krun --rm --with-ns "network:/run/netns/$ns" "$IMAGE" "$CID" \
+    sh -c 'ip -o addr show dev eth0; ping -c 1 -W 5 10.215.0.1 >/dev/null && echo reached'
+  echo "$output"
+  left=$(ip netns exec "$ns" tc qdisc show dev eth0 ingress)
+  ip netns del "$ns"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"inet 10.215.0.2/24"* ]]
+  [[ "$output" == *reached* ]]
+  [ -z "$left" ]
+  [ -z "$(ctr_leftovers "$CID")" ]
+}
