@@ -789,6 +789,19 @@ net_field_addr (const struct ko_field *f, uint32_t family, uint8_t out[16])
   return 0;
 }
 
+/* An interface name field into out, NUL-terminated: 1 to 15 bytes, no
+ * NUL. */
+static int
+net_field_name (const struct ko_field *f, char out[KO_IFNAMSIZ])
+{
+  if (f->len == 0 || f->len >= KO_IFNAMSIZ
+      || memchr (f->val, '\0', f->len) != NULL)
+    return -1;
+  memcpy (out, f->val, f->len);
+  out[f->len] = '\0';
+  return 0;
+}
+
 static int
 net_addr_decode (const struct ko_field *f, struct ko_net_addr *a,
                  ko_error **err)
@@ -850,11 +863,8 @@ ko_net_iface_decode (struct ko_tlv body, struct ko_net_iface *out,
     switch (f.tag)
       {
       case KO_TAG_IF_NAME:
-        if (f.len == 0 || f.len >= KO_IFNAMSIZ
-            || memchr (f.val, '\0', f.len) != NULL)
+        if (net_field_name (&f, i->name) < 0)
           return ko_error_setx (err, EPROTO, "interface: bad name");
-        memcpy (i->name, f.val, f.len);
-        i->name[f.len] = '\0';
         if (!ko_net_ifname_ok (i->name))
           return ko_error_setx (err, EPROTO,
                                 "interface: \"%s\" is not an interface name",
@@ -946,11 +956,8 @@ ko_net_route_decode (const struct ko_field *f, struct ko_net_route *out,
         rt->has_gw = true;
         break;
       case KO_TAG_RT_DEV:
-        if (g.len == 0 || g.len >= KO_IFNAMSIZ
-            || memchr (g.val, '\0', g.len) != NULL)
+        if (net_field_name (&g, rt->dev) < 0)
           return ko_error_setx (err, EPROTO, "route: bad device name");
-        memcpy (rt->dev, g.val, g.len);
-        rt->dev[g.len] = '\0';
         break;
       default:
         break;
