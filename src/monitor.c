@@ -128,6 +128,7 @@ struct monitor
   bool created; /* before, failures are reported once, by the create error */
   uint64_t oom_count;
   bool vm_gone;
+  int qemu_status; /* its wait status, once vm_gone */
   int dirfd;
   struct ko_memhp memhp; /* the VM's memory, as booted and as plugged */
   unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
@@ -619,10 +620,12 @@ reap_children (struct monitor *m)
   for (size_t i = 0; i < KO_ARRAY_SIZE (kids); i++)
     {
       pid_t pid = kids[i];
-      if (pid <= 0 || waitpid (pid, NULL, WNOHANG) != pid)
+      int status = 0;
+      if (pid <= 0 || waitpid (pid, &status, WNOHANG) != pid)
         continue;
       if (pid == m->qemu_pid)
         {
+          m->qemu_status = status;
           m->qemu_pid = 0;
           m->vm_gone = true;
           if (!m->init_exited && !m->destroy_requested)
@@ -1881,8 +1884,18 @@ static int
 vm_failure (struct monitor *m, ko_error **err)
 {
   _cleanup_free_ char *tail = hypervisor_log_tail (m->p->dir, KO_QEMU_LOG, 3);
-  return ko_error_setx (err, EIO, "qemu failed to start: %s",
-                        tail && *tail ? tail : "exited with no message");
+  if (tail && *tail)
+    return ko_error_setx (err, EIO, "qemu failed to start: %s", tail);
+  int st = m->qemu_status;
+  if (WIFSIGNALED (st))
+    return ko_error_setx (err, EIO,
+                          "qemu failed to start: killed by signal %d (%s), "
+                          "with no message",
+                          WTERMSIG (st), strsignal (WTERMSIG (st)));
+  return ko_error_setx (err, EIO,
+                        "qemu failed to start: exit status %d, with no "
+                        "message",
+                        WEXITSTATUS (st));
 }
 
 static int

@@ -36,6 +36,25 @@ teardown() { teardown_common; }
   assert_nothing_left "$ID"
 }
 
+@test "QEMU dying silently says how it died" {
+  # stand-ins for a QEMU that is killed, or exits, before it prints
+  # anything (the monitor discarded the wait status and said only "exited
+  # with no message")
+  printf '#!/bin/sh\nkill -KILL $$\n' > "$WORK/qemu-killed"
+  printf '#!/bin/sh\nexit 3\n' > "$WORK/qemu-exits"
+  chmod +x "$WORK/qemu-killed" "$WORK/qemu-exits"
+  KATA_OCI_QEMU=$WORK/qemu-killed run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"qemu failed to start: killed by signal 9 (Killed), with no message"* ]]
+  assert_nothing_left "$ID"
+  KATA_OCI_QEMU=$WORK/qemu-exits run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"qemu failed to start: exit status 3, with no message"* ]]
+  assert_nothing_left "$ID"
+}
+
 @test "an agent that never answers ends on a timeout" {
   # a guest whose init is a shell that sleeps: it boots, but no agent speaks
   mkdir -p "$WORK/initrd/bin"
