@@ -1892,6 +1892,17 @@ vm_failure (struct monitor *m, ko_error **err)
                           "qemu failed to start: killed by signal %d (%s), "
                           "with no message",
                           WTERMSIG (st), strsignal (WTERMSIG (st)));
+  if (WEXITSTATUS (st) == 0)
+    {
+      /* -no-reboot: the guest powered off or reset (a kernel panic, or
+       * the agent's fatal error) before the agent said hello */
+      _cleanup_free_ char *con
+          = hypervisor_log_tail (m->p->dir, KO_CONSOLE_LOG, 3);
+      return ko_error_setx (err, EIO,
+                            "the guest stopped before its agent said hello "
+                            "(guest console: %s)",
+                            con && *con ? con : "empty");
+    }
   return ko_error_setx (err, EIO,
                         "qemu failed to start: exit status %d, with no "
                         "message",

@@ -97,3 +97,17 @@ teardown() { teardown_common; }
   ko delete "$ID"
   assert_nothing_left "$ID"
 }
+
+@test "a guest that powers off before its agent speaks shows its console" {
+  # as a guest kernel panic or the agent's fatal error would (-no-reboot)
+  mkdir -p "$WORK/initrd/bin"
+  cp /bin/busybox "$WORK/initrd/bin/busybox"
+  printf '#!/bin/busybox sh\necho "init: giving up" > /dev/console\n/bin/busybox poweroff -f\n' > "$WORK/initrd/init"
+  chmod +x "$WORK/initrd/init"
+  (cd "$WORK/initrd" && find . | cpio -o -H newc --quiet > "$WORK/off.img")
+  KATA_OCI_INITRD=$WORK/off.img run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"the guest stopped before its agent said hello (guest console: "*"init: giving up"* ]]
+  assert_nothing_left "$ID"
+}
