@@ -17,11 +17,12 @@ SUDO=
 #        lz4 to uncompress the guest kernel
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
 # test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon and
-#        containerd (its runc v2 shim) for the client tests
+#        containerd (its runc v2 shim) for the client tests, iproute2 (ip,
+#        tc) for the network tests
 PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-dev
   libcap-dev uuid-dev musl-tools busybox-static cpio kmod lz4 ca-certificates
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
-  clang-format git podman conmon containerd"
+  clang-format git podman conmon containerd iproute2"
 echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES
