@@ -152,6 +152,23 @@ net_update_interface (const struct ko_net_iface *i, ko_error **err)
    * its IPv6 addresses, so only for that */
   if (strcmp (cur, i->name) != 0)
     {
+      /* Another NIC may hold the name still (the guest probed them in
+       * another order than the host named them): it moves aside, and
+       * takes its own name when its turn comes. */
+      int other = nic_index (i->name);
+      if (other > 0)
+        {
+          char aside[KO_IFNAMSIZ];
+          snprintf (aside, sizeof aside, "kotmp%d", other);
+          ag_nl_link_updown (&m, other, false);
+          if (nl_request (fd, &m, err, "interface %s: set down", i->name) < 0)
+            return -1;
+          ag_nl_link_set (&m, other, aside, 0);
+          if (nl_request (fd, &m, err, "interface %s: rename to %s", i->name,
+                          aside)
+              < 0)
+            return -1;
+        }
       ag_nl_link_updown (&m, index, false);
       if (nl_request (fd, &m, err, "interface %s: set down", cur) < 0)
         return -1;

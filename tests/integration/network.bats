@@ -32,7 +32,7 @@ teardown() {
   teardown_common
   # the redirect on the namespace's interface and the tap are gone
   local left
-  left=$(ip netns exec "$NS" tc qdisc show dev eth0 ingress 2>&1; ip -n "$NS" -o link show | grep -v -e ' lo:' -e ' eth0@' || true)
+  left=$(ip netns exec "$NS" tc qdisc show 2>&1 | grep ingress; ip -n "$NS" -o link show | grep -v -E ' lo:| eth[0-9]+@' || true)
   ip netns del "$NS" 2>/dev/null || true
   ip netns del "$NS-host" 2>/dev/null || true
   ip link del "$HOSTIF" 2>/dev/null || true
@@ -159,4 +159,26 @@ teardown() {
   # the frames reached the host, which refused the port: not dropped
   [[ "$output" == *"Connection refused"* ]]
   # teardown checks that no ingress qdisc is left on eth0
+}
+
+@test "network: two interfaces whose names the guest probed the other way round" {
+  # eth1 first: its NIC comes first on the guest's PCI bus and is probed
+  # as eth0, the name the other interface needs
+  ip -n "$NS" link del eth0
+  ip link add "${HOSTIF:0:13}a" type veth peer name eth1 netns "$NS"
+  ip link add "${HOSTIF:0:13}b" type veth peer name eth0 netns "$NS"
+  ip -n "$NS" addr add "10.216.$N.2/24" dev eth1
+  ip -n "$NS" addr add "10.217.$N.2/24" dev eth0
+  ip -n "$NS" link set eth1 up
+  ip -n "$NS" link set eth0 up
+  mac0=$(ip netns exec "$NS" cat /sys/class/net/eth0/address)
+  mac1=$(ip netns exec "$NS" cat /sys/class/net/eth1/address)
+  set_args "$BUNDLE" sh -c 'for i in eth0 eth1; do echo "$i $(cat /sys/class/net/$i/address) $(ip -o -4 addr show dev $i | awk "{print \$4}")"; done'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  ip link del "${HOSTIF:0:13}a" 2>/dev/null || true
+  ip link del "${HOSTIF:0:13}b" 2>/dev/null || true
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"eth0 $mac0 10.217.$N.2/24"* ]]
+  [[ "$output" == *"eth1 $mac1 10.216.$N.2/24"* ]]
 }
