@@ -3,6 +3,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
+#include "hostpath.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "monitor.h"
@@ -93,7 +94,11 @@ validate_bundle (const struct create_opts *o, char **bundle_out,
     rootfs = NULL;
   if (rootfs == NULL)
     return ko_error_set (err, ENOMEM, "rootfs");
-  if (stat (rootfs, &st) < 0)
+  _cleanup_close_ int rfd
+      = hostpath_open_rootfs (bundle, spec->root->path, err);
+  if (rfd < 0)
+    return -1;
+  if (fstat (rfd, &st) < 0)
     return ko_error_set (err, errno, "rootfs %s", rootfs);
   if (!S_ISDIR (st.st_mode))
     return ko_error_setx (err, ENOTDIR, "rootfs %s: not a directory", rootfs);

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "hooks.h"
+#include "hostpath.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "memhp.h"
@@ -1649,7 +1650,14 @@ prepare_share (struct monitor *m, ko_error **err)
   strncat (path, "/rootfs", sizeof path - strlen (path) - 1);
   if (mkdir (path, 0755) < 0 && errno != EEXIST)
     return ko_error_set (err, errno, "mkdir %s", path);
-  if (mount (m->p->rootfs, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+  /* resolved again, with no symlink, and bound from the fd: what was
+   * checked at create is what the guest gets */
+  _cleanup_close_ int rfd = hostpath_open_rootfs ("/", m->p->rootfs, err);
+  if (rfd < 0)
+    return -1;
+  char fdpath[64];
+  snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", rfd);
+  if (mount (fdpath, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ko_error_set (err, errno, "bind rootfs %s", m->p->rootfs);
   for (size_t i = 0; i < m->p->nbinds; i++)
     if (share_bind_one (dir, &m->p->binds[i], err) < 0)

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "hostpath.h"
 #include "monitor.h"
 #include "policy.h"
 #include "translate.h"
@@ -399,15 +400,18 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
                               "config.json: mounts[%zu].source: a bind mount "
                               "needs a source",
                               idx);
-      _cleanup_free_ char *src = NULL;
-      if (m->source[0] == '/')
-        src = strdup (m->source);
-      else if (asprintf (&src, "%s/%s", bundle, m->source) < 0)
-        src = NULL;
+      /* a relative source resolves beneath the bundle here, once: the
+       * monitor binds the path it resolved to */
+      _cleanup_close_ int sfd
+          = hostpath_open_source (bundle, m->source, idx, err);
+      if (sfd < 0)
+        return -1;
+      _cleanup_free_ char *src
+          = m->source[0] == '/' ? strdup (m->source) : hostpath_of_fd (sfd);
       if (src == NULL)
         return ko_error_set (err, ENOMEM, "mounts");
       struct stat st;
-      if (stat (src, &st) < 0)
+      if (fstat (sfd, &st) < 0)
         return ko_error_set (err, errno, "config.json: mounts[%zu].source %s",
                              idx, src);
       if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
