@@ -20,6 +20,14 @@ extern bool ag_debug;
 extern bool ag_serial_only; /* agent.channel=serial: no vsock device */
 extern bool ag_no_splice;   /* agent.nosplice: output is always copied */
 extern bool ag_net; /* agent.net=1: the VM has NICs, their drivers loaded */
+#ifdef KO_AGENT_TESTING
+/* Only in the test build (kata-agent-test, never installed): a guest that
+ * misbehaves on purpose, for the host's tests.
+ *   agent.test.oom_flood=N  N OOM events right after StartContainer
+ *   agent.test.ignore=M     never answer requests of method id M */
+extern unsigned ag_test_oom_flood;
+extern unsigned ag_test_ignore;
+#endif
 void ag_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 #define ag_dbg(...)                                                            \
   do                                                                           \

@@ -31,6 +31,10 @@ bool ag_debug;
 bool ag_serial_only; /* agent.channel=serial on the kernel command line */
 bool ag_no_splice;   /* agent.nosplice: copy process output, never splice */
 bool ag_net;         /* agent.net=1: the host gave the VM NICs */
+#ifdef KO_AGENT_TESTING
+unsigned ag_test_oom_flood;
+unsigned ag_test_ignore;
+#endif
 int ag_devnull = -1;
 static int console_fd = 2;
 static int epfd = -1;
@@ -196,6 +200,12 @@ read_cmdline (void)
         ag_no_splice = true;
       else if (strcmp (t, "agent.net=1") == 0)
         ag_net = true;
+#ifdef KO_AGENT_TESTING
+      else if (strncmp (t, "agent.test.oom_flood=", 21) == 0)
+        ag_test_oom_flood = (unsigned)strtoul (t + 21, NULL, 10);
+      else if (strncmp (t, "agent.test.ignore=", 18) == 0)
+        ag_test_ignore = (unsigned)strtoul (t + 18, NULL, 10);
+#endif
     }
 }
 

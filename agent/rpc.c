@@ -1662,6 +1662,23 @@ static void __attribute__ ((noreturn)) destroy_sandbox (uint32_t req)
   ag_poweroff ();
 }
 
+#ifdef KO_AGENT_TESTING
+static void
+test_oom_flood (struct ko_tlv body)
+{
+  struct ko_field f;
+  _cleanup_free_ char *cid = NULL;
+  while (ko_tlv_next (&body, &f) > 0)
+    if (f.tag == KO_TAG_CONTAINER_ID && cid == NULL)
+      ko_field_str (&f, &cid);
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, cid ? cid : "");
+  for (unsigned i = 0; i < ag_test_oom_flood; i++)
+    channel_send_event (KO_E_OOM, &b);
+  ko_buf_free (&b);
+}
+#endif
+
 void
 rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body)
 {
@@ -1669,6 +1686,12 @@ rpc_dispatch (uint32_t id, uint16_t method, struct ko_tlv body)
   struct ko_buf reply = { 0 };
   int r;
   bool async = false;
+#ifdef KO_AGENT_TESTING
+  if (ag_test_ignore && method == ag_test_ignore)
+    return;
+  if (ag_test_oom_flood && method == KO_M_START_CONTAINER)
+    test_oom_flood (body);
+#endif
   switch (method)
     {
     case KO_M_CREATE_SANDBOX:
