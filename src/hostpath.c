@@ -61,8 +61,8 @@ hostpath_open_source (const char *bundle, const char *path, size_t idx,
                           "the bundle (a relative source must stay in it)",
                           idx, path);
   if (fd < 0)
-    return ko_error_set (err, errno, "config.json: mounts[%zu].source %s",
-                         idx, path);
+    return ko_error_set (err, errno, "config.json: mounts[%zu].source %s", idx,
+                         path);
   return fd;
 }
 

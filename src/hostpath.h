@@ -11,8 +11,7 @@
  * to the bundle, with no symlink anywhere in it (runc refuses those too:
  * "invalid rootfs: not an absolute path, or a symlink"). Errors name
  * config.json's root.path. */
-int hostpath_open_rootfs (const char *bundle, const char *path,
-                          ko_error **err);
+int hostpath_open_rootfs (const char *bundle, const char *path, ko_error **err);
 
 /* Opens a bind mount's source (O_PATH). An absolute source is the caller's
  * own host path and resolves as runc resolves it; a relative one must stay

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "confine.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "paths.h"
@@ -46,7 +47,6 @@ hypervisor_qemu_argv (const struct ko_settings *s,
 {
   char **v = NULL;
   size_t n = 0;
-  const char *d = vm->dir;
 #define A(...) argv_add (&v, &n, __VA_ARGS__)
   A ("%s", s->qemu);
   A ("-name");
@@ -116,17 +116,18 @@ hypervisor_qemu_argv (const struct ko_settings *s,
                           : "",
      *s->kernel_params ? " " : "", s->kernel_params);
   A ("-chardev");
-  A ("file,id=console,path=%s/%s", d, KO_CONSOLE_LOG);
+  A ("socket,id=console,fd=%d", 3 + KO_VM_FD_CONSOLE);
   A ("-serial");
   A ("chardev:console");
   A ("-chardev");
-  A ("socket,id=vfs,path=%s/%s", d, KO_VIRTIOFSD_SOCK);
+  A ("socket,id=vfs,fd=%d", 3 + KO_VM_FD_VIRTIOFS);
   A ("-device");
   A ("vhost-user-fs-pci,chardev=vfs,tag=%s", KO_SHARE_TAG);
   if (s->vsock)
     {
       A ("-device");
-      A ("vhost-vsock-pci,guest-cid=%u", vm->vsock_cid);
+      A ("vhost-vsock-pci,guest-cid=%u,vhostfd=%d", vm->vsock_cid,
+         3 + KO_VM_FD_CHANNEL);
     }
   else
     {
@@ -135,7 +136,7 @@ hypervisor_qemu_argv (const struct ko_settings *s,
        * is kept for a console, ours is port 1 */
       A ("virtio-serial-pci,id=serial0,max_ports=2");
       A ("-chardev");
-      A ("socket,id=agent,path=%s/%s,server=on,wait=off", d, KO_AGENT_SOCK);
+      A ("socket,id=agent,fd=%d,server=on,wait=off", 3 + KO_VM_FD_CHANNEL);
       A ("-device");
       A ("virtserialport,chardev=agent,name=%s", KO_AGENT_SERIAL_NAME);
     }
@@ -154,16 +155,33 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    * hands back the memory it frees (the agent loads the driver once idle) */
   A ("-device");
   A ("virtio-balloon-pci,id=balloon0,free-page-reporting=on");
-  A ("-qmp");
-  A ("unix:%s/%s,server=on,wait=off", d, KO_QMP_SOCK);
+  A ("-chardev");
+  A ("socket,id=qmp,fd=%d,server=on,wait=off", 3 + KO_VM_FD_QMP);
+  A ("-mon");
+  A ("chardev=qmp,mode=control");
+  A ("-sandbox");
+  A ("%s", KO_QEMU_SANDBOX);
 #undef A
   return v;
 }
 
-/* In the child between fork and exec: stdio, death signal, exec. */
-static void
-exec_child (const char *dir, const char *logname, char **argv, const int *keep,
-            size_t nkeep)
+/* How a helper is started: its fds, its log, what confines it. */
+struct spawn_spec
+{
+  char **argv;
+  const int *keep; /* keep[i] becomes fd 3 + i */
+  size_t nkeep;
+  int log_fd; /* its stdout and stderr: a pipe the monitor drains */
+  int (*confine) (const void *arg);
+  const void *confine_arg;
+};
+
+#define SPAWN_MAX_KEEP (KO_VM_FIXED_FDS + KO_VM_MAX_NICS)
+
+/* In the child between fork and exec: stdio, death signal, confinement,
+ * exec. Whatever fails says so on stderr, which the monitor logs. */
+static _Noreturn void
+exec_child (const struct spawn_spec *sp)
 {
   sigset_t all;
   sigemptyset (&all);
@@ -172,44 +190,57 @@ exec_child (const char *dir, const char *logname, char **argv, const int *keep,
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   prctl (PR_SET_THP_DISABLE, 1, 0, 0, 0);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  char path[4096];
-  snprintf (path, sizeof path, "%s/%s", dir, logname);
-  int log = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (null < 0 || log < 0)
+  if (null < 0 || dup2 (null, 0) < 0 || dup2 (sp->log_fd, 1) < 0
+      || dup2 (sp->log_fd, 2) < 0)
     _exit (127);
-  dup2 (null, 0);
-  dup2 (log, 1);
-  dup2 (log, 2);
   /* keep[i] becomes fd 3 + i: first out of that range, then into it */
-  int high[KO_VM_MAX_NICS + 1];
-  for (size_t i = 0; i < nkeep; i++)
-    if ((high[i] = fcntl (keep[i], F_DUPFD_CLOEXEC, 3 + (int)nkeep)) < 0)
+  int high[SPAWN_MAX_KEEP];
+  for (size_t i = 0; i < sp->nkeep; i++)
+    if ((high[i] = fcntl (sp->keep[i], F_DUPFD_CLOEXEC, 3 + (int)sp->nkeep))
+        < 0)
       _exit (127);
-  for (size_t i = 0; i < nkeep; i++)
+  for (size_t i = 0; i < sp->nkeep; i++)
     if (dup2 (high[i], 3 + (int)i) < 0)
       _exit (127);
-  execv (argv[0], argv);
-  dprintf (2, "exec %s: %s\n", argv[0], strerror (errno));
+  if (sp->confine && sp->confine (sp->confine_arg) < 0)
+    _exit (127);
+  execv (sp->argv[0], sp->argv);
+  dprintf (2, "exec %s: %s\n", sp->argv[0], strerror (errno));
   _exit (127);
 }
 
-/* Starts argv with keep[i] as its fd 3 + i. */
 static int
-spawn (const char *dir, const char *logname, char **argv, const int *keep,
-       size_t nkeep, pid_t *pid, ko_error **err)
+spawn (const struct spawn_spec *sp, pid_t *pid, ko_error **err)
 {
+  if (sp->nkeep > SPAWN_MAX_KEEP)
+    return ko_error_setx (err, E2BIG, "too many fds for a helper");
   pid_t p = fork ();
   if (p < 0)
     return ko_error_set (err, errno, "fork");
   if (p == 0)
-    exec_child (dir, logname, argv, keep, nkeep);
+    exec_child (sp);
   *pid = p;
   return 0;
 }
 
+static int
+log_pipe (int fds[2], ko_error **err)
+{
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return ko_error_set (err, errno, "pipe");
+  return 0;
+}
+
+static int
+virtiofsd_confine (const void *arg)
+{
+  return confine_virtiofsd (*(const bool *)arg);
+}
+
 int
 hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
-                            pid_t *pid, ko_error **err)
+                            bool setid_allowed, pid_t *pid, int *log_fd,
+                            ko_error **err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   if ((size_t)snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
@@ -228,24 +259,105 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
   char source[4096], cache[32];
   snprintf (source, sizeof source, "source=%s/%s", dir, KO_SHARED_DIR);
   snprintf (cache, sizeof cache, "cache=%s", s->fs_cache);
-  /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it */
+  /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it.
+   * modcaps: no device nodes ever (a node on a shared directory names a
+   * host device), no file capabilities; setuid/setgid bits only as its
+   * seccomp filter allows (confine_virtiofsd) */
   char *argv[] = { (char *)s->virtiofsd,
                    "--fd=3",
                    "-o",
                    source,
                    "-o",
                    cache,
+                   "-o",
+                   setid_allowed ? "modcaps=-mknod:-setfcap"
+                                 : "modcaps=-mknod:-setfcap:-fsetid",
                    "--rlimit-nofile=0",
                    "--thread-pool-size=1",
                    NULL };
-  return spawn (dir, KO_VIRTIOFSD_LOG, argv, &lfd, 1, pid, err);
+  int lp[2];
+  if (log_pipe (lp, err) < 0)
+    return -1;
+  struct spawn_spec sp = { .argv = argv,
+                           .keep = &lfd,
+                           .nkeep = 1,
+                           .log_fd = lp[1],
+                           .confine = virtiofsd_confine,
+                           .confine_arg = &setid_allowed };
+  int r = spawn (&sp, pid, err);
+  close (lp[1]);
+  if (r < 0)
+    close (lp[0]);
+  else
+    *log_fd = lp[0];
+  return r;
+}
+
+/* A listening unix socket at dir/name, for QEMU to serve on. */
+static int
+listen_at (const char *dir, const char *name, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if ((size_t)snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name)
+      >= sizeof sa.sun_path)
+    return ko_error_setx (err, ENAMETOOLONG,
+                          "state dir %s is too long for a unix socket", dir);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ko_error_set (err, errno, "socket");
+  unlink (sa.sun_path);
+  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (fd, 1) < 0)
+    {
+      close (fd);
+      return ko_error_set (err, errno, "listen on %s", sa.sun_path);
+    }
+  return fd;
+}
+
+static int
+connect_to (const char *dir, const char *name, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ko_error_set (err, errno, "socket");
+  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    {
+      close (fd);
+      return ko_error_set (err, errno, "connect to %s", sa.sun_path);
+    }
+  return fd;
+}
+
+static int
+qemu_confine (const void *arg)
+{
+  return confine_qemu (arg);
+}
+
+/* The host files QEMU reads that the jail's /usr does not hold. */
+static size_t
+jail_files (const struct ko_settings *s, const char **f)
+{
+  const char *all[]
+      = { s->qemu, s->kernel, s->initrd, s->firmware, "/etc/ld.so.cache" };
+  size_t n = 0;
+  for (size_t i = 0; i < KO_ARRAY_SIZE (all); i++)
+    if (all[i] && all[i][0] == '/' && strncmp (all[i], "/usr/", 5) != 0
+        && access (all[i], F_OK) == 0)
+      f[n++] = all[i];
+  return n;
 }
 
 int
 hypervisor_start_qemu (const struct ko_settings *s,
                        const struct ko_vm_config *vm, pid_t *pid,
-                       ko_error **err)
+                       struct ko_vm_fds *out, ko_error **err)
 {
+  if (vm->nnics > KO_VM_MAX_NICS)
+    return ko_error_setx (err, E2BIG, "more than %d network interfaces",
+                          KO_VM_MAX_NICS);
   _cleanup_strv_ char **argv = hypervisor_qemu_argv (s, vm);
   if (argv == NULL)
     return ko_error_set (err, ENOMEM, "qemu command line");
@@ -253,17 +365,72 @@ hypervisor_start_qemu (const struct ko_settings *s,
   for (char **a = argv; *a; a++)
     {
       ko_buf_append (&line, *a, strlen (*a));
-      ko_buf_append (&line, a[1] ? " " : "", a[1] ? 1 : 1);
+      ko_buf_append (&line, a[1] ? " " : "", 1);
     }
   log_debug ("qemu: %s", (char *)line.data);
   ko_buf_free (&line);
-  if (vm->nnics > KO_VM_MAX_NICS)
-    return ko_error_setx (err, E2BIG, "more than %d network interfaces",
-                          KO_VM_MAX_NICS);
-  int taps[KO_VM_MAX_NICS];
+
+  /* QEMU reaches nothing by path: every socket and device it uses is
+   * handed to it, at the fds hypervisor_qemu_argv names */
+  int keep[SPAWN_MAX_KEEP];
+  for (size_t i = 0; i < KO_ARRAY_SIZE (keep); i++)
+    keep[i] = -1;
+  int console[2] = { -1, -1 }, lp[2] = { -1, -1 }, r = -1;
+  keep[KO_VM_FD_CHANNEL] = s->vsock
+                               ? open ("/dev/vhost-vsock", O_RDWR | O_CLOEXEC)
+                               : listen_at (vm->dir, KO_AGENT_SOCK, err);
+  if (keep[KO_VM_FD_CHANNEL] < 0)
+    {
+      if (s->vsock)
+        ko_error_set (err, errno, "open /dev/vhost-vsock");
+      goto out;
+    }
+  if ((keep[KO_VM_FD_QMP] = listen_at (vm->dir, KO_QMP_SOCK, err)) < 0
+      || (keep[KO_VM_FD_VIRTIOFS]
+          = connect_to (vm->dir, KO_VIRTIOFSD_SOCK, err))
+             < 0)
+    goto out;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+    {
+      ko_error_set (err, errno, "socketpair");
+      goto out;
+    }
+  keep[KO_VM_FD_CONSOLE] = console[1];
   for (size_t i = 0; i < vm->nnics; i++)
-    taps[i] = vm->nics[i].tap_fd;
-  return spawn (vm->dir, KO_QEMU_LOG, argv, taps, vm->nnics, pid, err);
+    keep[KO_VM_NIC_FD (i) - 3] = vm->nics[i].tap_fd;
+  if (log_pipe (lp, err) < 0)
+    goto out;
+  const char *files[8];
+  struct stat kvm;
+  struct ko_jail jail
+      = { .uid = vm->uid,
+          .gid = vm->uid,
+          .extra_gid
+          = s->kvm && stat ("/dev/kvm", &kvm) == 0 ? kvm.st_gid : (gid_t)-1,
+          .files = files,
+          .nfiles = jail_files (s, files),
+          .new_net = !s->vsock };
+  struct spawn_spec sp = { .argv = argv,
+                           .keep = keep,
+                           .nkeep = KO_VM_FIXED_FDS + vm->nnics,
+                           .log_fd = lp[1],
+                           .confine = qemu_confine,
+                           .confine_arg = &jail };
+  if ((r = spawn (&sp, pid, err)) < 0)
+    goto out;
+  out->console = take_fd (console[0]);
+  out->log = take_fd (lp[0]);
+out:
+  for (int i = 0; i < KO_VM_FIXED_FDS; i++)
+    if (keep[i] >= 0)
+      close (keep[i]);
+  if (console[0] >= 0)
+    close (console[0]);
+  if (lp[0] >= 0)
+    close (lp[0]);
+  if (lp[1] >= 0)
+    close (lp[1]);
+  return r;
 }
 
 char *
@@ -310,6 +477,14 @@ check_file (const char *what, const char *path, int mode, ko_error **err)
 {
   if (access (path, mode) < 0)
     return ko_error_set (err, errno, "%s %s", what, path);
+  /* QEMU reads the guest's images as a uid of its own (confine.h) */
+  struct stat st;
+  if (mode == R_OK && stat (path, &st) == 0 && !(st.st_mode & S_IROTH))
+    return ko_error_setx (err, EACCES,
+                          "%s %s: not readable by others (mode %04o), and "
+                          "QEMU reads it as an unprivileged user of its own: "
+                          "chmod o+r it",
+                          what, path, (unsigned)(st.st_mode & 07777));
   return 0;
 }
 

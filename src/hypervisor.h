@@ -3,6 +3,7 @@
 #ifndef KO_HYPERVISOR_H
 #define KO_HYPERVISOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,21 +28,43 @@ struct ko_vm_config
   unsigned vsock_cid; /* used when settings->vsock */
   const struct ko_vm_nic *nics;
   size_t nnics; /* at most KO_VM_MAX_NICS */
+  uid_t uid;    /* QEMU's own uid and gid (confine.h) */
+};
+
+/* What the monitor reads of a started QEMU */
+struct ko_vm_fds
+{
+  int console; /* the guest's serial console */
+  int log;     /* QEMU's stdout and stderr */
 };
 
 #define KO_VM_MAX_NICS 8
+/* QEMU's fds, less 3: what it serves and reaches, handed to it */
+enum
+{
+  KO_VM_FD_CHANNEL,  /* the agent socket it listens on, or /dev/vhost-vsock */
+  KO_VM_FD_QMP,      /* the QMP socket it listens on */
+  KO_VM_FD_VIRTIOFS, /* connected to virtiofsd */
+  KO_VM_FD_CONSOLE,  /* the serial console's stream to the monitor */
+  KO_VM_FIXED_FDS
+};
 /* The fd QEMU finds NIC i's tap on */
-#define KO_VM_NIC_FD(i) (3 + (int)(i))
+#define KO_VM_NIC_FD(i) (3 + KO_VM_FIXED_FDS + (int)(i))
 
 /* NULL-terminated argv for QEMU; free with ko_strv_free. */
 char **hypervisor_qemu_argv (const struct ko_settings *s,
                              const struct ko_vm_config *vm);
-/* Starts virtiofsd on <dir>/shared, listening on <dir>/virtiofsd.sock. */
+/* Starts virtiofsd on <dir>/shared, listening on <dir>/virtiofsd.sock;
+ * *log_fd reads its stdout and stderr. setid_allowed: the guest may make
+ * setuid/setgid files (confine.h). */
 int hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
-                                pid_t *pid, ko_error **err);
+                                bool setid_allowed, pid_t *pid, int *log_fd,
+                                ko_error **err);
+/* Starts QEMU confined (confine.h), serving <dir>/agent.sock (or vsock)
+ * and <dir>/qmp.sock, connected to virtiofsd. */
 int hypervisor_start_qemu (const struct ko_settings *s,
                            const struct ko_vm_config *vm, pid_t *pid,
-                           ko_error **err);
+                           struct ko_vm_fds *out, ko_error **err);
 /* The last lines of a log file in dir, for error messages (malloc'd). */
 char *hypervisor_log_tail (const char *dir, const char *name, int lines);
 /* Checks that the kernel, initrd, qemu and virtiofsd exist. */

@@ -5,11 +5,13 @@
 #include "config.h"
 
 #include "cgroup.h"
+#include "confine.h"
 #include "console.h"
 #include "hooks.h"
 #include "hostpath.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "logsink.h"
 #include "memhp.h"
 #include "monitor.h"
 #include "network.h"
@@ -36,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/vm_sockets.h>
 
@@ -51,7 +54,8 @@ enum handler_kind
   H_STREAM_IN,
   H_STREAM_OUT,
   H_EXEC_CONN,
-  H_QMP /* readable: the code waiting on QMP reads it */
+  H_QMP, /* readable: the code waiting on QMP reads it */
+  H_SINK /* a helper's output or the guest console, to a bounded log */
 };
 
 struct handler
@@ -135,6 +139,17 @@ struct monitor
   unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
   struct handler h_qmp;
   struct ko_network net; /* the interfaces passed into the VM */
+  /* the guest console, QEMU's and virtiofsd's output */
+  struct ko_logsink sinks[3];
+  struct handler h_sinks[3];
+  struct ko_ratelimit oom_log;
+};
+
+enum
+{
+  SINK_CONSOLE,
+  SINK_QEMU,
+  SINK_VIRTIOFSD
 };
 
 static void mon_fatal_channel (struct monitor *m, const char *why);
@@ -420,6 +435,18 @@ stream_remove (struct monitor *m, struct stream *s)
 
 /* ---------- frames from the guest ---------- */
 
+/* held: the OOM events seen since the last line, not counting this one */
+static void
+oom_log_line (struct monitor *m, uint64_t held)
+{
+  if (held)
+    log_warn ("container %s: out of memory in the guest: %llu more events "
+              "since the last report",
+              m->p->id, (unsigned long long)held);
+  else
+    log_warn ("container %s: out of memory in the guest", m->p->id);
+}
+
 static void
 handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
 {
@@ -483,8 +510,11 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
     }
   if (event == KO_E_OOM)
     {
+      uint64_t held;
       m->oom_count++;
-      log_warn ("container %s: out of memory in the guest", m->p->id);
+      /* the guest decides how often: one line a second at most */
+      if (ko_ratelimit_ok (&m->oom_log, now_ms (), &held))
+        oom_log_line (m, held);
     }
 }
 
@@ -751,6 +781,9 @@ loop_once (struct monitor *m, int timeout_ms)
           exec_on_conn (m, h->obj);
           break;
         case H_QMP:
+          break;
+        case H_SINK:
+          logsink_pump (h->obj); /* at EOF it closes the fd: epoll forgets it */
           break;
         }
     }
@@ -1592,6 +1625,19 @@ mkdir_parents (char *path)
   return 0;
 }
 
+/* virtiofsd opens what the guest names: never a host device node, and
+ * nothing on the share gains privileges when run on the host. path is one
+ * of the share's mount points. */
+static int
+share_harden (const char *path, ko_error **err)
+{
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+  if (syscall (SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a)
+      < 0)
+    return ko_error_set (err, errno, "make %s nodev,nosuid", path);
+  return 0;
+}
+
 static int
 share_bind_one (const char *dir, const struct share_bind *b, ko_error **err)
 {
@@ -1623,7 +1669,7 @@ share_bind_one (const char *dir, const struct share_bind *b, ko_error **err)
                 NULL)
              < 0)
     return ko_error_set (err, errno, "remount %s read-only", b->source);
-  return 0;
+  return share_harden (path, err);
 }
 
 static int
@@ -1659,6 +1705,8 @@ prepare_share (struct monitor *m, ko_error **err)
   snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", rfd);
   if (mount (fdpath, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ko_error_set (err, errno, "bind rootfs %s", m->p->rootfs);
+  if (share_harden (path, err) < 0)
+    return -1;
   for (size_t i = 0; i < m->p->nbinds; i++)
     if (share_bind_one (dir, &m->p->binds[i], err) < 0)
       return -1;
@@ -1705,7 +1753,8 @@ holder_main (const char *root, int status_fd)
   if (unshare (CLONE_NEWNS) < 0
       || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
       || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
-      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
+      || confine_drop_all_caps () < 0)
     _exit (255);
   int fwd[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
   struct sigaction sa
@@ -1888,9 +1937,18 @@ connect_channel (struct monitor *m, ko_error **err)
     }
 }
 
+/* What the helpers wrote until now: they have exited, or may have. */
+static void
+sinks_drain (struct monitor *m)
+{
+  for (size_t i = 0; i < KO_ARRAY_SIZE (m->sinks); i++)
+    logsink_pump (&m->sinks[i]);
+}
+
 static int
 vm_failure (struct monitor *m, ko_error **err)
 {
+  sinks_drain (m);
   _cleanup_free_ char *tail = hypervisor_log_tail (m->p->dir, KO_QEMU_LOG, 3);
   if (tail && *tail)
     return ko_error_setx (err, EIO, "qemu failed to start: %s", tail);
@@ -2067,6 +2125,34 @@ setup_stdio (struct monitor *m, ko_error **err)
   return 0;
 }
 
+/* Drains fd into the state dir's NAME, bounded (logsink.h). */
+static int
+sink_start (struct monitor *m, int which, const char *name, int fd,
+            ko_error **err)
+{
+  struct ko_logsink *k = &m->sinks[which];
+  if (logsink_open (k, m->dirfd, name, fd, KO_LOG_CAP) < 0)
+    return ko_error_set (err, errno, "open %s", name);
+  m->h_sinks[which] = (struct handler){ H_SINK, k };
+  bool reg = false;
+  epoll_set (m, k->in, &m->h_sinks[which], EPOLLIN, &reg);
+  return 0;
+}
+
+/* The guest may make setuid/setgid files through the share only when its
+ * container may (CAP_FSETID in its bounding set, as podman's defaults
+ * have): see confine_virtiofsd. */
+static bool
+setid_allowed (const oci_spec *spec)
+{
+  const oci_capabilities *c
+      = spec && spec->process ? spec->process->capabilities : NULL;
+  for (size_t i = 0; c && i < c->bounding_len; i++)
+    if (strcmp (c->bounding[i], "CAP_FSETID") == 0)
+      return true;
+  return false;
+}
+
 static int
 monitor_setup (struct monitor *m, ko_error **err)
 {
@@ -2100,8 +2186,11 @@ monitor_setup (struct monitor *m, ko_error **err)
     return -1;
   if (start_rootfs_holder (m, err) < 0)
     return -1;
-  if (hypervisor_start_virtiofsd (&p->settings, p->dir, &m->virtiofsd_pid, err)
-      < 0)
+  int vlog = -1;
+  if (hypervisor_start_virtiofsd (&p->settings, p->dir, setid_allowed (p->spec),
+                                  &m->virtiofsd_pid, &vlog, err)
+          < 0
+      || sink_start (m, SINK_VIRTIOFSD, KO_VIRTIOFSD_LOG, vlog, err) < 0)
     return ko_error_wrap (err, "virtiofsd");
   m->virtiofsd_start = proc_start_time (m->virtiofsd_pid);
   /* hotplug may grow the VM up to the host's memory, or less if asked */
@@ -2126,8 +2215,14 @@ monitor_setup (struct monitor *m, ko_error **err)
                              .max_memory_mb = m->memhp.max_mb,
                              .memory_slots = m->memhp.slots,
                              .vcpus = p->vcpus,
-                             .vsock_cid = 3 + (getpid () % 100000) };
-  int qr = hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, err);
+                             .vsock_cid = 3 + (getpid () % 100000),
+                             .uid = KO_QEMU_ID_BASE + (uid_t)getpid () };
+  struct ko_vm_fds vfds = { -1, -1 };
+  int qr = hypervisor_start_qemu (&p->settings, &vm, &m->qemu_pid, &vfds, err);
+  if (qr == 0
+      && (sink_start (m, SINK_CONSOLE, KO_CONSOLE_LOG, vfds.console, err) < 0
+          || sink_start (m, SINK_QEMU, KO_QEMU_LOG, vfds.log, err) < 0))
+    qr = -1;
   /* QEMU has its own copies: the taps go away with it */
   for (size_t i = 0; i < m->net.nlinks; i++)
     if (m->net.links[i].tap_fd >= 0)
@@ -2193,6 +2288,11 @@ monitor_teardown (struct monitor *m)
   if (m->chan >= 0)
     close (m->chan);
   m->chan = -1;
+  sinks_drain (m);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (m->sinks); i++)
+    logsink_close (&m->sinks[i]);
+  if (m->oom_log.held)
+    oom_log_line (m, m->oom_log.held);
   if (m->p->netns_path)
     network_teardown (m->p->netns_path, &m->net);
   /* the namespace dies with us, but `run` removes the state dir first */
@@ -2284,6 +2384,9 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
   m->h_sig = (struct handler){ H_SIGNAL, m };
   m->h_qmp = (struct handler){ H_QMP, m };
   m->next_stream = 4;
+  for (size_t i = 0; i < KO_ARRAY_SIZE (m->sinks); i++)
+    m->sinks[i].in = m->sinks[i].out = -1;
+  m->oom_log.interval_ms = 1000;
 
   p->state.monitor_pid = getpid ();
   p->state.monitor_start = proc_start_time (getpid ());

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "confine.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -79,6 +80,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
                 : "nothing cached in the guest: every read goes to the host");
   printf ("accel: %s\nchannel: %s\n", s.kvm ? "kvm" : "tcg",
           s.vsock ? "vsock" : "virtio-serial");
+  printf ("qemu confinement: %s\n", confine_qemu_summary ());
+  printf ("virtiofsd confinement: %s\n", confine_virtiofsd_summary ());
   (void)g;
   if (s.fs_cache_bad && !missing)
     return settings_fs_cache_error ("check: KATA_OCI_VIRTIO_FS_CACHE",

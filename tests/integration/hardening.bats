@@ -42,3 +42,143 @@ teardown() { teardown_common; }
   [[ "$output" == *"mounts["*"].source: vol/escape leads out of the bundle"* ]]
   assert_nothing_left "$ID"
 }
+
+# caps CAP... : the container's process gets these capabilities in every set
+caps() {
+  local json
+  json=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+  edit_spec ".process.capabilities = {\"bounding\": $json, \"effective\": $json, \"permitted\": $json} | .root.readonly = false"
+}
+
+@test "the guest cannot make a device node or a setuid file on the host" {
+  # CAP_MKNOD lets the guest kernel try; the host must still refuse
+  caps CAP_MKNOD CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER
+  set_args "$BUNDLE" sh -c 'mknod /tmp/blk b 8 0; echo mknod=$?; mknod /tmp/chr c 1 1; echo chr=$?; mkfifo /tmp/fifo; echo fifo=$?; echo x > /tmp/f; chmod 4755 /tmp/f; echo suid=$?; chmod 2755 /tmp/f; echo sgid=$?; chmod 755 /tmp/f; echo plain=$?'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"mknod=1"* ]]
+  [[ "$output" == *"chr=1"* ]]
+  [[ "$output" == *"fifo=0"* ]]
+  [[ "$output" == *"suid=1"* ]]
+  [[ "$output" == *"sgid=1"* ]]
+  [[ "$output" == *"plain=0"* ]]
+  [ ! -e "$BUNDLE/rootfs/tmp/blk" ]
+  [ ! -e "$BUNDLE/rootfs/tmp/chr" ]
+  [ -p "$BUNDLE/rootfs/tmp/fifo" ]
+  [ "$(stat -c %a "$BUNDLE/rootfs/tmp/f")" = 755 ]
+  assert_nothing_left "$ID"
+}
+
+@test "setuid files through the share only for a container with CAP_FSETID" {
+  caps CAP_FSETID CAP_MKNOD
+  set_args "$BUNDLE" sh -c 'echo x > /tmp/f; chmod 4755 /tmp/f; echo suid=$?; mknod /tmp/blk b 8 0; echo mknod=$?'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"suid=0"* ]]
+  [[ "$output" == *"mknod=1"* ]]
+  [ "$(stat -c %a "$BUNDLE/rootfs/tmp/f")" = 4755 ]
+  [ ! -e "$BUNDLE/rootfs/tmp/blk" ]
+}
+
+@test "virtiofsd sees the rootfs and volumes nodev,nosuid" {
+  # a device node already in the bundle (as an image may carry) is then
+  # never opened as a host device, whatever the guest kernel asks
+  mkdir -p "$WORK/vol"
+  edit_spec ".mounts += [{\"destination\": \"/v\", \"type\": \"bind\", \"source\": \"$WORK/vol\", \"options\": [\"rbind\"]}]"
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null
+  vfs=$(jq -r .virtiofsdPid "$TEST_ROOT/$ID/state.json")
+  # virtiofsd has pivoted into the share: its mount points are /ID/...
+  cat /proc/$vfs/mountinfo
+  [ "$(grep -cE " /$ID/(rootfs|mounts/[0-9]+) " /proc/$vfs/mountinfo)" -eq 2 ]
+  ! grep -E " /$ID/(rootfs|mounts/[0-9]+) " /proc/$vfs/mountinfo | grep -vE " rw,nosuid,nodev,"
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "QEMU runs confined: own uid, no capabilities, no_new_privs, seccomp, a root of its own" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null
+  qemu=$(ko state "$ID" >/dev/null; jq -r .qemuPid "$TEST_ROOT/$ID/state.json")
+  monitor=$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")
+  status=/proc/$qemu/status
+  cat "$status"
+  want=$((1073741824 + monitor))
+  grep -qE "^Uid:\s+$want\s+$want\s+$want\s+$want$" "$status"
+  grep -qE "^Gid:\s+$want\s+$want\s+$want\s+$want$" "$status"
+  grep -qE "^CapEff:\s+0+$" "$status"
+  grep -qE "^CapPrm:\s+0+$" "$status"
+  grep -qE "^CapBnd:\s+0+$" "$status"
+  grep -qE "^CapAmb:\s+0+$" "$status"
+  grep -qE "^NoNewPrivs:\s+1$" "$status"
+  grep -qE "^Seccomp:\s+2$" "$status"
+  # its own mount, IPC, UTS and network namespaces
+  for ns in mnt ipc uts net; do
+    [ "$(readlink /proc/$qemu/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
+  done
+  # it sees /usr and its devices, not the host's /etc, /root, /run or the state dir
+  ls -la /proc/$qemu/root/ /proc/$qemu/root/dev
+  [ -d /proc/$qemu/root/usr/bin ]
+  [ ! -e /proc/$qemu/root/root ]
+  [ ! -e /proc/$qemu/root/run ]
+  [ ! -e /proc/$qemu/root/etc/shadow ]
+  [ ! -e "/proc/$qemu/root$TEST_ROOT" ]
+  [ "$(ls /proc/$qemu/root/dev | sort | tr '\n' ' ')" = "null random urandom zero " ] ||
+    [ "$(ls /proc/$qemu/root/dev | sort | tr '\n' ' ')" = "kvm null random urandom zero " ]
+  grep -qE "^Max core file size +0 +0" /proc/$qemu/limits
+  grep -qE "^Max processes +1024 +1024" /proc/$qemu/limits
+  grep -q -- "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" <(tr '\0' ' ' < /proc/$qemu/cmdline)
+  # the holder, the pid engines wait for, holds no capability
+  holder=$(jq -r .holderPid "$TEST_ROOT/$ID/state.json")
+  grep -qE "^CapEff:\s+0+$" /proc/$holder/status
+  grep -qE "^CapBnd:\s+0+$" /proc/$holder/status
+  grep -qE "^NoNewPrivs:\s+1$" /proc/$holder/status
+  # memory hotplug (QMP) and exec still work inside the jail
+  ko update --memory 400M "$ID"
+  run ko exec "$ID" sh -c 'grep MemTotal /proc/meminfo'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "kata-oci check says how QEMU is confined" {
+  run "$KATA_OCI" check
+  echo "$output"
+  [[ "$output" == *"qemu confinement: uid/gid of its own"*"no capabilities, no_new_privs, seccomp"* ]]
+}
+
+@test "a guest flooding its console keeps the host's log bounded" {
+  caps CAP_MKNOD
+  edit_spec '.linux.resources.devices = [{"allow": true, "access": "rwm"}]'
+  # ttyS0 is the serial console QEMU hands to the monitor: 3 MiB into it
+  set_args "$BUNDLE" sh -c 'mknod /dev/con c 4 64 && dd if=/dev/zero bs=64k count=48 2>/dev/null | tr "\0" x > /dev/con; echo END > /dev/con; echo done'
+  ko run -d --bundle "$BUNDLE" "$ID" >"$WORK/out" 2>&1 </dev/null
+  wait_status "$ID" stopped 120
+  grep -q done "$WORK/out"
+  ls -l "$TEST_ROOT/$ID"
+  a=$(stat -c %s "$TEST_ROOT/$ID/console.log")
+  b=$(stat -c %s "$TEST_ROOT/$ID/console.log.1")
+  # each file at most 512 KiB; the newest output kept
+  [ "$a" -le 524288 ]
+  [ "$b" -le 524288 ]
+  [ "$b" -gt 0 ]
+  grep -q END "$TEST_ROOT/$ID/console.log"
+}
+
+@test "a guest flooding OOM events writes a few log lines, not one each" {
+  [ -f "$BUILDDIR/guest/initrd-test.img" ]
+  set_args "$BUNDLE" sh -c 'sleep 2; echo done'
+  KATA_OCI_INITRD=$BUILDDIR/guest/initrd-test.img KATA_OCI_KERNEL_PARAMS="agent.test.oom_flood=20000" \
+    run ko --log "$WORK/log" run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  n=$(grep -c "out of memory in the guest" "$WORK/log" || true)
+  echo "$n OOM lines, $(stat -c %s "$WORK/log") bytes"
+  [ "$n" -ge 1 ]
+  [ "$n" -le 5 ]
+  # the ones not logged are counted, to the last
+  grep -qE "out of memory in the guest: [0-9]+ more events" "$WORK/log"
+}
