@@ -53,8 +53,8 @@ deny_mode_bits (scmp_filter_ctx ctx, const struct mode_rule *r,
   unsigned n = 0;
   c[n++] = SCMP_CMP (r->mode_arg, SCMP_CMP_MASKED_EQ, mask, value);
   if (r->creat_flag_arg >= 0)
-    c[n++] = SCMP_CMP ((unsigned)r->creat_flag_arg, SCMP_CMP_MASKED_EQ,
-                       O_CREAT, O_CREAT);
+    c[n++] = SCMP_CMP ((unsigned)r->creat_flag_arg, SCMP_CMP_MASKED_EQ, O_CREAT,
+                       O_CREAT);
   return seccomp_rule_add_array (ctx, SCMP_ACT_ERRNO (EPERM), r->nr, n, c);
 }
 
@@ -66,11 +66,9 @@ confine_virtiofsd (bool setid_allowed)
     { __NR_mknodat, 2, -1 },
   };
   static const struct mode_rule modes[] = {
-    { __NR_chmod, 1, -1 },    { __NR_fchmod, 1, -1 },
-    { __NR_fchmodat, 2, -1 }, { __NR_fchmodat2, 2, -1 },
-    { __NR_creat, 1, -1 },    { __NR_open, 2, 1 },
-    { __NR_openat, 3, 2 },    { __NR_mknod, 1, -1 },
-    { __NR_mknodat, 2, -1 },
+    { __NR_chmod, 1, -1 },     { __NR_fchmod, 1, -1 }, { __NR_fchmodat, 2, -1 },
+    { __NR_fchmodat2, 2, -1 }, { __NR_creat, 1, -1 },  { __NR_open, 2, 1 },
+    { __NR_openat, 3, 2 },     { __NR_mknod, 1, -1 },  { __NR_mknodat, 2, -1 },
   };
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
   if (ctx == NULL)
@@ -83,8 +81,7 @@ confine_virtiofsd (bool setid_allowed)
       if (r == 0)
         r = deny_mode_bits (ctx, &mknods[i], S_IFMT, S_IFBLK);
     }
-  for (size_t i = 0; r == 0 && !setid_allowed && i < KO_ARRAY_SIZE (modes);
-       i++)
+  for (size_t i = 0; r == 0 && !setid_allowed && i < KO_ARRAY_SIZE (modes); i++)
     {
       r = deny_mode_bits (ctx, &modes[i], S_ISUID, S_ISUID);
       if (r == 0)
@@ -121,8 +118,8 @@ const char *
 confine_qemu_summary (void)
 {
   return "uid/gid of its own (1073741824 + the monitor's pid), no "
-         "capabilities, no_new_privs, seccomp (-sandbox "
-         KO_QEMU_SANDBOX "), private mount/IPC/UTS namespaces (network "
+         "capabilities, no_new_privs, seccomp (-sandbox " KO_QEMU_SANDBOX
+         "), private mount/IPC/UTS namespaces (network "
          "too, without vsock) "
          "with a read-only root holding /usr, its devices and the guest "
          "images, rlimits nofile 4096 nproc 1024 core 0";
@@ -169,9 +166,9 @@ mirror (int fd, const char *path, unsigned long long attrs)
   if (fstat (fd, &st) < 0 || make_parents (path) < 0)
     return fail ("stat", path);
   const char *rel = path + (path[0] == '/');
-  if (S_ISDIR (st.st_mode) ? mkdir (rel, 0755) < 0 && errno != EEXIST
-                           : mknod (rel, S_IFREG | 0644, 0) < 0
-                                 && errno != EEXIST)
+  if (S_ISDIR (st.st_mode)
+          ? mkdir (rel, 0755) < 0 && errno != EEXIST
+          : mknod (rel, S_IFREG | 0644, 0) < 0 && errno != EEXIST)
     return fail ("create", path);
   return bind_fd (fd, rel, attrs);
 }
@@ -210,13 +207,15 @@ drop_privileges (const struct ko_jail *j)
   if (drop_bounding_set () < 0)
     return -1;
   struct rlimit nofile;
-  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max > KO_QEMU_NOFILE)
+  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0
+      && nofile.rlim_max > KO_QEMU_NOFILE)
     {
       nofile.rlim_cur = nofile.rlim_max = KO_QEMU_NOFILE;
       setrlimit (RLIMIT_NOFILE, &nofile);
     }
   struct rlimit nproc = { KO_QEMU_NPROC, KO_QEMU_NPROC }, core = { 0, 0 };
-  if (setrlimit (RLIMIT_NPROC, &nproc) < 0 || setrlimit (RLIMIT_CORE, &core) < 0)
+  if (setrlimit (RLIMIT_NPROC, &nproc) < 0
+      || setrlimit (RLIMIT_CORE, &core) < 0)
     return fail ("setrlimit", NULL);
   gid_t extra = j->extra_gid;
   if (setgroups (extra != (gid_t)-1 ? 1 : 0, &extra) < 0
@@ -234,11 +233,11 @@ drop_privileges (const struct ko_jail *j)
 
 /* The top-level names that lead into /usr on a merged-/usr host, or are
  * directories of their own elsewhere. */
-static const char *const usr_links[] = { "bin", "sbin", "lib", "lib32",
-                                         "lib64", "libx32" };
+static const char *const usr_links[]
+    = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 /* What QEMU opens in /dev */
-static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/urandom",
-                                       "/dev/random", "/dev/kvm" };
+static const char *const devices[]
+    = { "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/kvm" };
 
 int
 confine_qemu (const struct ko_jail *j)

@@ -65,6 +65,9 @@ int hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
 int hypervisor_start_qemu (const struct ko_settings *s,
                            const struct ko_vm_config *vm, pid_t *pid,
                            struct ko_vm_fds *out, ko_error **err);
+/* The guest kernel's last "Kernel panic - not syncing: ..." line in its
+ * console log, made printable (malloc'd), or NULL. */
+char *hypervisor_guest_panic (const char *dir);
 /* The last lines of a log file in dir, for error messages (malloc'd). */
 char *hypervisor_log_tail (const char *dir, const char *name, int lines);
 /* Checks that the kernel, initrd, qemu and virtiofsd exist. */

@@ -11,8 +11,9 @@
 static int
 open_out (struct ko_logsink *s)
 {
-  s->out = openat (s->dirfd, s->name,
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  s->out
+      = openat (s->dirfd, s->name,
+                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   struct stat st;
   s->size = s->out >= 0 && fstat (s->out, &st) == 0 ? st.st_size : 0;
   return s->out;
@@ -22,8 +23,9 @@ int
 logsink_open (struct ko_logsink *s, int dirfd, const char *name, int in,
               off_t cap)
 {
-  *s = (struct ko_logsink){ .in = in, .out = -1, .dirfd = dirfd, .name = name,
-                            .cap = cap };
+  *s = (struct ko_logsink){
+    .in = in, .out = -1, .dirfd = dirfd, .name = name, .cap = cap
+  };
   fcntl (in, F_SETFL, fcntl (in, F_GETFL) | O_NONBLOCK);
   return open_out (s) < 0 ? -1 : 0;
 }

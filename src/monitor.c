@@ -1962,6 +1962,12 @@ vm_failure (struct monitor *m, ko_error **err)
     {
       /* -no-reboot: the guest powered off or reset (a kernel panic, or
        * the agent's fatal error) before the agent said hello */
+      _cleanup_free_ char *panic = hypervisor_guest_panic (m->p->dir);
+      if (panic)
+        return ko_error_setx (err, EIO,
+                              "the guest kernel panicked before its agent "
+                              "said hello: %s",
+                              panic);
       _cleanup_free_ char *con
           = hypervisor_log_tail (m->p->dir, KO_CONSOLE_LOG, 3);
       return ko_error_setx (err, EIO,

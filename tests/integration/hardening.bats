@@ -182,3 +182,20 @@ caps() {
   # the ones not logged are counted, to the last
   grep -qE "out of memory in the guest: [0-9]+ more events" "$WORK/log"
 }
+
+@test "a guest kernel panic is quoted by its panic line" {
+  # no init in the initramfs: the kernel panics looking for a root fs
+  KATA_OCI_KERNEL_PARAMS="rdinit=/nonexistent" run ko create --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"the guest kernel panicked before its agent said hello: Kernel panic - not syncing: VFS: Unable to mount root fs"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "the guest kernel boots with no_timer_check" {
+  set_args "$BUNDLE" cat /proc/cmdline
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ " $output " == *" no_timer_check "* ]]
+}
