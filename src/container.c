@@ -229,6 +229,18 @@ build_params (struct ko_global *g, const struct create_opts *o,
                            &p->nbinds, err)
       < 0)
     return -1;
+  if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: hostname: %zu bytes, more than the "
+                          "limit of %d",
+                          strlen (spec->hostname), HOST_NAME_MAX);
+  /* CreateContainer carries all of it in one request */
+  struct ko_buf whole = { 0 };
+  ko_process_encode (&whole, KO_TAG_PROCESS, &p->process);
+  size_t len = whole.len + p->container_tlv.len + 2 * strlen (o->id) + 512;
+  ko_buf_free (&whole);
+  if (translate_check_message ("the container", len, err) < 0)
+    return -1;
   struct ko_state *st = &p->state;
   st->id = strdup (o->id);
   st->bundle = strdup (bundle);

@@ -421,6 +421,15 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
       ko_process_clear (&kp);
       r = -1;
     }
+  if (r == 0)
+    {
+      struct ko_buf whole = { 0 };
+      ko_process_encode (&whole, KO_TAG_PROCESS, &kp);
+      r = translate_check_message ("the process", whole.len + 512, err);
+      ko_buf_free (&whole);
+      if (r < 0)
+        ko_process_clear (&kp);
+    }
   bool local_tty = op->terminal && o->console_socket == NULL && isatty (0);
   oci_process_free (op);
   oci_spec_free (spec);

@@ -60,10 +60,68 @@ static const struct
   { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
+/* What the agent accepts (proto.h), checked before anything starts so that
+ * the error names the field. */
+static int
+check_strings (const char *where, char *const *v, size_t n, ko_error **err)
+{
+  if (n > KO_MAX_STRINGS)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: %s: %zu entries, more than the limit "
+                          "of %u",
+                          where, n, KO_MAX_STRINGS);
+  for (size_t i = 0; i < n; i++)
+    if (v[i] && strlen (v[i]) > KO_MAX_STRING)
+      return ko_error_setx (err, E2BIG,
+                            "config.json: %s[%zu]: %zu bytes, more than the "
+                            "limit of %u",
+                            where, i, strlen (v[i]), KO_MAX_STRING);
+  return 0;
+}
+
+static int
+check_process_sizes (const oci_process *op, ko_error **err)
+{
+  if (check_strings ("process.args", op->args, op->args_len, err) < 0
+      || check_strings ("process.env", op->env, op->env_len, err) < 0)
+    return -1;
+  if (op->cwd && strlen (op->cwd) > PATH_MAX)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: process.cwd: %zu bytes, more than the "
+                          "limit of %d",
+                          strlen (op->cwd), PATH_MAX);
+  if (op->user && op->user->additional_gids_len > KO_MAX_STRINGS)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: process.user.additionalGids: %zu "
+                          "entries, more than the limit of %u",
+                          op->user->additional_gids_len, KO_MAX_STRINGS);
+  if (op->rlimits_len > KO_MAX_STRINGS)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: process.rlimits: %zu entries, more "
+                          "than the limit of %u",
+                          op->rlimits_len, KO_MAX_STRINGS);
+  return 0;
+}
+
+int
+translate_check_message (const char *what, size_t len, ko_error **err)
+{
+  /* the frame's own prefix and the request's ids fit in the slack */
+  if (len > KO_FRAME_MAX_PAYLOAD - 64)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: %s takes %zu bytes to send to the "
+                          "guest, more than the limit of %u (args, env, "
+                          "mounts, sysctls and seccomp rules all count)",
+                          what, len, KO_FRAME_MAX_PAYLOAD - 64);
+  return 0;
+}
+
 int
 translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
 {
   memset (p, 0, sizeof *p);
+  if (check_process_sizes (op, err) < 0)
+    return -1;
   p->args = strv_dup (op->args, op->args_len, &p->nargs);
   p->env = strv_dup (op->env, op->env_len, &p->nenv);
   p->cwd = strdup (op->cwd ? op->cwd : "/");

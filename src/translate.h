@@ -22,6 +22,9 @@ struct share_bind;
 /* linux.namespaces' network path (the namespace whose interfaces the VM
  * takes), or NULL. */
 const char *translate_network_path (const oci_spec *spec);
+/* Fails, naming what, when a message of len bytes is more than the agent
+ * takes in one request. */
+int translate_check_message (const char *what, size_t len, ko_error **err);
 int translate_container (const oci_spec *spec, const char *bundle,
                          const char *id, struct ko_buf *b,
                          struct share_bind **binds, size_t *nbinds,

@@ -199,3 +199,37 @@ caps() {
   [ "$status" -eq 0 ]
   [[ " $output " == *" no_timer_check "* ]]
 }
+
+@test "requests the agent would refuse are refused before anything starts, naming the field" {
+  big=$(head -c 70000 /dev/zero | tr '\0' a)
+  edit_spec ".process.args = [\"echo\", \"$big\"]"
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: process.args[1]: 70000 bytes, more than the limit of 65536"* ]]
+  assert_nothing_left "$ID"
+  # each entry within bounds, the whole over the 1 MiB of one request
+  part=$(head -c 60000 /dev/zero | tr '\0' a)
+  edit_spec ".process.args = [\"true\"] | .process.env = [range(20) | \"A=$part\"]"
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: the container takes "*" bytes to send to the guest, more than the limit of 1048512"* ]]
+  assert_nothing_left "$ID"
+  edit_spec ".process.env = [\"A=1\"] | .hostname = \"$(head -c 100 /dev/zero | tr '\0' h)\""
+  run ko create --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: hostname: 100 bytes, more than the limit of 64"* ]]
+  assert_nothing_left "$ID"
+}
+
+@test "an exec process the agent would refuse is refused by exec, and the container goes on" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null
+  big=$(head -c 70000 /dev/zero | tr '\0' a)
+  jq ".process | .args = [\"echo\", \"$big\"]" "$BUNDLE/config.json" > "$WORK/p.json"
+  run ko exec --process "$WORK/p.json" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"process.args[1]: 70000 bytes, more than the limit of 65536"* ]]
+  run ko exec "$ID" echo still-here
+  [ "$status" -eq 0 ]
+  [ "$output" = still-here ]
+}

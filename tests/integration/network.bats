@@ -55,7 +55,7 @@ teardown() {
   [[ "$output" == *"10.213.$N.0/24 dev eth0"* ]]
   [[ "$output" == *"lo: <LOOPBACK,UP"* ]]
   # QEMU got the tap, and the kernel command line the flag
-  [[ "$output" == *"-netdev tap,id=net0,fd=3 -device virtio-net-pci,netdev=net0,mac=$MAC,romfile="* ]]
+  [[ "$output" == *"-netdev tap,id=net0,fd=7 -device virtio-net-pci,netdev=net0,mac=$MAC,romfile="* ]]
   [[ "$output" == *"agent.net=1"* ]]
 }
 
@@ -135,7 +135,10 @@ teardown() {
   mkdir -p "$WORK/b2" "$WORK/b3"
   cp "$WORK/sandbox.json" "$WORK/b2/config.json"
   jq '.annotations["io.kubernetes.cri.container-type"] = "container"' "$BUNDLE/config.json" > "$WORK/b3/config.json"
-  for b in b2 b3; do ln -s "$BUNDLE/rootfs" "$WORK/$b/rootfs"; done
+  # the same rootfs, named by its own path (a symlink to it is refused)
+  for b in b2 b3; do
+    jq --arg r "$BUNDLE/rootfs" '.root.path = $r' "$WORK/$b/config.json" > "$WORK/$b/c" && mv "$WORK/$b/c" "$WORK/$b/config.json"
+  done
   EXTRA_IDS="$ID-pause $ID-second"
   ko run -d --bundle "$WORK/b2" "$ID-pause" </dev/null >/dev/null 2>&1
   [ -z "$(ko exec "$ID-pause" ls /sys/class/net | grep -v '^lo$')" ]
