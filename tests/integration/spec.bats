@@ -162,6 +162,32 @@ create_fails_with() {
   [[ "$output" == *"kcore=[0]"* ]]
 }
 
+# "MOUNTPOINT: OPTIONAL-FIELDS" for each line of the container's mountinfo
+MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print $5 ":" o }'"'"' /proc/self/mountinfo'
+
+@test "mounts: propagation options apply to their mount, after rootfsPropagation, as in runc" {
+  EXTRA_IDS="$ID-shared"
+  mkdir -p "$WORK/vol"
+  edit_spec '.linux.rootfsPropagation = "rprivate"
+    | .mounts += [{"destination": "/b", "type": "bind", "source": "'"$WORK/vol"'", "options": ["rbind", "rshared"]},
+                  {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}]'
+  set_args "$BUNDLE" sh -c "$MOUNT_PROPS"
+  run_ctr
+  [ "$status" -eq 0 ]
+  grep -qE '^/b: shared:[0-9]+$' <<<"$output"
+  grep -qx '/t: unbindable' <<<"$output"
+  grep -qx '/:' <<<"$output"
+  # a shared root: "/" joins a peer group, the mounts keep their own
+  edit_spec '.linux.rootfsPropagation = "shared"
+    | .mounts[-2].options = ["rbind", "runbindable"] | .mounts[-1].options = ["private"]'
+  run ko run --bundle "$BUNDLE" "$ID-shared" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  grep -qE '^/: shared:[0-9]+$' <<<"$output"
+  grep -qx '/b: unbindable' <<<"$output"
+  grep -qx '/t:' <<<"$output"
+}
+
 @test "virtio-fs cache: auto sees a host change at the next open, always keeps what the guest read, none caches nothing" {
   mkdir -p "$WORK/vol"
   edit_spec '.mounts += [{"destination": "/vol", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind", "rw"]}]'
