@@ -371,6 +371,14 @@ int ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
                        ko_error **err);
 uint64_t ag_shares_to_weight (uint64_t shares);
 uint64_t ag_blkio_to_io_weight (uint64_t blkio_weight);
+/* A cpuset (cpuset.cpus or .mems) names the host's CPUs or memory nodes;
+ * the VM has its own, numbered from 0. Writes to out the numbers of want
+ * that are also in have (the VM's, as cpuset.cpus.effective lists them) as
+ * a list, and returns its length: 0 when they share none. -1 with *err if
+ * want is not a list. Numbers past AG_CPUSET_BITS are never the VM's. */
+#define AG_CPUSET_BITS 1024
+int ag_cpuset_fit (const char *want, const char *have, char *out, size_t len,
+                   ko_error **err);
 /* Sums the values of key in a flat-keyed cgroup file ("key value" lines,
  * or "key=value" words as in io.stat). Returns how many were found. */
 int ag_cg_sum (const char *text, const char *key, uint64_t *sum);

@@ -189,13 +189,10 @@ cgroup_freeze (const char *id, bool freeze, ko_error **err)
                         freeze ? "freeze" : "thaw", id);
 }
 
-/* Reads a file of the group into buf (NUL-terminated); -1 if unreadable. */
+/* Reads path into buf (NUL-terminated); -1 if unreadable. */
 static ssize_t
-read_text (const char *id, const char *file, char *buf, size_t n)
+read_path (const char *p, char *buf, size_t n)
 {
-  char p[CG_PATH_MAX];
-  if (group_path (p, sizeof p, id, file) < 0)
-    return -1;
   int fd = open (p, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -206,6 +203,46 @@ read_text (const char *id, const char *file, char *buf, size_t n)
   close (fd);
   buf[got] = '\0';
   return (ssize_t)got;
+}
+
+/* Reads a file of the group into buf (NUL-terminated); -1 if unreadable. */
+static ssize_t
+read_text (const char *id, const char *file, char *buf, size_t n)
+{
+  char p[CG_PATH_MAX];
+  if (group_path (p, sizeof p, id, file) < 0)
+    return -1;
+  return read_path (p, buf, n);
+}
+
+/* The host's CPU (or node) numbers mean nothing in the VM, whose vCPUs are
+ * its own CPUs 0..n-1: keep the part of the list the VM has, or all of the
+ * VM's when it has none of them (see ag_cpuset_fit). */
+static int
+cpuset_fit (char **list, const char *file, ko_error **err)
+{
+  char have[256], fit[512], p[64];
+  if (*list == NULL || **list == '\0')
+    return 0;
+  snprintf (p, sizeof p, CGROUP_ROOT "/%s.effective", file);
+  if (read_path (p, have, sizeof have) <= 0)
+    return 0; /* no cpuset controller: the write says so */
+  int n = ag_cpuset_fit (*list, have, fit, sizeof fit, err);
+  if (n < 0)
+    return ko_error_wrap (err, "cgroup %s", file);
+  if (n == 0)
+    {
+      /* not the empty list: the kernel refuses it for a group with tasks */
+      have[strcspn (have, "\n")] = '\0';
+      ag_log ("cgroup %s %s: none of them is the VM's: all of the VM's (%s)",
+              file, *list, have);
+    }
+  char *s = strdup (n ? fit : have);
+  if (s == NULL)
+    return ko_error_setx (err, ENOMEM, "cgroup %s", file);
+  free (*list);
+  *list = s;
+  return 0;
 }
 
 int
@@ -219,6 +256,9 @@ cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
   if (!cgroup_ok)
     return ko_error_setx (err, ENOSYS,
                           "resources: the guest kernel has no cgroup v2");
+  if (cpuset_fit (&r.cpus, "cpuset.cpus", err) < 0
+      || cpuset_fit (&r.mems, "cpuset.mems", err) < 0)
+    return -1;
   /* the current values, for a swap or period sent alone */
   char mem[32] = "max", quota[32] = "max";
   uint64_t v;

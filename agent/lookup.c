@@ -355,3 +355,76 @@ ag_cg_num (const char *text, uint64_t *out)
     return 0;
   return scan_u64 (text, out) ? 1 : -1;
 }
+
+/* ---- cpusets: the host's numbers against the VM's own ---- */
+
+/* Sets the bits of a cpu or node list ("0-3,7"; empty is none) below
+ * AG_CPUSET_BITS; larger numbers are valid but fall outside. -1 if s is
+ * not such a list. */
+static int
+cpuset_bits (const char *s, uint64_t *bits)
+{
+  memset (bits, 0, AG_CPUSET_BITS / 8);
+  while (*s == ' ' || *s == '\n')
+    s++;
+  while (*s)
+    {
+      uint64_t lo, hi;
+      const char *e = scan_u64 (s, &lo);
+      if (e == NULL || e - s > 9)
+        return -1;
+      hi = lo;
+      if (*e == '-')
+        {
+          const char *f = scan_u64 (e + 1, &hi);
+          if (f == NULL || f - e > 10 || hi < lo)
+            return -1;
+          e = f;
+        }
+      for (uint64_t c = lo; c <= hi && c < AG_CPUSET_BITS; c++)
+        bits[c / 64] |= 1ull << (c % 64);
+      if (*e != ',')
+        {
+          while (*e == ' ' || *e == '\n')
+            e++;
+          return *e ? -1 : 0;
+        }
+      s = e + 1;
+      if (*s < '0' || *s > '9')
+        return -1;
+    }
+  return 0;
+}
+
+int
+ag_cpuset_fit (const char *want, const char *have, char *out, size_t len,
+               ko_error **err)
+{
+  uint64_t w[AG_CPUSET_BITS / 64], h[AG_CPUSET_BITS / 64];
+  if (cpuset_bits (want, w) < 0)
+    return ko_error_setx (err, EINVAL, "\"%s\" is not a list of CPUs or nodes",
+                          want);
+  if (cpuset_bits (have, h) < 0)
+    return ko_error_setx (err, EINVAL, "the VM's own list \"%s\" is unreadable",
+                          have);
+  size_t n = 0;
+  out[0] = '\0';
+  for (int c = 0; c < AG_CPUSET_BITS; c++)
+    {
+#define BIT(i) ((w[(i) / 64] & h[(i) / 64]) >> ((i) % 64) & 1)
+      if (!BIT (c))
+        continue;
+      int e = c;
+      while (e + 1 < AG_CPUSET_BITS && BIT (e + 1))
+        e++;
+#undef BIT
+      int r = e > c ? snprintf (out + n, len - n, "%s%d-%d", n ? "," : "", c, e)
+                    : snprintf (out + n, len - n, "%s%d", n ? "," : "", c);
+      if (r < 0 || (size_t)r >= len - n)
+        return ko_error_setx (err, ERANGE, "\"%s\": the list is too long",
+                              want);
+      n += (size_t)r;
+      c = e;
+    }
+  return (int)n;
+}

@@ -390,7 +390,8 @@ do_mount (int root, const struct ag_mount *m_in, ko_error **err)
         }
     }
   if (m->propagation
-      && mount (NULL, target, NULL, m->propagation & PROPAGATION_FLAGS, NULL)
+      && mount (NULL, target, NULL,
+                m->propagation & (PROPAGATION_FLAGS | MS_REC), NULL)
              < 0)
     return ag_error_set (err, errno, "mount %s: set propagation", m->dest);
   return 0;
@@ -657,6 +658,15 @@ setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
     return ag_error_set (err, ENOMEM, "rootfs");
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
+  /* as runc does, the root's propagation is set before the container's
+   * mounts, so that each of them can set its own after it; pivot_root
+   * refuses a shared new root: that part waits until it is "/" */
+  unsigned long rprop = spec->rootfs_propagation & (PROPAGATION_FLAGS | MS_REC);
+  if (rprop
+      && (mount (NULL, rootfs, NULL, rprop, NULL) < 0
+          || ((rprop & MS_SHARED)
+              && mount (NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0)))
+    return ag_error_set (err, errno, "rootfs propagation");
   _cleanup_close_ int root = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
@@ -690,10 +700,7 @@ setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
     return ag_error_set (err, errno, "detach the old root");
   if (chdir ("/") < 0)
     return ag_error_set (err, errno, "chdir /");
-  if (spec->rootfs_propagation
-      && mount (NULL, "/", NULL,
-                MS_REC | (spec->rootfs_propagation & PROPAGATION_FLAGS), NULL)
-             < 0)
+  if ((rprop & MS_SHARED) && mount (NULL, "/", NULL, MS_SHARED, NULL) < 0)
     return ag_error_set (err, errno, "rootfs propagation");
   if (apply_sysctls (spec, err) < 0 || mask_paths (spec, err) < 0)
     return -1;

@@ -13,6 +13,18 @@
 #include <unistd.h>
 
 int
+policy_cap_value (const char *name)
+{
+  cap_value_t v;
+  /* cap_from_name also takes bare numbers and lower-case names without the
+   * prefix: the spec only has CAP_ names */
+  if (strncmp (name, "CAP_", 4) != 0 || cap_from_name (name, &v) < 0 || v < 0
+      || v > 63)
+    return -1;
+  return v;
+}
+
+int
 policy_caps (const oci_capabilities *c, const char *where, uint64_t out[5],
              ko_error **err)
 {
@@ -33,11 +45,8 @@ policy_caps (const oci_capabilities *c, const char *where, uint64_t out[5],
     for (size_t i = 0; i < sets[s].n; i++)
       {
         const char *name = sets[s].v[i];
-        cap_value_t v;
-        /* cap_from_name also takes bare numbers and lower-case names
-         * without the prefix: the spec only has CAP_ names */
-        if (strncmp (name, "CAP_", 4) != 0 || cap_from_name (name, &v) < 0
-            || v < 0 || v > 63)
+        int v = policy_cap_value (name);
+        if (v < 0)
           return ko_error_setx (err, EINVAL,
                                 "%s.%s[%zu]: unknown capability \"%s\"", where,
                                 sets[s].name, i, name);

@@ -10,6 +10,8 @@
 #include "error.h"
 #include "oci.h"
 
+/* A capability's number (CAP_KILL -> 5), or -1 for an unknown name. */
+int policy_cap_value (const char *name);
 /* The five sets in wire order: bounding, effective, inheritable, permitted,
  * ambient. where prefixes messages ("config.json: process.capabilities"). */
 int policy_caps (const oci_capabilities *c, const char *where, uint64_t out[5],

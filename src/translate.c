@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "hostpath.h"
+#include "log.h"
 #include "monitor.h"
 #include "policy.h"
 #include "translate.h"
@@ -204,6 +205,18 @@ translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
           return -1;
         }
       p->has_caps = true;
+      /* the kernel raises an ambient capability only when it is both
+       * permitted and inheritable; runc warns about the others and starts
+       * the process without them (runc spec has ambient but no inheritable
+       * set), so the agent is sent only those it can raise */
+      const oci_capabilities *c = op->capabilities;
+      uint64_t keep = p->caps[2] & p->caps[3];
+      for (size_t i = 0; i < c->ambient_len; i++)
+        if (!(keep & (1ull << policy_cap_value (c->ambient[i]))))
+          log_warn ("config.json: process.capabilities.ambient[%zu]: %s "
+                    "is not both permitted and inheritable: not raised",
+                    i, c->ambient[i]);
+      p->caps[4] &= keep;
     }
   p->no_new_privs = op->no_new_privileges;
   if (op->has_oom_score_adj

@@ -23,6 +23,39 @@ CG='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
   [ "${lines[2]}" = "50000 100000" ]
 }
 
+@test "resources: a cpuset names the host's CPUs; the guest keeps the part the VM has, else all of the VM's" {
+  EXTRA_IDS="$ID-2"
+  edit_spec '.linux.resources.cpu = {"cpus": "0-1", "mems": "0"}'
+  set_args "$BUNDLE" sh -c "$CG/cpuset.cpus; $CG/cpuset.mems; $CG/cpuset.cpus.effective; nproc"
+  KATA_OCI_VCPUS=1 run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = 1 ]
+  # two vCPUs hold both; update narrows it, and a set the VM lacks gives
+  # all of the VM's
+  set_args "$BUNDLE" sleep 1000
+  KATA_OCI_VCPUS=2 ko run -d --bundle "$BUNDLE" "$ID-2" </dev/null >/dev/null 2>&1
+  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; nproc"
+  [ "${lines[0]}" = 0-1 ]
+  [ "${lines[1]}" = 2 ]
+  ko update --cpuset-cpus 1 "$ID-2"
+  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; nproc"
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 1 ]
+  ko update --cpuset-cpus 6-7 "$ID-2"
+  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; $CG/cpuset.cpus.effective; nproc"
+  echo "$output"
+  [ "${lines[0]}" = 0-1 ]
+  [ "${lines[1]}" = 0-1 ]
+  [ "${lines[2]}" = 2 ]
+  run ko update --cpuset-cpus 1-x "$ID-2"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'cgroup cpuset.cpus: "1-x" is not a list of CPUs or nodes'* ]]
+}
+
 @test "update: --memory and --pids-limit, and --resources from stdin" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1

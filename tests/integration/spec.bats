@@ -46,6 +46,29 @@ create_fails_with() {
   [[ "$output" == *"NoNewPrivs:	1"* ]]
 }
 
+@test "process: runc spec's capabilities (ambient, no inheritable) start with a warning; the raisable ambient ones are raised" {
+  EXTRA_IDS="$ID-inh"
+  local caps='["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]'
+  edit_spec ".process.capabilities = {\"bounding\": $caps, \"effective\": $caps, \"permitted\": $caps, \"ambient\": $caps}"
+  set_args "$BUNDLE" sh -c 'grep -E "^Cap(Inh|Prm|Eff|Amb)" /proc/self/status'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"process.capabilities.ambient[0]: CAP_AUDIT_WRITE is not both permitted and inheritable: not raised"* ]]
+  [[ "$output" == *"process.capabilities.ambient[2]: CAP_NET_BIND_SERVICE is not both"* ]]
+  [[ "$output" == *"CapPrm:	0000000020000420"* ]]
+  [[ "$output" == *"CapEff:	0000000020000420"* ]]
+  [[ "$output" == *"CapAmb:	0000000000000000"* ]]
+  # KILL inheritable too: it alone is raised, the others still only warn
+  edit_spec '.process.capabilities.inheritable = ["CAP_KILL"]'
+  run ko run --bundle "$BUNDLE" "$ID-inh" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"CAP_KILL is not"* ]]
+  [[ "$output" == *"CAP_AUDIT_WRITE is not both permitted and inheritable"* ]]
+  [[ "$output" == *"CapInh:	0000000000000020"* ]]
+  [[ "$output" == *"CapAmb:	0000000000000020"* ]]
+}
+
 @test "process: a dropped capability cannot be used; without noNewPrivileges the flag is off" {
   edit_spec '.root.readonly = false | .process.noNewPrivileges = false
     | .process.capabilities = {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}'
@@ -137,6 +160,32 @@ create_fails_with() {
   [[ "$output" == *"masked-file=[]"* ]]
   [[ "$output" == *"masked-dir=[]"* ]]
   [[ "$output" == *"kcore=[0]"* ]]
+}
+
+# "MOUNTPOINT: OPTIONAL-FIELDS" for each line of the container's mountinfo
+MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print $5 ":" o }'"'"' /proc/self/mountinfo'
+
+@test "mounts: propagation options apply to their mount, after rootfsPropagation, as in runc" {
+  EXTRA_IDS="$ID-shared"
+  mkdir -p "$WORK/vol"
+  edit_spec '.linux.rootfsPropagation = "rprivate"
+    | .mounts += [{"destination": "/b", "type": "bind", "source": "'"$WORK/vol"'", "options": ["rbind", "rshared"]},
+                  {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}]'
+  set_args "$BUNDLE" sh -c "$MOUNT_PROPS"
+  run_ctr
+  [ "$status" -eq 0 ]
+  grep -qE '^/b: shared:[0-9]+$' <<<"$output"
+  grep -qx '/t: unbindable' <<<"$output"
+  grep -qx '/:' <<<"$output"
+  # a shared root: "/" joins a peer group, the mounts keep their own
+  edit_spec '.linux.rootfsPropagation = "shared"
+    | .mounts[-2].options = ["rbind", "runbindable"] | .mounts[-1].options = ["private"]'
+  run ko run --bundle "$BUNDLE" "$ID-shared" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  grep -qE '^/: shared:[0-9]+$' <<<"$output"
+  grep -qx '/b: unbindable' <<<"$output"
+  grep -qx '/t:' <<<"$output"
 }
 
 @test "virtio-fs cache: auto sees a host change at the next open, always keeps what the guest read, none caches nothing" {

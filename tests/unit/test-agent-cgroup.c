@@ -61,6 +61,52 @@ plan (struct rb *r, int64_t cur_limit, const char *cur_quota)
   return out;
 }
 
+/* ag_cpuset_fit's list, or "error: msg" */
+static const char *
+fit (const char *want, const char *have)
+{
+  static char buf[512];
+  ko_error *err = NULL;
+  char out[64];
+  if (ag_cpuset_fit (want, have, out, sizeof out, &err) < 0)
+    snprintf (buf, sizeof buf, "error: %s", err->msg);
+  else
+    snprintf (buf, sizeof buf, "%s", out);
+  ko_error_free (err);
+  return buf;
+}
+
+static void
+test_cpuset_fit (void)
+{
+  is_str (fit ("0-1", "0\n"), "0", "cpus 0-1 on a 1-vCPU VM: 0");
+  is_str (fit ("0-1", "0-1\n"), "0-1", "cpus 0-1 on a 2-vCPU VM: both");
+  is_str (fit ("0", "0\n"), "0", "mems 0 on a 1-node VM");
+  is_str (fit ("2-3,7", "0-3\n"), "2-3", "the part the VM has");
+  is_str (fit ("1,3,5,6", "0-7"), "1,3,5-6", "runs join, singles stay");
+  is_str (fit ("4-7", "0-1\n"), "", "none of them the VM's: empty");
+  is_str (fit ("0-4095", "0-1\n"), "0-1", "past the map is never the VM's");
+  is_str (fit ("3-1", "0-3"), "error: \"3-1\" is not a list of CPUs or nodes",
+          "a backwards range fails as the kernel's would");
+  is_str (fit ("0,a", "0-3"), "error: \"0,a\" is not a list of CPUs or nodes",
+          "a word in the list fails");
+  is_str (fit ("0-1,", "0-1"), "error: \"0-1,\" is not a list of CPUs or nodes",
+          "a trailing comma fails");
+  is_str (fit (" 0 - 1", "0-1"),
+          "error: \" 0 - 1\" is not a list of CPUs or nodes",
+          "spaces inside a range fail");
+  is_str (fit ("0 1", "0-1"), "error: \"0 1\" is not a list of CPUs or nodes",
+          "a space between numbers fails");
+  is_str (fit ("", "0-1"), "", "an empty list is none");
+  char wide[16];
+  ko_error *err = NULL;
+  is_int (ag_cpuset_fit ("0,2,4,6,8,10,12,14,16,18", "0-1023", wide,
+                         sizeof wide, &err),
+          -1, "a list too long for the buffer fails");
+  is_int (err ? err->status : 0, ERANGE, "... with ERANGE");
+  ko_error_free (err);
+}
+
 int
 main (void)
 {
@@ -181,5 +227,6 @@ main (void)
   is_int (v, 67108864, "number value");
   is_int (ag_cg_num ("", &v), -1, "empty");
 
+  test_cpuset_fit ();
   return tap_done ();
 }

@@ -160,7 +160,34 @@ test_caps (void)
   is_int (r.proc.caps[1], 1ull << 5, "caps: effective mask");
   is_int (r.proc.caps[2], 1ull << 0, "caps: inheritable mask");
   is_int (r.proc.caps[3], 1ull << 5, "caps: permitted mask");
-  is_int (r.proc.caps[4], 1ull << 13, "caps: ambient mask");
+  is_int (r.proc.caps[4], 0,
+          "caps: ambient NET_RAW, neither permitted nor inheritable, is not "
+          "sent");
+  result_clear (&r);
+
+  /* runc spec: ambient with no inheritable set; runc starts it */
+  const char *runc_caps = "\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+                          "\"CAP_NET_BIND_SERVICE\"], \"effective\": "
+                          "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+                          "\"CAP_NET_BIND_SERVICE\"], \"permitted\": "
+                          "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+                          "\"CAP_NET_BIND_SERVICE\"], \"ambient\": "
+                          "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+                          "\"CAP_NET_BIND_SERVICE\"]";
+  char json[1024];
+  snprintf (json, sizeof json, ", \"capabilities\": {%s}", runc_caps);
+  is_int (translate (json, NULL, &r), 0, "caps: runc spec's set translates");
+  is_int (r.proc.caps[3], (1ull << 29) | (1ull << 5) | (1ull << 10),
+          "caps: runc spec's permitted set");
+  is_int (r.proc.caps[4], 0,
+          "caps: without inheritable, no ambient capability is sent");
+  result_clear (&r);
+  snprintf (json, sizeof json,
+            ", \"capabilities\": {%s, \"inheritable\": [\"CAP_KILL\"]}",
+            runc_caps);
+  is_int (translate (json, NULL, &r), 0, "caps: runc spec's set + KILL");
+  is_int (r.proc.caps[4], 1ull << 5,
+          "caps: the ambient ones also inheritable and permitted are sent");
   result_clear (&r);
 
   translate (NULL, NULL, &r);
