@@ -77,7 +77,7 @@ cli_parse_signal (const char *s, int *sig, ko_error **err)
     {
       char *end;
       long v = strtol (s, &end, 10);
-      if (*end || v <= 0 || v > 64)
+      if (*end || v < 0 || v > 64)
         return ko_error_setx (err, EINVAL, "invalid signal: %s", s);
       *sig = (int)v;
       return 0;

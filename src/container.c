@@ -449,6 +449,8 @@ container_kill (struct ko_global *g, const char *id, int sig, bool all,
     return -1;
   if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, ESRCH, "container not running");
+  if (sig == 0)
+    return 0; /* runc's liveness check: the status says it is alive */
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
   struct ko_buf b = { 0 };
   ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
@@ -523,10 +525,11 @@ container_delete (struct ko_global *g, const char *id, bool force,
   const char *status = state_status (&st);
   if (strcmp (status, "stopped") != 0)
     {
-      if (strcmp (status, "created") != 0 && !force)
+      /* the OCI spec: no effect and an error, created included */
+      if (!force)
         return ko_error_setx (err, EBUSY,
                               "cannot delete container %s that is not "
-                              "stopped: %s",
+                              "stopped: %s (--force stops it first)",
                               id, status);
       _cleanup_free_ char *dir = state_dir_path (g->root, id);
       _cleanup_error_ ko_error *e2 = NULL;

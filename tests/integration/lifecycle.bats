@@ -315,3 +315,28 @@ teardown() { teardown_common; }
   grep -q "container $ID started" "$TEST_ROOT/$ID/console.log"
   grep -q "initramfs freed" "$TEST_ROOT/$ID/console.log"
 }
+
+@test "delete without --force leaves a created container alone, as the OCI spec says" {
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  run ko delete "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot delete container $ID that is not stopped: created (--force stops it first)"* ]]
+  [ "$(state_status "$ID")" = created ]
+  ko start "$ID"
+  wait_status "$ID" stopped
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "kill with signal 0 checks that the container is alive, as runc's does" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko kill "$ID" 0
+  [ "$(state_status "$ID")" = running ]
+  ko kill "$ID" KILL
+  wait_status "$ID" stopped
+  run ko kill "$ID" 0
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container not running"* ]]
+  ko delete "$ID"
+}

@@ -209,7 +209,9 @@ test_signals (void)
   ok (cli_parse_signal ("WINCH", &s, NULL) == 0 && s == SIGWINCH, "WINCH");
   ok (cli_parse_signal ("RTMIN+1", &s, NULL) == 0 && s == SIGRTMIN + 1,
       "RTMIN+1");
-  const char *bad[] = { "NOPE", "0", "65", "-1", "", "9x" };
+  /* 0: runc's liveness check, signalling nothing */
+  ok (cli_parse_signal ("0", &s, NULL) == 0 && s == 0, "0");
+  const char *bad[] = { "NOPE", "65", "-1", "", "9x" };
   for (size_t i = 0; i < KO_ARRAY_SIZE (bad); i++)
     {
       ko_error *err = NULL;
