@@ -904,6 +904,31 @@ translate_resources (const oci_linux_resources *r, struct ko_buf *b)
 }
 
 int
+translate_check_resources (const oci_linux_resources *r, const char *where,
+                           ko_error **err)
+{
+  const oci_memory *m = r->memory;
+  if (m && m->has_limit && m->limit != -1
+      && (m->limit < 0 || m->limit < KO_MIN_MEMORY_LIMIT))
+    return ko_error_setx (err, EINVAL,
+                          "%s: memory.limit: %lld: expected -1 (no limit) or "
+                          "at least %d bytes (6 MiB): below that the "
+                          "container is OOM-killed at once",
+                          where, (long long)m->limit, KO_MIN_MEMORY_LIMIT);
+  if (m && m->has_reservation && m->reservation < -1)
+    return ko_error_setx (err, EINVAL,
+                          "%s: memory.reservation: %lld: expected -1 (none) "
+                          "or a size in bytes",
+                          where, (long long)m->reservation);
+  if (m && m->has_swap && m->swap < -1)
+    return ko_error_setx (err, EINVAL,
+                          "%s: memory.swap: %lld: expected -1 (no limit) or "
+                          "a size in bytes",
+                          where, (long long)m->swap);
+  return 0;
+}
+
+int
 translate_container (const oci_spec *spec, const char *bundle, const char *id,
                      struct ko_buf *b, struct share_bind **binds,
                      size_t *nbinds, ko_error **err)
@@ -931,6 +956,14 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
         return -1;
       }
   if (spec->linux && translate_linux (spec->linux, spec->process, b, err) < 0)
+    {
+      binds_free (bv, nb);
+      return -1;
+    }
+  if (spec->linux && spec->linux->resources
+      && translate_check_resources (spec->linux->resources,
+                                    "config.json: linux.resources", err)
+             < 0)
     {
       binds_free (bv, nb);
       return -1;

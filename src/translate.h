@@ -22,6 +22,12 @@ struct share_bind;
 /* linux.namespaces' network path (the namespace whose interfaces the VM
  * takes), or NULL. */
 const char *translate_network_path (const oci_spec *spec);
+/* Docker's floor too: a limit below it OOM-kills the container at once */
+#define KO_MIN_MEMORY_LIMIT (6 * 1024 * 1024)
+/* Refuses resource values that have no meaning (memory.limit -2 or 1),
+ * naming where they came from. */
+int translate_check_resources (const oci_linux_resources *r, const char *where,
+                               ko_error **err);
 /* Fails, naming what, when a message of len bytes is more than the agent
  * takes in one request. */
 int translate_check_message (const char *what, size_t len, ko_error **err);

@@ -3,6 +3,7 @@
 #include "container.h"
 #include "monitor.h"
 #include "oci.h"
+#include "translate.h"
 #include "util.h"
 
 #include <errno.h>
@@ -197,6 +198,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             r->cpu->has_shares = true, r->cpu->shares = (uint64_t)v;
         }
     }
+  if (ret == 0)
+    ret = translate_check_resources (r, "update", err);
   char *json = ret == 0 ? oci_linux_resources_generate (r, err) : NULL;
   oci_linux_resources_free (r);
   if (json == NULL)

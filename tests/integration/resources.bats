@@ -73,6 +73,16 @@ CG='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
   run ko update -r "$WORK/bad.json" "$ID"
   [ "$status" -eq 1 ]
   [[ "$output" == *"bad.json: memory.limit: expected an integer"* ]]
+  # no meaning (-2) or an instant OOM kill (1): refused, the limit unchanged
+  for v in 1 -2; do
+    run ko update --memory "$v" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"update: memory.limit: $v: expected -1 (no limit) or at least 6291456 bytes"* ]]
+  done
+  ko update --memory -1 "$ID"
+  run ko exec "$ID" sh -c "$CG/memory.max"
+  [ "$output" = max ]
+  [ "$(state_status "$ID")" = running ]
 }
 
 # mem_total ID: MemTotal in the guest, in KiB

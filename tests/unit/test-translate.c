@@ -794,6 +794,48 @@ test_fs_cache (void)
   unsetenv ("KATA_OCI_VIRTIO_FS_CACHE");
 }
 
+static void
+check_resources (const char *json, const char *want)
+{
+  ko_error *err = NULL;
+  oci_linux_resources *r
+      = oci_linux_resources_parse_data (json, strlen (json), "r", &err);
+  ok (r != NULL, "resources parse: %s", json);
+  int rc = r ? translate_check_resources (r, "update", &err) : -1;
+  if (want == NULL)
+    ok (rc == 0, "resources accepted: %s", json);
+  else
+    {
+      ok (rc < 0, "resources refused: %s", json);
+      is_str (err ? err->msg : NULL, want, "message for %s", json);
+      is_int (err ? err->status : 0, EINVAL, "status for %s", json);
+    }
+  ko_error_free (err);
+  oci_linux_resources_free (r);
+}
+
+static void
+test_resources_checks (void)
+{
+  check_resources ("{\"memory\": {\"limit\": -1}}", NULL);
+  check_resources ("{\"memory\": {\"limit\": 6291456}}", NULL);
+  check_resources ("{\"memory\": {\"swap\": -1, \"reservation\": 0}}", NULL);
+  check_resources ("{\"memory\": {\"limit\": 1}}",
+                   "update: memory.limit: 1: expected -1 (no limit) or at "
+                   "least 6291456 bytes (6 MiB): below that the container is "
+                   "OOM-killed at once");
+  check_resources ("{\"memory\": {\"limit\": -2}}",
+                   "update: memory.limit: -2: expected -1 (no limit) or at "
+                   "least 6291456 bytes (6 MiB): below that the container is "
+                   "OOM-killed at once");
+  check_resources ("{\"memory\": {\"reservation\": -5}}",
+                   "update: memory.reservation: -5: expected -1 (none) or a "
+                   "size in bytes");
+  check_resources ("{\"memory\": {\"swap\": -3}}",
+                   "update: memory.swap: -3: expected -1 (no limit) or a size "
+                   "in bytes");
+}
+
 /* ---- networking: what the VM gets from a network path ---- */
 
 /* translate_network_path of a spec with these linux.namespaces */
@@ -863,6 +905,7 @@ main (void)
   test_userns ();
   test_cgroup ();
   test_fs_cache ();
+  test_resources_checks ();
   test_network ();
   rmdir (vol);
   rmdir (bundle);
