@@ -7,6 +7,7 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "monitor.h"
+#include "network.h"
 #include "oci.h"
 #include "paths.h"
 #include "proc.h"
@@ -473,6 +474,8 @@ reclaim (struct ko_global *g, const char *id, const struct ko_state *st,
   proc_kill_recorded (st->qemu_pid, st->qemu_start);
   proc_kill_recorded (st->virtiofsd_pid, st->virtiofsd_start);
   proc_kill_recorded (st->holder_pid, st->holder_start);
+  if (st->netns)
+    network_reclaim (st->netns);
   return state_dir_remove (g->root, id, err);
 }
 

@@ -1807,6 +1807,7 @@ start_rootfs_holder (struct monitor *m, ko_error **err)
   m->holder_pid = pid;
   m->p->state.holder_pid = pid;
   m->p->state.holder_start = proc_start_time (pid);
+  record_status (m, "creating");
   return 0;
 }
 
@@ -2169,6 +2170,10 @@ monitor_setup (struct monitor *m, ko_error **err)
   m->dirfd = open (p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (m->dirfd < 0)
     return ko_error_set (err, errno, "open %s", p->dir);
+  /* from here on a delete finds what to stop, even if the CLI that
+   * created us and then we are killed: each helper is recorded as it
+   * starts */
+  record_status (m, "creating");
 
   sigset_t set;
   sigemptyset (&set);
@@ -2199,6 +2204,9 @@ monitor_setup (struct monitor *m, ko_error **err)
       || sink_start (m, SINK_VIRTIOFSD, KO_VIRTIOFSD_LOG, vlog, err) < 0)
     return ko_error_wrap (err, "virtiofsd");
   m->virtiofsd_start = proc_start_time (m->virtiofsd_pid);
+  p->state.virtiofsd_pid = m->virtiofsd_pid;
+  p->state.virtiofsd_start = m->virtiofsd_start;
+  record_status (m, "creating");
   /* hotplug may grow the VM up to the host's memory, or less if asked */
   int64_t cap = memhp_host_mb ();
   if (p->max_memory_mb > 0 && p->max_memory_mb < cap)
@@ -2208,6 +2216,11 @@ monitor_setup (struct monitor *m, ko_error **err)
   struct ko_vm_nic nics[KO_VM_MAX_NICS];
   if (p->netns_path && network_setup (p->netns_path, &m->net, err) < 0)
     return -1;
+  if (m->net.nlinks > 0)
+    {
+      p->state.netns = strdup (p->netns_path);
+      record_status (m, "creating");
+    }
   for (size_t i = 0; i < m->net.nlinks; i++)
     {
       nics[i].tap_fd = m->net.links[i].tap_fd;
@@ -2241,8 +2254,7 @@ monitor_setup (struct monitor *m, ko_error **err)
   m->qemu_start = proc_start_time (m->qemu_pid);
   p->state.qemu_pid = m->qemu_pid;
   p->state.qemu_start = m->qemu_start;
-  p->state.virtiofsd_pid = m->virtiofsd_pid;
-  p->state.virtiofsd_start = m->virtiofsd_start;
+  record_status (m, "creating");
 
   log_debug ("qemu %d and virtiofsd %d started", (int)m->qemu_pid,
              (int)m->virtiofsd_pid);

@@ -535,6 +535,34 @@ network_setup (const char *path, struct ko_network *net, ko_error **err)
 }
 
 void
+network_reclaim (const char *path)
+{
+  ko_error *e = NULL;
+  struct netns ns;
+  if (netns_enter (path, &ns, &e) < 0)
+    {
+      ko_error_free (e);
+      return;
+    }
+  struct if_nameindex *ifs = if_nameindex ();
+  int fd = if_nametoindex ("tap0_kata") > 0 ? -1 : nl_open (&e);
+  for (struct if_nameindex *i = ifs; fd >= 0 && i && i->if_index; i++)
+    if (strcmp (i->if_name, "lo") != 0)
+      {
+        ingress_qdisc (fd, (int)i->if_index, RTM_DELQDISC, 0,
+                       "remove ingress filter", &e);
+        ko_error_free (e);
+        e = NULL;
+      }
+  if (fd >= 0)
+    close (fd);
+  if (ifs)
+    if_freenameindex (ifs);
+  ko_error_free (e);
+  netns_leave (&ns);
+}
+
+void
 network_teardown (const char *path, struct ko_network *net)
 {
   close_taps (net);

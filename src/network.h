@@ -39,6 +39,10 @@ int network_setup (const char *path, struct ko_network *net, ko_error **err);
 /* Removes the interfaces' ingress filters (the taps go with QEMU's fds) and
  * closes what network_setup opened. Best effort: the namespace may be gone. */
 void network_teardown (const char *path, struct ko_network *net);
+/* After a monitor was killed: removes the ingress redirects it left on the
+ * interfaces of the namespace at path, unless another VM holds them now
+ * (a tap of ours is there). Best effort. */
+void network_reclaim (const char *path);
 /* The routes' order for the guest: on-link routes before those whose
  * gateway they make reachable. Pure; exposed for the unit tests. */
 void network_sort_routes (struct ko_net_route *r, size_t n);

@@ -32,6 +32,9 @@ struct ko_state
   char *accel;        /* kvm or tcg */
   char *channel;      /* vsock or virtio-serial */
   char **annotations; /* key, value, key, value, ..., NULL */
+  /* the network namespace whose interfaces this sandbox redirected to
+   * its VM: a delete after a killed monitor removes the redirects */
+  char *netns;
 };
 
 int state_validate_id (const char *id, ko_error **err);

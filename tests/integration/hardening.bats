@@ -233,3 +233,33 @@ caps() {
   [ "$status" -eq 0 ]
   [ "$output" = still-here ]
 }
+
+# kill_during_create WHAT: starts a create, kills WHAT ("cli" or "monitor")
+# once QEMU runs, and checks that delete -f stops everything
+kill_during_create() {
+  "$KATA_OCI" --root "$TEST_ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 &
+  local cli=$! i
+  for i in $(seq 200); do
+    [ "$(jq -r .qemuPid "$TEST_ROOT/$ID/state.json" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    sleep 0.05
+  done
+  [ "$(jq -r .status "$TEST_ROOT/$ID/state.json")" = creating ]
+  # list sees it while it boots
+  ko list | grep -q "^$ID "
+  if [ "$1" = cli ]; then
+    kill -9 "$cli"
+  else
+    kill -9 "$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")"
+  fi
+  wait "$cli" || true
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+}
+
+@test "delete -f after a create killed while its VM boots stops that VM" {
+  kill_during_create cli
+}
+
+@test "delete -f after a monitor killed while its VM boots stops that VM" {
+  kill_during_create monitor
+}

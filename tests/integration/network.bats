@@ -185,3 +185,15 @@ teardown() {
   [[ "$output" == *"eth0 $mac0 10.217.$N.2/24"* ]]
   [[ "$output" == *"eth1 $mac1 10.216.$N.2/24"* ]]
 }
+
+@test "network: delete -f after the monitor was killed removes its redirects" {
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ip netns exec "$NS" tc qdisc show dev eth0 | grep -q ingress
+  [ "$(jq -r .netns "$TEST_ROOT/$ID/state.json")" = "/run/netns/$NS" ]
+  kill -9 "$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")"
+  wait_status "$ID" stopped
+  ko delete -f "$ID"
+  ! ip netns exec "$NS" tc qdisc show dev eth0 | grep ingress
+  assert_nothing_left "$ID"
+}
