@@ -2280,6 +2280,23 @@ monitor_setup (struct monitor *m, ko_error **err)
   return 0;
 }
 
+/* Kills and reaps every child left but the holder: what our helpers
+ * forked and left to us as their subreaper (virtiofsd's sandboxed half). */
+static void
+reap_strays (struct monitor *m)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/task/%d/children", (int)getpid ());
+  _cleanup_fclose_ FILE *f = fopen (path, "re");
+  int pid;
+  while (f && fscanf (f, "%d", &pid) == 1)
+    if (pid != m->holder_pid)
+      {
+        kill (pid, SIGKILL);
+        waitpid (pid, NULL, 0);
+      }
+}
+
 /* Stops the VM and virtiofsd; waits for them. */
 static void
 monitor_teardown (struct monitor *m)
@@ -2303,6 +2320,7 @@ monitor_teardown (struct monitor *m)
         waitpid (*kids[i], NULL, 0);
         *kids[i] = 0;
       }
+  reap_strays (m);
   if (m->chan >= 0)
     close (m->chan);
   m->chan = -1;
@@ -2408,6 +2426,9 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
 
   p->state.monitor_pid = getpid ();
   p->state.monitor_start = proc_start_time (getpid ());
+  /* what the helpers fork comes back to us, to be reaped before we say
+   * the container stopped (virtiofsd's sandboxed child) */
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
   hooks_init (); /* before monitor_setup unshares the mount namespace */
   if (monitor_setup (m, err) < 0)
     {

@@ -340,3 +340,13 @@ teardown() { teardown_common; }
   [[ "$output" == *"container not running"* ]]
   ko delete "$ID"
 }
+
+@test "run returns only once every process it started is reaped, virtiofsd's sandboxed half too" {
+  for i in 1 2 3; do
+    run ko run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    # before, the inner virtiofsd lingered as a zombie of PID 1 for 1-2 s
+    left=$(ps -eo stat=,comm= | awk '$1 ~ /^Z/ && ($2 == "virtiofsd" || $2 ~ /^qemu/)')
+    [ -z "$left" ]
+  done
+}
