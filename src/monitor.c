@@ -666,9 +666,15 @@ reap_children (struct monitor *m)
       else if (pid == m->virtiofsd_pid)
         {
           m->virtiofsd_pid = 0;
+          /* the guest's root filesystem is gone: stop, as for QEMU */
           if (!m->init_exited && !m->destroy_requested && !m->vm_gone)
-            ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
-                    "container %s: virtiofsd exited unexpectedly", m->p->id);
+            {
+              ko_log (m->created ? KO_LOG_ERROR : KO_LOG_DEBUG,
+                      "container %s: virtiofsd exited unexpectedly: "
+                      "stopping the container",
+                      m->p->id);
+              m->destroy_requested = true;
+            }
         }
     }
   /* The holder is the --pid-file process: its status belongs to conmon

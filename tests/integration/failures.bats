@@ -98,6 +98,17 @@ teardown() { teardown_common; }
   assert_nothing_left "$ID"
 }
 
+@test "a dead virtiofsd stops the container, as a dead QEMU does" {
+  set_args "$BUNDLE" sleep 1000
+  ko --log "$WORK/log" run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  kill -9 "$(jq -r .virtiofsdPid "$TEST_ROOT/$ID/state.json")"
+  wait_status "$ID" stopped 10
+  grep -q "container $ID: virtiofsd exited unexpectedly: stopping the container" "$WORK/log"
+  [ "$(ko state "$ID" | jq -r .status)" = stopped ]
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+}
+
 @test "a guest that powers off before its agent speaks shows its console" {
   # as a guest kernel panic or the agent's fatal error would (-no-reboot)
   mkdir -p "$WORK/initrd/bin"
