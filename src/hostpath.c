@@ -29,14 +29,17 @@ hostpath_open_rootfs (const char *bundle, const char *path, ko_error **err)
     return ko_error_set (err, errno, "bundle %s", bundle);
   int fd = open_how (path[0] == '/' ? AT_FDCWD : dir, path,
                      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-  if (fd < 0 && errno == ELOOP)
+  if (fd >= 0)
+    return fd;
+  int e = errno;
+  const char *sep = path[0] == '/' ? "" : "/";
+  if (e == ELOOP)
     return ko_error_setx (err, ELOOP,
-                          "config.json: root.path: %s is a symlink or goes "
-                          "through one; name the directory itself",
-                          path);
-  if (fd < 0)
-    return ko_error_set (err, errno, "config.json: root.path: %s", path);
-  return fd;
+                          "config.json: root.path: %s%s%s is a symlink or "
+                          "goes through one; name the directory itself",
+                          path[0] == '/' ? "" : bundle, sep, path);
+  return ko_error_set (err, e, "config.json: root.path: %s%s%s",
+                       path[0] == '/' ? "" : bundle, sep, path);
 }
 
 int

@@ -232,7 +232,7 @@ create_fails_with() {
 @test "create: missing rootfs, tty without console socket" {
   edit_spec '.process.terminal = false'
   rm -rf "$BUNDLE/rootfs"
-  create_fails_with "rootfs $BUNDLE/rootfs: No such file or directory"
+  create_fails_with "config.json: root.path: $BUNDLE/rootfs: No such file or directory"
   rm -rf "$BUNDLE"
   make_bundle "$BUNDLE"
   edit_spec '.process.terminal = true'
