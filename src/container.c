@@ -122,12 +122,7 @@ validate_bundle (const struct create_opts *o, char **bundle_out,
 static void
 params_clear (struct monitor_params *p)
 {
-  for (size_t i = 0; i < p->nbinds; i++)
-    {
-      free (p->binds[i].source);
-      free (p->binds[i].dest);
-    }
-  free (p->binds);
+  binds_free (p->binds, p->nbinds);
   ko_process_clear (&p->process);
   ko_buf_free (&p->container_tlv);
   state_clear (&p->state);
@@ -563,7 +558,15 @@ container_state (struct ko_global *g, const char *id, ko_error **err)
     }
   _cleanup_state_ struct ko_state st = { 0 };
   if (state_read (dirfd, &st, err) < 0)
-    return ko_error_wrap (err, "container %s", id);
+    {
+      /* the create that holds the lock has not written it yet */
+      if ((*err)->status != ENOENT || flock (dirfd, LOCK_SH | LOCK_NB) == 0)
+        return ko_error_wrap (err, "container %s", id);
+      ko_error_free (*err);
+      *err = NULL;
+      st.id = strdup (id);
+      st.status = strdup ("creating");
+    }
   _cleanup_free_ char *json = state_oci_json (&st);
   if (json == NULL)
     return ko_error_set (err, ENOMEM, "state");
@@ -655,7 +658,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
       for (size_t i = 0; i < n; i++)
         {
           yajl_gen_map_open (y);
-          gen_kv (y, "ociVersion", "1.2.0");
+          gen_kv (y, "ociVersion", OCI_VERSION);
           gen_kv (y, "id", rows[i].id);
           yajl_gen_string (y, (const unsigned char *)"pid", 3);
           yajl_gen_integer (y, rows[i].pid);
@@ -742,6 +745,12 @@ container_update (struct ko_global *g, const char *id,
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0)
     return ko_error_setx (err, EINVAL, "container %s is %s, not running", id,
                           status);
+  oci_linux_resources *res = oci_linux_resources_parse_data (
+      resources_json, strlen (resources_json), "update", err);
+  int ok = res ? translate_check_resources (res, "update", err) : -1;
+  oci_linux_resources_free (res);
+  if (ok < 0)
+    return -1;
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
   struct ko_buf b = { 0 };
   ko_tlv_put_str (&b, KO_TAG_VALUE, resources_json);

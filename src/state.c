@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "oci.h"
 #include "paths.h"
 #include "proc.h"
 #include "state.h"
@@ -168,7 +169,12 @@ state_dir_remove (const char *root, const char *id, ko_error **err)
   _cleanup_close_ int rfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0)
     return ko_error_set (err, errno, "open %s", root);
-  if (remove_tree_at (rfd, id, mount_id_at (rfd, ".")) < 0 && errno != ENOENT)
+  /* out of sight first, in one step: state and list never see a
+   * half-removed container, and the id is free at once */
+  char gone[KO_ID_MAX + 64];
+  snprintf (gone, sizeof gone, ".deleting-%s-%d", id, (int)getpid ());
+  const char *name = renameat (rfd, id, rfd, gone) == 0 ? gone : id;
+  if (remove_tree_at (rfd, name, mount_id_at (rfd, ".")) < 0 && errno != ENOENT)
     return ko_error_set (err, errno, "remove state dir %s/%s", root, id);
   return 0;
 }
@@ -229,7 +235,7 @@ state_generate (const struct ko_state *st)
   if (g == NULL)
     return NULL;
   yajl_gen_map_open (g);
-  gen_str (g, "ociVersion", "1.2.0");
+  gen_str (g, "ociVersion", OCI_VERSION);
   gen_str (g, "id", st->id);
   gen_str (g, "status", st->status);
   gen_str (g, "bundle", st->bundle);
@@ -439,6 +445,9 @@ state_status (const struct ko_state *st)
     return "stopped";
   if (strcmp (st->status, "stopped") == 0)
     return "stopped";
+  /* a create in progress, before its monitor recorded itself */
+  if (st->monitor_pid == 0 && strcmp (st->status, "creating") == 0)
+    return "creating";
   if (!proc_alive (st->monitor_pid, st->monitor_start))
     return "stopped";
   return st->status;
@@ -455,7 +464,7 @@ state_oci_json (const struct ko_state *st)
   const char *status = state_status (st);
   bool stopped = strcmp (status, "stopped") == 0;
   yajl_gen_map_open (g);
-  gen_str (g, "ociVersion", "1.2.0");
+  gen_str (g, "ociVersion", OCI_VERSION);
   gen_str (g, "id", st->id);
   /* the holder's mount namespace shows the container's rootfs, which is
    * what callers that enter /proc/<pid>/ns/mnt (podman cp) must see */
