@@ -862,7 +862,7 @@ translate_linux (const oci_linux *l, const oci_process *proc, struct ko_buf *b,
   return 0;
 }
 
-static void
+void
 binds_free (struct share_bind *binds, size_t n)
 {
   for (size_t i = 0; i < n; i++)

@@ -31,6 +31,8 @@ int translate_check_resources (const oci_linux_resources *r, const char *where,
 /* Fails, naming what, when a message of len bytes is more than the agent
  * takes in one request. */
 int translate_check_message (const char *what, size_t len, ko_error **err);
+/* Frees what translate_container listed. */
+void binds_free (struct share_bind *binds, size_t n);
 int translate_container (const oci_spec *spec, const char *bundle,
                          const char *id, struct ko_buf *b,
                          struct share_bind **binds, size_t *nbinds,

@@ -8,12 +8,21 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int
 item (const char *what, const char *path, int mode, const char *missing)
 {
   bool ok = access (path, mode) == 0;
+  struct stat st;
+  /* QEMU reads the guest's images as a user of its own (confine.h) */
+  if (ok && mode == R_OK && stat (path, &st) == 0 && !(st.st_mode & S_IROTH))
+    {
+      printf ("%-16s %-40s %s\n", what, path,
+              "unreadable: QEMU's own user cannot read it (chmod o+r)");
+      return 1;
+    }
   printf ("%-16s %-40s %s%s%s\n", what, path, ok ? "found" : "missing",
           ok ? "" : ": ", ok ? "" : missing);
   return ok ? 0 : 1;
@@ -34,7 +43,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_check);
         return 0;
       default:
-        return ko_error_setx (err, 22, "check: unknown option %s",
+        return ko_error_setx (err, EINVAL, "check: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_check, argc - optind, 0, 0, err) < 0)

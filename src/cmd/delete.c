@@ -2,6 +2,7 @@
 
 #include "container.h"
 
+#include <errno.h>
 #include <getopt.h>
 
 static int
@@ -25,7 +26,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_delete);
         return 0;
       default:
-        return ko_error_setx (err, 22, "delete: unknown option %s",
+        return ko_error_setx (err, EINVAL, "delete: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_container_id (&cmd_delete, argc, argv, optind, &id, err) < 0)

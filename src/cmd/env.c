@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "settings.h"
 
+#include <errno.h>
 #include <getopt.h>
 
 static int
@@ -20,7 +21,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_env);
         return 0;
       default:
-        return ko_error_setx (err, 22, "env: unknown option %s",
+        return ko_error_setx (err, EINVAL, "env: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_env, argc - optind, 0, 0, err) < 0)

@@ -87,7 +87,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_exec);
         return 0;
       default:
-        return ko_error_setx (err, 22, "exec: unknown option %s",
+        return ko_error_setx (err, EINVAL, "exec: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_exec, argc - optind, o.process_file ? 1 : 2, -1, err)

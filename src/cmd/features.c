@@ -4,6 +4,7 @@
 #include "oci.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -22,7 +23,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_features);
         return 0;
       default:
-        return ko_error_setx (err, 22, "features: unknown option %s",
+        return ko_error_setx (err, EINVAL, "features: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_features, argc - optind, 0, 0, err) < 0)

@@ -2,6 +2,7 @@
 
 #include "container.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 
@@ -25,7 +26,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_kill);
         return 0;
       default:
-        return ko_error_setx (err, 22, "kill: unknown option %s",
+        return ko_error_setx (err, EINVAL, "kill: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_kill, argc - optind, 1, 2, err) < 0)

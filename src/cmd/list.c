@@ -2,6 +2,7 @@
 
 #include "container.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -23,8 +24,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         if (strcmp (optarg, "json") == 0)
           json = true;
         else if (strcmp (optarg, "table") != 0)
-          return ko_error_setx (
-              err, 22, "list: invalid format \"%s\" (table or json)", optarg);
+          return ko_error_setx (err, EINVAL,
+                                "list: invalid format \"%s\" (table or json)",
+                                optarg);
         break;
       case 'q':
         quiet = true;
@@ -33,7 +35,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_list);
         return 0;
       default:
-        return ko_error_setx (err, 22, "list: unknown option %s",
+        return ko_error_setx (err, EINVAL, "list: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_list, argc - optind, 0, 0, err) < 0)

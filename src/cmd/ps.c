@@ -32,7 +32,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_ps);
         return 0;
       default:
-        return ko_error_setx (err, 22, "ps: unknown option %s",
+        return ko_error_setx (err, EINVAL, "ps: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_container_id (&cmd_ps, argc, argv, optind, &id, err) < 0)

@@ -35,7 +35,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_spec);
         return 0;
       default:
-        return ko_error_setx (err, 22, "spec: unknown option %s",
+        return ko_error_setx (err, EINVAL, "spec: unknown option %s",
                               argv[optind - 1]);
       }
   if (cli_check_args (&cmd_spec, argc - optind, 0, 0, err) < 0)

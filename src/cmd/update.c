@@ -3,7 +3,6 @@
 #include "container.h"
 #include "monitor.h"
 #include "oci.h"
-#include "translate.h"
 #include "util.h"
 
 #include <errno.h>
@@ -146,6 +145,11 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             }
           if (r->cpu == NULL)
             r->cpu = calloc (1, sizeof *r->cpu);
+          if (r->cpu == NULL)
+            {
+              ret = ko_error_set (err, ENOMEM, "update");
+              break;
+            }
           char **dst = o == O_CPUS ? &r->cpu->cpus : &r->cpu->mems;
           free (*dst);
           *dst = strdup (flags[i].val);
@@ -161,6 +165,11 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         {
           if (r->memory == NULL)
             r->memory = calloc (1, sizeof *r->memory);
+          if (r->memory == NULL)
+            {
+              ret = ko_error_set (err, ENOMEM, "update");
+              break;
+            }
           if (o == O_MEMORY)
             r->memory->has_limit = true, r->memory->limit = v;
           else if (o == O_RESERVATION)
@@ -178,6 +187,11 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         {
           if (r->block_io == NULL)
             r->block_io = calloc (1, sizeof *r->block_io);
+          if (r->block_io == NULL)
+            {
+              ret = ko_error_set (err, ENOMEM, "update");
+              break;
+            }
           r->block_io->has_weight = true;
           r->block_io->weight = (uint16_t)v;
         }
@@ -185,6 +199,11 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         {
           if (r->cpu == NULL)
             r->cpu = calloc (1, sizeof *r->cpu);
+          if (r->cpu == NULL)
+            {
+              ret = ko_error_set (err, ENOMEM, "update");
+              break;
+            }
           if (o == O_PERIOD)
             r->cpu->has_period = true, r->cpu->period = (uint64_t)v;
           else if (o == O_QUOTA)
@@ -198,8 +217,6 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             r->cpu->has_shares = true, r->cpu->shares = (uint64_t)v;
         }
     }
-  if (ret == 0)
-    ret = translate_check_resources (r, "update", err);
   char *json = ret == 0 ? oci_linux_resources_generate (r, err) : NULL;
   oci_linux_resources_free (r);
   if (json == NULL)
