@@ -50,10 +50,20 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     return -1;
   struct ko_settings s;
   settings_load (&s);
+  int missing = 0;
+  struct stat kvm;
+  /* QEMU opens it as its own user, in the device's group */
+  bool kvm_shared
+      = s.kvm && stat ("/dev/kvm", &kvm) == 0
+        && ((kvm.st_mode & 0060) == 0060 || (kvm.st_mode & 0006) == 0006);
   printf ("%-16s %-40s %s\n", "/dev/kvm", "/dev/kvm",
-          s.kvm ? "found: VMs use KVM"
-                : "missing: QEMU runs under TCG (software emulation): "
-                  "slower, everything works the same");
+          !s.kvm       ? "missing: QEMU runs under TCG (software emulation): "
+                         "slower, everything works the same"
+          : kvm_shared ? "found: VMs use KVM"
+                       : "found, but only root may open it: QEMU runs as a "
+                         "user of its own and needs it group read-write "
+                         "(chmod 0660 and a kvm group, as udev sets it)");
+  missing += s.kvm && !kvm_shared;
   printf ("%-16s %-40s %s\n", "/dev/vhost-vsock", "/dev/vhost-vsock",
           s.vsock ? "found: the agent channel is vsock"
                   : "missing: the agent channel is virtio-serial on a unix "
@@ -65,7 +75,6 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
                 "reach its VM through taps"
               : "missing: a container given a network namespace path cannot "
                 "be created");
-  int missing = 0;
   missing += item ("qemu", s.qemu, X_OK, "apt-get install qemu-system-x86");
   missing += item ("virtiofsd", s.virtiofsd, X_OK,
                    "apt-get install qemu-system-common");

@@ -176,7 +176,15 @@ qemu_argv_bare() {
       "-append "*) v="$v${params:+ $params}" ;;
       "-device vhost-user-fs"*) i=$((i + 2)); continue ;;
       "-chardev "*)
-        if [ -n "$fschr" ] && [[ ,$v, == *,id=$fschr,* ]]; then i=$((i + 2)); continue; fi ;;
+        if [ -n "$fschr" ] && [[ ,$v, == *,id=$fschr,* ]]; then i=$((i + 2)); continue; fi
+        # the monitor hands QEMU its sockets as fds: a bare QEMU gets paths
+        if [[ $v =~ ^socket,id=([a-z0-9]+),fd=[0-9]+(.*)$ ]]; then
+          if [ "${BASH_REMATCH[1]}" = console ]; then
+            v="file,id=console,path=$dir/console.log"
+          else
+            v="socket,id=${BASH_REMATCH[1]},path=$dir/${BASH_REMATCH[1]}.sock${BASH_REMATCH[2]}"
+          fi
+        fi ;;
       "-name "*) v=bench-bare ;;
     esac
     BQEMU+=("$o" "$v"); i=$((i + 2))
