@@ -260,7 +260,7 @@ relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
   /* signals become requests from here on */
   sigset_t set;
   sigemptyset (&set);
-  int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
+  int sigs[] = { KO_FORWARDED_SIGNALS };
   for (size_t i = 0; i < KO_ARRAY_SIZE (sigs); i++)
     sigaddset (&set, sigs[i]);
   sigprocmask (SIG_BLOCK, &set, NULL);
@@ -353,10 +353,7 @@ relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
               while (ko_tlv_next (&body, &f) > 0)
                 if (f.tag == KO_TAG_STATUS)
                   ko_field_u32 (&f, &ws);
-              int st = (int)ws;
-              ret = WIFEXITED (st)     ? WEXITSTATUS (st)
-                    : WIFSIGNALED (st) ? 128 + WTERMSIG (st)
-                                       : 255;
+              ret = ko_exit_code ((int)ws);
               break;
             }
           used = KO_FRAME_HDR_SIZE + h.len;

@@ -497,13 +497,7 @@ handle_event (struct monitor *m, uint16_t event, struct ko_tlv body)
       if (is_init && !m->init_exited)
         {
           m->init_exited = true;
-          int st = (int)status;
-          if (WIFEXITED (st))
-            m->exit_status = WEXITSTATUS (st);
-          else if (WIFSIGNALED (st))
-            m->exit_status = 128 + WTERMSIG (st);
-          else
-            m->exit_status = 255;
+          m->exit_status = ko_exit_code ((int)status);
           log_debug ("container init exited: %d", m->exit_status);
         }
       return;
@@ -1762,7 +1756,7 @@ holder_main (const char *root, int status_fd)
       || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
       || confine_drop_all_caps () < 0)
     _exit (255);
-  int fwd[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
+  int fwd[] = { KO_FORWARDED_SIGNALS };
   struct sigaction sa
       = { .sa_handler = holder_forward, .sa_flags = SA_RESTART };
   for (size_t i = 0; i < KO_ARRAY_SIZE (fwd); i++)
@@ -2183,8 +2177,7 @@ monitor_setup (struct monitor *m, ko_error **err)
 
   sigset_t set;
   sigemptyset (&set);
-  int sigs[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,
-                 SIGHUP,  SIGUSR1, SIGUSR2, SIGWINCH };
+  int sigs[] = { SIGCHLD, KO_FORWARDED_SIGNALS };
   for (size_t i = 0; i < KO_ARRAY_SIZE (sigs); i++)
     sigaddset (&set, sigs[i]);
   sigprocmask (SIG_BLOCK, &set, NULL);

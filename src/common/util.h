@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline void
@@ -102,5 +103,22 @@ ko_strv_push (char ***v, size_t *n, char *s)
   })
 
 #define KO_ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* A wait status as a shell and conmon see it: the exit code, 128 plus the
+ * signal that killed it, or 255. */
+static inline int
+ko_exit_code (int wait_status)
+{
+  if (WIFEXITED (wait_status))
+    return WEXITSTATUS (wait_status);
+  if (WIFSIGNALED (wait_status))
+    return 128 + WTERMSIG (wait_status);
+  return 255;
+}
+
+/* What conmon and people send the pid of a container or exec, and the
+ * runtime forwards to the process in the guest */
+#define KO_FORWARDED_SIGNALS                                                   \
+  SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH
 
 #endif
