@@ -103,14 +103,18 @@ kmake () {
 }
 
 start=$(date +%s)
-kmake tinyconfig > /dev/null
-(cd "$fragdir" &&
-  KCONFIG_CONFIG="$obj/.config" "$src/scripts/kconfig/merge_config.sh" \
-    -m -O "$obj" "$obj/.config" $frags > "$obj/merge.log" 2>&1) || {
-  cat "$obj/merge.log" >&2
+# merge_config's warnings (a fragment overriding a choice tinyconfig made)
+# go to config.log; the check below is what decides
+{
+  kmake tinyconfig &&
+    (cd "$fragdir" &&
+      KCONFIG_CONFIG="$obj/.config" "$src/scripts/kconfig/merge_config.sh" \
+        -m -O "$obj" "$obj/.config" $frags) &&
+    kmake olddefconfig
+} > "$obj/config.log" 2>&1 || {
+  cat "$obj/config.log" >&2
   exit 1
 }
-kmake olddefconfig > /dev/null
 
 # Every line a fragment sets, as the .config says it.
 bad=$(cd "$fragdir" && cat $frags |
