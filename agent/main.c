@@ -224,6 +224,8 @@ load_modules (int root, const char *list)
     {
       if (errno != ENOENT)
         ag_log ("open %s: %s", path, strerror (errno));
+      else
+        ag_dbg ("no %s: the kernel has its drivers built in", path);
       if (lfd >= 0)
         close (lfd);
       return;

@@ -94,13 +94,31 @@ settings_load (struct ko_settings *s)
     s->vsock = false;
 }
 
+const char *
+settings_kernel_info (const char *kernel, char *buf, size_t size)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s.info", kernel);
+  FILE *f = fopen (path, "re");
+  bool ok = f && fgets (buf, (int)size, f);
+  if (f)
+    fclose (f);
+  if (!ok)
+    snprintf (buf, size, "unknown: no %s", path);
+  buf[strcspn (buf, "\n")] = '\0';
+  return buf;
+}
+
 void
 settings_print (const struct ko_settings *s, const char *root)
 {
+  char info[256];
   printf ("root=%s\n", root);
   printf ("qemu=%s\n", s->qemu);
   printf ("virtiofsd=%s\n", s->virtiofsd);
   printf ("kernel=%s\n", s->kernel);
+  printf ("kernel_info=%s\n",
+          settings_kernel_info (s->kernel, info, sizeof info));
   printf ("initrd=%s\n", s->initrd);
   printf ("firmware=%s\n",
           s->firmware ? s->firmware : KO_FIRMWARE_QEMU_DEFAULT);

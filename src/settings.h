@@ -4,6 +4,7 @@
 #define KO_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -35,6 +36,10 @@ void settings_load (struct ko_settings *s);
 const char *settings_fs_cache (const char *v);
 /* The error for a value that names no cache mode, where said where: -1. */
 int settings_fs_cache_error (const char *where, const char *v, ko_error **err);
+/* Which kernel this is and where its config came from: the first line of
+ * KERNEL.info, the file installed beside it, or a note that there is none.
+ * Returns buf. */
+const char *settings_kernel_info (const char *kernel, char *buf, size_t size);
 /* Prints `kata-oci env`. */
 void settings_print (const struct ko_settings *s, const char *root);
 

@@ -15,7 +15,9 @@
 #
 # usage: build-initrd.sh AGENT KERNELDIR RELEASE OUTPUT
 #   KERNELDIR is the unpacked kernel package (holds lib/modules/RELEASE and
-#   boot/config-RELEASE).
+#   boot/config-RELEASE); "none" (and any RELEASE) for a kernel with every
+#   driver built in, such as the project's: the initrd is then the agent
+#   and the mount points alone, without lib/modules.
 set -eu
 
 agent=${1:?usage: build-initrd.sh AGENT KERNELDIR RELEASE OUTPUT}
@@ -33,15 +35,32 @@ idle_roots="virtio_balloon"
 net_roots="virtio_net"
 
 moddir=$kdir/lib/modules/$release
-test -d "$moddir" || { echo "build-initrd.sh: no $moddir" >&2; exit 1; }
+test "$kdir" = none || test -d "$moddir" ||
+  { echo "build-initrd.sh: no $moddir" >&2; exit 1; }
 test -f "$agent" || { echo "build-initrd.sh: no agent $agent" >&2; exit 1; }
 
 export LC_ALL=C
 tmp=$(mktemp -d "${output}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 stage=$tmp/root
-mkdir -p "$stage/lib/modules" "$stage/dev" "$stage/proc" "$stage/sys" \
-  "$stage/run"
+mkdir -p "$stage/dev" "$stage/proc" "$stage/sys" "$stage/run"
+
+archive () {
+  cp "$agent" "$stage/init"
+  chmod 0755 "$stage/init" "$stage/dev" "$stage/proc" "$stage/sys" \
+    "$stage/run"
+  find "$stage" -exec touch -h -d @0 {} +
+  (cd "$stage" && find . -mindepth 1 | sort |
+    cpio --quiet -o -H newc --reproducible -R 0:0) > "$tmp/initrd"
+  mv "$tmp/initrd" "$output"
+}
+
+if [ "$kdir" = none ]; then
+  archive
+  echo "build-initrd.sh: $output: the agent alone (drivers built in)" >&2
+  exit 0
+fi
+mkdir -p "$stage/lib/modules"
 
 # name -> file map; module names use '_' where file names may use '-'.
 find "$moddir/kernel" -type f -name '*.ko*' | sort > "$tmp/files"
@@ -115,14 +134,8 @@ extra_list () {
 extra_list load-idle $idle_roots
 extra_list load-net $net_roots
 
-cp "$agent" "$stage/init"
-chmod 0755 "$stage/init" "$stage/dev" "$stage/proc" "$stage/sys" \
-  "$stage/run" "$stage/lib" "$stage/lib/modules"
+chmod 0755 "$stage/lib" "$stage/lib/modules"
 chmod 0644 "$stage/lib/modules/"*
-
-find "$stage" -exec touch -h -d @0 {} +
-(cd "$stage" && find . -mindepth 1 | sort |
-  cpio --quiet -o -H newc --reproducible -R 0:0) > "$tmp/initrd"
-mv "$tmp/initrd" "$output"
+archive
 lst=$stage/lib/modules
 echo "build-initrd.sh: $output: $(tr '\n' ' ' < "$lst/load-order")(net: $(tr '\n' ' ' < "$lst/load-net"); idle: $(tr '\n' ' ' < "$lst/load-idle"))" >&2

@@ -79,6 +79,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   missing += item ("virtiofsd", s.virtiofsd, X_OK,
                    "apt-get install qemu-system-common");
   missing += item ("guest kernel", s.kernel, R_OK, "run make && make install");
+  char info[256];
+  printf ("%-16s %-40s %s\n", "kernel info", "",
+          settings_kernel_info (s.kernel, info, sizeof info));
   missing += item ("guest initrd", s.initrd, R_OK, "run make && make install");
   if (s.firmware)
     missing += item ("guest firmware", s.firmware, R_OK,

@@ -157,7 +157,7 @@ qemu_argv_from_kata() {
 # dropped (they need a virtiofsd; a guest that loads no modules never
 # touches them).
 qemu_argv_bare() {
-  local dir=$1 initrd=$2 params=${3:-} i=1 o v fschr=""
+  local dir=$1 initrd=$2 params=${3:-} i=1 o v id fschr=""
   for v in "${KQEMU[@]}"; do
     [[ $v == vhost-user-fs*chardev=* ]] && { fschr=${v#*chardev=}; fschr=${fschr%%,*}; }
   done
@@ -177,12 +177,14 @@ qemu_argv_bare() {
       "-device vhost-user-fs"*) i=$((i + 2)); continue ;;
       "-chardev "*)
         if [ -n "$fschr" ] && [[ ,$v, == *,id=$fschr,* ]]; then i=$((i + 2)); continue; fi
-        # the monitor hands QEMU its sockets as fds: a bare QEMU gets paths
-        if [[ $v =~ ^socket,id=([a-z0-9]+),fd=[0-9]+(.*)$ ]]; then
-          if [ "${BASH_REMATCH[1]}" = console ]; then
+        # the monitor hands QEMU its sockets as fds: the bare VM gets the
+        # console as a file in DIR, the others as listening sockets there
+        if [[ $v == socket,*fd=* ]]; then
+          id=${v#*id=}; id=${id%%,*}
+          if [ "$id" = console ]; then
             v="file,id=console,path=$dir/console.log"
           else
-            v="socket,id=${BASH_REMATCH[1]},path=$dir/${BASH_REMATCH[1]}.sock${BASH_REMATCH[2]}"
+            v="socket,id=$id,path=$dir/$id.sock,server=on,wait=off"
           fi
         fi ;;
       "-name "*) v=bench-bare ;;

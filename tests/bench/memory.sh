@@ -19,6 +19,12 @@ pss_kb() {
 rss_kb() {
   local v; v=$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null); echo "${v:-0}"
 }
+# tcg_kb PID: Pss of QEMU's TCG translation buffer, its one anonymous
+# read-write-execute mapping (0 under KVM)
+tcg_kb() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ rwxp / { m = 1; next } /^[0-9a-f]+-/ { m = 0 }
+       m && /^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps" 2>/dev/null
+}
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 comm() { cat "/proc/$1/comm" 2>/dev/null; }
 
@@ -37,7 +43,7 @@ sleep "$SETTLE"
 
 printf '\n%-22s %9s %9s %9s %9s %9s | %9s %9s\n' sandbox "qemu" "vfsd" "vfsd-ch" \
   "mon+hold" "total" "mon RSS" "qemu RSS"
-sq=0 sv=0 sm=0 smr=0 cnt=0
+sq=0 sv=0 sm=0 smr=0 st=0 cnt=0
 for id in "${ids[@]}"; do
   # state's pid is the monitor's rootfs holder; the monitor is its parent
   holder=$(ko state "$id" | jq -r .pid)
@@ -59,6 +65,7 @@ for id in "${ids[@]}"; do
   m=$(( $(pss_kb "$mon") + $(pss_kb "$holder") )); mr=$(rss_kb "$mon"); qr=$(rss_kb "$qemu")
   printf '%-22s %9s %9s %9s %9s %9s | %9s %9s\n' "$id" "$q" "$v" "$vc" "$m" \
     "$((q + v + vc + m))" "$mr" "$qr"
+  st=$((st + $(tcg_kb "$qemu")))
   sq=$((sq + q)); sv=$((sv + v + vc)); sm=$((sm + m)); smr=$((smr + mr)); cnt=$((cnt + 1))
 done
 
@@ -78,10 +85,12 @@ avg() { awk -v s="$1" -v n="$cnt" 'BEGIN{printf "%.0f", s/n}'; }
 echo
 echo "averages over $cnt idle sandboxes (kB; PSS shares pages between sandboxes):"
 printf '  %-34s %8s kB\n' "QEMU PSS" "$(avg $sq)"
+printf '  %-34s %8s kB\n' "  of which TCG translation buffer" "$(avg $st)"
 printf '  %-34s %8s kB\n' "virtiofsd PSS (parent + child)" "$(avg $sv)"
 printf '  %-34s %8s kB   (target <= 1024 kB)\n' "monitor + holder PSS" "$(avg $sm)"
 printf '  %-34s %8s kB\n' "monitor RSS" "$(avg $smr)"
 printf '  %-34s %8s kB\n' "host total per sandbox" "$(avg $((sq + sv + sm)))"
+printf '  %-34s %8s kB\n' "  without the TCG buffer" "$(avg $((sq + sv + sm - st)))"
 printf '  %-34s %8s kB   (target <= 128 kB)\n' "agent RSS in the guest (idle)" "${arss:-?}"
 printf '  %-34s %8s kB\n' "agent peak RSS (VmHWM)" "${ahwm:-?}"
 echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -65,6 +65,10 @@ teardown() {
   [[ "$output" == *"accel: "* ]]
   [[ "$output" == *"channel: "* ]]
   if [ -e /dev/kvm ]; then [[ "$output" == *"accel: kvm"* ]]; else [[ "$output" == *"accel: tcg"* ]]; fi
+  # which kernel, from the .info file beside it
+  if [ -f "${KATA_OCI_KERNEL:-}.info" ]; then
+    [[ "$output" == *"kernel info"*"$(head -n 1 "$KATA_OCI_KERNEL.info")"* ]]
+  fi
   if [ -w /dev/net/tun ]; then
     [[ "$output" == *"/dev/net/tun"*"found: the interfaces of a container's network namespace reach its VM"* ]]
   else
@@ -111,6 +115,13 @@ teardown() {
   [[ "$output" == *"virtio_fs_cache=always"* ]]
   KATA_OCI_VIRTIO_FS_CACHE=never run "$KATA_OCI" env
   [[ "$output" == *"virtio_fs_cache=none"* ]]
+  # which kernel: the first line of the .info file beside it
+  mkdir "$WORK/k"
+  printf 'some kernel: from somewhere\nmore\n' > "$WORK/k/vm.info"
+  KATA_OCI_KERNEL=$WORK/k/vm run "$KATA_OCI" env
+  [[ "$output" == *$'\nkernel='"$WORK/k/vm"$'\nkernel_info=some kernel: from somewhere\n'* ]]
+  KATA_OCI_KERNEL=$WORK/k/none run "$KATA_OCI" env
+  [[ "$output" == *$'\nkernel_info=unknown: no '"$WORK/k/none.info"$'\n'* ]]
 }
 
 @test "list on an empty or missing root" {
@@ -260,24 +271,24 @@ create_fails_with() {
   grep -q 'level=error msg="container nosuch does not exist"' "$WORK/log.txt"
 }
 
-@test "the guest kernel: the bzImage's payload, uncompressed, with a PVH entry; bad images are refused" {
-  [ -f "$BUILDDIR/guest/vmlinuz" ] || skip "no guest kernel in $BUILDDIR/guest"
+@test "Debian's guest kernel: the bzImage's payload, uncompressed, with a PVH entry; bad images are refused" {
+  [ -f "$BUILDDIR/guest/debian/vmlinuz" ] || skip "no Debian kernel in $BUILDDIR/guest/debian"
   src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   x=$src/contrib/guest/extract-vmlinux.sh
-  sh "$x" "$BUILDDIR/guest/vmlinuz" "$WORK/vmlinux" 2>/dev/null
-  cmp "$WORK/vmlinux" "$BUILDDIR/guest/vmlinux"
+  sh "$x" "$BUILDDIR/guest/debian/vmlinuz" "$WORK/vmlinux" 2>/dev/null
+  cmp "$WORK/vmlinux" "$BUILDDIR/guest/vmlinux-debian"
   readelf -h "$WORK/vmlinux" | grep -q 'EXEC (Executable file)'
   readelf -n "$WORK/vmlinux" | grep -q 'Unknown note type: (0x00000012)'
 
   run sh "$x" /etc/passwd "$WORK/out"
   [ "$status" -eq 1 ]
   [[ "$output" == *"/etc/passwd: not a bzImage (no HdrS boot header)"* ]]
-  head -c 1000000 "$BUILDDIR/guest/vmlinuz" > "$WORK/short"
+  head -c 1000000 "$BUILDDIR/guest/debian/vmlinuz" > "$WORK/short"
   run sh "$x" "$WORK/short" "$WORK/out"
   [ "$status" -eq 1 ]
   [[ "$output" == *"truncated: the payload runs past the end of the file"* ]]
   # the payload's first bytes overwritten: no known compression
-  cp "$BUILDDIR/guest/vmlinuz" "$WORK/bad"
+  cp "$BUILDDIR/guest/debian/vmlinuz" "$WORK/bad"
   ss=$(od -An -tu1 -j 497 -N1 "$WORK/bad" | tr -d ' ')
   po=$(od -An -tu4 -j 584 -N4 "$WORK/bad" | tr -d ' ')
   printf 'XXXXXX' | dd of="$WORK/bad" bs=1 seek=$(((ss + 1) * 512 + po)) conv=notrunc 2>/dev/null
@@ -285,7 +296,7 @@ create_fails_with() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"unknown payload compression (magic 585858585858)"* ]]
   # a corrupt stream: the size it decompresses to is not the size recorded
-  cp "$BUILDDIR/guest/vmlinuz" "$WORK/bad"
+  cp "$BUILDDIR/guest/debian/vmlinuz" "$WORK/bad"
   printf 'XXXXXXXXXXXXXXXX' | dd of="$WORK/bad" bs=1 seek=$(((ss + 1) * 512 + po + 4096)) conv=notrunc 2>/dev/null
   run sh "$x" "$WORK/bad" "$WORK/out"
   [ "$status" -eq 1 ]
@@ -336,16 +347,32 @@ fake_bzimage() {
   [[ "$output" == *"payload needs gzip, which is not installed"* ]]
 }
 
-@test "the guest initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order, the balloon driver for later, the network drivers on request" {
-  [ -f "$BUILDDIR/guest/kernel-release" ] || skip "no guest kernel in $BUILDDIR/guest"
+@test "the project kernel's initrd: byte-identical when rebuilt; the agent as /init alone" {
   src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-  rel=$(cat "$BUILDDIR/guest/kernel-release")
   for n in 1 2; do
     sh "$src/contrib/guest/build-initrd.sh" "$BUILDDIR/agent/kata-agent" \
-      "$BUILDDIR/guest/kernel" "$rel" "$WORK/initrd$n.img" 2>/dev/null
+      none none "$WORK/initrd$n.img" 2>/dev/null
+    sleep 1
+  done
+  cmp "$WORK/initrd1.img" "$WORK/initrd2.img"
+  cmp "$WORK/initrd1.img" "$BUILDDIR/guest/initrd.img"
+  [ "$(cpio -it --quiet < "$WORK/initrd1.img" | tr '\n' ' ')" = "dev init proc run sys " ]
+  mkdir "$WORK/x"
+  (cd "$WORK/x" && cpio -idm --quiet < "$WORK/initrd1.img")
+  cmp "$WORK/x/init" "$BUILDDIR/agent/kata-agent"
+}
+
+@test "the Debian kernel's initrd: byte-identical when rebuilt; /init is the agent; unsigned modules in dependency order, the balloon driver for later, the network drivers on request" {
+  [ -f "$BUILDDIR/guest/debian/kernel-release" ] || skip "no Debian kernel in $BUILDDIR/guest/debian"
+  src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  rel=$(cat "$BUILDDIR/guest/debian/kernel-release")
+  for n in 1 2; do
+    sh "$src/contrib/guest/build-initrd.sh" "$BUILDDIR/agent/kata-agent" \
+      "$BUILDDIR/guest/debian/kernel" "$rel" "$WORK/initrd$n.img" 2>/dev/null
     sleep 1 # a different mtime on the sources' copies must not matter
   done
   cmp "$WORK/initrd1.img" "$WORK/initrd2.img"
+  cmp "$WORK/initrd1.img" "$BUILDDIR/guest/initrd-debian.img"
   mkdir "$WORK/x"
   (cd "$WORK/x" && cpio -idm --quiet < "$WORK/initrd1.img")
   cmp "$WORK/x/init" "$BUILDDIR/agent/kata-agent"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# The guest kernels: the project's (the default, every driver built in) and
+# Debian's cloud kernel with its module initrd, which stays selectable.
+
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+@test "the project's kernel: every option its fragments set is in its config; env and check name it" {
+  [ -f "$BUILDDIR/guest/vmlinux.config" ] || skip "no project kernel in $BUILDDIR/guest"
+  src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  cat "$src"/contrib/guest/kernel/*.config | grep -E '^CONFIG_' |
+    while IFS= read -r line; do
+      grep -qxF "$line" "$BUILDDIR/guest/vmlinux.config" || { echo "not in .config: $line"; exit 1; }
+    done
+  grep -qx '# CONFIG_MODULES is not set' "$BUILDDIR/guest/vmlinux.config"
+  readelf -n "$BUILDDIR/guest/vmlinux" | grep -q 'Unknown note type: (0x00000012)' # PVH entry
+  KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux run "$KATA_OCI" env
+  [[ "$output" == *$'\nkernel_info=kata-oci kernel 6.1.'*'-kata-oci: linux-source-6.1 '*', tinyconfig + contrib/guest/kernel/{'*'}'* ]]
+  KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux run "$KATA_OCI" check
+  [[ "$output" == *"kernel info"*"kata-oci kernel 6.1."* ]]
+}
+
+@test "the project's kernel runs a container with its drivers built in" {
+  [ -f "$BUILDDIR/guest/vmlinux.config" ] || skip "no project kernel in $BUILDDIR/guest"
+  set_args "$BUNDLE" sh -c 'uname -r; ls /proc/modules 2>&1; grep -w virtiofs /proc/filesystems; cat /sys/fs/cgroup/cgroup.controllers'
+  KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux KATA_OCI_INITRD=$BUILDDIR/guest/initrd.img \
+    run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *-kata-oci ]]
+  [[ "${lines[1]}" == *"/proc/modules"*"No such file or directory"* ]]
+  [[ "${lines[2]}" == *virtiofs ]]
+  [[ "${lines[3]}" == *"cpuset cpu io memory"*"pids"* ]]
+}
+
+@test "Debian's kernel with its module initrd runs a container" {
+  [ -f "$BUILDDIR/guest/vmlinux-debian" ] || skip "no Debian kernel in $BUILDDIR/guest"
+  export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux-debian
+  export KATA_OCI_INITRD=$BUILDDIR/guest/initrd-debian.img
+  run "$KATA_OCI" env
+  [[ "$output" == *$'\nkernel_info=Debian\'s cloud kernel '*'-cloud-amd64: linux-image-'* ]]
+  set_args "$BUNDLE" sh -c 'uname -r; grep -o "^virtiofs\|^virtio_console" /proc/modules | sort; cat /sys/fs/cgroup/cgroup.controllers'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "$(cat "$BUILDDIR/guest/debian/kernel-release")" ]
+  [ "${lines[1]}" = virtio_console ]
+  [ "${lines[2]}" = virtiofs ]
+  # the agent loaded them; the controllers it enables are there
+  [[ "${lines[3]}" == *"cpuset cpu io memory"*"pids"* ]]
+}
