@@ -198,14 +198,18 @@ open_in_root_hops (int root, const char *path, enum mkpath mk, int hops)
               int r = last && mk == MK_FILE
                           ? mknodat (parent, name, S_IFREG | 0644, 0)
                           : mkdirat (parent, name, 0755);
-              if (r < 0 && errno == EEXIST)
+              char target[4096];
+              bool exists = r < 0 && errno == EEXIST;
+              ssize_t n = exists ? readlinkat (parent, name, target,
+                                               sizeof target - 1)
+                                 : -1;
+              /* not a link: another guest sharing this rootfs made it
+               * between our look and our mkdir; go on as if we had */
+              if (exists && n < 0 && errno == EINVAL)
+                r = 0;
+              if (exists && n >= 0)
                 {
                   /* a dangling symlink: go on from its target */
-                  char target[4096];
-                  ssize_t n
-                      = readlinkat (parent, name, target, sizeof target - 1);
-                  if (n < 0)
-                    return -1; /* EEXIST raced in: not a link */
                   if (hops >= MAX_LINK_HOPS)
                     {
                       errno = ELOOP;
