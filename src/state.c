@@ -175,7 +175,13 @@ state_dir_remove (const char *root, const char *id, ko_error **err)
   snprintf (gone, sizeof gone, ".deleting-%s-%d", id, (int)getpid ());
   const char *name = renameat (rfd, id, rfd, gone) == 0 ? gone : id;
   if (remove_tree_at (rfd, name, mount_id_at (rfd, ".")) < 0 && errno != ENOENT)
-    return ko_error_set (err, errno, "remove state dir %s/%s", root, id);
+    {
+      int e = errno;
+      /* what is left stays where the next delete looks for it */
+      if (name == gone)
+        renameat (rfd, gone, rfd, id);
+      return ko_error_set (err, e, "remove state dir %s/%s", root, id);
+    }
   return 0;
 }
 

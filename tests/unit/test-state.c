@@ -172,7 +172,8 @@ test_remove_stops_at_mounts (void)
   is_int (err ? err->status : 0, EBUSY, "status EBUSY");
   ko_error_free (err);
   ok (access (keep, F_OK) == 0, "the bind-mounted dir kept its files");
-  umount2 (path, MNT_DETACH);
+  ok (access (path, F_OK) == 0, "what is left keeps its name");
+  ok (umount2 (path, MNT_DETACH) == 0, "the mount is where it was");
   ok (state_dir_remove (root, "c1", NULL) == 0, "remove works once unmounted");
   unlink (keep);
   rmdir (user);
