@@ -2335,6 +2335,12 @@ monitor_teardown (struct monitor *m)
   snprintf (path, sizeof path, "%s/%s/%s/rootfs", m->p->dir, KO_SHARED_DIR,
             m->p->id);
   umount2 (path, MNT_DETACH);
+  for (size_t i = 0; i < m->p->nbinds; i++)
+    {
+      snprintf (path, sizeof path, "%s/%s/%s", m->p->dir, KO_SHARED_DIR,
+                m->p->binds[i].dest);
+      umount2 (path, MNT_DETACH);
+    }
   cgroup_sandbox_remove (m->p->spec); /* QEMU and virtiofsd have left it */
 }
 

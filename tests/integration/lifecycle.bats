@@ -377,3 +377,15 @@ teardown() { teardown_common; }
     [ -z "$left" ]
   done
 }
+
+@test "run with a volume leaves nothing behind by the time it returns" {
+  # the state dir used to stay until a later delete: the volume's mount
+  # point was still busy in the monitor's namespace when run removed it
+  mkdir -p "$WORK/vol"
+  edit_spec '.mounts += [{"destination": "/v", "type": "bind", "source": "'"$WORK/vol"'", "options": ["rbind"]}]'
+  run ko run --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 0 ]
+  [ -z "$(ls -A "$TEST_ROOT")" ]
+  run ko state "$ID"
+  [[ "$output" == *"does not exist"* ]]
+}
