@@ -88,6 +88,10 @@ assert_nothing_left() {
   if [ -e "$TEST_ROOT/$id" ]; then
     echo "state dir left: $TEST_ROOT/$id" >&2; ls -la "$TEST_ROOT/$id" >&2; return 1
   fi
+  # a delete renames the dir out of sight before removing it
+  if compgen -G "$TEST_ROOT/.deleting-$id-*" >/dev/null; then
+    echo "half-removed state dir left:" $TEST_ROOT/.deleting-"$id"-* >&2; return 1
+  fi
 }
 
 # http_get HOST PORT PATH: the body of an HTTP/1.0 GET, through bash's
