@@ -62,6 +62,9 @@ oci_state_generate (const oci_state *st, ko_error **err)
   if (st->has_pid)
     oci_gen_i64 (&g, "pid", st->pid);
   oci_gen_string_opt (&g, "bundle", st->bundle);
+  oci_gen_string_opt (&g, "rootfs", st->rootfs);
+  oci_gen_string_opt (&g, "created", st->created);
+  oci_gen_string_opt (&g, "owner", st->owner);
   oci_gen_map (&g, "annotations", &st->annotations);
   oci_gen_close (&g);
   return oci_gen_finish (&g, "state", err);

@@ -443,6 +443,8 @@ typedef struct oci_state
   int pid;
   char *bundle;
   oci_map annotations;
+  /* what runc's `state` adds (generated when set, never parsed) */
+  char *rootfs, *created, *owner;
 } oci_state;
 
 oci_state *oci_state_parse_file (const char *path, ko_error **err);

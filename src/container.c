@@ -4,13 +4,14 @@
 #include "container.h"
 #include "hooks.h"
 #include "hostpath.h"
-#include "hypervisor.h"
 #include "log.h"
+#include "client.h"
 #include "monitor.h"
-#include "network.h"
 #include "oci.h"
+#include "loop.h"
 #include "paths.h"
 #include "proc.h"
+#include "report.h"
 #include "settings.h"
 #include "state.h"
 #include "translate.h"
@@ -45,25 +46,6 @@ state_clearp (struct ko_state *s)
   state_clear (s);
 }
 #define _cleanup_state_ __attribute__ ((cleanup (state_clearp)))
-
-/* Reads all of fd until EOF. */
-static char *
-read_all (int fd)
-{
-  struct ko_buf b = { 0 };
-  char tmp[1024];
-  ssize_t n;
-  while ((n = read (fd, tmp, sizeof tmp)) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        break;
-      ko_buf_append (&b, tmp, n);
-    }
-  ko_buf_append (&b, "", 1);
-  return (char *)b.data;
-}
 
 static int
 validate_bundle (const struct create_opts *o, char **bundle_out,
@@ -155,8 +137,6 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->vcpus = p->settings.vcpus;
   /* the VM is sized from linux.resources; the annotations override */
   cgroup_size_vm (spec, &p->memory_mb, &p->vcpus);
-  if (cgroup_sandbox_check (spec, err) < 0)
-    return -1;
   const char *mem
       = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
                                          "default_memory");
@@ -302,7 +282,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
       params_clear (&p);
       return -1;
     }
-  if (hypervisor_check_assets (&p.settings, err) < 0)
+  if (monitor_preflight (&p, err) < 0)
     {
       params_clear (&p);
       return -1;
@@ -361,24 +341,19 @@ container_create (struct ko_global *g, const struct create_opts *o,
     }
   close (pipefd[1]);
   params_clear (&p);
-  _cleanup_free_ char *msg = read_all (pipefd[0]);
+  pid_t holder = 0;
+  int r = report_read (pipefd[0], &holder,
+                       "the monitor exited before the container was created",
+                       err);
   close (pipefd[0]);
-  if (msg == NULL || strncmp (msg, "OK", 2) != 0)
+  if (r < 0)
     {
       waitpid (pid, NULL, 0);
-      if (msg && msg[0] == 'E')
-        ko_error_setx (err, EIO, "%s", msg + 1);
-      else
-        ko_error_setx (err, EIO,
-                       "the monitor exited before the container "
-                       "was created");
       return create_failed (g, o->id, err);
     }
-  /* the pid conmon waits for: the monitor's rootfs holder (monitor.c),
+  /* the pid conmon waits for: the monitor's rootfs holder (monitor/holder.c),
    * which lives as long as the container and exits with its status */
-  char *end = NULL;
-  long holder = strtol (msg + 2, &end, 10);
-  if (end == msg + 2 || *end != '\0' || holder <= 0)
+  if (holder <= 0)
     holder = pid;
   if (o->pid_file && write_pid_file (o->pid_file, (pid_t)holder, err) < 0)
     {
@@ -388,9 +363,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
     }
   if (o->run)
     {
-      if (monitor_call (dir, KO_MON_START, NULL, NULL, CLI_MONITOR_TIMEOUT_MS,
-                        err)
-          < 0)
+      if (client_start (dir, NULL, CLI_MONITOR_TIMEOUT_MS, err) < 0)
         {
           kill (pid, SIGKILL);
           waitpid (pid, NULL, 0);
@@ -400,13 +373,18 @@ container_create (struct ko_global *g, const struct create_opts *o,
   return 0;
 }
 
+/* The container's state, read under a shared lock (a create or delete in
+ * progress finishes first) that is released before the monitor is asked
+ * anything: a monitor waiting on its guest must not hold up other
+ * commands on the container. */
 static int
-open_state (struct ko_global *g, const char *id, int *dirfd,
-            struct ko_state *st, ko_error **err)
+read_state (struct ko_global *g, const char *id, struct ko_state *st,
+            ko_error **err)
 {
-  if (state_dir_open (g->root, id, dirfd, err) < 0)
+  _cleanup_close_ int dirfd = -1;
+  if (state_dir_open_shared (g->root, id, &dirfd, err) < 0)
     return -1;
-  if (state_read (*dirfd, st, err) < 0)
+  if (state_read (dirfd, st, err) < 0)
     return ko_error_wrap (err, "container %s", id);
   return 0;
 }
@@ -414,9 +392,8 @@ open_state (struct ko_global *g, const char *id, int *dirfd,
 int
 container_start (struct ko_global *g, const char *id, ko_error **err)
 {
-  _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
-  if (open_state (g, id, &dirfd, &st, err) < 0)
+  if (read_state (g, id, &st, err) < 0)
     return -1;
   const char *status = state_status (&st);
   if (strcmp (status, "stopped") == 0)
@@ -429,8 +406,7 @@ container_start (struct ko_global *g, const char *id, ko_error **err)
     return ko_error_setx (err, EINVAL, "cannot start a container in state %s",
                           status);
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  if (monitor_call (dir, KO_MON_START, NULL, NULL, CLI_MONITOR_TIMEOUT_MS, err)
-      < 0)
+  if (client_start (dir, id, CLI_MONITOR_TIMEOUT_MS, err) < 0)
     return ko_error_wrap (err, "start %s", id);
   return 0;
 }
@@ -439,23 +415,15 @@ int
 container_kill (struct ko_global *g, const char *id, int sig, bool all,
                 ko_error **err)
 {
-  _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
-  if (open_state (g, id, &dirfd, &st, err) < 0)
+  if (read_state (g, id, &st, err) < 0)
     return -1;
   if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, ESRCH, "container not running");
   if (sig == 0)
     return 0; /* runc's liveness check: the status says it is alive */
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  struct ko_buf b = { 0 };
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
-  if (all)
-    ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
-  int r
-      = monitor_call (dir, KO_MON_KILL, &b, NULL, CLI_MONITOR_TIMEOUT_MS, err);
-  ko_buf_free (&b);
-  if (r < 0)
+  if (client_kill (dir, id, sig, all, CLI_MONITOR_TIMEOUT_MS, err) < 0)
     return ko_error_wrap (err, "kill %s", id);
   return 0;
 }
@@ -465,12 +433,7 @@ static int
 reclaim (struct ko_global *g, const char *id, const struct ko_state *st,
          ko_error **err)
 {
-  proc_kill_recorded (st->monitor_pid, st->monitor_start);
-  proc_kill_recorded (st->qemu_pid, st->qemu_start);
-  proc_kill_recorded (st->virtiofsd_pid, st->virtiofsd_start);
-  proc_kill_recorded (st->holder_pid, st->holder_start);
-  if (st->netns)
-    network_reclaim (st->netns);
+  monitor_reclaim (st);
   return state_dir_remove (g->root, id, err);
 }
 
@@ -492,7 +455,7 @@ run_poststop (const struct ko_state *st)
       return;
     }
   /* normally gone with the monitor; not when it was killed */
-  cgroup_sandbox_remove (spec);
+  monitor_reclaim_cgroup (spec);
   hooks_after_delete (spec, st->id, st->bundle);
 }
 
@@ -531,7 +494,7 @@ container_delete (struct ko_global *g, const char *id, bool force,
                               id, status);
       _cleanup_free_ char *dir = state_dir_path (g->root, id);
       _cleanup_error_ ko_error *e2 = NULL;
-      if (monitor_call (dir, KO_MON_DESTROY, NULL, NULL, 10000, &e2) < 0)
+      if (client_destroy (dir, id, 10000, &e2) < 0)
         log_debug ("delete %s: %s; killing the monitor", id, e2->msg);
       else
         proc_wait_gone (st.monitor_pid, st.monitor_start, 10000);
@@ -697,22 +660,40 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
 }
 
 int
-container_monitor_request (struct ko_global *g, const char *id, uint16_t method,
-                           const char *need_status, struct ko_buf *reply,
-                           ko_error **err)
+container_pause (struct ko_global *g, const char *id, bool pause,
+                 ko_error **err)
 {
-  _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
-  if (open_state (g, id, &dirfd, &st, err) < 0)
+  if (read_state (g, id, &st, err) < 0)
     return -1;
-  const char *status = state_status (&st);
-  if (need_status && strcmp (status, need_status) != 0)
+  const char *status = state_status (&st), *need = pause ? "running" : "paused";
+  if (strcmp (status, need) != 0)
     return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id, status,
-                          need_status);
-  if (strcmp (status, "stopped") == 0)
+                          need);
+  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  return client_pause (dir, id, pause, CLI_MONITOR_TIMEOUT_MS, err);
+}
+
+int
+container_ps (struct ko_global *g, const char *id, bool json, ko_error **err)
+{
+  _cleanup_state_ struct ko_state st = { 0 };
+  if (read_state (g, id, &st, err) < 0)
+    return -1;
+  if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, EINVAL, "container %s is not running", id);
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  return monitor_call (dir, method, NULL, reply, CLI_MONITOR_TIMEOUT_MS, err);
+  struct ko_mon_pids pids = { 0 };
+  if (client_ps (dir, id, &pids, CLI_MONITOR_TIMEOUT_MS, err) < 0)
+    return -1;
+  /* pids are the guest's: the container runs in another kernel */
+  printf (json ? "[" : "PID\n");
+  for (size_t i = 0; i < pids.n; i++)
+    printf (json ? "%s%u" : "%.0s%u\n", i ? "," : "", pids.pids[i]);
+  if (json)
+    printf ("]\n");
+  ko_mon_pids_clear (&pids);
+  return 0;
 }
 
 int
@@ -737,9 +718,8 @@ int
 container_update (struct ko_global *g, const char *id,
                   const char *resources_json, ko_error **err)
 {
-  _cleanup_close_ int dirfd = -1;
   _cleanup_state_ struct ko_state st = { 0 };
-  if (open_state (g, id, &dirfd, &st, err) < 0)
+  if (read_state (g, id, &st, err) < 0)
     return -1;
   const char *status = state_status (&st);
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0)
@@ -752,11 +732,7 @@ container_update (struct ko_global *g, const char *id,
   if (ok < 0)
     return -1;
   _cleanup_free_ char *dir = state_dir_path (g->root, id);
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_VALUE, resources_json);
-  int r = monitor_call (dir, KO_MON_UPDATE, &b, NULL, CLI_MONITOR_TIMEOUT_MS,
-                        err);
-  ko_buf_free (&b);
+  int r = client_update (dir, id, resources_json, CLI_MONITOR_TIMEOUT_MS, err);
   return r < 0 ? ko_error_wrap (err, "update %s", id) : 0;
 }
 
@@ -775,27 +751,11 @@ gen_key (yajl_gen y, const char *k)
 
 /* runc's stats event shape, plus "vm": the sandbox's usage on the host. */
 static void
-print_stats (const char *id, const struct ko_buf *reply)
+print_stats (const char *id, const struct ko_mon_stats *st)
 {
-  uint64_t v[KO_TAG_STAT_OOM_KILLS + 1] = { 0 };
-  bool has[KO_TAG_STAT_OOM_KILLS + 1] = { false };
-  uint64_t vm_rss = 0, vm_cpu = 0;
-  struct ko_tlv t = { reply->data, reply->len };
-  struct ko_field f;
-  uint64_t x;
-  while (ko_tlv_next (&t, &f) > 0)
-    if (ko_field_u64 (&f, &x) == 0)
-      {
-        if (f.tag <= KO_TAG_STAT_OOM_KILLS)
-          {
-            v[f.tag] = x;
-            has[f.tag] = true;
-          }
-        else if (f.tag == KO_MON_TAG_VM_RSS)
-          vm_rss = x;
-        else if (f.tag == KO_MON_TAG_VM_CPU_NS)
-          vm_cpu = x;
-      }
+  const uint64_t *v = st->guest.v;
+  const bool *has = st->guest.has;
+  uint64_t vm_rss = st->vm_rss, vm_cpu = st->vm_cpu_ns;
   yajl_gen y = yajl_gen_alloc (NULL);
   yajl_gen_map_open (y);
   gen_kv (y, "type", "stats");
@@ -806,46 +766,45 @@ print_stats (const char *id, const struct ko_buf *reply)
   yajl_gen_map_open (y);
   gen_key (y, "usage");
   yajl_gen_map_open (y);
-  gen_u64 (y, "total", v[KO_TAG_STAT_CPU_USAGE_NS]);
-  gen_u64 (y, "user", v[KO_TAG_STAT_CPU_USER_NS]);
-  gen_u64 (y, "kernel", v[KO_TAG_STAT_CPU_SYSTEM_NS]);
+  gen_u64 (y, "total", v[KO_STAT_CPU_USAGE_NS]);
+  gen_u64 (y, "user", v[KO_STAT_CPU_USER_NS]);
+  gen_u64 (y, "kernel", v[KO_STAT_CPU_SYSTEM_NS]);
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
   gen_key (y, "memory");
   yajl_gen_map_open (y);
-  gen_u64 (y, "cache", v[KO_TAG_STAT_MEM_CACHE]);
+  gen_u64 (y, "cache", v[KO_STAT_MEM_CACHE]);
   gen_key (y, "usage");
   yajl_gen_map_open (y);
-  gen_u64 (y, "usage", v[KO_TAG_STAT_MEM_USAGE]);
-  if (has[KO_TAG_STAT_MEM_LIMIT])
-    gen_u64 (y, "limit", v[KO_TAG_STAT_MEM_LIMIT]);
-  if (has[KO_TAG_STAT_MEM_MAX_USAGE])
-    gen_u64 (y, "max", v[KO_TAG_STAT_MEM_MAX_USAGE]);
+  gen_u64 (y, "usage", v[KO_STAT_MEM_USAGE]);
+  if (has[KO_STAT_MEM_LIMIT])
+    gen_u64 (y, "limit", v[KO_STAT_MEM_LIMIT]);
+  if (has[KO_STAT_MEM_MAX_USAGE])
+    gen_u64 (y, "max", v[KO_STAT_MEM_MAX_USAGE]);
   yajl_gen_map_close (y);
   gen_key (y, "swap");
   yajl_gen_map_open (y);
-  gen_u64 (y, "usage", v[KO_TAG_STAT_SWAP_USAGE]);
+  gen_u64 (y, "usage", v[KO_STAT_SWAP_USAGE]);
   yajl_gen_map_close (y);
   gen_key (y, "raw");
   yajl_gen_map_open (y);
-  gen_u64 (y, "anon", v[KO_TAG_STAT_MEM_RSS]);
-  gen_u64 (y, "file", v[KO_TAG_STAT_MEM_CACHE]);
-  gen_u64 (y, "oom_kill", v[KO_TAG_STAT_OOM_KILLS]);
+  gen_u64 (y, "anon", v[KO_STAT_MEM_RSS]);
+  gen_u64 (y, "file", v[KO_STAT_MEM_CACHE]);
+  gen_u64 (y, "oom_kill", v[KO_STAT_OOM_KILLS]);
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
   gen_key (y, "pids");
   yajl_gen_map_open (y);
-  gen_u64 (y, "current", v[KO_TAG_STAT_PIDS_CURRENT]);
-  if (has[KO_TAG_STAT_PIDS_LIMIT])
-    gen_u64 (y, "limit", v[KO_TAG_STAT_PIDS_LIMIT]);
+  gen_u64 (y, "current", v[KO_STAT_PIDS_CURRENT]);
+  if (has[KO_STAT_PIDS_LIMIT])
+    gen_u64 (y, "limit", v[KO_STAT_PIDS_LIMIT]);
   yajl_gen_map_close (y);
   gen_key (y, "blkio");
   yajl_gen_map_open (y);
   gen_key (y, "ioServiceBytesRecursive");
   yajl_gen_array_open (y);
   const char *ops[] = { "Read", "Write" };
-  uint64_t vals[]
-      = { v[KO_TAG_STAT_IO_READ_BYTES], v[KO_TAG_STAT_IO_WRITE_BYTES] };
+  uint64_t vals[] = { v[KO_STAT_IO_READ_BYTES], v[KO_STAT_IO_WRITE_BYTES] };
   for (int i = 0; i < 2; i++)
     {
       yajl_gen_map_open (y);
@@ -891,40 +850,28 @@ container_events (struct ko_global *g, const char *id, bool stats_once,
   uint64_t ooms = 0, next_stats = 0;
   for (;;)
     {
-      struct ko_buf reply = { 0 };
+      struct ko_mon_stats st = { 0 };
       _cleanup_error_ ko_error *e = NULL;
-      if (monitor_call (dir, KO_MON_STATS, NULL, &reply, CLI_MONITOR_TIMEOUT_MS,
-                        &e)
-          < 0)
+      if (client_stats (dir, id, &st, CLI_MONITOR_TIMEOUT_MS, &e) < 0)
         {
-          ko_buf_free (&reply);
           if (stats_once)
             return ko_error_setx (err, e->status, "events %s: %s", id, e->msg);
           /* the container has stopped: its last event */
-          _cleanup_close_ int dfd = -1;
-          _cleanup_state_ struct ko_state st = { 0 };
+          _cleanup_state_ struct ko_state last = { 0 };
           _cleanup_error_ ko_error *e2 = NULL;
-          if (state_dir_open (g->root, id, &dfd, &e2) == 0
-              && state_read (dfd, &st, &e2) == 0)
+          if (read_state (g, id, &last, &e2) == 0)
             print_event ("exit", id, "status",
-                         st.has_exit_status ? st.exit_status : -1);
+                         last.has_exit_status ? last.exit_status : -1);
           return 0;
         }
-      struct ko_tlv t = { reply.data, reply.len };
-      struct ko_field f;
-      uint64_t n = 0;
-      while (ko_tlv_next (&t, &f) > 0)
-        if (f.tag == KO_MON_TAG_OOM_COUNT)
-          ko_field_u64 (&f, &n);
-      for (; ooms < n; ooms++)
+      for (; ooms < st.oom_count; ooms++)
         print_event ("oom", id, NULL, 0);
-      uint64_t now = now_ms ();
+      uint64_t now = ko_now_ms ();
       if (stats_once || now >= next_stats)
         {
-          print_stats (id, &reply);
+          print_stats (id, &st);
           next_stats = now + interval_ms;
         }
-      ko_buf_free (&reply);
       if (stats_once)
         return 0;
       usleep (interval_ms < 500 ? interval_ms * 1000 : 500000);

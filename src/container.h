@@ -31,11 +31,12 @@ int container_delete (struct ko_global *g, const char *id, bool force,
                       ko_error **err);
 int container_state (struct ko_global *g, const char *id, ko_error **err);
 int container_list (struct ko_global *g, bool json, bool quiet, ko_error **err);
-/* Sends a request to a running container's monitor (pause, ps, ...). */
-struct ko_buf;
-int container_monitor_request (struct ko_global *g, const char *id,
-                               uint16_t method, const char *need_status,
-                               struct ko_buf *reply, ko_error **err);
+/* Freezes (pause) or thaws the container's processes. */
+int container_pause (struct ko_global *g, const char *id, bool pause,
+                     ko_error **err);
+/* Prints the container's guest pids, as a table or a JSON array. */
+int container_ps (struct ko_global *g, const char *id, bool json,
+                  ko_error **err);
 
 /* Sends linux.resources (JSON) to a running or paused container. */
 int container_update (struct ko_global *g, const char *id,

@@ -3,10 +3,12 @@
 #include "console.h"
 #include "exec.h"
 #include "log.h"
-#include "monitor.h"
+#include "client.h"
 #include "oci.h"
+#include "loop.h"
 #include "paths.h"
 #include "proc.h"
+#include "report.h"
 #include "state.h"
 #include "translate.h"
 #include "util.h"
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <uuid/uuid.h>
 
 static int
 parse_u32 (const char *s, uint32_t *out)
@@ -172,91 +175,12 @@ nomem:
   return NULL;
 }
 
-static int
-send_request (int fd, const struct ko_buf *req, const int *fds, int nfds)
-{
-  union
-  {
-    char buf[CMSG_SPACE (3 * sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  memset (&u, 0, sizeof u);
-  struct iovec iov = { req->data, req->len };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  if (nfds > 0)
-    {
-      msg.msg_control = u.buf;
-      msg.msg_controllen = CMSG_SPACE (nfds * sizeof (int));
-      struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (nfds * sizeof (int));
-      memcpy (CMSG_DATA (c), fds, nfds * sizeof (int));
-    }
-  return sendmsg (fd, &msg, MSG_NOSIGNAL) == (ssize_t)req->len ? 0 : -1;
-}
-
-/* Reads one frame from fd into buf (blocking, with a timeout). */
-static int
-read_frame (int fd, struct ko_buf *in, struct ko_frame_hdr *h, int timeout_ms)
-{
-  uint64_t end = timeout_ms < 0 ? 0 : now_ms () + timeout_ms;
-  for (;;)
-    {
-      if (in->len >= KO_FRAME_HDR_SIZE)
-        {
-          if (ko_frame_hdr_decode (in->data, h, NULL) < 0)
-            return -1;
-          if (in->len >= KO_FRAME_HDR_SIZE + h->len)
-            return 1;
-        }
-      int wait = -1;
-      if (timeout_ms >= 0)
-        {
-          uint64_t now = now_ms ();
-          if (now >= end)
-            return -1;
-          wait = (int)(end - now);
-        }
-      struct pollfd p = { fd, POLLIN, 0 };
-      if (poll (&p, 1, wait) <= 0)
-        return -1;
-      if (ko_buf_reserve (in, 4096) < 0)
-        return -1;
-      ssize_t n = read (fd, in->data + in->len, 4096);
-      if (n <= 0)
-        return 0;
-      in->len += n;
-    }
-}
-
-static void
-send_small (int conn, uint16_t method, uint16_t tag1, uint32_t v1,
-            uint16_t tag2, uint32_t v2)
-{
-  struct ko_buf b = { 0 }, f = { 0 };
-  ko_tlv_put_u32 (&b, tag1, v1);
-  if (tag2)
-    ko_tlv_put_u32 (&b, tag2, v2);
-  ko_request_append (&f, 0, method, &b);
-  if (write (conn, f.data, f.len) < 0)
-    { /* the monitor is gone: the wait below sees it */
-    }
-  ko_buf_free (&b);
-  ko_buf_free (&f);
-}
-
 /* Starts the process and relays until it exits. report_fd (-d) learns "OK"
  * or "E<message>" once the process has started. */
 static int
-relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
-       ko_error **err)
+relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
+       int *report_fd, ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK);
-  _cleanup_close_ int conn = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (conn < 0 || connect (conn, (struct sockaddr *)&sa, sizeof sa) < 0)
-    return ko_error_set (err, errno, "connect to the monitor");
   /* signals become requests from here on */
   sigset_t set;
   sigemptyset (&set);
@@ -266,99 +190,48 @@ relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
   sigprocmask (SIG_BLOCK, &set, NULL);
   _cleanup_close_ int sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   int fds[3] = { 0, 1, 2 };
-  if (send_request (conn, req, fds, 3) < 0)
-    return ko_error_set (err, errno, "send to the monitor");
-  struct ko_buf in = { 0 };
-  struct ko_frame_hdr h;
-  int r = read_frame (conn, &in, &h, 60000);
-  if (r <= 0 || h.type != KO_FRAME_REPLY)
-    {
-      ko_buf_free (&in);
-      return ko_error_setx (err, EPIPE, "no answer from the monitor");
-    }
-  uint32_t id, status;
-  struct ko_tlv body;
-  ko_parse_reply (in.data + KO_FRAME_HDR_SIZE, h.len, &id, &status, &body);
-  if (status)
-    {
-      struct ko_field f;
-      _cleanup_free_ char *msg = NULL;
-      while (ko_tlv_next (&body, &f) > 0)
-        if (f.tag == KO_TAG_ERROR && msg == NULL)
-          ko_field_str (&f, &msg);
-      ko_buf_free (&in);
-      return ko_error_setx (err, (int)status, "%s", msg ? msg : "exec failed");
-    }
-  size_t used = KO_FRAME_HDR_SIZE + h.len;
-  memmove (in.data, in.data + used, in.len - used);
-  in.len -= used;
-  if (report_fd >= 0)
-    {
-      if (write (report_fd, "OK", 2) < 0)
-        { /* the parent is gone */
-        }
-      close (report_fd);
-    }
+  _cleanup_close_ int conn = -1;
+  uint32_t pid;
+  if (client_exec_open (dir, req, fds, 3, 60000, &conn, &pid, err) < 0)
+    return -1;
+  report_ok (report_fd, 0);
+  struct winsize ws;
   if (local_tty)
     {
       console_raw_stdin ();
-      struct winsize ws;
       if (ioctl (0, TIOCGWINSZ, &ws) == 0)
-        send_small (conn, KO_MON_RESIZE, KO_TAG_ROWS, ws.ws_row, KO_TAG_COLS,
-                    ws.ws_col);
+        client_exec_resize (conn, ws.ws_row, ws.ws_col);
     }
   int ret = -1;
+  struct ko_buf in = { 0 };
   for (;;)
     {
       struct pollfd p[2] = { { conn, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-      if (in.len == 0 && poll (p, 2, -1) < 0 && errno != EINTR)
+      if (poll (p, 2, -1) < 0 && errno != EINTR)
         break;
-      if (p[1].revents & POLLIN)
+      struct signalfd_siginfo si;
+      while ((p[1].revents & POLLIN) && read (sfd, &si, sizeof si) == sizeof si)
         {
-          struct signalfd_siginfo si;
-          while (read (sfd, &si, sizeof si) == sizeof si)
-            {
-              struct winsize ws;
-              if (si.ssi_signo == SIGWINCH)
-                {
-                  if (local_tty && ioctl (0, TIOCGWINSZ, &ws) == 0)
-                    send_small (conn, KO_MON_RESIZE, KO_TAG_ROWS, ws.ws_row,
-                                KO_TAG_COLS, ws.ws_col);
-                }
-              else
-                send_small (conn, KO_MON_KILL, KO_TAG_SIGNAL, si.ssi_signo, 0,
-                            0);
-            }
+          if (si.ssi_signo != SIGWINCH)
+            client_exec_kill (conn, (int)si.ssi_signo);
+          else if (local_tty && ioctl (0, TIOCGWINSZ, &ws) == 0)
+            client_exec_resize (conn, ws.ws_row, ws.ws_col);
         }
-      if (in.len || (p[0].revents & (POLLIN | POLLHUP)))
+      if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      uint32_t status;
+      int r = client_exec_wait (conn, &in, &status);
+      if (r < 0)
         {
-          r = read_frame (conn, &in, &h, 1000);
-          if (r == 0)
-            {
-              ko_error_setx (err, EPIPE,
-                             "exec: the container stopped before the process "
-                             "exited");
-              break;
-            }
-          if (r < 0)
-            continue;
-          uint16_t ev;
-          struct ko_field f;
-          uint32_t ws = 0;
-          if (h.type == KO_FRAME_EVENT
-              && ko_parse_event (in.data + KO_FRAME_HDR_SIZE, h.len, &ev, &body)
-                     == 0
-              && ev == KO_E_PROCESS_EXITED)
-            {
-              while (ko_tlv_next (&body, &f) > 0)
-                if (f.tag == KO_TAG_STATUS)
-                  ko_field_u32 (&f, &ws);
-              ret = ko_exit_code ((int)ws);
-              break;
-            }
-          used = KO_FRAME_HDR_SIZE + h.len;
-          memmove (in.data, in.data + used, in.len - used);
-          in.len -= used;
+          ko_error_setx (err, EPIPE,
+                         "exec: the container stopped before the process "
+                         "exited");
+          break;
+        }
+      if (r > 0)
+        {
+          ret = ko_exit_code ((int)status);
+          break;
         }
     }
   console_restore_stdin ();
@@ -432,37 +305,36 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   oci_spec_free (spec);
   if (r < 0)
     return -1;
-  char exec_id[64];
-  snprintf (exec_id, sizeof exec_id, "exec-%d-%llu", (int)getpid (),
-            (unsigned long long)now_ms ());
-  struct ko_buf body = { 0 }, req = { 0 };
-  ko_tlv_put_str (&body, KO_TAG_EXEC_ID, exec_id);
-  ko_process_encode (&body, KO_TAG_PROCESS, &kp);
+  /* unique in the container for as long as it lives, and then some */
+  uuid_t u;
+  char exec_id[64] = "exec-";
+  uuid_generate_random (u);
+  uuid_unparse_lower (u, exec_id + 5);
   uint32_t rows = kp.rows, cols = kp.cols;
-  ko_process_clear (&kp);
   /* with -d the relay makes the pty itself (below) */
-  if (o->console_socket && !o->detach)
-    ko_tlv_put_str (&body, KO_MON_TAG_CONSOLE_SOCKET, o->console_socket);
-  ko_request_append (&req, 1, KO_MON_EXEC, &body);
-  ko_buf_free (&body);
-
+  struct ko_mon_exec req = { .exec_id = exec_id,
+                             .process = kp,
+                             .console_socket = o->console_socket && !o->detach
+                                                   ? (char *)o->console_socket
+                                                   : NULL };
   if (!o->detach)
     {
-      r = relay (dir, &req, local_tty, -1, err);
-      ko_buf_free (&req);
+      int none = -1;
+      r = relay (dir, &req, local_tty, &none, err);
+      ko_process_clear (&kp);
       return r;
     }
   int pfd[2];
   if (pipe2 (pfd, O_CLOEXEC) < 0)
     {
-      ko_buf_free (&req);
+      ko_process_clear (&kp);
       return ko_error_set (err, errno, "pipe");
     }
   fflush (NULL);
   pid_t pid = fork ();
   if (pid < 0)
     {
-      ko_buf_free (&req);
+      ko_process_clear (&kp);
       return ko_error_set (err, errno, "fork");
     }
   if (pid == 0)
@@ -487,39 +359,26 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
             close (slave);
         }
       if (o->console_socket == NULL || slave >= 0)
-        st = relay (dir, &req, o->console_socket != NULL, pfd[1], &rerr);
+        st = relay (dir, &req, o->console_socket != NULL, &pfd[1], &rerr);
+      /* before the start: the parent hears it; after: just log */
       if (st < 0 && rerr)
         {
-          /* before the start: tell the parent; after: just log */
-          char *m = NULL;
-          if (asprintf (&m, "E%s", rerr->msg) > 0)
-            {
-              if (write (pfd[1], m, strlen (m)) < 0)
-                log_error ("%s", rerr->msg);
-              free (m);
-            }
+          if (pfd[1] >= 0)
+            report_error (&pfd[1], rerr->msg);
+          else
+            log_error ("%s", rerr->msg);
         }
       _exit (st < 0 ? 255 : st);
     }
   close (pfd[1]);
-  ko_buf_free (&req);
-  char buf[4096];
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof buf - 1
-         && (n = read (pfd[0], buf + len, sizeof buf - 1 - len)) > 0)
-    {
-      len += n;
-      if (len >= 2 && memcmp (buf, "OK", 2) == 0)
-        break;
-    }
+  ko_process_clear (&kp);
+  pid_t unused;
+  r = report_read (pfd[0], &unused, "exec relay failed", err);
   close (pfd[0]);
-  buf[len] = '\0';
-  if (len < 2 || memcmp (buf, "OK", 2) != 0)
+  if (r < 0)
     {
       waitpid (pid, NULL, 0);
-      return ko_error_setx (err, EIO, "%s",
-                            buf[0] == 'E' ? buf + 1 : "exec relay failed");
+      return -1;
     }
   if (o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
     {

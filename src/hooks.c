@@ -2,6 +2,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 #include <errno.h>
@@ -63,27 +64,19 @@ hook_child (const oci_hook *h, int in_fd, int out_fd)
   _exit (127);
 }
 
-static uint64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Collects the hook's output until it closes it (or the deadline passes),
  * then waits for it. Returns the wait status, or -1 on timeout. */
 static int
 hook_wait (pid_t pid, int out_fd, int timeout_s, char *buf, size_t *len)
 {
-  uint64_t end = timeout_s > 0 ? now_ms () + (uint64_t)timeout_s * 1000 : 0;
+  uint64_t end = timeout_s > 0 ? ko_now_ms () + (uint64_t)timeout_s * 1000 : 0;
   bool timed_out = false;
   for (;;)
     {
       int wait_ms = -1;
       if (end)
         {
-          uint64_t now = now_ms ();
+          uint64_t now = ko_now_ms ();
           if (now >= end)
             {
               timed_out = true;

@@ -506,8 +506,9 @@ hypervisor_log_tail (const char *dir, const char *name, int lines)
   return out;
 }
 
-static int
-check_file (const char *what, const char *path, int mode, ko_error **err)
+int
+hypervisor_check_file (const char *what, const char *path, int mode,
+                       ko_error **err)
 {
   if (access (path, mode) < 0)
     return ko_error_set (err, errno, "%s %s", what, path);
@@ -528,12 +529,13 @@ hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
   if (s->fs_cache_bad)
     return settings_fs_cache_error ("KATA_OCI_VIRTIO_FS_CACHE", s->fs_cache_bad,
                                     err);
-  if (check_file ("guest kernel", s->kernel, R_OK, err) < 0
-      || check_file ("guest initrd", s->initrd, R_OK, err) < 0
+  if (hypervisor_check_file ("guest kernel", s->kernel, R_OK, err) < 0
+      || hypervisor_check_file ("guest initrd", s->initrd, R_OK, err) < 0
       || (s->firmware
-          && check_file ("guest firmware", s->firmware, R_OK, err) < 0)
-      || check_file ("qemu", s->qemu, X_OK, err) < 0
-      || check_file ("virtiofsd", s->virtiofsd, X_OK, err) < 0)
+          && hypervisor_check_file ("guest firmware", s->firmware, R_OK, err)
+                 < 0)
+      || hypervisor_check_file ("qemu", s->qemu, X_OK, err) < 0
+      || hypervisor_check_file ("virtiofsd", s->virtiofsd, X_OK, err) < 0)
     return -1;
   return 0;
 }

@@ -73,4 +73,9 @@ char *hypervisor_log_tail (const char *dir, const char *name, int lines);
 /* Checks that the kernel, initrd, qemu and virtiofsd exist. */
 int hypervisor_check_assets (const struct ko_settings *s, ko_error **err);
 
+/* Whether QEMU, as its own unprivileged user (confine.h), can use path:
+ * mode R_OK (an image: readable by others too) or X_OK (a program). */
+int hypervisor_check_file (const char *what, const char *path, int mode,
+                           ko_error **err);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "proc.h"
+#include "loop.h"
 #include "util.h"
 
 #include <errno.h>
@@ -50,25 +51,17 @@ proc_alive (pid_t pid, uint64_t start_time)
   return st != 0 && st == start_time;
 }
 
-uint64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool
 proc_wait_gone (pid_t pid, uint64_t start_time, int timeout_ms)
 {
-  uint64_t end = now_ms () + timeout_ms;
+  uint64_t end = ko_now_ms () + timeout_ms;
   for (;;)
     {
       /* reap it if it happens to be our child */
       waitpid (pid, NULL, WNOHANG);
       if (!proc_alive (pid, start_time))
         return true;
-      if (now_ms () >= end)
+      if (ko_now_ms () >= end)
         return false;
       struct timespec ts = { 0, 5 * 1000 * 1000 };
       nanosleep (&ts, NULL);

@@ -17,7 +17,6 @@ bool proc_alive (pid_t pid, uint64_t start_time);
 bool proc_wait_gone (pid_t pid, uint64_t start_time, int timeout_ms);
 /* SIGKILL pid if it is still the recorded process, then wait for it. */
 void proc_kill_recorded (pid_t pid, uint64_t start_time);
-uint64_t now_ms (void);
 /* Writes a decimal pid to path via a temp file and rename. */
 int write_pid_file (const char *path, pid_t pid, ko_error **err);
 

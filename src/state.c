@@ -51,13 +51,19 @@ state_dir_path (const char *root, const char *id)
   return p;
 }
 
-int
-state_lock (int dirfd, ko_error **err)
+static int
+lock_as (int dirfd, int how, ko_error **err)
 {
-  while (flock (dirfd, LOCK_EX) < 0)
+  while (flock (dirfd, how) < 0)
     if (errno != EINTR)
       return ko_error_set (err, errno, "lock state dir");
   return 0;
+}
+
+int
+state_lock (int dirfd, ko_error **err)
+{
+  return lock_as (dirfd, LOCK_EX, err);
 }
 
 int
@@ -84,8 +90,8 @@ state_dir_create (const char *root, const char *id, int *dirfd, ko_error **err)
   return 0;
 }
 
-int
-state_dir_open (const char *root, const char *id, int *dirfd, ko_error **err)
+static int
+dir_open (const char *root, const char *id, int how, int *dirfd, ko_error **err)
 {
   _cleanup_free_ char *dir = state_dir_path (root, id);
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -95,13 +101,26 @@ state_dir_open (const char *root, const char *id, int *dirfd, ko_error **err)
         return ko_error_setx (err, ENOENT, "container %s does not exist", id);
       return ko_error_set (err, errno, "open %s", dir);
     }
-  if (state_lock (fd, err) < 0)
+  if (lock_as (fd, how, err) < 0)
     {
       close (fd);
       return -1;
     }
   *dirfd = fd;
   return 0;
+}
+
+int
+state_dir_open (const char *root, const char *id, int *dirfd, ko_error **err)
+{
+  return dir_open (root, id, LOCK_EX, dirfd, err);
+}
+
+int
+state_dir_open_shared (const char *root, const char *id, int *dirfd,
+                       ko_error **err)
+{
+  return dir_open (root, id, LOCK_SH, dirfd, err);
 }
 
 /* The mount id of a path relative to dirfd, or 0 when unknown. */
@@ -462,30 +481,40 @@ state_status (const struct ko_state *st)
 char *
 state_oci_json (const struct ko_state *st)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  if (g == NULL)
-    return NULL;
-  yajl_gen_config (g, yajl_gen_beautify, 1);
-  yajl_gen_config (g, yajl_gen_indent_string, "  ");
   const char *status = state_status (st);
   bool stopped = strcmp (status, "stopped") == 0;
-  yajl_gen_map_open (g);
-  gen_str (g, "ociVersion", OCI_VERSION);
-  gen_str (g, "id", st->id);
   /* the holder's mount namespace shows the container's rootfs, which is
    * what callers that enter /proc/<pid>/ns/mnt (podman cp) must see */
-  gen_int (g, "pid",
-           stopped          ? 0
-           : st->holder_pid ? st->holder_pid
-                            : st->monitor_pid);
-  gen_str (g, "status", status);
-  gen_str (g, "bundle", st->bundle);
-  gen_str (g, "rootfs", st->rootfs);
-  gen_str (g, "created", st->created);
-  gen_str (g, "owner", st->owner ? st->owner : "");
-  gen_annotations (g, st->annotations);
-  yajl_gen_map_close (g);
-  return gen_finish (g);
+  oci_state o = { .oci_version = (char *)OCI_VERSION,
+                  .id = st->id,
+                  .status = (char *)status,
+                  .has_pid = true,
+                  .pid = stopped          ? 0
+                         : st->holder_pid ? st->holder_pid
+                                          : st->monitor_pid,
+                  .bundle = st->bundle,
+                  .rootfs = st->rootfs,
+                  .created = st->created,
+                  .owner = st->owner ? st->owner : "" };
+  size_t n = 0;
+  for (char **a = st->annotations; a && a[0] && a[1]; a += 2)
+    n++;
+  o.annotations.len = n;
+  o.annotations.keys = calloc (n + 1, sizeof (char *));
+  o.annotations.values = calloc (n + 1, sizeof (char *));
+  char *out = NULL;
+  if (o.annotations.keys && o.annotations.values)
+    {
+      for (size_t i = 0; i < n; i++)
+        {
+          o.annotations.keys[i] = st->annotations[2 * i];
+          o.annotations.values[i] = st->annotations[2 * i + 1];
+        }
+      out = oci_state_generate (&o, NULL);
+    }
+  free (o.annotations.keys);
+  free (o.annotations.values);
+  return out;
 }
 
 char *

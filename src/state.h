@@ -47,6 +47,9 @@ int state_dir_create (const char *root, const char *id, int *dirfd,
 /* Opens and locks an existing dir: "container ID does not exist" if absent. */
 int state_dir_open (const char *root, const char *id, int *dirfd,
                     ko_error **err);
+/* The same with a shared lock: for commands that only read the state. */
+int state_dir_open_shared (const char *root, const char *id, int *dirfd,
+                           ko_error **err);
 int state_lock (int dirfd, ko_error **err);
 /* Removes the dir and everything below it. */
 int state_dir_remove (const char *root, const char *id, ko_error **err);

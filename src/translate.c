@@ -2,7 +2,6 @@
 
 #include "hostpath.h"
 #include "log.h"
-#include "monitor.h"
 #include "policy.h"
 #include "translate.h"
 #include "util.h"

@@ -8,6 +8,8 @@
 #include "oci.h"
 #include "proto.h"
 
+#include <stdbool.h>
+
 int translate_process (const oci_process *op, struct ko_process *p,
                        ko_error **err);
 /* linux.seccomp compiled to BPF into p (nothing when absent). */
@@ -16,7 +18,15 @@ int translate_seccomp (const oci_spec *spec, struct ko_process *p,
 /* linux.resources as a RESOURCES field, for CreateContainer and
  * UpdateContainer; the agent turns it into cgroup v2 files. */
 void translate_resources (const oci_linux_resources *r, struct ko_buf *b);
-struct share_bind;
+/* A host path bind-mounted into the share, in the monitor's private mount
+ * namespace, before virtiofsd starts. */
+struct share_bind
+{
+  char *source;   /* host path (file or directory) */
+  char *dest;     /* path relative to <dir>/shared/ */
+  char *ctr_dest; /* where the container sees it */
+  bool readonly;  /* also read-only on the host side */
+};
 /* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
  * the host paths to bind into the share (relative to <dir>/shared/). */
 /* linux.namespaces' network path (the namespace whose interfaces the VM

@@ -2,7 +2,9 @@
 
 #include "cli.h"
 #include "confine.h"
+#include "hypervisor.h"
 #include "settings.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,10 +16,10 @@
 static int
 item (const char *what, const char *path, int mode, const char *missing)
 {
-  bool ok = access (path, mode) == 0;
-  struct stat st;
-  /* QEMU reads the guest's images as a user of its own (confine.h) */
-  if (ok && mode == R_OK && stat (path, &st) == 0 && !(st.st_mode & S_IROTH))
+  _cleanup_error_ ko_error *e = NULL;
+  bool ok = hypervisor_check_file (what, path, mode, &e) == 0;
+  /* there, but QEMU's own user cannot read it */
+  if (!ok && access (path, mode) == 0)
     {
       printf ("%-16s %-40s %s\n", what, path,
               "unreadable: QEMU's own user cannot read it (chmod o+r)");

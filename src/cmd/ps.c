@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include "container.h"
-#include "monitor.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,31 +36,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       }
   if (cli_container_id (&cmd_ps, argc, argv, optind, &id, err) < 0)
     return -1;
-  struct ko_buf reply = { 0 };
-  if (container_monitor_request (g, id, KO_MON_PS, NULL, &reply, err) < 0)
-    {
-      ko_buf_free (&reply);
-      return -1;
-    }
-  /* pids are the guest's: the container runs in another kernel */
-  struct ko_tlv t = { reply.data, reply.len };
-  struct ko_field f;
-  uint32_t pid;
-  bool first = true;
-  if (json)
-    printf ("[");
-  else
-    printf ("PID\n");
-  while (ko_tlv_next (&t, &f) > 0)
-    if (f.tag == KO_TAG_PID && ko_field_u32 (&f, &pid) == 0)
-      {
-        printf (json ? "%s%u" : "%.0s%u\n", first ? "" : ",", pid);
-        first = false;
-      }
-  if (json)
-    printf ("]\n");
-  ko_buf_free (&reply);
-  return 0;
+  return container_ps (g, id, json, err);
 }
 
 const struct ko_command cmd_ps = {

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include "container.h"
-#include "monitor.h"
 
 static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
@@ -10,7 +9,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   int r = cli_parse_id_only (&cmd_resume, argc, argv, &id, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
-  return container_monitor_request (g, id, KO_MON_RESUME, "paused", NULL, err);
+  return container_pause (g, id, false, err);
 }
 
 const struct ko_command cmd_resume = {

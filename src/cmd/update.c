@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include "container.h"
-#include "monitor.h"
 #include "oci.h"
 #include "util.h"
 

@@ -1,0 +1,480 @@
+#include "monproto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+bad (ko_error **err, const char *what, const struct ko_field *f)
+{
+  return ko_error_setx (err, EINVAL, "%s: malformed field %u", what, f->tag);
+}
+
+/* A string field seen once: a second one, a NUL or an oversize one is
+ * malformed. */
+static int
+take_str (const struct ko_field *f, char **out, const char *what,
+          ko_error **err)
+{
+  if (*out != NULL || ko_field_str (f, out) < 0)
+    return bad (err, what, f);
+  return 0;
+}
+
+static int
+take_u32 (const struct ko_field *f, uint32_t *out, const char *what,
+          ko_error **err)
+{
+  return ko_field_u32 (f, out) < 0 ? bad (err, what, f) : 0;
+}
+
+static int
+take_u64 (const struct ko_field *f, uint64_t *out, const char *what,
+          ko_error **err)
+{
+  return ko_field_u64 (f, out) < 0 ? bad (err, what, f) : 0;
+}
+
+static int
+truncated (ko_error **err, const char *what)
+{
+  return ko_error_setx (err, EINVAL, "%s: truncated field", what);
+}
+
+/* ---- stats ---- */
+
+int
+ko_stats_encode (struct ko_buf *b, const struct ko_stats *s)
+{
+  for (int i = 0; i < KO_STAT_COUNT; i++)
+    if (s->has[i]
+        && ko_tlv_put_u64 (b, (uint16_t)(KO_TAG_STAT_CPU_USAGE_NS + i), s->v[i])
+               < 0)
+      return -1;
+  return 0;
+}
+
+int
+ko_stats_decode (struct ko_tlv body, struct ko_stats *s, ko_error **err)
+{
+  struct ko_stats out = { 0 };
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    if (f.tag >= KO_TAG_STAT_CPU_USAGE_NS && f.tag <= KO_TAG_STAT_OOM_KILLS)
+      {
+        int i = f.tag - KO_TAG_STAT_CPU_USAGE_NS;
+        if (take_u64 (&f, &out.v[i], "stats", err) < 0)
+          return -1;
+        out.has[i] = true;
+      }
+  if (r < 0)
+    return truncated (err, "stats");
+  *s = out;
+  return 0;
+}
+
+/* ---- requests ---- */
+
+int
+ko_mon_target_encode (struct ko_buf *b, const struct ko_mon_target *m)
+{
+  return ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id);
+}
+
+int
+ko_mon_target_decode (struct ko_tlv body, struct ko_mon_target *m,
+                      ko_error **err)
+{
+  struct ko_mon_target out = { 0 };
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    if (f.tag == KO_TAG_CONTAINER_ID
+        && take_str (&f, &out.container_id, "request", err) < 0)
+      goto fail;
+  if (r < 0)
+    {
+      truncated (err, "request");
+      goto fail;
+    }
+  *m = out;
+  return 0;
+fail:
+  ko_mon_target_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_target_clear (struct ko_mon_target *m)
+{
+  free (m->container_id);
+  m->container_id = NULL;
+}
+
+int
+ko_mon_kill_encode (struct ko_buf *b, const struct ko_mon_kill *m)
+{
+  if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0
+      || ko_tlv_put_u32 (b, KO_TAG_SIGNAL, m->signal) < 0)
+    return -1;
+  return m->all ? ko_tlv_put_u32 (b, KO_TAG_ALL, 1) : 0;
+}
+
+int
+ko_mon_kill_decode (struct ko_tlv body, struct ko_mon_kill *m, ko_error **err)
+{
+  struct ko_mon_kill out = { 0 };
+  bool have_sig = false;
+  uint32_t all = 0;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_CONTAINER_ID)
+        r = take_str (&f, &out.container_id, "kill", err);
+      else if (f.tag == KO_TAG_SIGNAL)
+        {
+          r = take_u32 (&f, &out.signal, "kill", err);
+          have_sig = true;
+        }
+      else if (f.tag == KO_TAG_ALL)
+        r = take_u32 (&f, &all, "kill", err);
+      else
+        r = 0;
+      if (r < 0)
+        goto fail;
+    }
+  if (r < 0)
+    {
+      truncated (err, "kill");
+      goto fail;
+    }
+  if (!have_sig || out.signal > 64)
+    {
+      ko_error_setx (err, EINVAL, "kill: %s",
+                     have_sig ? "no such signal" : "no signal");
+      goto fail;
+    }
+  out.all = all != 0;
+  *m = out;
+  return 0;
+fail:
+  ko_mon_kill_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_kill_clear (struct ko_mon_kill *m)
+{
+  free (m->container_id);
+  m->container_id = NULL;
+}
+
+int
+ko_mon_exec_encode (struct ko_buf *b, const struct ko_mon_exec *m)
+{
+  if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0
+      || ko_tlv_put_str (b, KO_TAG_EXEC_ID, m->exec_id) < 0
+      || ko_process_encode (b, KO_TAG_PROCESS, &m->process) < 0)
+    return -1;
+  return ko_tlv_put_str (b, KO_MON_TAG_CONSOLE_SOCKET, m->console_socket);
+}
+
+int
+ko_mon_exec_decode (struct ko_tlv body, struct ko_mon_exec *m, ko_error **err)
+{
+  struct ko_mon_exec out = { 0 };
+  bool have_proc = false;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_CONTAINER_ID)
+        r = take_str (&f, &out.container_id, "exec", err);
+      else if (f.tag == KO_TAG_EXEC_ID)
+        r = take_str (&f, &out.exec_id, "exec", err);
+      else if (f.tag == KO_MON_TAG_CONSOLE_SOCKET)
+        r = take_str (&f, &out.console_socket, "exec", err);
+      else if (f.tag == KO_TAG_PROCESS)
+        {
+          if (have_proc)
+            r = bad (err, "exec", &f);
+          else if ((r = ko_process_decode (&f, &out.process, err)) == 0)
+            have_proc = true;
+        }
+      else
+        r = 0;
+      if (r < 0)
+        goto fail;
+    }
+  if (r < 0)
+    {
+      truncated (err, "exec");
+      goto fail;
+    }
+  if (out.exec_id == NULL || out.exec_id[0] == '\0' || !have_proc)
+    {
+      ko_error_setx (err, EINVAL, "exec: malformed request");
+      goto fail;
+    }
+  *m = out;
+  return 0;
+fail:
+  if (have_proc)
+    ko_process_clear (&out.process);
+  memset (&out.process, 0, sizeof out.process);
+  ko_mon_exec_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_exec_clear (struct ko_mon_exec *m)
+{
+  free (m->container_id);
+  free (m->exec_id);
+  free (m->console_socket);
+  ko_process_clear (&m->process);
+  memset (m, 0, sizeof *m);
+}
+
+int
+ko_mon_resize_encode (struct ko_buf *b, const struct ko_mon_resize *m)
+{
+  if (ko_tlv_put_u32 (b, KO_TAG_ROWS, m->rows) < 0)
+    return -1;
+  return ko_tlv_put_u32 (b, KO_TAG_COLS, m->cols);
+}
+
+int
+ko_mon_resize_decode (struct ko_tlv body, struct ko_mon_resize *m,
+                      ko_error **err)
+{
+  struct ko_mon_resize out = { 0 };
+  bool rows = false, cols = false;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_ROWS)
+        rows = (r = take_u32 (&f, &out.rows, "resize", err)) == 0;
+      else if (f.tag == KO_TAG_COLS)
+        cols = (r = take_u32 (&f, &out.cols, "resize", err)) == 0;
+      if (r < 0)
+        return -1;
+    }
+  if (r < 0)
+    return truncated (err, "resize");
+  if (!rows || !cols || out.rows > 65535 || out.cols > 65535)
+    return ko_error_setx (err, EINVAL, "resize: rows and cols 0..65535");
+  *m = out;
+  return 0;
+}
+
+int
+ko_mon_update_encode (struct ko_buf *b, const struct ko_mon_update *m)
+{
+  if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0)
+    return -1;
+  return ko_tlv_put_str (b, KO_TAG_VALUE, m->resources_json);
+}
+
+int
+ko_mon_update_decode (struct ko_tlv body, struct ko_mon_update *m,
+                      ko_error **err)
+{
+  struct ko_mon_update out = { 0 };
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_CONTAINER_ID)
+        r = take_str (&f, &out.container_id, "update", err);
+      else if (f.tag == KO_TAG_VALUE)
+        r = take_str (&f, &out.resources_json, "update", err);
+      else
+        r = 0;
+      if (r < 0)
+        goto fail;
+    }
+  if (r < 0)
+    {
+      truncated (err, "update");
+      goto fail;
+    }
+  if (out.resources_json == NULL)
+    {
+      ko_error_setx (err, EINVAL, "update: no resources");
+      goto fail;
+    }
+  *m = out;
+  return 0;
+fail:
+  ko_mon_update_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_update_clear (struct ko_mon_update *m)
+{
+  free (m->container_id);
+  free (m->resources_json);
+  m->container_id = m->resources_json = NULL;
+}
+
+/* ---- replies and events ---- */
+
+static int
+one_u32_decode (struct ko_tlv body, uint16_t tag, uint32_t *v,
+                const char *what, ko_error **err)
+{
+  bool have = false;
+  uint32_t out = 0;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    if (f.tag == tag)
+      {
+        if (have || take_u32 (&f, &out, what, err) < 0)
+          return have ? bad (err, what, &f) : -1;
+        have = true;
+      }
+  if (r < 0)
+    return truncated (err, what);
+  if (!have)
+    return ko_error_setx (err, EINVAL, "%s: missing field %u", what, tag);
+  *v = out;
+  return 0;
+}
+
+int
+ko_mon_pid_encode (struct ko_buf *b, const struct ko_mon_pid *m)
+{
+  return ko_tlv_put_u32 (b, KO_TAG_PID, m->pid);
+}
+
+int
+ko_mon_pid_decode (struct ko_tlv body, struct ko_mon_pid *m, ko_error **err)
+{
+  return one_u32_decode (body, KO_TAG_PID, &m->pid, "pid", err);
+}
+
+int
+ko_mon_exit_encode (struct ko_buf *b, const struct ko_mon_exit *m)
+{
+  return ko_tlv_put_u32 (b, KO_TAG_STATUS, m->status);
+}
+
+int
+ko_mon_exit_decode (struct ko_tlv body, struct ko_mon_exit *m, ko_error **err)
+{
+  return one_u32_decode (body, KO_TAG_STATUS, &m->status, "exit", err);
+}
+
+int
+ko_mon_pids_encode (struct ko_buf *b, const struct ko_mon_pids *m)
+{
+  for (size_t i = 0; i < m->n; i++)
+    if (ko_tlv_put_u32 (b, KO_TAG_PID, m->pids[i]) < 0)
+      return -1;
+  return 0;
+}
+
+int
+ko_mon_pids_decode (struct ko_tlv body, struct ko_mon_pids *m, ko_error **err)
+{
+  struct ko_mon_pids out = { 0 };
+  size_t cap = 0;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag != KO_TAG_PID)
+        continue;
+      if (out.n >= KO_MON_MAX_PIDS)
+        {
+          ko_error_setx (err, E2BIG, "pids: more than %d", KO_MON_MAX_PIDS);
+          goto fail;
+        }
+      if (out.n == cap)
+        {
+          cap = cap ? 2 * cap : 64;
+          uint32_t *np = realloc (out.pids, cap * sizeof *np);
+          if (np == NULL)
+            {
+              ko_error_set (err, ENOMEM, "pids");
+              goto fail;
+            }
+          out.pids = np;
+        }
+      if (take_u32 (&f, &out.pids[out.n], "pids", err) < 0)
+        goto fail;
+      out.n++;
+    }
+  if (r < 0)
+    {
+      truncated (err, "pids");
+      goto fail;
+    }
+  *m = out;
+  return 0;
+fail:
+  ko_mon_pids_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_pids_clear (struct ko_mon_pids *m)
+{
+  free (m->pids);
+  m->pids = NULL;
+  m->n = 0;
+}
+
+int
+ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m)
+{
+  if (ko_stats_encode (b, &m->guest) < 0
+      || ko_tlv_put_u64 (b, KO_MON_TAG_VM_RSS, m->vm_rss) < 0
+      || ko_tlv_put_u64 (b, KO_MON_TAG_VM_CPU_NS, m->vm_cpu_ns) < 0)
+    return -1;
+  return ko_tlv_put_u64 (b, KO_MON_TAG_OOM_COUNT, m->oom_count);
+}
+
+int
+ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m,
+                     ko_error **err)
+{
+  struct ko_mon_stats out = { 0 };
+  if (ko_stats_decode (body, &out.guest, err) < 0)
+    return -1;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      uint64_t *dst = f.tag == KO_MON_TAG_VM_RSS      ? &out.vm_rss
+                      : f.tag == KO_MON_TAG_VM_CPU_NS ? &out.vm_cpu_ns
+                      : f.tag == KO_MON_TAG_OOM_COUNT ? &out.oom_count
+                                                      : NULL;
+      if (dst && take_u64 (&f, dst, "stats", err) < 0)
+        return -1;
+    }
+  if (r < 0)
+    return truncated (err, "stats");
+  *m = out;
+  return 0;
+}
+
+char *
+ko_reply_error_message (struct ko_tlv body)
+{
+  struct ko_field f;
+  char *msg = NULL;
+  while (msg == NULL && ko_tlv_next (&body, &f) > 0)
+    if (f.tag == KO_TAG_ERROR && ko_field_str (&f, &msg) < 0)
+      msg = strdup ("(malformed error message)");
+  for (char *c = msg; c && *c; c++)
+    if ((unsigned char)*c < 0x20)
+      *c = ' ';
+  return msg;
+}

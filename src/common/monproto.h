@@ -1,0 +1,180 @@
+/* monitor.sock: what the CLI asks a sandbox's monitor, with the framing of
+ * the agent channel (proto.h): one REQUEST frame, one REPLY frame. Each
+ * request and reply is a struct with one encode/decode pair, used by the
+ * client (src/client.c) and the monitor (src/monitor/server.c).
+ *
+ * Every request may name its container (CONTAINER_ID); absent, it means
+ * the sandbox's own container. The monitor checks the container's status
+ * itself: the CLI does not hold the container's lock while it waits. */
+#ifndef KO_MONPROTO_H
+#define KO_MONPROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "proto.h"
+
+enum ko_mon_method
+{
+  KO_MON_START = 1,   /* start the container init */
+  KO_MON_KILL = 2,    /* ko_mon_kill */
+  KO_MON_DESTROY = 3, /* stop the VM, clean up, exit */
+  KO_MON_PAUSE = 4,
+  KO_MON_RESUME = 5,
+  KO_MON_PS = 6, /* reply: ko_mon_pids */
+  /* Start a process in the container: ko_mon_exec; the caller's stdio fds
+   * come with it (SCM_RIGHTS). Reply: ko_mon_pid. The connection stays
+   * open: the caller may send KILL (ko_mon_kill, signal only) and RESIZE
+   * (ko_mon_resize) on it, and gets EVENT ProcessExited (ko_mon_exit) at
+   * the end. */
+  KO_MON_EXEC = 7,
+  KO_MON_RESIZE = 8,
+  /* ko_mon_update: linux.resources as JSON. Applied in the guest
+   * (UpdateContainer) and on the sandbox's host cgroup. */
+  KO_MON_UPDATE = 9,
+  /* Reply: ko_mon_stats: the agent's statistics, the VM's host-side usage
+   * and the number of OOM kills seen. */
+  KO_MON_STATS = 10,
+};
+
+/* monitor.sock only (never on the guest channel) */
+#define KO_MON_TAG_CONSOLE_SOCKET 1000
+#define KO_MON_TAG_VM_RSS 1001    /* u64 bytes: QEMU's RSS on the host */
+#define KO_MON_TAG_VM_CPU_NS 1002 /* u64: QEMU's CPU time on the host */
+#define KO_MON_TAG_OOM_COUNT 1003 /* u64: OOM events from the guest */
+
+#define KO_MON_MAX_PIDS 65536
+
+/* START, DESTROY, PAUSE, RESUME, PS, STATS */
+struct ko_mon_target
+{
+  char *container_id; /* NULL: the sandbox's container */
+};
+
+struct ko_mon_kill
+{
+  char *container_id;
+  uint32_t signal;
+  bool all;
+};
+
+struct ko_mon_exec
+{
+  char *container_id;
+  char *exec_id;
+  struct ko_process process;
+  char *console_socket; /* NULL: the fds are the process's stdio */
+};
+
+struct ko_mon_resize
+{
+  uint32_t rows, cols;
+};
+
+struct ko_mon_update
+{
+  char *container_id;
+  char *resources_json;
+};
+
+struct ko_mon_pid
+{
+  uint32_t pid;
+};
+
+struct ko_mon_exit
+{
+  uint32_t status; /* raw wait status */
+};
+
+struct ko_mon_pids
+{
+  uint32_t *pids;
+  size_t n;
+};
+
+/* The container's cgroup statistics in the guest (StatsContainer's reply:
+ * the STAT_* fields), the VM's usage on the host, the OOM events seen. */
+enum ko_stat
+{
+  KO_STAT_CPU_USAGE_NS,
+  KO_STAT_CPU_USER_NS,
+  KO_STAT_CPU_SYSTEM_NS,
+  KO_STAT_MEM_USAGE,
+  KO_STAT_MEM_LIMIT,
+  KO_STAT_MEM_MAX_USAGE,
+  KO_STAT_MEM_CACHE,
+  KO_STAT_MEM_RSS,
+  KO_STAT_SWAP_USAGE,
+  KO_STAT_PIDS_CURRENT,
+  KO_STAT_PIDS_LIMIT,
+  KO_STAT_IO_READ_BYTES,
+  KO_STAT_IO_WRITE_BYTES,
+  KO_STAT_OOM_KILLS,
+  KO_STAT_COUNT
+};
+
+struct ko_stats
+{
+  uint64_t v[KO_STAT_COUNT];
+  bool has[KO_STAT_COUNT]; /* what the guest reported */
+};
+
+struct ko_mon_stats
+{
+  struct ko_stats guest;
+  uint64_t vm_rss, vm_cpu_ns, oom_count;
+};
+
+/* The guest's STAT_* fields (the agent's words: anything else is skipped,
+ * a field of the wrong size refused). */
+int ko_stats_encode (struct ko_buf *b, const struct ko_stats *s);
+int ko_stats_decode (struct ko_tlv body, struct ko_stats *s, ko_error **err);
+
+int ko_mon_target_encode (struct ko_buf *b, const struct ko_mon_target *m);
+int ko_mon_target_decode (struct ko_tlv body, struct ko_mon_target *m,
+                          ko_error **err);
+void ko_mon_target_clear (struct ko_mon_target *m);
+
+int ko_mon_kill_encode (struct ko_buf *b, const struct ko_mon_kill *m);
+int ko_mon_kill_decode (struct ko_tlv body, struct ko_mon_kill *m,
+                        ko_error **err);
+void ko_mon_kill_clear (struct ko_mon_kill *m);
+
+int ko_mon_exec_encode (struct ko_buf *b, const struct ko_mon_exec *m);
+int ko_mon_exec_decode (struct ko_tlv body, struct ko_mon_exec *m,
+                        ko_error **err);
+void ko_mon_exec_clear (struct ko_mon_exec *m);
+
+int ko_mon_resize_encode (struct ko_buf *b, const struct ko_mon_resize *m);
+int ko_mon_resize_decode (struct ko_tlv body, struct ko_mon_resize *m,
+                          ko_error **err);
+
+int ko_mon_update_encode (struct ko_buf *b, const struct ko_mon_update *m);
+int ko_mon_update_decode (struct ko_tlv body, struct ko_mon_update *m,
+                          ko_error **err);
+void ko_mon_update_clear (struct ko_mon_update *m);
+
+int ko_mon_pid_encode (struct ko_buf *b, const struct ko_mon_pid *m);
+int ko_mon_pid_decode (struct ko_tlv body, struct ko_mon_pid *m,
+                       ko_error **err);
+
+int ko_mon_exit_encode (struct ko_buf *b, const struct ko_mon_exit *m);
+int ko_mon_exit_decode (struct ko_tlv body, struct ko_mon_exit *m,
+                        ko_error **err);
+
+int ko_mon_pids_encode (struct ko_buf *b, const struct ko_mon_pids *m);
+int ko_mon_pids_decode (struct ko_tlv body, struct ko_mon_pids *m,
+                        ko_error **err);
+void ko_mon_pids_clear (struct ko_mon_pids *m);
+
+int ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m);
+int ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m,
+                         ko_error **err);
+
+/* An error reply's message, bounded and made printable (the agent's or
+ * the monitor's words); NULL when the body has none. */
+char *ko_reply_error_message (struct ko_tlv body);
+
+#endif

@@ -1,0 +1,252 @@
+/* A container in the sandbox: its status, its stdio, its creation and
+ * start in the guest, its end. */
+#include "config.h"
+
+#include "console.h"
+#include "hooks.h"
+#include "log.h"
+#include "sandbox.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *
+ctr_status (const struct container *c)
+{
+  return c->p->state.status ? c->p->state.status : "creating";
+}
+
+void
+ctr_record (struct container *c, const char *status)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  struct ko_state *st = &c->p->state;
+  char *s = strdup (status);
+  if (s == NULL)
+    return;
+  free (st->status);
+  st->status = s;
+  if (c->init_exited)
+    {
+      st->has_exit_status = true;
+      st->exit_status = c->exit_status;
+    }
+  if (state_write (c->dirfd, st, &err) < 0)
+    log_warn ("container %s: %s", c->p->id, err->msg);
+}
+
+/* The init's stdio: the caller's fds, or a pty whose master goes to the
+ * console socket. */
+int
+ctr_setup_stdio (struct container *c, ko_error **err)
+{
+  struct sandbox *sb = c->sb;
+  struct ko_process *pr = &c->p->process;
+  uint32_t base = mux_new_stream_ids (sb, 3);
+  pr->stdin_stream = base;
+  pr->stdout_stream = base + 1;
+  pr->stderr_stream = pr->terminal ? 0 : base + 2;
+  if (!pr->terminal)
+    {
+      c->in = stream_add (sb, base, fcntl (0, F_GETFD) >= 0 ? 0 : -1, true);
+      c->out = stream_add (sb, base + 1, fcntl (1, F_GETFD) >= 0 ? 1 : -1,
+                           false);
+      c->err = stream_add (sb, base + 2, fcntl (2, F_GETFD) >= 0 ? 2 : -1,
+                           false);
+    }
+  else
+    {
+      int in_fd = 0, out_fd = 1;
+      if (c->p->console_socket)
+        {
+          if (console_make_pty (c->p->console_socket, pr->rows, pr->cols, true,
+                                &c->tty_fd, err)
+              < 0)
+            return -1;
+          in_fd = fcntl (c->tty_fd, F_DUPFD_CLOEXEC, 3);
+          out_fd = fcntl (c->tty_fd, F_DUPFD_CLOEXEC, 3);
+          if (in_fd < 0 || out_fd < 0)
+            return ko_error_set (err, errno, "dup");
+        }
+      else if (c->p->foreground)
+        console_raw_stdin ();
+      c->in = stream_add (sb, base, in_fd, true);
+      c->out = stream_add (sb, base + 1, out_fd, false);
+    }
+  if (c->in == NULL || c->out == NULL || (!pr->terminal && c->err == NULL))
+    return ko_error_setx (err, EAGAIN, "too many streams");
+  return 0;
+}
+
+int
+ctr_create_in_guest (struct container *c, ko_error **err)
+{
+  struct monitor_params *p = c->p;
+  struct ko_buf b = { 0 };
+  char rootfs[512];
+  snprintf (rootfs, sizeof rootfs, "%s/rootfs", p->id);
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, p->id);
+  ko_tlv_put_str (&b, KO_TAG_ROOTFS, rootfs);
+  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, p->hostname);
+  ko_process_encode (&b, KO_TAG_PROCESS, &p->process);
+  ko_buf_append (&b, p->container_tlv.data, p->container_tlv.len);
+  int r = agent_call_sync (c->sb, KO_M_CREATE_CONTAINER, &b, NULL, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return -1;
+  /* only now may stdin flow: data for a stream the agent does not know yet
+   * would be dropped */
+  struct stream *ss[] = { c->in, c->out, c->err };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ss); i++)
+    if (ss[i])
+      stream_set_live (ss[i]);
+  return 0;
+}
+
+/* ---------- start ---------- */
+
+struct start_op
+{
+  struct container *c;
+  ctr_done_cb cb;
+  void *ctx;
+};
+
+static void
+start_finish (struct start_op *op, const ko_error *err)
+{
+  op->c->starting = false;
+  op->cb (op->c, op->ctx, err);
+  free (op);
+}
+
+static void
+on_start_reply (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+                const ko_error *err)
+{
+  struct start_op *op = ctx;
+  struct container *c = op->c;
+  (void)sb;
+  (void)reply;
+  if (err == NULL)
+    {
+      log_debug ("container %s started", c->p->id);
+      if (!c->init_exited)
+        ctr_record (c, "running");
+      hooks_after_start (c->p->spec, c->p->id, c->holder_pid,
+                         c->p->state.bundle);
+    }
+  start_finish (op, err);
+}
+
+void
+ctr_start (struct container *c, ctr_done_cb cb, void *ctx)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  struct start_op *op = calloc (1, sizeof *op);
+  if (op == NULL)
+    {
+      ko_error_set (&err, ENOMEM, "start");
+      return cb (c, ctx, err);
+    }
+  *op = (struct start_op){ c, cb, ctx };
+  c->starting = true;
+  if (hooks_on_start (c->p->spec, c->p->id, c->holder_pid, c->p->state.bundle,
+                      &err)
+      < 0)
+    {
+      /* the spec: a failing startContainer hook stops the container */
+      sandbox_stop (c->sb);
+      return start_finish (op, err);
+    }
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
+  int r = agent_call (c->sb, KO_M_START_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
+                      on_start_reply, op, &err);
+  ko_buf_free (&b);
+  if (r < 0)
+    start_finish (op, err);
+}
+
+/* ---------- events ---------- */
+
+void
+ctr_on_exit (struct container *c, const char *exec_id, uint32_t status)
+{
+  if (exec_id)
+    {
+      exec_on_exit (c, exec_id, status);
+      return;
+    }
+  if (c->init_exited)
+    return;
+  c->init_exited = true;
+  c->exit_status = ko_exit_code ((int)status);
+  log_debug ("container %s: init exited: %d", c->p->id, c->exit_status);
+}
+
+/* held: the OOM events seen since the last line, not counting this one */
+static void
+oom_log_line (struct container *c, uint64_t held)
+{
+  if (held)
+    log_warn ("container %s: out of memory in the guest: %llu more events "
+              "since the last report",
+              c->p->id, (unsigned long long)held);
+  else
+    log_warn ("container %s: out of memory in the guest", c->p->id);
+}
+
+void
+ctr_on_oom (struct container *c)
+{
+  uint64_t held;
+  c->oom_count++;
+  /* the guest decides how often: one line a second at most */
+  if (ko_ratelimit_ok (&c->oom_log, ko_now_ms (), &held))
+    oom_log_line (c, held);
+}
+
+void
+ctr_signal (struct container *c, int sig)
+{
+  if (c->init_exited)
+    return;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
+  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &b);
+  ko_buf_free (&b);
+}
+
+/* The container is over (the VM is down): its status, its holder's. */
+void
+ctr_finish (struct container *c)
+{
+  execs_free (c);
+  if (c->oom_log.held)
+    oom_log_line (c, c->oom_log.held);
+  if (!c->init_exited)
+    {
+      /* the VM went away under the container, or delete -f */
+      c->init_exited = true;
+      c->exit_status = 128 + 9;
+    }
+  ctr_record (c, "stopped");
+  if (c->tty_fd >= 0)
+    close (c->tty_fd);
+  c->tty_fd = -1;
+  if (c->holder_fd >= 0)
+    {
+      /* the holder exits with it when our exit closes the pipe */
+      unsigned char b = (unsigned char)c->exit_status;
+      if (write (c->holder_fd, &b, 1) != 1)
+        { /* the holder is gone: nobody waits for this status */
+        }
+    }
+}
