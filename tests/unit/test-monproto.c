@@ -1,0 +1,306 @@
+/* monitor.sock's messages (monproto.h) and the loop (loop.h): each codec
+ * round trip, and what each decoder refuses. */
+#include "loop.h"
+#include "monproto.h"
+#include "tap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static struct ko_tlv
+body_of (const struct ko_buf *b)
+{
+  return (struct ko_tlv){ b->data, b->len };
+}
+
+static void
+test_target (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_target t = { "ctr-1" }, g = { 0 };
+  ko_mon_target_encode (&b, &t);
+  ok (ko_mon_target_decode (body_of (&b), &g, NULL) == 0, "target decodes");
+  is_str (g.container_id, "ctr-1", "target: container id");
+  ko_mon_target_clear (&g);
+  ko_buf_free (&b);
+  struct ko_mon_target none = { NULL };
+  ko_mon_target_encode (&b, &none);
+  ok (ko_mon_target_decode (body_of (&b), &g, NULL) == 0 && !g.container_id,
+      "target: no id means the sandbox's container");
+  ko_buf_free (&b);
+  /* a repeated id is malformed */
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "a");
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "b");
+  ko_error *err = NULL;
+  ok (ko_mon_target_decode (body_of (&b), &g, &err) < 0, "target: two ids");
+  is_str (err ? err->msg : NULL, "request: malformed field 4", "its message");
+  is_int (err ? err->status : 0, EINVAL, "EINVAL");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
+static void
+test_kill (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_kill k = { "c", 15, true }, g;
+  ko_mon_kill_encode (&b, &k);
+  ok (ko_mon_kill_decode (body_of (&b), &g, NULL) == 0, "kill decodes");
+  is_str (g.container_id, "c", "kill: id");
+  is_int (g.signal, 15, "kill: signal");
+  ok (g.all, "kill: all");
+  ko_mon_kill_clear (&g);
+  ko_buf_free (&b);
+  ko_error *err = NULL;
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "c");
+  ok (ko_mon_kill_decode (body_of (&b), &g, &err) < 0, "kill: no signal");
+  is_str (err ? err->msg : NULL, "kill: no signal", "its message");
+  ko_error_free (err);
+  err = NULL;
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, 65);
+  ok (ko_mon_kill_decode (body_of (&b), &g, &err) < 0, "kill: signal 65");
+  is_str (err ? err->msg : NULL, "kill: no such signal", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+  err = NULL;
+  ko_tlv_put_bytes (&b, KO_TAG_SIGNAL, "ab", 2);
+  ok (ko_mon_kill_decode (body_of (&b), &g, &err) < 0, "kill: short signal");
+  is_str (err ? err->msg : NULL, "kill: malformed field 12", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
+static void
+test_exec (void)
+{
+  char *args[] = { "sh", "-c", "echo hi", NULL };
+  struct ko_mon_exec e = { .container_id = "c",
+                           .exec_id = "exec-1",
+                           .console_socket = "/run/c.sock" },
+                     g;
+  e.process.args = args;
+  e.process.nargs = 3;
+  e.process.cwd = "/";
+  e.process.terminal = true;
+  e.process.rows = 24;
+  struct ko_buf b = { 0 };
+  ok (ko_mon_exec_encode (&b, &e) == 0, "exec encodes");
+  ok (ko_mon_exec_decode (body_of (&b), &g, NULL) == 0, "exec decodes");
+  is_str (g.exec_id, "exec-1", "exec: exec id");
+  is_str (g.console_socket, "/run/c.sock", "exec: console socket");
+  is_int (g.process.nargs, 3, "exec: args");
+  is_str (g.process.args[2], "echo hi", "exec: third arg");
+  ok (g.process.terminal && g.process.rows == 24, "exec: terminal, rows");
+  ko_mon_exec_clear (&g);
+  ko_buf_free (&b);
+  /* no process */
+  ko_tlv_put_str (&b, KO_TAG_EXEC_ID, "x");
+  ko_error *err = NULL;
+  ok (ko_mon_exec_decode (body_of (&b), &g, &err) < 0, "exec: no process");
+  is_str (err ? err->msg : NULL, "exec: malformed request", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+  /* an exec id with a NUL */
+  ko_tlv_put_bytes (&b, KO_TAG_EXEC_ID, "a\0b", 3);
+  err = NULL;
+  ok (ko_mon_exec_decode (body_of (&b), &g, &err) < 0, "exec: NUL in id");
+  is_str (err ? err->msg : NULL, "exec: malformed field 5", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+  /* truncated */
+  ko_mon_exec_encode (&b, &e);
+  struct ko_tlv cut = { b.data, b.len - 3 };
+  err = NULL;
+  ok (ko_mon_exec_decode (cut, &g, &err) < 0, "exec: truncated");
+  ok (err != NULL, "exec: truncated says so");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
+static void
+test_resize_update (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_resize r = { 50, 132 }, rg;
+  ko_mon_resize_encode (&b, &r);
+  ok (ko_mon_resize_decode (body_of (&b), &rg, NULL) == 0 && rg.rows == 50
+          && rg.cols == 132,
+      "resize round trip");
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_ROWS, 70000);
+  ko_tlv_put_u32 (&b, KO_TAG_COLS, 1);
+  ko_error *err = NULL;
+  ok (ko_mon_resize_decode (body_of (&b), &rg, &err) < 0, "resize: 70000 rows");
+  is_str (err ? err->msg : NULL, "resize: rows and cols 0..65535",
+          "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+
+  struct ko_mon_update u = { "c", "{\"pids\":{\"limit\":5}}" }, ug;
+  ko_mon_update_encode (&b, &u);
+  ok (ko_mon_update_decode (body_of (&b), &ug, NULL) == 0, "update decodes");
+  is_str (ug.resources_json, "{\"pids\":{\"limit\":5}}", "update: json");
+  ko_mon_update_clear (&ug);
+  ko_buf_free (&b);
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "c");
+  err = NULL;
+  ok (ko_mon_update_decode (body_of (&b), &ug, &err) < 0, "update: no json");
+  is_str (err ? err->msg : NULL, "update: no resources", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
+static void
+test_replies (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_pid p = { 42 }, pg;
+  ko_mon_pid_encode (&b, &p);
+  ok (ko_mon_pid_decode (body_of (&b), &pg, NULL) == 0 && pg.pid == 42,
+      "pid round trip");
+  ko_buf_free (&b);
+  ko_error *err = NULL;
+  ok (ko_mon_pid_decode (body_of (&b), &pg, &err) < 0, "pid: missing");
+  is_str (err ? err->msg : NULL, "pid: missing field 10", "its message");
+  ko_error_free (err);
+
+  struct ko_mon_exit x = { 0x0900 }, xg;
+  ko_mon_exit_encode (&b, &x);
+  ok (ko_mon_exit_decode (body_of (&b), &xg, NULL) == 0 && xg.status == 0x900,
+      "exit round trip");
+  ko_mon_exit_encode (&b, &x);
+  err = NULL;
+  ok (ko_mon_exit_decode (body_of (&b), &xg, &err) < 0, "exit: twice");
+  ko_error_free (err);
+  ko_buf_free (&b);
+
+  uint32_t v[] = { 1, 7, 99 };
+  struct ko_mon_pids ps = { v, 3 }, pgs;
+  ko_mon_pids_encode (&b, &ps);
+  ok (ko_mon_pids_decode (body_of (&b), &pgs, NULL) == 0 && pgs.n == 3
+          && pgs.pids[2] == 99,
+      "pids round trip");
+  ko_mon_pids_clear (&pgs);
+  ko_buf_free (&b);
+  for (int i = 0; i <= KO_MON_MAX_PIDS; i++)
+    ko_tlv_put_u32 (&b, KO_TAG_PID, (uint32_t)i);
+  err = NULL;
+  ok (ko_mon_pids_decode (body_of (&b), &pgs, &err) < 0, "pids: too many");
+  is_str (err ? err->msg : NULL, "pids: more than 65536", "its message");
+  is_int (err ? err->status : 0, E2BIG, "E2BIG");
+  ko_error_free (err);
+  ko_buf_free (&b);
+
+  struct ko_mon_stats st = { 0 }, sg;
+  st.guest.v[KO_STAT_MEM_USAGE] = 1 << 20;
+  st.guest.has[KO_STAT_MEM_USAGE] = true;
+  st.vm_rss = 123;
+  st.oom_count = 2;
+  ko_mon_stats_encode (&b, &st);
+  ok (ko_mon_stats_decode (body_of (&b), &sg, NULL) == 0, "stats decode");
+  ok (sg.guest.has[KO_STAT_MEM_USAGE]
+          && sg.guest.v[KO_STAT_MEM_USAGE] == 1 << 20,
+      "stats: memory usage");
+  ok (!sg.guest.has[KO_STAT_MEM_LIMIT], "stats: no limit reported");
+  ok (sg.vm_rss == 123 && sg.oom_count == 2, "stats: vm and oom");
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_STAT_MEM_USAGE, 5);
+  err = NULL;
+  ok (ko_stats_decode (body_of (&b), &sg.guest, &err) < 0,
+      "stats: a u32 where a u64 belongs");
+  is_str (err ? err->msg : NULL, "stats: malformed field 123", "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+
+  ko_tlv_put_str (&b, KO_TAG_ERROR, "line1\nline2");
+  char *m = ko_reply_error_message (body_of (&b));
+  is_str (m, "line1 line2", "error message made printable");
+  free (m);
+  ko_buf_free (&b);
+  ko_tlv_put_bytes (&b, KO_TAG_ERROR, "a\0b", 3);
+  m = ko_reply_error_message (body_of (&b));
+  is_str (m, "(malformed error message)", "a NUL in the error message");
+  free (m);
+  ko_buf_free (&b);
+}
+
+/* ---- the loop ---- */
+
+static int fired[3];
+
+static void
+on_timer (struct ko_timer *t)
+{
+  fired[(intptr_t)t->data]++;
+}
+
+static int reads;
+
+static void
+on_read (struct ko_watch *w, uint32_t events)
+{
+  char c;
+  (void)events;
+  if (read (w->fd, &c, 1) == 1)
+    reads++;
+}
+
+static void
+test_loop (void)
+{
+  struct ko_loop l;
+  ok (ko_loop_init (&l) == 0, "loop init");
+  struct ko_timer a, b, c;
+  ko_timer_init (&a, &l, on_timer, (void *)0);
+  ko_timer_init (&b, &l, on_timer, (void *)1);
+  ko_timer_init (&c, &l, on_timer, (void *)2);
+  uint64_t now = ko_now_ms ();
+  ko_timer_arm (&b, now + 40);
+  ko_timer_arm (&a, now + 10);
+  ko_timer_arm (&c, now + 20);
+  ko_timer_cancel (&c);
+  while (ko_loop_once (&l, 200) > 0 && !fired[1])
+    ;
+  ok (fired[0] == 1 && fired[1] == 1 && fired[2] == 0,
+      "timers fire once, in order; a cancelled one never");
+  ok (ko_now_ms () - now >= 40, "not before they are due");
+  int p[2];
+  ok (pipe (p) == 0, "pipe");
+  struct ko_watch w;
+  ko_watch_init (&w, &l, p[0], on_read, NULL);
+  ok (ko_watch_set (&w, EPOLLIN) == 0, "watch a pipe");
+  ok (write (p[1], "xy", 2) == 2, "write");
+  ko_loop_once (&l, 100);
+  ko_loop_once (&l, 100);
+  is_int (reads, 2, "one event per turn: both bytes read");
+  is_int (ko_loop_once (&l, 10), 0, "nothing left: the time passes");
+  ok (ko_watch_set (&w, 0) == 0 && w.events == 0, "unwatch");
+  ko_watch_close (&w);
+  ok (w.fd == -1, "closed");
+  close (p[1]);
+  struct ko_watch f;
+  ko_watch_init (&f, &l, STDIN_FILENO, on_read, NULL);
+  int devnull = open ("/dev/null", 0);
+  f.fd = devnull;
+  ok (ko_watch_set (&f, EPOLLIN) < 0 && errno == EPERM,
+      "a regular file or /dev/null cannot be watched: EPERM");
+  close (devnull);
+  ko_loop_fini (&l);
+}
+
+int
+main (void)
+{
+  test_target ();
+  test_kill ();
+  test_exec ();
+  test_resize_update ();
+  test_replies ();
+  test_loop ();
+  return tap_done ();
+}
