@@ -16,8 +16,7 @@ static int
 connect_monitor (const char *dir, ko_error **err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
-                KO_MONITOR_SOCK)
+  if (snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK)
       >= (int)sizeof sa.sun_path)
     return ko_error_setx (err, ENAMETOOLONG, "monitor socket in %s: too long",
                           dir);
@@ -95,8 +94,7 @@ read_frame (int fd, struct ko_buf *in, struct ko_frame_hdr *h, int timeout_ms,
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return ko_error_setx (err, EPIPE,
-                              "the monitor closed the connection");
+        return ko_error_setx (err, EPIPE, "the monitor closed the connection");
       in->len += n;
     }
 }
@@ -163,8 +161,7 @@ client_start (const char *dir, const char *id, int timeout_ms, ko_error **err)
 }
 
 int
-client_destroy (const char *dir, const char *id, int timeout_ms,
-                ko_error **err)
+client_destroy (const char *dir, const char *id, int timeout_ms, ko_error **err)
 {
   return call_target (dir, id, KO_MON_DESTROY, timeout_ms, err);
 }
@@ -173,13 +170,13 @@ int
 client_pause (const char *dir, const char *id, bool pause, int timeout_ms,
               ko_error **err)
 {
-  return call_target (dir, id, pause ? KO_MON_PAUSE : KO_MON_RESUME,
-                      timeout_ms, err);
+  return call_target (dir, id, pause ? KO_MON_PAUSE : KO_MON_RESUME, timeout_ms,
+                      err);
 }
 
 int
-client_kill (const char *dir, const char *id, int sig, bool all,
-             int timeout_ms, ko_error **err)
+client_kill (const char *dir, const char *id, int sig, bool all, int timeout_ms,
+             ko_error **err)
 {
   struct ko_buf b = { 0 };
   struct ko_mon_kill k = { (char *)id, (uint32_t)sig, all };
@@ -326,7 +323,8 @@ client_exec_wait (int conn, struct ko_buf *in, uint32_t *status)
       if (h.type == KO_FRAME_EVENT
           && ko_parse_event (in->data + KO_FRAME_HDR_SIZE, h.len, &ev, &body)
                  == 0
-          && ev == KO_E_PROCESS_EXITED && ko_mon_exit_decode (body, &x, NULL) == 0)
+          && ev == KO_E_PROCESS_EXITED
+          && ko_mon_exit_decode (body, &x, NULL) == 0)
         {
           *status = x.status;
           return 1;

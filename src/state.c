@@ -281,6 +281,7 @@ state_generate (const struct ko_state *st)
   gen_str (g, "accel", st->accel);
   gen_str (g, "channel", st->channel);
   gen_str (g, "netns", st->netns);
+  gen_str (g, "sandbox", st->sandbox);
   gen_annotations (g, st->annotations);
   yajl_gen_map_close (g);
   return gen_finish (g);
@@ -379,6 +380,7 @@ state_parse (const char *data, size_t len, const char *name,
   st->accel = dup_or_null (tree_str (root, "accel"));
   st->channel = dup_or_null (tree_str (root, "channel"));
   st->netns = dup_or_null (tree_str (root, "netns"));
+  st->sandbox = dup_or_null (tree_str (root, "sandbox"));
   long long v;
   if (tree_int (root, "monitorPid", &v) == 0)
     st->monitor_pid = (pid_t)v;
@@ -459,6 +461,7 @@ state_clear (struct ko_state *st)
   free (st->accel);
   free (st->channel);
   free (st->netns);
+  free (st->sandbox);
   ko_strv_free (st->annotations);
   memset (st, 0, sizeof *st);
 }

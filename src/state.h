@@ -23,7 +23,7 @@ struct ko_state
   uint64_t qemu_start;
   pid_t virtiofsd_pid;
   uint64_t virtiofsd_start;
-  /* the rootfs holder: the pid `state` reports (see monitor.c) */
+  /* the rootfs holder: the pid `state` reports (see monitor/holder.c) */
   pid_t holder_pid;
   uint64_t holder_start;
   bool has_exit_status;
@@ -35,6 +35,9 @@ struct ko_state
   /* the network namespace whose interfaces this sandbox redirected to
    * its VM: a delete after a killed monitor removes the redirects */
   char *netns;
+  /* a pod member: the id of the sandbox container whose VM (and monitor,
+   * whose pid is monitor_pid) it runs in; NULL for a sandbox */
+  char *sandbox;
 };
 
 int state_validate_id (const char *id, ko_error **err);

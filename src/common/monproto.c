@@ -325,8 +325,8 @@ ko_mon_update_clear (struct ko_mon_update *m)
 /* ---- replies and events ---- */
 
 static int
-one_u32_decode (struct ko_tlv body, uint16_t tag, uint32_t *v,
-                const char *what, ko_error **err)
+one_u32_decode (struct ko_tlv body, uint16_t tag, uint32_t *v, const char *what,
+                ko_error **err)
 {
   bool have = false;
   uint32_t out = 0;
@@ -442,8 +442,7 @@ ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m)
 }
 
 int
-ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m,
-                     ko_error **err)
+ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m, ko_error **err)
 {
   struct ko_mon_stats out = { 0 };
   if (ko_stats_decode (body, &out.guest, err) < 0)

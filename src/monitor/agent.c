@@ -166,14 +166,15 @@ sync_done (struct sandbox *sb, void *ctx, struct ko_tlv reply,
 }
 
 int
-agent_call_sync (struct sandbox *sb, uint16_t method,
-                 const struct ko_buf *body, struct ko_buf *reply,
-                 ko_error **err)
+agent_call_sync (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
+                 struct ko_buf *reply, ko_error **err)
 {
   struct sync_call s = { .reply = reply };
   if (sb->serving)
-    return ko_error_setx (err, EDEADLK, "%s: a synchronous call while "
-                          "serving", ko_method_name (method));
+    return ko_error_setx (err, EDEADLK,
+                          "%s: a synchronous call while "
+                          "serving",
+                          ko_method_name (method));
   if (agent_call (sb, method, body, MON_CALL_TIMEOUT_MS, sync_done, &s, err)
       < 0)
     return -1;

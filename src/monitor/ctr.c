@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,10 +55,10 @@ ctr_setup_stdio (struct container *c, ko_error **err)
   if (!pr->terminal)
     {
       c->in = stream_add (sb, base, fcntl (0, F_GETFD) >= 0 ? 0 : -1, true);
-      c->out = stream_add (sb, base + 1, fcntl (1, F_GETFD) >= 0 ? 1 : -1,
-                           false);
-      c->err = stream_add (sb, base + 2, fcntl (2, F_GETFD) >= 0 ? 2 : -1,
-                           false);
+      c->out
+          = stream_add (sb, base + 1, fcntl (1, F_GETFD) >= 0 ? 1 : -1, false);
+      c->err
+          = stream_add (sb, base + 2, fcntl (2, F_GETFD) >= 0 ? 2 : -1, false);
     }
   else
     {
@@ -224,6 +225,17 @@ ctr_signal (struct container *c, int sig)
   ko_buf_free (&b);
 }
 
+void
+ctr_kill_all (struct container *c)
+{
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
+  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, SIGKILL);
+  ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
+  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &b);
+  ko_buf_free (&b);
+}
+
 /* The container is over (the VM is down): its status, its holder's. */
 void
 ctr_finish (struct container *c)
@@ -241,12 +253,5 @@ ctr_finish (struct container *c)
   if (c->tty_fd >= 0)
     close (c->tty_fd);
   c->tty_fd = -1;
-  if (c->holder_fd >= 0)
-    {
-      /* the holder exits with it when our exit closes the pipe */
-      unsigned char b = (unsigned char)c->exit_status;
-      if (write (c->holder_fd, &b, 1) != 1)
-        { /* the holder is gone: nobody waits for this status */
-        }
-    }
+  holder_release (c, c->exit_status);
 }

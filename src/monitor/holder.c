@@ -1,7 +1,8 @@
-/* The holder: a container's pid on the host. */
+/* A container's holder, as the monitor sees it. */
 #include "config.h"
 
 #include "confine.h"
+#include "holder.h"
 #include "hostpath.h"
 #include "log.h"
 #include "paths.h"
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,71 +26,48 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
-/* The holder: the pid `state` reports and, for a detached container,
- * the pid in --pid-file. It is parked in a mount namespace whose root is
- * the container's rootfs (the share's bind mount), so tools that enter
- * that pid's mount namespace to copy files (podman cp) write into the
- * container, not into the host as they would through the monitor.
- *
- * As conmon's waitee it lives exactly as long as the container: the
- * monitor writes the container's exit status to its pipe and exits; the
- * holder exits with that status at the pipe's EOF, i.e. once the monitor
- * has cleaned up. The signals conmon forwards to it go to the monitor,
- * which forwards them to the container's init. */
-static pid_t holder_monitor;
+/* The monitor's side of a container's holder (holder.h): its socket
+ * brings the signals conmon sent it, and its end; at the container's end
+ * the monitor sends the exit status over it. */
 
 static void
-holder_forward (int sig)
+holder_on_event (struct ko_watch *w, uint32_t events)
 {
-  /* once reparented, our parent is no longer the monitor */
-  if (getppid () == holder_monitor)
-    kill (holder_monitor, sig);
+  struct container *c = w->data;
+  unsigned char buf[64];
+  (void)events;
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] > 0 && buf[i] < 65 && !c->sb->destroy_requested)
+      ctr_signal (c, buf[i]);
+  if (n > 0)
+    return;
+  /* gone: the container's pid is gone, so is the container */
+  ko_watch_close (w);
+  c->holder_gone = true;
+  if (!c->init_exited && !c->sb->destroy_requested)
+    {
+      ko_log (c->sb->created ? KO_LOG_WARN : KO_LOG_DEBUG,
+              "container %s: its pid %d was killed: stopping the container",
+              c->p->id, (int)c->holder_pid);
+      if (c == c->sb->ctrs[0])
+        sandbox_stop (c->sb);
+      else
+        ctr_kill_all (c);
+    }
 }
 
-static _Noreturn void
-holder_main (const char *root, int status_fd)
+void
+holder_adopt (struct container *c, pid_t pid, int sock)
 {
-  int null = open ("/dev/null", O_RDWR);
-  if (null >= 0)
-    {
-      dup2 (null, 0);
-      dup2 (null, 1);
-      dup2 (null, 2);
-    }
-  if (dup2 (status_fd, 3) < 0)
-    _exit (255);
-  /* hold none of the container's stdio or the monitor's sockets */
-  if (syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
-    for (int fd = 4; fd < 1024; fd++)
-      close (fd);
-  if (unshare (CLONE_NEWNS) < 0
-      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-      || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
-      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
-      || confine_drop_all_caps () < 0)
-    _exit (255);
-  int fwd[] = { KO_FORWARDED_SIGNALS };
-  struct sigaction sa
-      = { .sa_handler = holder_forward, .sa_flags = SA_RESTART };
-  for (size_t i = 0; i < KO_ARRAY_SIZE (fwd); i++)
-    sigaction (fwd[i], &sa, NULL);
-  sigset_t none;
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  unsigned char st = 255; /* the monitor died without a word */
-  bool got = false;
-  for (;;)
-    {
-      unsigned char b;
-      ssize_t n = read (3, &b, 1);
-      if (n == 1 && !got)
-        {
-          st = b;
-          got = true;
-        }
-      else if (n == 0 || (n < 0 && errno != EINTR))
-        _exit (st);
-    }
+  c->holder_pid = pid;
+  c->p->state.holder_pid = pid;
+  c->p->state.holder_start = proc_start_time (pid);
+  fcntl (sock, F_SETFL, fcntl (sock, F_GETFL) | O_NONBLOCK);
+  ko_watch_init (&c->holder_w, &c->sb->loop, sock, holder_on_event, c);
+  ko_watch_set (&c->holder_w, EPOLLIN);
 }
 
 int
@@ -96,29 +76,33 @@ holder_start (struct container *c, ko_error **err)
   char root[4096];
   snprintf (root, sizeof root, "%s/%s/%s/rootfs", c->sb->p->dir, KO_SHARED_DIR,
             c->p->id);
-  int pfd[2];
-  if (pipe2 (pfd, O_CLOEXEC) < 0)
-    return ko_error_set (err, errno, "pipe");
-  holder_monitor = getpid ();
-  pid_t pid = fork ();
+  struct holder_ns ns;
+  holder_ns_from_spec (c->p->spec, &ns);
+  int sock = -1;
+  pid_t pid = holder_spawn (root, false, &ns, &sock, err);
   if (pid < 0)
-    {
-      close (pfd[0]);
-      close (pfd[1]);
-      return ko_error_set (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      close (pfd[1]);
-      holder_main (root, pfd[0]);
-    }
-  close (pfd[0]);
-  c->holder_fd = pfd[1];
-  c->holder_pid = pid;
-  c->p->state.holder_pid = pid;
-  c->p->state.holder_start = proc_start_time (pid);
+    return -1;
+  holder_adopt (c, pid, sock);
   ctr_record (c, "creating");
   return 0;
+}
+
+/* The container's end: its status to the holder, which exits with it once
+ * the socket closes (at our exit, or now for a pod's member). */
+void
+holder_release (struct container *c, int status)
+{
+  int fd = ko_watch_release (&c->holder_w);
+  if (fd < 0)
+    return;
+  unsigned char b = (unsigned char)status;
+  if (send (fd, &b, 1, MSG_NOSIGNAL) != 1)
+    { /* the holder is gone: nobody waits for this status */
+    }
+  if (c->sb->nctrs && c->sb->ctrs[0] == c)
+    c->holder_fd = fd; /* closed by our exit, after the cleanup */
+  else
+    close (fd);
 }
 
 /* The child of holder_add_volumes: clones each volume's share mount
@@ -204,4 +188,3 @@ holder_add_volumes (struct container *c)
     log_warn ("the volumes are not in the --pid-file process's mount "
               "namespace: podman cp into them will miss them");
 }
-

@@ -27,7 +27,7 @@ typedef void (*qmp_done_cb) (struct sandbox *sb, struct qmp_cmd *cmd,
 struct qmp_cmd
 {
   char json[512];
-  const char *what; /* for messages */
+  const char *what;    /* for messages */
   char ost_device[32]; /* "": no guest acknowledgement to wait for */
   bool sent, replied, ok, ost_done;
   int64_t ost_status;
@@ -265,7 +265,6 @@ hotplug_close (struct sandbox *sb)
 
 /* ---------- update: grow the VM, then the guest, then the host ---------- */
 
-
 static void update_next (struct sandbox *sb);
 
 static void
@@ -314,8 +313,8 @@ update_guest (struct update_op *op)
   _cleanup_error_ ko_error *err = NULL;
   ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, op->c->p->id);
   translate_resources (op->r, &b);
-  int r = agent_call (op->c->sb, KO_M_UPDATE_CONTAINER, &b,
-                      MON_CALL_TIMEOUT_MS, on_updated, op, &err);
+  int r = agent_call (op->c->sb, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
+                      on_updated, op, &err);
   ko_buf_free (&b);
   if (r < 0)
     update_end (op, err);

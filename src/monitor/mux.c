@@ -149,8 +149,7 @@ static void
 stream_pump_input (struct stream *s)
 {
   uint8_t buf[KO_DATA_MAX_PAYLOAD];
-  while (s->live && !s->eof && !s->closed && s->credit > 0
-         && !s->sb->mux.dead)
+  while (s->live && !s->eof && !s->closed && s->credit > 0 && !s->sb->mux.dead)
     {
       size_t want = s->credit < sizeof buf ? s->credit : sizeof buf;
       ssize_t n = read (s->w.fd, buf, want);

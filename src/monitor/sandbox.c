@@ -87,34 +87,6 @@ sandbox_wait (struct sandbox *sb, const bool *done, uint64_t deadline)
 
 /* ---------- children and signals ---------- */
 
-static void
-reap_holders (struct sandbox *sb)
-{
-  /* The holder is the --pid-file process: its status belongs to conmon
-   * (or containerd's shim), which reaps it once we have exited. Look
-   * without reaping. If it died, the container's pid is gone: stop. */
-  for (size_t i = 0; i < sb->nctrs; i++)
-    {
-      struct container *c = sb->ctrs[i];
-      siginfo_t si = { 0 };
-      if (c->holder_pid <= 0 || c->holder_gone
-          || waitid (P_PID, (id_t)c->holder_pid, &si,
-                     WEXITED | WNOHANG | WNOWAIT)
-                 != 0
-          || si.si_pid != c->holder_pid)
-        continue;
-      c->holder_gone = true;
-      if (!c->init_exited && !sb->destroy_requested)
-        {
-          ko_log (sb->created ? KO_LOG_WARN : KO_LOG_DEBUG,
-                  "container %s: its pid %d was killed: stopping the "
-                  "container",
-                  c->p->id, (int)c->holder_pid);
-          sandbox_stop (sb);
-        }
-    }
-}
-
 static bool
 any_init_exited (struct sandbox *sb)
 {
@@ -124,9 +96,11 @@ any_init_exited (struct sandbox *sb)
 void
 sandbox_reap (struct sandbox *sb)
 {
-  /* only our helpers by pid: the holders are left for whoever waits */
+  /* only our helpers by pid: the holders are left for whoever waits for
+   * them (conmon, a shim); their sockets say when they are gone */
   int status = 0;
-  if (sb->qemu_pid > 0 && waitpid (sb->qemu_pid, &status, WNOHANG) == sb->qemu_pid)
+  if (sb->qemu_pid > 0
+      && waitpid (sb->qemu_pid, &status, WNOHANG) == sb->qemu_pid)
     {
       sb->qemu_status = status;
       sb->qemu_pid = 0;
@@ -150,7 +124,6 @@ sandbox_reap (struct sandbox *sb)
           sandbox_stop (sb);
         }
     }
-  reap_holders (sb);
 }
 
 static void
@@ -512,8 +485,7 @@ sandbox_setup (struct sandbox *sb, ko_error **err)
     return -1;
   holder_add_volumes (c);
   log_debug ("container created in the guest");
-  if (hooks_on_create (p->spec, p->id, c->holder_pid, p->state.bundle, err)
-      < 0)
+  if (hooks_on_create (p->spec, p->id, c->holder_pid, p->state.bundle, err) < 0)
     return -1;
   if (server_listen (sb, err) < 0)
     return -1;
@@ -553,10 +525,11 @@ sandbox_teardown (struct sandbox *sb)
    * killed first and then reaped: their exits (QEMU's takes 10-20 ms to
    * free the guest's memory) overlap. */
   struct container *c = sb->nctrs ? sb->ctrs[0] : NULL;
-  pid_t *kids[] = { c && c->holder_pid > 0 && (sb->p->foreground || !sb->created)
-                        ? &c->holder_pid
-                        : NULL,
-                    &sb->qemu_pid, &sb->virtiofsd_pid };
+  pid_t *kids[]
+      = { c && c->holder_pid > 0 && (sb->p->foreground || !sb->created)
+              ? &c->holder_pid
+              : NULL,
+          &sb->qemu_pid, &sb->virtiofsd_pid };
   for (size_t i = 0; i < KO_ARRAY_SIZE (kids); i++)
     if (kids[i] && *kids[i] > 0)
       kill (*kids[i], SIGKILL);
@@ -661,8 +634,7 @@ autostart (struct sandbox *sb, ko_error **err)
 }
 
 static void
-sandbox_init (struct sandbox *sb, struct container *c,
-              struct monitor_params *p)
+sandbox_init (struct sandbox *sb, struct container *c, struct monitor_params *p)
 {
   *sb = (struct sandbox){ .p = p };
   sb->loop.epfd = -1;
@@ -676,12 +648,11 @@ sandbox_init (struct sandbox *sb, struct container *c,
       sb->sinks[i].in = sb->sinks[i].out = -1;
       ko_watch_init (&sb->sink_w[i], &sb->loop, -1, NULL, NULL);
     }
-  *c = (struct container){ .sb = sb,
-                           .p = p,
-                           .dirfd = -1,
-                           .holder_fd = -1,
-                           .tty_fd = -1 };
+  *c = (struct container){
+    .sb = sb, .p = p, .dirfd = -1, .holder_fd = -1, .tty_fd = -1
+  };
   c->oom_log.interval_ms = 1000;
+  ko_watch_init (&c->holder_w, &sb->loop, -1, NULL, c);
   sb->ctrs[sb->nctrs++] = c;
 }
 

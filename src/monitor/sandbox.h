@@ -25,7 +25,7 @@
 #define MON_MAX_STREAMS 192 /* the init and up to 63 execs */
 #define MON_MAX_EXECS 63
 #define MON_MAX_CONTAINERS 1
-#define MON_MAX_CONNS 64       /* CLI connections being served */
+#define MON_MAX_CONNS 64      /* CLI connections being served */
 #define MON_CONN_READ_MS 5000 /* to send a whole request */
 
 struct sandbox;
@@ -80,8 +80,7 @@ bool mux_output_pending (struct sandbox *sb);
 uint32_t mux_new_stream_ids (struct sandbox *sb, uint32_t n);
 
 /* fd < 0: a stream whose data is dropped (input: EOF at once). */
-struct stream *stream_add (struct sandbox *sb, uint32_t id, int fd,
-                           bool input);
+struct stream *stream_add (struct sandbox *sb, uint32_t id, int fd, bool input);
 void stream_set_live (struct stream *s);
 void stream_remove (struct stream *s);
 bool stream_done (const struct stream *s); /* NULL, or closed */
@@ -161,9 +160,10 @@ struct container
   bool init_exited;
   int exit_status;
   pid_t holder_pid;
-  int holder_fd;    /* write end: the container's status, then EOF */
-  bool holder_gone; /* exited; left unreaped for conmon */
-  int tty_fd;       /* host pty slave when a console socket is used */
+  struct ko_watch holder_w; /* its socket (holder.h) */
+  int holder_fd;            /* the sandbox's: closed by the monitor's exit */
+  bool holder_gone;         /* exited; left unreaped for conmon */
+  int tty_fd;               /* host pty slave when a console socket is used */
   struct stream *in, *out, *err;
   struct exec_proc *execs[MON_MAX_EXECS];
   size_t nexecs;
@@ -178,13 +178,14 @@ int ctr_setup_stdio (struct container *c, ko_error **err);
 /* CreateContainer for c (setup: synchronous). */
 int ctr_create_in_guest (struct container *c, ko_error **err);
 typedef void (*ctr_done_cb) (struct container *c, void *ctx,
-                                   const ko_error *err);
+                             const ko_error *err);
 /* startContainer hooks, StartContainer, poststart hooks. */
 void ctr_start (struct container *c, ctr_done_cb cb, void *ctx);
-void ctr_on_exit (struct container *c, const char *exec_id,
-                        uint32_t status);
+void ctr_on_exit (struct container *c, const char *exec_id, uint32_t status);
 void ctr_on_oom (struct container *c);
 void ctr_signal (struct container *c, int sig);
+/* SIGKILL to every process of the container. */
+void ctr_kill_all (struct container *c);
 void ctr_finish (struct container *c);
 
 /* ---------- session.c: exec sessions ---------- */
@@ -218,6 +219,9 @@ void hotplug_close (struct sandbox *sb);
 /* ---------- holder.c ---------- */
 
 int holder_start (struct container *c, ko_error **err);
+/* A holder forked by someone else (a member's, by its create). */
+void holder_adopt (struct container *c, pid_t pid, int sock);
+void holder_release (struct container *c, int status);
 void holder_add_volumes (struct container *c);
 
 /* ---------- share.c ---------- */
@@ -262,9 +266,9 @@ struct sandbox
   struct ko_memhp memhp; /* the VM's memory, as booted and as plugged */
   unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
   struct qmp_link qmp;
-  bool updating; /* one update at a time: they may grow the VM */
+  bool updating;             /* one update at a time: they may grow the VM */
   struct update_op *updates; /* waiting for their turn */
-  struct ko_network net; /* the interfaces passed into the VM */
+  struct ko_network net;     /* the interfaces passed into the VM */
   struct ko_logsink sinks[SINK_COUNT];
   struct ko_watch sink_w[SINK_COUNT];
   struct container *ctrs[MON_MAX_CONTAINERS];

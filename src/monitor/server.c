@@ -154,8 +154,7 @@ serve_kill (struct cli_conn *c, struct container *ctr, struct ko_tlv body)
   if (ctr->init_exited)
     {
       ko_mon_kill_clear (&k);
-      return reply_error (c, ESRCH, "container %s is not running",
-                          ctr->p->id);
+      return reply_error (c, ESRCH, "container %s is not running", ctr->p->id);
     }
   struct ko_buf b = { 0 };
   ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, ctr->p->id);
@@ -174,8 +173,7 @@ on_paused (struct sandbox *sb, void *ctx, struct ko_tlv reply,
   (void)sb;
   (void)reply;
   if (err == NULL && !c->ctr->init_exited)
-    ctr_record (c->ctr,
-                      c->method == KO_MON_PAUSE ? "paused" : "running");
+    ctr_record (c->ctr, c->method == KO_MON_PAUSE ? "paused" : "running");
   cli_conn_reply (c, err, NULL);
 }
 
@@ -338,8 +336,7 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
     case KO_MON_EXEC:
       return serve_exec (c, ctr, body);
     default:
-      return reply_error (c, ENOSYS, "monitor: unsupported request %u",
-                          method);
+      return reply_error (c, ENOSYS, "monitor: unsupported request %u", method);
     }
 }
 

@@ -141,8 +141,7 @@ share_remove (struct container *c)
 {
   char path[4096];
   const char *dir = c->sb->p->dir;
-  snprintf (path, sizeof path, "%s/%s/%s/rootfs", dir, KO_SHARED_DIR,
-            c->p->id);
+  snprintf (path, sizeof path, "%s/%s/%s/rootfs", dir, KO_SHARED_DIR, c->p->id);
   umount2 (path, MNT_DETACH);
   for (size_t i = 0; i < c->p->nbinds; i++)
     {
