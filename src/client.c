@@ -41,7 +41,7 @@ send_request (int fd, uint16_t method, const struct ko_buf *body,
     return ko_error_set (err, ENOMEM, "request");
   union
   {
-    char buf[CMSG_SPACE (3 * sizeof (int))];
+    char buf[CMSG_SPACE (4 * sizeof (int))];
     struct cmsghdr align;
   } u;
   memset (&u, 0, sizeof u);
@@ -230,6 +230,44 @@ client_stats (const char *dir, const char *id, struct ko_mon_stats *st,
   struct ko_mon_target t = { (char *)id };
   ko_mon_target_encode (&b, &t);
   int r = call (dir, KO_MON_STATS, &b, timeout_ms, decode_stats, st, err);
+  ko_buf_free (&b);
+  return r;
+}
+
+/* ---------- pods ---------- */
+
+int
+client_add (const char *dir, const struct ko_mon_add *req, const int *fds,
+            int nfds, int timeout_ms, ko_error **err)
+{
+  _cleanup_close_ int fd = connect_monitor (dir, err);
+  if (fd < 0)
+    return -1;
+  struct ko_buf b = { 0 };
+  if (ko_mon_add_encode (&b, req) < 0)
+    {
+      ko_buf_free (&b);
+      return ko_error_set (err, ENOMEM, "add");
+    }
+  int r = send_request (fd, KO_MON_ADD, &b, fds, nfds, err);
+  ko_buf_free (&b);
+  if (r < 0)
+    return -1;
+  struct ko_buf in = { 0 };
+  struct ko_tlv reply;
+  r = read_reply (fd, &in, &reply, timeout_ms, err);
+  ko_buf_free (&in);
+  return r;
+}
+
+int
+client_remove (const char *dir, const char *id, bool force, int timeout_ms,
+               ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_remove m = { (char *)id, force };
+  ko_mon_remove_encode (&b, &m);
+  int r = call (dir, KO_MON_REMOVE, &b, timeout_ms, NULL, NULL, err);
   ko_buf_free (&b);
   return r;
 }

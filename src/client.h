@@ -26,6 +26,13 @@ int client_update (const char *dir, const char *id, const char *json,
 int client_stats (const char *dir, const char *id, struct ko_mon_stats *st,
                   int timeout_ms, ko_error **err);
 
+/* A pod member joins the sandbox whose state dir is dir: fds are its
+ * holder's socket and its stdio (monproto.h, KO_MON_ADD). */
+int client_add (const char *dir, const struct ko_mon_add *req, const int *fds,
+                int nfds, int timeout_ms, ko_error **err);
+int client_remove (const char *dir, const char *id, bool force, int timeout_ms,
+                   ko_error **err);
+
 /* An exec session: the request with the caller's stdio fds; on success
  * *conn is the session's connection and *pid the process's guest pid. */
 int client_exec_open (const char *dir, const struct ko_mon_exec *req,

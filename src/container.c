@@ -9,7 +9,9 @@
 #include "monitor.h"
 #include "oci.h"
 #include "loop.h"
+#include "member.h"
 #include "paths.h"
+#include "pod.h"
 #include "proc.h"
 #include "report.h"
 #include "settings.h"
@@ -111,8 +113,8 @@ params_clear (struct monitor_params *p)
 }
 
 static int
-build_params (struct ko_global *g, const struct create_opts *o,
-              const oci_spec *spec, const char *bundle, const char *rootfs,
+build_params (const struct create_opts *o, const oci_spec *spec,
+              const struct pod_info *pi, const char *bundle, const char *rootfs,
               const char *dir, struct monitor_params *p, ko_error **err)
 {
   settings_load (&p->settings);
@@ -121,16 +123,9 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->rootfs = rootfs;
   p->hostname = spec->hostname;
   p->console_socket = o->console_socket;
-  p->netns_path = translate_network_path (spec);
-  /* A pod's sandbox (pause) container leaves the pod's interfaces to the
-   * first of its workload containers: each gets its own VM here. */
-  const char *ctype
-      = oci_map_get (&spec->annotations, "io.kubernetes.cri.container-type");
-  if (ctype == NULL)
-    ctype
-        = oci_map_get (&spec->annotations, "io.kubernetes.cri-o.ContainerType");
-  if (ctype && strcmp (ctype, "sandbox") == 0)
-    p->netns_path = NULL;
+  /* the pod's interfaces go into its VM, with its sandbox */
+  p->netns_path = pi->member ? NULL : translate_network_path (spec);
+  p->holder_ns = pi->holder;
   p->foreground = o->run && !o->detach;
   p->autostart = o->run && !o->detach;
   p->memory_mb = p->settings.memory_mb;
@@ -238,7 +233,8 @@ build_params (struct ko_global *g, const struct create_opts *o,
           st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
         }
     }
-  (void)g;
+  if (pi->member)
+    return member_fields (pi, &p->container_tlv, &p->state, err);
   return 0;
 }
 
@@ -263,6 +259,79 @@ create_failed (struct ko_global *g, const char *id, ko_error **err)
   return -1;
 }
 
+/* `run` in the foreground: this process is the monitor; the pid file
+ * names it. */
+static int
+create_foreground (struct ko_global *g, const struct create_opts *o,
+                   struct monitor_params *p, int dirfd, ko_error **err)
+{
+  if (o->pid_file && write_pid_file (o->pid_file, getpid (), err) < 0)
+    return create_failed (g, o->id, err);
+  p->lock_fd = dirfd;
+  int status = monitor_run (p, -1, err);
+  if (p->lock_fd >= 0)
+    close (p->lock_fd);
+  _cleanup_error_ ko_error *e2 = NULL;
+  state_dir_remove (g->root, o->id, &e2);
+  if (status >= 0)
+    hooks_after_delete (p->spec, o->id, p->state.bundle);
+  return status;
+}
+
+/* Forks the monitor, which reports once the container is created. */
+static int
+create_detached (struct ko_global *g, const struct create_opts *o,
+                 struct monitor_params *p, int dirfd, ko_error **err)
+{
+  int pipefd[2];
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      ko_error_set (err, errno, "pipe");
+      return create_failed (g, o->id, err);
+    }
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      ko_error_set (err, errno, "fork");
+      return create_failed (g, o->id, err);
+    }
+  if (pid == 0)
+    {
+      /* the monitor: the lock belongs to the CLI that forked us */
+      close (dirfd);
+      close (pipefd[0]);
+      setsid ();
+      _cleanup_error_ ko_error *merr = NULL;
+      int status = monitor_run (p, pipefd[1], &merr);
+      _exit (status < 0 ? 1 : status);
+    }
+  close (pipefd[1]);
+  pid_t holder = 0;
+  int r = report_read (pipefd[0], &holder,
+                       "the monitor exited before the container was created",
+                       err);
+  close (pipefd[0]);
+  if (r < 0)
+    {
+      waitpid (pid, NULL, 0);
+      return create_failed (g, o->id, err);
+    }
+  /* the pid conmon waits for: the container's holder (holder.h), which
+   * lives as long as the container and exits with its status */
+  if (holder <= 0)
+    holder = pid;
+  if ((o->pid_file && write_pid_file (o->pid_file, (pid_t)holder, err) < 0)
+      || (o->run
+          && client_start (p->dir, NULL, CLI_MONITOR_TIMEOUT_MS, err) < 0))
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return create_failed (g, o->id, err);
+    }
+  return 0;
+}
+
 int
 container_create (struct ko_global *g, const struct create_opts *o,
                   ko_error **err)
@@ -276,101 +345,28 @@ container_create (struct ko_global *g, const struct create_opts *o,
     return ko_error_set (err, ENOMEM, "state dir");
   if (check_dir_length (dir, err) < 0)
     return -1;
+  struct pod_info pi;
+  _cleanup_state_ struct ko_state sandbox = { 0 };
+  pod_classify (spec, o->id, &pi);
+  if (pi.member && member_sandbox (g, &pi, &sandbox, err) < 0)
+    return -1;
+  if (pod_namespaces (spec, &pi, sandbox.holder_pid, err) < 0)
+    return -1;
   struct monitor_params p = { .lock_fd = -1 };
-  if (build_params (g, o, spec, bundle, rootfs, dir, &p, err) < 0)
-    {
-      params_clear (&p);
-      return -1;
-    }
-  if (monitor_preflight (&p, err) < 0)
-    {
-      params_clear (&p);
-      return -1;
-    }
   _cleanup_close_ int dirfd = -1;
-  if (state_dir_create (g->root, o->id, &dirfd, err) < 0)
-    {
-      params_clear (&p);
-      return -1;
-    }
-
-  if (p.foreground)
-    {
-      /* `run`: this process is the monitor; the pid file names it */
-      if (o->pid_file && write_pid_file (o->pid_file, getpid (), err) < 0)
-        {
-          params_clear (&p);
-          return create_failed (g, o->id, err);
-        }
-      p.lock_fd = take_fd (dirfd);
-      int status = monitor_run (&p, -1, err);
-      if (p.lock_fd >= 0)
-        close (p.lock_fd);
-      params_clear (&p);
-      _cleanup_error_ ko_error *e2 = NULL;
-      state_dir_remove (g->root, o->id, &e2);
-      if (status >= 0)
-        hooks_after_delete (spec, o->id, bundle);
-      return status;
-    }
-
-  int pipefd[2];
-  if (pipe2 (pipefd, O_CLOEXEC) < 0)
-    {
-      params_clear (&p);
-      ko_error_set (err, errno, "pipe");
-      return create_failed (g, o->id, err);
-    }
-  fflush (NULL);
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      params_clear (&p);
-      ko_error_set (err, errno, "fork");
-      return create_failed (g, o->id, err);
-    }
-  if (pid == 0)
-    {
-      /* the monitor: the lock belongs to the CLI that forked us */
-      close (dirfd);
-      close (pipefd[0]);
-      setsid ();
-      _cleanup_error_ ko_error *merr = NULL;
-      int status = monitor_run (&p, pipefd[1], &merr);
-      _exit (status < 0 ? 1 : status);
-    }
-  close (pipefd[1]);
+  int r = build_params (o, spec, &pi, bundle, rootfs, dir, &p, err);
+  if (r == 0 && !pi.member)
+    r = monitor_preflight (&p, err);
+  if (r == 0)
+    r = state_dir_create (g->root, o->id, &dirfd, err);
+  if (r == 0 && pi.member)
+    r = member_create (g, o, &p, &pi, &sandbox, dirfd, err);
+  else if (r == 0 && p.foreground)
+    r = create_foreground (g, o, &p, take_fd (dirfd), err);
+  else if (r == 0)
+    r = create_detached (g, o, &p, dirfd, err);
   params_clear (&p);
-  pid_t holder = 0;
-  int r = report_read (pipefd[0], &holder,
-                       "the monitor exited before the container was created",
-                       err);
-  close (pipefd[0]);
-  if (r < 0)
-    {
-      waitpid (pid, NULL, 0);
-      return create_failed (g, o->id, err);
-    }
-  /* the pid conmon waits for: the monitor's rootfs holder (monitor/holder.c),
-   * which lives as long as the container and exits with its status */
-  if (holder <= 0)
-    holder = pid;
-  if (o->pid_file && write_pid_file (o->pid_file, (pid_t)holder, err) < 0)
-    {
-      kill (pid, SIGKILL);
-      waitpid (pid, NULL, 0);
-      return create_failed (g, o->id, err);
-    }
-  if (o->run)
-    {
-      if (client_start (dir, NULL, CLI_MONITOR_TIMEOUT_MS, err) < 0)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          return create_failed (g, o->id, err);
-        }
-    }
-  return 0;
+  return r;
 }
 
 /* The container's state, read under a shared lock (a create or delete in
@@ -405,7 +401,7 @@ container_start (struct ko_global *g, const char *id, ko_error **err)
   if (strcmp (status, "created") != 0)
     return ko_error_setx (err, EINVAL, "cannot start a container in state %s",
                           status);
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   if (client_start (dir, id, CLI_MONITOR_TIMEOUT_MS, err) < 0)
     return ko_error_wrap (err, "start %s", id);
   return 0;
@@ -422,7 +418,7 @@ container_kill (struct ko_global *g, const char *id, int sig, bool all,
     return ko_error_setx (err, ESRCH, "container not running");
   if (sig == 0)
     return 0; /* runc's liveness check: the status says it is alive */
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   if (client_kill (dir, id, sig, all, CLI_MONITOR_TIMEOUT_MS, err) < 0)
     return ko_error_wrap (err, "kill %s", id);
   return 0;
@@ -454,8 +450,10 @@ run_poststop (const struct ko_state *st)
       log_warn ("container %s: poststop hooks: %s", st->id, e->msg);
       return;
     }
-  /* normally gone with the monitor; not when it was killed */
-  monitor_reclaim_cgroup (spec);
+  /* normally gone with the monitor; not when it was killed (a member has
+   * none of its own) */
+  if (st->sandbox == NULL)
+    monitor_reclaim_cgroup (spec);
   hooks_after_delete (spec, st->id, st->bundle);
 }
 
@@ -484,14 +482,23 @@ container_delete (struct ko_global *g, const char *id, bool force,
       return state_dir_remove (g->root, id, err);
     }
   const char *status = state_status (&st);
-  if (strcmp (status, "stopped") != 0)
+  bool stopped = strcmp (status, "stopped") == 0;
+  /* the OCI spec: no effect and an error, created included */
+  if (!stopped && !force)
+    return ko_error_setx (err, EBUSY,
+                          "cannot delete container %s that is not "
+                          "stopped: %s (--force stops it first)",
+                          id, status);
+  if (st.sandbox)
     {
-      /* the OCI spec: no effect and an error, created included */
-      if (!force)
-        return ko_error_setx (err, EBUSY,
-                              "cannot delete container %s that is not "
-                              "stopped: %s (--force stops it first)",
-                              id, status);
+      /* a pod member leaves its sandbox's VM, which goes on */
+      _cleanup_free_ char *dir = member_monitor_dir (g, &st);
+      _cleanup_error_ ko_error *e2 = NULL;
+      if (client_remove (dir, id, force, CLI_MONITOR_TIMEOUT_MS, &e2) < 0)
+        log_debug ("delete %s: its sandbox: %s", id, e2->msg);
+    }
+  else if (!stopped)
+    {
       _cleanup_free_ char *dir = state_dir_path (g->root, id);
       _cleanup_error_ ko_error *e2 = NULL;
       if (client_destroy (dir, id, 10000, &e2) < 0)
@@ -670,7 +677,7 @@ container_pause (struct ko_global *g, const char *id, bool pause,
   if (strcmp (status, need) != 0)
     return ko_error_setx (err, EINVAL, "container %s is %s, not %s", id, status,
                           need);
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   return client_pause (dir, id, pause, CLI_MONITOR_TIMEOUT_MS, err);
 }
 
@@ -682,7 +689,7 @@ container_ps (struct ko_global *g, const char *id, bool json, ko_error **err)
     return -1;
   if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, EINVAL, "container %s is not running", id);
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   struct ko_mon_pids pids = { 0 };
   if (client_ps (dir, id, &pids, CLI_MONITOR_TIMEOUT_MS, err) < 0)
     return -1;
@@ -731,7 +738,7 @@ container_update (struct ko_global *g, const char *id,
   oci_linux_resources_free (res);
   if (ok < 0)
     return -1;
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   int r = client_update (dir, id, resources_json, CLI_MONITOR_TIMEOUT_MS, err);
   return r < 0 ? ko_error_wrap (err, "update %s", id) : 0;
 }
@@ -844,9 +851,13 @@ int
 container_events (struct ko_global *g, const char *id, bool stats_once,
                   int interval_ms, ko_error **err)
 {
-  if (container_check_status (g, id, "running", err) < 0)
+  _cleanup_state_ struct ko_state cur = { 0 };
+  if (read_state (g, id, &cur, err) < 0)
     return -1;
-  _cleanup_free_ char *dir = state_dir_path (g->root, id);
+  if (strcmp (state_status (&cur), "running") != 0)
+    return ko_error_setx (err, EINVAL, "container %s is %s, not running", id,
+                          state_status (&cur));
+  _cleanup_free_ char *dir = member_monitor_dir (g, &cur);
   uint64_t ooms = 0, next_stats = 0;
   for (;;)
     {

@@ -3,6 +3,7 @@
 #include "console.h"
 #include "exec.h"
 #include "log.h"
+#include "member.h"
 #include "client.h"
 #include "oci.h"
 #include "loop.h"
@@ -242,13 +243,16 @@ relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
 int
 exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
 {
-  _cleanup_free_ char *dir = state_dir_path (g->root, o->id);
-  _cleanup_close_ int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return ko_error_setx (err, ENOENT, "container %s does not exist", o->id);
   struct ko_state st = { 0 };
-  if (state_read (dfd, &st, err) < 0)
-    return ko_error_wrap (err, "container %s", o->id);
+  {
+    _cleanup_close_ int dfd = -1;
+    if (state_dir_open_shared (g->root, o->id, &dfd, err) < 0)
+      return -1;
+    if (state_read (dfd, &st, err) < 0)
+      return ko_error_wrap (err, "container %s", o->id);
+  }
+  /* a pod member's process runs in its sandbox's VM */
+  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   const char *status = state_status (&st);
   if (strcmp (status, "running") != 0)
     {

@@ -157,9 +157,8 @@ holder_spawn (const char *root, bool bind_root, const struct holder_ns *ns,
         }
       close (pidns);
     }
-  pid_t pid = (pid_t)syscall (SYS_clone,
-                              SIGCHLD | (ns->new_pid ? CLONE_NEWPID : 0), 0,
-                              NULL, NULL, 0);
+  pid_t pid = (pid_t)syscall (
+      SYS_clone, SIGCHLD | (ns->new_pid ? CLONE_NEWPID : 0), 0, NULL, NULL, 0);
   int e = errno;
   if (pid == 0)
     {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "holder.h"
 #include "proto.h"
 #include "settings.h"
 #include "state.h"
@@ -36,6 +37,9 @@ struct monitor_params
   const struct oci_spec *spec;
   /* the locked state dir of a foreground `run`: released once created */
   int lock_fd;
+  /* the namespaces of the container's holder (pod.c takes them from the
+   * spec before it leaves only what the guest makes) */
+  struct holder_ns holder_ns;
 };
 
 /* Runs a sandbox to its end. When report_fd >= 0 (create), it writes "" on

@@ -238,6 +238,227 @@ ko_mon_exec_clear (struct ko_mon_exec *m)
   memset (m, 0, sizeof *m);
 }
 
+/* ---- pods ---- */
+
+static int
+bind_encode (struct ko_buf *b, const struct ko_mon_bind *x)
+{
+  size_t off = ko_tlv_begin (b, KO_MON_TAG_BIND);
+  if (ko_tlv_put_str (b, KO_MON_TAG_BIND_SOURCE, x->source) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_BIND_DEST, x->dest) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_BIND_CTR_DEST, x->ctr_dest) < 0
+      || ko_tlv_put_u32 (b, KO_MON_TAG_BIND_READONLY, x->readonly) < 0)
+    return -1;
+  ko_tlv_end (b, off);
+  return 0;
+}
+
+static int
+bind_decode (const struct ko_field *bf, struct ko_mon_bind *x, ko_error **err)
+{
+  struct ko_tlv t = ko_field_nested (bf);
+  struct ko_field f;
+  uint32_t ro = 0;
+  int r;
+  memset (x, 0, sizeof *x);
+  while ((r = ko_tlv_next (&t, &f)) > 0)
+    {
+      if (f.tag == KO_MON_TAG_BIND_SOURCE)
+        r = take_str (&f, &x->source, "add: bind", err);
+      else if (f.tag == KO_MON_TAG_BIND_DEST)
+        r = take_str (&f, &x->dest, "add: bind", err);
+      else if (f.tag == KO_MON_TAG_BIND_CTR_DEST)
+        r = take_str (&f, &x->ctr_dest, "add: bind", err);
+      else if (f.tag == KO_MON_TAG_BIND_READONLY)
+        r = take_u32 (&f, &ro, "add: bind", err);
+      else
+        r = 0;
+      if (r < 0)
+        return -1;
+    }
+  x->readonly = ro != 0;
+  if (r < 0 || !x->source || !x->dest || !x->ctr_dest)
+    return ko_error_setx (err, EINVAL, "add: bind: malformed");
+  return 0;
+}
+
+int
+ko_mon_add_encode (struct ko_buf *b, const struct ko_mon_add *m)
+{
+  if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_STATE_DIR, m->state_dir) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_BUNDLE, m->bundle) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_HOST_ROOTFS, m->rootfs) < 0
+      || ko_tlv_put_str (b, KO_TAG_HOSTNAME, m->hostname) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_CONSOLE_SOCKET, m->console_socket) < 0
+      || ko_tlv_put_u32 (b, KO_MON_TAG_HOLDER_PID, m->holder_pid) < 0
+      || ko_process_encode (b, KO_TAG_PROCESS, &m->process) < 0
+      || ko_tlv_put_bytes (b, KO_MON_TAG_CONTAINER_FIELDS, m->fields.data,
+                           m->fields.len)
+             < 0)
+    return -1;
+  for (size_t i = 0; i < m->nbinds; i++)
+    if (bind_encode (b, &m->binds[i]) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+add_field (struct ko_mon_add *m, const struct ko_field *f, bool *have_proc,
+           ko_error **err)
+{
+  switch (f->tag)
+    {
+    case KO_TAG_CONTAINER_ID:
+      return take_str (f, &m->container_id, "add", err);
+    case KO_MON_TAG_STATE_DIR:
+      return take_str (f, &m->state_dir, "add", err);
+    case KO_MON_TAG_BUNDLE:
+      return take_str (f, &m->bundle, "add", err);
+    case KO_MON_TAG_HOST_ROOTFS:
+      return take_str (f, &m->rootfs, "add", err);
+    case KO_TAG_HOSTNAME:
+      return take_str (f, &m->hostname, "add", err);
+    case KO_MON_TAG_CONSOLE_SOCKET:
+      return take_str (f, &m->console_socket, "add", err);
+    case KO_MON_TAG_HOLDER_PID:
+      return take_u32 (f, &m->holder_pid, "add", err);
+    case KO_MON_TAG_CONTAINER_FIELDS:
+      if (m->fields.len)
+        return bad (err, "add", f);
+      return ko_buf_append (&m->fields, f->val, f->len) < 0
+                 ? ko_error_set (err, ENOMEM, "add")
+                 : 0;
+    case KO_TAG_PROCESS:
+      if (*have_proc)
+        return bad (err, "add", f);
+      if (ko_process_decode (f, &m->process, err) < 0)
+        return -1;
+      *have_proc = true;
+      return 0;
+    case KO_MON_TAG_BIND:
+      {
+        if (m->nbinds >= KO_MON_MAX_BINDS)
+          return ko_error_setx (err, E2BIG, "add: more than %d binds",
+                                KO_MON_MAX_BINDS);
+        struct ko_mon_bind *nb
+            = realloc (m->binds, (m->nbinds + 1) * sizeof *nb);
+        if (nb == NULL)
+          return ko_error_set (err, ENOMEM, "add");
+        m->binds = nb;
+        if (bind_decode (f, &m->binds[m->nbinds], err) < 0)
+          {
+            struct ko_mon_bind *x = &m->binds[m->nbinds];
+            free (x->source);
+            free (x->dest);
+            free (x->ctr_dest);
+            return -1;
+          }
+        m->nbinds++;
+        return 0;
+      }
+    }
+  return 0;
+}
+
+int
+ko_mon_add_decode (struct ko_tlv body, struct ko_mon_add *m, ko_error **err)
+{
+  struct ko_mon_add out = { 0 };
+  bool have_proc = false;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    if (add_field (&out, &f, &have_proc, err) < 0)
+      goto fail;
+  if (r < 0)
+    {
+      truncated (err, "add");
+      goto fail;
+    }
+  if (!out.container_id || !out.state_dir || !out.bundle || !out.rootfs
+      || !have_proc || out.holder_pid == 0)
+    {
+      ko_error_setx (err, EINVAL, "add: malformed request");
+      goto fail;
+    }
+  *m = out;
+  return 0;
+fail:
+  if (!have_proc)
+    memset (&out.process, 0, sizeof out.process);
+  ko_mon_add_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_add_clear (struct ko_mon_add *m)
+{
+  free (m->container_id);
+  free (m->state_dir);
+  free (m->bundle);
+  free (m->rootfs);
+  free (m->hostname);
+  free (m->console_socket);
+  ko_process_clear (&m->process);
+  ko_buf_free (&m->fields);
+  for (size_t i = 0; i < m->nbinds; i++)
+    {
+      free (m->binds[i].source);
+      free (m->binds[i].dest);
+      free (m->binds[i].ctr_dest);
+    }
+  free (m->binds);
+  memset (m, 0, sizeof *m);
+}
+
+int
+ko_mon_remove_encode (struct ko_buf *b, const struct ko_mon_remove *m)
+{
+  if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0)
+    return -1;
+  return ko_tlv_put_u32 (b, KO_MON_TAG_FORCE, m->force);
+}
+
+int
+ko_mon_remove_decode (struct ko_tlv body, struct ko_mon_remove *m,
+                      ko_error **err)
+{
+  struct ko_mon_remove out = { 0 };
+  uint32_t force = 0;
+  struct ko_field f;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_CONTAINER_ID)
+        r = take_str (&f, &out.container_id, "remove", err);
+      else if (f.tag == KO_MON_TAG_FORCE)
+        r = take_u32 (&f, &force, "remove", err);
+      else
+        r = 0;
+      if (r < 0)
+        goto fail;
+    }
+  if (r < 0 || out.container_id == NULL)
+    {
+      ko_error_setx (err, EINVAL, "remove: malformed request");
+      goto fail;
+    }
+  out.force = force != 0;
+  *m = out;
+  return 0;
+fail:
+  ko_mon_remove_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_remove_clear (struct ko_mon_remove *m)
+{
+  free (m->container_id);
+  m->container_id = NULL;
+}
+
 int
 ko_mon_resize_encode (struct ko_buf *b, const struct ko_mon_resize *m)
 {

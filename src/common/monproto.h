@@ -36,6 +36,13 @@ enum ko_mon_method
   /* Reply: ko_mon_stats: the agent's statistics, the VM's host-side usage
    * and the number of OOM kills seen. */
   KO_MON_STATS = 10,
+  /* A pod member joins the sandbox: ko_mon_add; fds: the member's holder
+   * socket (holder.h), then its stdin, stdout, stderr (none with a
+   * terminal). Replies once the member is created in the guest. */
+  KO_MON_ADD = 11,
+  /* A member leaves: ko_mon_remove. Its processes are killed (FORCE) or
+   * must have exited; its guest resources and share entries go. */
+  KO_MON_REMOVE = 12,
 };
 
 /* monitor.sock only (never on the guest channel) */
@@ -44,7 +51,20 @@ enum ko_mon_method
 #define KO_MON_TAG_VM_CPU_NS 1002 /* u64: QEMU's CPU time on the host */
 #define KO_MON_TAG_OOM_COUNT 1003 /* u64: OOM events from the guest */
 
+#define KO_MON_TAG_STATE_DIR 1004        /* string */
+#define KO_MON_TAG_BUNDLE 1005           /* string */
+#define KO_MON_TAG_HOST_ROOTFS 1006      /* string */
+#define KO_MON_TAG_HOLDER_PID 1007       /* u32 */
+#define KO_MON_TAG_BIND 1008             /* nested: BIND_*; repeated */
+#define KO_MON_TAG_BIND_SOURCE 1009      /* string: host path */
+#define KO_MON_TAG_BIND_DEST 1010        /* string: relative to shared/ */
+#define KO_MON_TAG_BIND_CTR_DEST 1011    /* string: the container's path */
+#define KO_MON_TAG_BIND_READONLY 1012    /* u32 0/1 */
+#define KO_MON_TAG_CONTAINER_FIELDS 1013 /* bytes: CreateContainer fields */
+#define KO_MON_TAG_FORCE 1014            /* u32 0/1 */
+
 #define KO_MON_MAX_PIDS 65536
+#define KO_MON_MAX_BINDS 1024
 
 /* START, DESTROY, PAUSE, RESUME, PS, STATS */
 struct ko_mon_target
@@ -65,6 +85,33 @@ struct ko_mon_exec
   char *exec_id;
   struct ko_process process;
   char *console_socket; /* NULL: the fds are the process's stdio */
+};
+
+/* A pod member: what its create made ready, for the sandbox's monitor to
+ * create it in the VM. */
+struct ko_mon_add
+{
+  char *container_id;
+  char *state_dir;
+  char *bundle;
+  char *rootfs; /* host path */
+  char *hostname;
+  char *console_socket;
+  uint32_t holder_pid;
+  struct ko_process process;
+  struct ko_buf fields; /* CreateContainer's other fields (translate.c) */
+  struct ko_mon_bind
+  {
+    char *source, *dest, *ctr_dest;
+    bool readonly;
+  } * binds;
+  size_t nbinds;
+};
+
+struct ko_mon_remove
+{
+  char *container_id;
+  bool force;
 };
 
 struct ko_mon_resize
@@ -146,6 +193,16 @@ int ko_mon_exec_encode (struct ko_buf *b, const struct ko_mon_exec *m);
 int ko_mon_exec_decode (struct ko_tlv body, struct ko_mon_exec *m,
                         ko_error **err);
 void ko_mon_exec_clear (struct ko_mon_exec *m);
+
+int ko_mon_add_encode (struct ko_buf *b, const struct ko_mon_add *m);
+int ko_mon_add_decode (struct ko_tlv body, struct ko_mon_add *m,
+                       ko_error **err);
+void ko_mon_add_clear (struct ko_mon_add *m);
+
+int ko_mon_remove_encode (struct ko_buf *b, const struct ko_mon_remove *m);
+int ko_mon_remove_decode (struct ko_tlv body, struct ko_mon_remove *m,
+                          ko_error **err);
+void ko_mon_remove_clear (struct ko_mon_remove *m);
 
 int ko_mon_resize_encode (struct ko_buf *b, const struct ko_mon_resize *m);
 int ko_mon_resize_decode (struct ko_tlv body, struct ko_mon_resize *m,

@@ -1000,6 +1000,7 @@ ko_method_name (uint16_t method)
     [KO_M_UPDATE_ROUTES] = "UpdateRoutes",
     [KO_M_DESTROY_SANDBOX] = "DestroySandbox",
     [KO_M_ONLINE_CPU_MEM] = "OnlineCPUMem",
+    [KO_M_REMOVE_CONTAINER] = "RemoveContainer",
   };
   if (method < (sizeof names / sizeof names[0]) && names[method])
     return names[method];

@@ -116,6 +116,10 @@ enum ko_method
   /* After memory hotplug: online every offline memory block, then fail
    * unless the guest has at least MEMORY_MB (the VM's memory) online. */
   KO_M_ONLINE_CPU_MEM = 18,
+  /* A pod member leaves: SIGKILL every process of CONTAINER_ID, reap
+   * them, free its cgroup, mounts and streams. Replies once it is gone;
+   * no ProcessExited event follows. */
+  KO_M_REMOVE_CONTAINER = 19,
 };
 
 enum ko_event
@@ -159,6 +163,11 @@ enum ko_tag
   KO_TAG_UID_MAP = 27,   /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
   KO_TAG_GID_MAP = 28,   /* nested ko_id_map; repeated, <= KO_MAX_ID_MAPS */
   KO_TAG_MEMORY_MB = 29, /* u32: MiB */
+  /* CreateContainer of a pod member: the CLONE_NEW* namespaces (IPC,
+   * UTS, PID) it shares with the init of container JOIN_CONTAINER (the
+   * pod's sandbox) instead of making its own */
+  KO_TAG_JOIN_CONTAINER = 30, /* string */
+  KO_TAG_JOIN_NS = 31,        /* u64 */
 
   /* ko_process fields */
   KO_TAG_P_ARG = 40,      /* string, repeated */

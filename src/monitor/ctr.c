@@ -41,10 +41,10 @@ ctr_record (struct container *c, const char *status)
     log_warn ("container %s: %s", c->p->id, err->msg);
 }
 
-/* The init's stdio: the caller's fds, or a pty whose master goes to the
- * console socket. */
+/* The init's stdio: fds (the caller's 0, 1, 2, or a member's, -1 where
+ * there is none), or a pty whose master goes to the console socket. */
 int
-ctr_setup_stdio (struct container *c, ko_error **err)
+ctr_setup_stdio (struct container *c, const int fds[3], ko_error **err)
 {
   struct sandbox *sb = c->sb;
   struct ko_process *pr = &c->p->process;
@@ -54,17 +54,20 @@ ctr_setup_stdio (struct container *c, ko_error **err)
   pr->stderr_stream = pr->terminal ? 0 : base + 2;
   if (!pr->terminal)
     {
-      c->in = stream_add (sb, base, fcntl (0, F_GETFD) >= 0 ? 0 : -1, true);
-      c->out
-          = stream_add (sb, base + 1, fcntl (1, F_GETFD) >= 0 ? 1 : -1, false);
-      c->err
-          = stream_add (sb, base + 2, fcntl (2, F_GETFD) >= 0 ? 2 : -1, false);
+      c->in = stream_add (sb, base, fds[0], true);
+      c->out = stream_add (sb, base + 1, fds[1], false);
+      c->err = stream_add (sb, base + 2, fds[2], false);
     }
   else
     {
-      int in_fd = 0, out_fd = 1;
+      int in_fd = fds[0], out_fd = fds[1];
+      if (fds[2] > 2)
+        close (fds[2]);
       if (c->p->console_socket)
         {
+          for (int i = 0; i < 2; i++)
+            if (fds[i] > 2)
+              close (fds[i]);
           if (console_make_pty (c->p->console_socket, pr->rows, pr->cols, true,
                                 &c->tty_fd, err)
               < 0)
@@ -84,6 +87,37 @@ ctr_setup_stdio (struct container *c, ko_error **err)
   return 0;
 }
 
+struct create_op
+{
+  struct container *c;
+  agent_done_cb cb;
+  void *ctx;
+};
+
+void
+ctr_create (struct container *c, agent_done_cb cb, void *ctx)
+{
+  struct monitor_params *p = c->p;
+  struct ko_buf b = { 0 };
+  char rootfs[512];
+  snprintf (rootfs, sizeof rootfs, "%s/rootfs", p->id);
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, p->id);
+  ko_tlv_put_str (&b, KO_TAG_ROOTFS, rootfs);
+  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, p->hostname);
+  ko_process_encode (&b, KO_TAG_PROCESS, &p->process);
+  ko_buf_append (&b, p->container_tlv.data, p->container_tlv.len);
+  _cleanup_error_ ko_error *err = NULL;
+  int r = agent_call (c->sb, KO_M_CREATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, cb,
+                      ctx, &err);
+  ko_buf_free (&b);
+  if (r < 0)
+    {
+      struct ko_tlv none = { NULL, 0 };
+      cb (c->sb, ctx, none, err);
+    }
+}
+
+/* Setup's: the sandbox's own container, before anything is served. */
 int
 ctr_create_in_guest (struct container *c, ko_error **err)
 {
@@ -189,6 +223,9 @@ ctr_on_exit (struct container *c, const char *exec_id, uint32_t status)
   c->init_exited = true;
   c->exit_status = ko_exit_code ((int)status);
   log_debug ("container %s: init exited: %d", c->p->id, c->exit_status);
+  /* a member ends alone; the sandbox's container ends the pod */
+  if (c->member)
+    pod_member_exited (c);
 }
 
 /* held: the OOM events seen since the last line, not counting this one */

@@ -76,10 +76,8 @@ holder_start (struct container *c, ko_error **err)
   char root[4096];
   snprintf (root, sizeof root, "%s/%s/%s/rootfs", c->sb->p->dir, KO_SHARED_DIR,
             c->p->id);
-  struct holder_ns ns;
-  holder_ns_from_spec (c->p->spec, &ns);
   int sock = -1;
-  pid_t pid = holder_spawn (root, false, &ns, &sock, err);
+  pid_t pid = holder_spawn (root, false, &c->p->holder_ns, &sock, err);
   if (pid < 0)
     return -1;
   holder_adopt (c, pid, sock);

@@ -20,10 +20,13 @@ monitor_preflight (const struct monitor_params *p, ko_error **err)
 void
 monitor_reclaim (const struct ko_state *st)
 {
+  proc_kill_recorded (st->holder_pid, st->holder_start);
+  /* a pod member's monitor and VM are its sandbox's */
+  if (st->sandbox)
+    return;
   proc_kill_recorded (st->monitor_pid, st->monitor_start);
   proc_kill_recorded (st->qemu_pid, st->qemu_start);
   proc_kill_recorded (st->virtiofsd_pid, st->virtiofsd_start);
-  proc_kill_recorded (st->holder_pid, st->holder_start);
   if (st->netns)
     network_reclaim (st->netns);
 }

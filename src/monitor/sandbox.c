@@ -480,7 +480,10 @@ sandbox_setup (struct sandbox *sb, ko_error **err)
   if (wait_hello (sb, err) < 0)
     return -1;
   log_debug ("agent hello: protocol %u", sb->agent_version);
-  if (ctr_setup_stdio (c, err) < 0 || sandbox_in_guest (sb, err) < 0
+  int fds[3];
+  for (int i = 0; i < 3; i++)
+    fds[i] = fcntl (i, F_GETFD) >= 0 ? i : -1;
+  if (ctr_setup_stdio (c, fds, err) < 0 || sandbox_in_guest (sb, err) < 0
       || ctr_create_in_guest (c, err) < 0)
     return -1;
   holder_add_volumes (c);
@@ -559,6 +562,7 @@ sandbox_teardown (struct sandbox *sb)
   /* the namespace dies with us, but `run` removes the state dir first */
   for (size_t i = 0; i < sb->nctrs; i++)
     share_remove (sb->ctrs[i]);
+  share_close (sb);
   cgroup_sandbox_remove (sb->p->spec); /* QEMU and virtiofsd have left it */
 }
 
@@ -701,6 +705,13 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
   sandbox_teardown (sb);
   log_debug ("VM and virtiofsd stopped");
   console_restore_stdin ();
+  /* the pod's members end with it */
+  while (sb->nctrs > 1)
+    {
+      struct container *m = sb->ctrs[sb->nctrs - 1];
+      ctr_finish (m);
+      pod_member_free (m);
+    }
   ctr_finish (&ctr);
   int status = ctr.exit_status;
   sandbox_fini (sb);

@@ -24,7 +24,7 @@
 #define MON_CALL_TIMEOUT_MS 30000
 #define MON_MAX_STREAMS 192 /* the init and up to 63 execs */
 #define MON_MAX_EXECS 63
-#define MON_MAX_CONTAINERS 1
+#define MON_MAX_CONTAINERS 64 /* a pod: its sandbox and members */
 #define MON_MAX_CONNS 64      /* CLI connections being served */
 #define MON_CONN_READ_MS 5000 /* to send a whole request */
 
@@ -129,7 +129,7 @@ struct cli_conn
   struct ko_watch w;
   struct ko_timer deadline;
   struct ko_buf in;
-  int fds[3];
+  int fds[4];
   int nfds;
   uint32_t req_id;
   uint16_t method;
@@ -169,13 +169,18 @@ struct container
   size_t nexecs;
   uint64_t oom_count;
   struct ko_ratelimit oom_log;
-  bool starting; /* a start is in flight */
+  bool starting;          /* a start is in flight */
+  bool member;            /* of a pod, in its sandbox's VM (pod.c) */
+  bool removing;          /* RemoveContainer is in flight */
+  struct ko_mon_add *add; /* a member's: what its params point into */
 };
 
 const char *ctr_status (const struct container *c);
 void ctr_record (struct container *c, const char *status);
-int ctr_setup_stdio (struct container *c, ko_error **err);
-/* CreateContainer for c (setup: synchronous). */
+int ctr_setup_stdio (struct container *c, const int fds[3], ko_error **err);
+/* CreateContainer for c: cb runs once it is answered (maybe at once). */
+void ctr_create (struct container *c, agent_done_cb cb, void *ctx);
+/* The same, for setup: synchronous. */
 int ctr_create_in_guest (struct container *c, ko_error **err);
 typedef void (*ctr_done_cb) (struct container *c, void *ctx,
                              const ko_error *err);
@@ -229,6 +234,17 @@ void holder_add_volumes (struct container *c);
 int share_prepare (struct sandbox *sb, ko_error **err);
 int share_add (struct container *c, ko_error **err);
 void share_remove (struct container *c);
+void share_close (struct sandbox *sb);
+
+/* ---------- pod.c: members ---------- */
+
+void pod_add (struct cli_conn *conn, struct ko_tlv body);
+void pod_remove (struct cli_conn *conn, struct container *c,
+                 struct ko_tlv body);
+/* A member's init exited: it is stopped, its holder told. */
+void pod_member_exited (struct container *c);
+/* Frees a member that left (its guest side is gone). */
+void pod_member_free (struct container *c);
 
 /* ---------- sandbox.c ---------- */
 

@@ -302,6 +302,9 @@ static void
 dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
 {
   struct sandbox *sb = c->sb;
+  c->method = method;
+  if (method == KO_MON_ADD)
+    return pod_add (c, body);
   struct container *ctr = request_container (c, body);
   if (ctr == NULL)
     return;
@@ -320,6 +323,9 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
     case KO_MON_KILL:
       return serve_kill (c, ctr, body);
     case KO_MON_DESTROY:
+      if (ctr->member)
+        return reply_error (
+            c, EINVAL, "container %s is a pod member: remove it", ctr->p->id);
       sandbox_stop (sb);
       return cli_conn_reply (c, NULL, NULL);
     case KO_MON_PAUSE:
@@ -335,6 +341,8 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
       return serve_update (c, ctr, body);
     case KO_MON_EXEC:
       return serve_exec (c, ctr, body);
+    case KO_MON_REMOVE:
+      return pod_remove (c, ctr, body);
     default:
       return reply_error (c, ENOSYS, "monitor: unsupported request %u", method);
     }
@@ -351,7 +359,7 @@ conn_read (struct cli_conn *c)
     return -1;
   union
   {
-    char buf[CMSG_SPACE (3 * sizeof (int))];
+    char buf[CMSG_SPACE (4 * sizeof (int))];
     struct cmsghdr align;
   } u;
   struct iovec iov = { c->in.data + c->in.len, 4096 };
@@ -370,7 +378,7 @@ conn_read (struct cli_conn *c)
         int k = (m->cmsg_len - CMSG_LEN (0)) / sizeof (int);
         int *p = (int *)CMSG_DATA (m);
         for (int i = 0; i < k; i++)
-          if (c->nfds < 3)
+          if (c->nfds < 4)
             c->fds[c->nfds++] = p[i];
           else
             close (p[i]);

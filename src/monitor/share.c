@@ -104,7 +104,20 @@ share_prepare (struct sandbox *sb, ko_error **err)
   snprintf (path, sizeof path, "%s/%s", dir, KO_SHARED_DIR);
   if ((mkdir (path, 0711) < 0 && errno != EEXIST) || chmod (path, 0711) < 0)
     return ko_error_set (err, errno, "mkdir %s", path);
+  /* a mount of its own, shared: virtiofsd's namespace (a slave copy of
+   * ours, see its sandbox) then sees what a pod member binds here later */
+  if (mount (path, path, NULL, MS_BIND, NULL) < 0
+      || mount (NULL, path, NULL, MS_SHARED, NULL) < 0)
+    return ko_error_set (err, errno, "make %s a shared mount", path);
   return 0;
+}
+
+void
+share_close (struct sandbox *sb)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s", sb->p->dir, KO_SHARED_DIR);
+  umount2 (path, MNT_DETACH);
 }
 
 /* The container's rootfs and volumes, bound under the share. */

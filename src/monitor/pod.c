@@ -1,0 +1,337 @@
+/* Pod members: containers that join the sandbox's VM after it booted.
+ * The member's create made its state dir and its holder; here its rootfs
+ * and volumes are bound into the share (virtiofsd sees them through mount
+ * propagation), its stdio becomes streams on the one channel, and the
+ * agent creates it. Its end (exit, or removal) leaves the VM running. */
+#include "config.h"
+
+#include "console.h"
+#include "hooks.h"
+#include "log.h"
+#include "oci.h"
+#include "sandbox.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+member_params_free (struct monitor_params *p)
+{
+  if (p == NULL)
+    return;
+  free (p->binds);
+  state_clear (&p->state);
+  oci_spec_free ((oci_spec *)p->spec);
+  free (p);
+}
+
+void
+pod_member_free (struct container *c)
+{
+  struct sandbox *sb = c->sb;
+  for (size_t i = 0; i < sb->nctrs; i++)
+    if (sb->ctrs[i] == c)
+      {
+        memmove (&sb->ctrs[i], &sb->ctrs[i + 1],
+                 (sb->nctrs - i - 1) * sizeof sb->ctrs[0]);
+        sb->nctrs--;
+        break;
+      }
+  execs_free (c);
+  struct stream *ss[] = { c->in, c->out, c->err };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ss); i++)
+    if (ss[i])
+      stream_remove (ss[i]);
+  ko_watch_close (&c->holder_w);
+  if (c->tty_fd >= 0)
+    close (c->tty_fd);
+  if (c->dirfd >= 0)
+    close (c->dirfd);
+  member_params_free (c->p);
+  if (c->add)
+    ko_mon_add_clear (c->add);
+  free (c->add);
+  free (c);
+}
+
+/* The member's params point into its request, which it keeps. */
+static struct container *
+member_new (struct sandbox *sb, struct ko_mon_add *req, ko_error **err)
+{
+  struct container *c = calloc (1, sizeof *c);
+  struct monitor_params *p = calloc (1, sizeof *p);
+  struct ko_mon_add *add = malloc (sizeof *add);
+  if (c == NULL || p == NULL || add == NULL)
+    {
+      free (c), free (p), free (add);
+      ko_error_set (err, ENOMEM, "add");
+      return NULL;
+    }
+  *add = *req;
+  memset (req, 0, sizeof *req);
+  *c = (struct container){ .sb = sb, .p = p, .dirfd = -1, .tty_fd = -1,
+                           .member = true, .add = add };
+  c->oom_log.interval_ms = 1000;
+  ko_watch_init (&c->holder_w, &sb->loop, -1, NULL, c);
+  p->id = add->container_id;
+  p->dir = add->state_dir;
+  p->rootfs = add->rootfs;
+  p->hostname = add->hostname;
+  p->console_socket = add->console_socket;
+  p->settings = sb->p->settings;
+  p->process = add->process;
+  p->container_tlv = add->fields;
+  return c;
+}
+
+static int
+member_load (struct container *c, ko_error **err)
+{
+  struct monitor_params *p = c->p;
+  struct ko_mon_add *a = c->add;
+  c->dirfd = open (p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->dirfd < 0)
+    return ko_error_set (err, errno, "open %s", p->dir);
+  if (state_read (c->dirfd, &p->state, err) < 0)
+    return -1;
+  _cleanup_free_ char *cfg = NULL;
+  if (asprintf (&cfg, "%s/config.json", a->bundle) < 0)
+    return ko_error_set (err, ENOMEM, "add");
+  /* for its hooks */
+  p->spec = oci_spec_parse_file (cfg, err);
+  if (p->spec == NULL)
+    return -1;
+  p->binds = calloc (a->nbinds + 1, sizeof *p->binds);
+  if (p->binds == NULL)
+    return ko_error_set (err, ENOMEM, "add");
+  for (size_t i = 0; i < a->nbinds; i++)
+    {
+      if (strstr (a->binds[i].dest, "..") || a->binds[i].dest[0] == '/'
+          || strncmp (a->binds[i].dest, p->id, strlen (p->id)) != 0)
+        return ko_error_setx (err, EINVAL, "add: bad share path %s",
+                              a->binds[i].dest);
+      p->binds[i] = (struct share_bind){ a->binds[i].source, a->binds[i].dest,
+                                         a->binds[i].ctr_dest,
+                                         a->binds[i].readonly };
+    }
+  p->nbinds = a->nbinds;
+  return 0;
+}
+
+static void member_remove (struct container *c, struct cli_conn *conn,
+                           const ko_error *reply_err);
+
+/* ---------- add ---------- */
+
+struct add_op
+{
+  struct cli_conn *conn;
+  struct container *c;
+};
+
+static void
+add_fail (struct add_op *op, const ko_error *err)
+{
+  struct container *c = op->c;
+  share_remove (c);
+  cli_conn_reply (op->conn, err, NULL);
+  pod_member_free (c);
+  free (op);
+}
+
+static void
+on_member_created (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+                   const ko_error *err)
+{
+  struct add_op *op = ctx;
+  struct container *c = op->c;
+  (void)sb;
+  (void)reply;
+  if (err)
+    return add_fail (op, err);
+  struct stream *ss[] = { c->in, c->out, c->err };
+  for (size_t i = 0; i < KO_ARRAY_SIZE (ss); i++)
+    if (ss[i])
+      stream_set_live (ss[i]);
+  holder_add_volumes (c);
+  _cleanup_error_ ko_error *e = NULL;
+  if (hooks_on_create (c->p->spec, c->p->id, c->holder_pid, c->p->state.bundle,
+                       &e)
+      < 0)
+    {
+      /* it is in the guest: the failure removes it again */
+      member_remove (c, op->conn, e);
+      free (op);
+      return;
+    }
+  ctr_record (c, "created");
+  log_debug ("pod member %s created", c->p->id);
+  cli_conn_reply (op->conn, NULL, NULL);
+  free (op);
+}
+
+static int
+add_check (struct sandbox *sb, const struct ko_mon_add *req, ko_error **err)
+{
+  if (sb->destroy_requested || !sandbox_alive (sb) || sb->ctrs[0]->init_exited)
+    return ko_error_setx (err, EINVAL, "sandbox %s is stopping", sb->p->id);
+  if (sandbox_container (sb, req->container_id))
+    return ko_error_setx (err, EEXIST, "container %s is in the pod already",
+                          req->container_id);
+  if (sb->nctrs >= MON_MAX_CONTAINERS)
+    return ko_error_setx (err, EAGAIN, "sandbox %s holds %d containers",
+                          sb->p->id, MON_MAX_CONTAINERS);
+  return 0;
+}
+
+/* What it gets from its create: the holder's socket, then its stdio. */
+static int
+member_stdio (struct container *c, struct cli_conn *conn, ko_error **err)
+{
+  if (conn->nfds < 1)
+    return ko_error_setx (err, EINVAL, "add: no holder socket");
+  holder_adopt (c, (pid_t)c->add->holder_pid, conn->fds[0]);
+  int fds[3] = { -1, -1, -1 };
+  for (int i = 1; i < conn->nfds; i++)
+    fds[i - 1] = conn->fds[i];
+  conn->nfds = 0;
+  return ctr_setup_stdio (c, fds, err);
+}
+
+void
+pod_add (struct cli_conn *conn, struct ko_tlv body)
+{
+  struct sandbox *sb = conn->sb;
+  struct ko_mon_add req;
+  _cleanup_error_ ko_error *err = NULL;
+  if (ko_mon_add_decode (body, &req, &err) < 0)
+    return cli_conn_reply (conn, err, NULL);
+  if (add_check (sb, &req, &err) < 0)
+    {
+      ko_mon_add_clear (&req);
+      return cli_conn_reply (conn, err, NULL);
+    }
+  struct container *c = member_new (sb, &req, &err);
+  if (c == NULL)
+    {
+      ko_mon_add_clear (&req);
+      return cli_conn_reply (conn, err, NULL);
+    }
+  sb->ctrs[sb->nctrs++] = c;
+  struct add_op *op = calloc (1, sizeof *op);
+  if (op == NULL)
+    ko_error_set (&err, ENOMEM, "add");
+  if (op == NULL || member_load (c, &err) < 0 || member_stdio (c, conn, &err) < 0
+      || share_add (c, &err) < 0)
+    {
+      free (op);
+      share_remove (c);
+      cli_conn_reply (conn, err, NULL);
+      return pod_member_free (c);
+    }
+  *op = (struct add_op){ conn, c };
+  ctr_record (c, "creating");
+  ctr_create (c, on_member_created, op);
+}
+
+/* ---------- exit and removal ---------- */
+
+void
+pod_member_exited (struct container *c)
+{
+  ctr_record (c, "stopped");
+  holder_release (c, c->exit_status);
+}
+
+struct remove_op
+{
+  struct cli_conn *conn;
+  struct container *c;
+  ko_error *reply_err; /* what to answer once it is gone */
+};
+
+static void
+on_removed (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+            const ko_error *err)
+{
+  struct remove_op *op = ctx;
+  struct container *c = op->c;
+  (void)sb;
+  (void)reply;
+  if (err && sandbox_alive (c->sb))
+    {
+      c->removing = false;
+      cli_conn_reply (op->conn, err, NULL);
+      ko_error_free (op->reply_err);
+      free (op);
+      return;
+    }
+  /* gone from the guest (or the guest is gone) */
+  if (!c->init_exited)
+    {
+      c->init_exited = true;
+      c->exit_status = 128 + 9;
+    }
+  pod_member_exited (c);
+  share_remove (c);
+  cli_conn_reply (op->conn, op->reply_err, NULL);
+  pod_member_free (c);
+  ko_error_free (op->reply_err);
+  free (op);
+}
+
+static void
+member_remove (struct container *c, struct cli_conn *conn,
+               const ko_error *reply_err)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  struct remove_op *op = calloc (1, sizeof *op);
+  if (op == NULL)
+    {
+      ko_error_set (&err, ENOMEM, "remove");
+      return cli_conn_reply (conn, err, NULL);
+    }
+  *op = (struct remove_op){ conn, c, NULL };
+  if (reply_err)
+    ko_error_setx (&op->reply_err, reply_err->status, "%s", reply_err->msg);
+  c->removing = true;
+  struct ko_buf b = { 0 };
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
+  int r = agent_call (c->sb, KO_M_REMOVE_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
+                      on_removed, op, &err);
+  ko_buf_free (&b);
+  if (r < 0)
+    {
+      /* the VM is gone: nothing of it is left in the guest */
+      struct ko_tlv none = { NULL, 0 };
+      on_removed (c->sb, op, none, NULL);
+    }
+}
+
+void
+pod_remove (struct cli_conn *conn, struct container *c, struct ko_tlv body)
+{
+  struct ko_mon_remove req;
+  _cleanup_error_ ko_error *err = NULL;
+  if (ko_mon_remove_decode (body, &req, &err) < 0)
+    return cli_conn_reply (conn, err, NULL);
+  bool force = req.force;
+  ko_mon_remove_clear (&req);
+  if (!c->member)
+    ko_error_setx (&err, EINVAL,
+                   "container %s is the pod's sandbox: delete it to stop "
+                   "the pod",
+                   c->p->id);
+  else if (c->removing)
+    ko_error_setx (&err, EBUSY, "container %s is being removed", c->p->id);
+  else if (!c->init_exited && !force)
+    ko_error_setx (&err, EBUSY, "container %s is not stopped", c->p->id);
+  if (err)
+    return cli_conn_reply (conn, err, NULL);
+  member_remove (c, conn, NULL);
+}

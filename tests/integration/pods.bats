@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# Pods: one VM per pod. The sandbox (pause, infra) container boots it; each
+# member, named by the engines' annotations, joins it: no VM of its own,
+# its stdio over the one channel, its own pid on the host. The specs here
+# are what the engines send (FIELD-NOTES.md): CRI-O's annotations, and
+# members' namespace paths built from the sandbox's pid as podman and
+# containerd build them.
+
+load helpers
+
+setup() {
+  setup_common
+  SB=$ID
+  M1=$ID-m1
+  M2=$ID-m2
+  EXTRA_IDS="$M1 $M2"
+  set_args "$BUNDLE" sleep 1000
+  edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"
+    | .hostname = "podhost"'
+}
+
+teardown() {
+  for m in $M1 $M2; do ko delete -f "$m" >/dev/null 2>&1 || true; done
+  teardown_common
+  for m in $M1 $M2; do assert_nothing_left "$m"; done
+}
+
+# member_bundle NAME ARG...: a member's bundle, its namespaces the sandbox's
+member_bundle() {
+  local name=$1; shift
+  local b=$WORK/$name pid
+  pid=$(ko state "$SB" | jq -r .pid)
+  make_bundle "$b"
+  set_args "$b" "$@"
+  jq --arg sb "$SB" --arg p "/proc/$pid/ns" '
+    .annotations["io.kubernetes.cri-o.ContainerType"] = "container"
+    | .annotations["io.kubernetes.cri-o.SandboxID"] = $sb
+    | .root.readonly = false
+    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
+        {type: "network", path: ($p + "/net")},
+        {type: "ipc", path: ($p + "/ipc")},
+        {type: "uts", path: ($p + "/uts")} ]' \
+    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
+  echo "$b"
+}
+
+start_sandbox() {
+  ko create --bundle "$BUNDLE" "$SB" </dev/null
+  ko start "$SB"
+}
+
+qemus_of() {
+  ps -eo args | grep -c "[q]emu-system.*-name kata-oci-$1" || true
+}
+
+@test "pods: members join the sandbox's VM; they reach each other on localhost" {
+  start_sandbox
+  b1=$(member_bundle m1 sh -c 'mkdir -p /www; echo pod-ok > /www/index.html; exec httpd -f -p 8080 -h /www')
+  ko create --bundle "$b1" "$M1" </dev/null
+  ko start "$M1"
+  [ "$(state_status "$M1")" = running ]
+  b2=$(member_bundle m2 sh -c 'for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.2; done; exit 1')
+  ko create --bundle "$b2" "$M2" </dev/null >"$WORK/m2.out" 2>&1
+  ko start "$M2"
+  wait_status "$M2" stopped
+  cat "$WORK/m2.out"
+  grep -q pod-ok "$WORK/m2.out"
+  # one VM for the pod
+  [ "$(qemus_of "$SB")" -eq 1 ]
+  [ "$(qemus_of "$M1")" -eq 0 ]
+  # each has its own pid on the host, in the pod's namespaces
+  p0=$(ko state "$SB" | jq -r .pid); p1=$(ko state "$M1" | jq -r .pid)
+  [ "$p1" -gt 0 ] && [ "$p1" != "$p0" ]
+  for ns in net ipc uts; do
+    [ "$(readlink /proc/$p1/ns/$ns)" = "$(readlink /proc/$p0/ns/$ns)" ]
+    [ "$(readlink /proc/$p0/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
+  done
+  ko list | grep -q "$M1"
+  # a member leaves; the pod goes on
+  ko delete "$M2"
+  assert_nothing_left "$M2"
+  ko exec "$M1" true
+  [ "$(state_status "$SB")" = running ]
+  ko delete -f "$M1"
+  assert_nothing_left "$M1"
+  [ "$(state_status "$SB")" = running ]
+}
+
+@test "pods: a member shares the sandbox's IPC and UTS namespaces in the guest, and its PID one when asked" {
+  start_sandbox
+  b1=$(member_bundle m1 sh -c 'hostname; readlink /proc/1/ns/ipc; cat /proc/1/cmdline | tr "\0" " "; echo')
+  jq --arg p "/proc/$(ko state "$SB" | jq -r .pid)/ns/pid" \
+    '.linux.namespaces[0] = {type: "pid", path: $p}' "$b1/config.json" > "$b1/c.tmp"
+  mv "$b1/c.tmp" "$b1/config.json"
+  ko create --bundle "$b1" "$M1" </dev/null >"$WORK/m1.out" 2>&1
+  ko start "$M1"
+  wait_status "$M1" stopped
+  cat "$WORK/m1.out"
+  [ "$(sed -n 1p "$WORK/m1.out")" = podhost ]
+  want=$(ko exec "$SB" readlink /proc/1/ns/ipc)
+  [ "$(sed -n 2p "$WORK/m1.out")" = "$want" ]
+  # pid 1 of the shared PID namespace is the sandbox's init
+  [[ "$(sed -n 3p "$WORK/m1.out")" == "sleep 1000"* ]]
+}
+
+@test "pods: a member's pid exits with its status; stdin, stdout and exec work" {
+  start_sandbox
+  b1=$(member_bundle m1 sh -c 'read line; echo "got $line"; echo to-err >&2; exit 5')
+  echo hello | "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" \
+    create --bundle "$b1" --pid-file "$WORK/pid" "$M1" >"$WORK/out" 2>"$WORK/err" &
+  rpid=$!
+  wait_status "$M1" created
+  ko start "$M1"
+  wait "$rpid"
+  [ "$(cat "$WORK/reaped")" = "exit 5" ]
+  grep -q "got hello" "$WORK/out"
+  grep -q to-err "$WORK/err"
+  [ "$(state_status "$M1")" = stopped ]
+  [ "$(ko state "$M1" | jq -r .pid)" = 0 ]
+  ko delete "$M1"
+  # exec into a running member
+  b2=$(member_bundle m2 sleep 1000)
+  ko create --bundle "$b2" "$M2" </dev/null
+  ko start "$M2"
+  run ko exec "$M2" sh -c 'echo in-member; exit 4'
+  [ "$status" -eq 4 ]
+  [ "$output" = in-member ]
+  [ "$(ko ps --format json "$M2" | jq length)" -ge 1 ]
+  ko kill "$M2" KILL
+  wait_status "$M2" stopped
+}
+
+@test "pods: stopping the sandbox stops every member, with a status; their deletes leave nothing" {
+  start_sandbox
+  b1=$(member_bundle m1 sleep 1000)
+  "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" \
+    create --bundle "$b1" --pid-file "$WORK/pid" "$M1" </dev/null >/dev/null 2>&1 &
+  rpid=$!
+  wait_status "$M1" created
+  ko start "$M1"
+  ko delete -f "$SB"
+  wait "$rpid"
+  [ "$(cat "$WORK/reaped")" = "exit 137" ]
+  [ "$(state_status "$M1")" = stopped ]
+  ko delete "$M1"
+  assert_nothing_left "$M1"
+}
+
+@test "pods: a killed monitor stops the whole pod; each delete reclaims its part" {
+  start_sandbox
+  b1=$(member_bundle m1 sleep 1000)
+  ko create --bundle "$b1" "$M1" </dev/null
+  ko start "$M1"
+  kill -9 "$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")"
+  for i in $(seq 50); do
+    [ "$(state_status "$M1")" = stopped ] && [ "$(state_status "$SB")" = stopped ] && break
+    sleep 0.1
+  done
+  [ "$(state_status "$M1")" = stopped ]
+  [ "$(state_status "$SB")" = stopped ]
+  ko delete "$M1"
+  ko delete "$SB"
+  assert_nothing_left "$M1"
+}
+
+@test "pods: a member of a missing or stopped sandbox is refused and leaves nothing" {
+  b1=$(SB=nosuch; make_bundle "$WORK/m1"; echo "$WORK/m1")
+  jq '.annotations["io.kubernetes.cri.container-type"] = "container"
+    | .annotations["io.kubernetes.cri.sandbox-id"] = "nosuch"' "$b1/config.json" > "$b1/c.tmp"
+  mv "$b1/c.tmp" "$b1/config.json"
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: annotations: io.kubernetes.cri.sandbox-id: sandbox nosuch does not exist"* ]]
+  assert_nothing_left "$M1"
+  # a namespace that is neither the pod's nor the host's
+  start_sandbox
+  b2=$(member_bundle m2 true)
+  unshare --ipc sleep 100 & other=$!
+  sleep 0.2
+  jq --arg p "/proc/$other/ns/ipc" '.linux.namespaces[3].path = $p' "$b2/config.json" > "$b2/c.tmp"
+  mv "$b2/c.tmp" "$b2/config.json"
+  run ko create --bundle "$b2" "$M2"
+  kill $other
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"linux.namespaces[3].path: /proc/$other/ns/ipc is not a namespace of the pod's sandbox $SB"* ]]
+  assert_nothing_left "$M2"
+  ko delete -f "$SB"
+}
+
+@test "pods: concurrent members are created in one VM" {
+  start_sandbox
+  for i in 1 2 3 4; do
+    b=$(member_bundle c$i sh -c "echo member-$i")
+    ko create --bundle "$b" "$ID-c$i" </dev/null >"$WORK/c$i.out" 2>&1 &
+  done
+  wait
+  EXTRA_IDS="$EXTRA_IDS $ID-c1 $ID-c2 $ID-c3 $ID-c4"
+  for i in 1 2 3 4; do
+    [ "$(state_status "$ID-c$i")" = created ]
+    ko start "$ID-c$i"
+  done
+  for i in 1 2 3 4; do
+    wait_status "$ID-c$i" stopped
+    grep -q "member-$i" "$WORK/c$i.out"
+    ko delete "$ID-c$i"
+    assert_nothing_left "$ID-c$i"
+  done
+  [ "$(qemus_of "$SB")" -eq 1 ]
+}
