@@ -239,9 +239,10 @@ test_process_errors (void)
 /* ---- seccomp ---- */
 
 /* Installs the compiled filter in a child and reports what getpgid(arg)
- * returned there: 0 (success), else the errno. */
+ * returned there (arg1 goes in the unused second argument): 0 (success),
+ * else the errno. */
 static int
-run_filter (const struct ko_process *p, long arg)
+run_filter2 (const struct ko_process *p, long arg, long arg1)
 {
   int pfd[2];
   if (pipe (pfd) < 0)
@@ -255,7 +256,7 @@ run_filter (const struct ko_process *p, long arg)
       if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
           || syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         e = 1000;
-      else if (syscall (SYS_getpgid, arg, 0L) < 0)
+      else if (syscall (SYS_getpgid, arg, arg1) < 0)
         e = errno;
       if (write (pfd[1], &e, sizeof e) < 0)
         _exit (1);
@@ -268,6 +269,12 @@ run_filter (const struct ko_process *p, long arg)
   close (pfd[0]);
   waitpid (pid, NULL, 0);
   return e;
+}
+
+static int
+run_filter (const struct ko_process *p, long arg)
+{
+  return run_filter2 (p, arg, 0);
 }
 
 static void
@@ -293,6 +300,169 @@ filter_case (const char *args, long match, long nomatch, const char *what)
               "seccomp %s: does not match", what);
     }
   result_clear (&r);
+}
+
+#define SECCOMP_WITH(body) ", \"linux\": {\"seccomp\": {" body "}}"
+
+/* Profiles runc accepts, with runc's meaning (see add_syscall_rules). */
+static void
+test_seccomp_as_runc (void)
+{
+  struct result r;
+  /* CRI-O's default profile: clone fails when any of 7 namespace flags is
+   * set, 7 conditions on argument 0 */
+  char args[1024] = "";
+  for (int b = 24; b <= 30; b++)
+    snprintf (args + strlen (args), sizeof args - strlen (args),
+              "%s{\"index\": 0, \"value\": %d, \"valueTwo\": %d, \"op\": "
+              "\"SCMP_CMP_MASKED_EQ\"}",
+              b > 24 ? ", " : "", 1 << b, 1 << b);
+  char *extra = NULL;
+  if (asprintf (&extra,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"architectures\": [\"SCMP_ARCH_X86_64\", "
+                              "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], "
+                              "\"syscalls\": [{\"names\": [\"getpgid\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": "
+                              "%d, \"args\": [%s]}]"),
+                ENOMSG, args)
+      < 0)
+    abort ();
+  int rc = translate (NULL, extra, &r);
+  free (extra);
+  is_int (rc, 0, "seccomp: 7 conditions on one argument compile");
+  if (rc == 0)
+    {
+      bool all = true;
+      for (int b = 24; b <= 30; b++)
+        all = all && run_filter (&r.proc, (1L << b) | 1) == ENOMSG;
+      ok (all, "seccomp 7 conditions: each one matches alone");
+      is_int (run_filter (&r.proc, 0xffffff), ESRCH,
+              "seccomp 7 conditions: none holds, no match");
+    }
+  result_clear (&r);
+
+  /* once one argument has several conditions, a condition on another
+   * argument is one more alternative, not a further requirement */
+  rc = translate (
+      NULL,
+      SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                    "[{\"names\": [\"getpgid\"], \"action\": "
+                    "\"SCMP_ACT_ERRNO\", \"errnoRet\": 42, \"args\": "
+                    "[{\"index\": 0, \"value\": 4000000, \"op\": "
+                    "\"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 4000002, "
+                    "\"op\": \"SCMP_CMP_EQ\"}, {\"index\": 1, \"value\": 5, "
+                    "\"op\": \"SCMP_CMP_EQ\"}]}]"),
+      &r);
+  is_int (rc, 0, "seccomp: mixed conditions compile");
+  if (rc == 0)
+    {
+      is_int (run_filter2 (&r.proc, 4000000, 0), ENOMSG,
+              "seccomp mixed: the repeated argument's first value matches");
+      is_int (run_filter2 (&r.proc, 4000001, 5), ENOMSG,
+              "seccomp mixed: the other argument's condition alone matches");
+      is_int (run_filter2 (&r.proc, 4000001, 0), ESRCH,
+              "seccomp mixed: no condition holds, no match");
+    }
+  result_clear (&r);
+
+  /* errnoRet keeps its low 16 bits */
+  rc = translate (NULL,
+                  SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+                                "\"defaultErrnoRet\": 65537, \"syscalls\": "
+                                "[{\"names\": [\"write\", \"exit\", "
+                                "\"exit_group\"], \"action\": "
+                                "\"SCMP_ACT_ALLOW\"}]"),
+                  &r);
+  is_int (rc, 0, "seccomp: errnoRet above 16 bits compiles");
+  if (rc == 0)
+    is_int (run_filter (&r.proc, 1), 1,
+            "seccomp: errnoRet 65537 fails the syscall with errno 1");
+  result_clear (&r);
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+                              "\"defaultErrnoRet\": 70000"),
+                "linux.seccomp.defaultAction: errnoRet 70000 is out of range",
+                "seccomp errno out of range");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": "
+                              "4095}]"),
+                "linux.seccomp.syscalls[0].action: errnoRet 4095 is out of "
+                "range",
+                "seccomp rule errno out of range");
+
+  /* what runc leaves out before it looks at the argument indexes */
+  const char *accepted[][2] = {
+    { "\"syscalls\": [{\"names\": [\"getpgid\"], \"action\": "
+      "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 9, \"value\": 1, "
+      "\"op\": \"SCMP_CMP_EQ\"}]}]",
+      "a rule with the default action and a bad index" },
+    { "\"syscalls\": [{\"names\": [\"no_such_syscall\"], \"action\": "
+      "\"SCMP_ACT_KILL\", \"args\": [{\"index\": 9, \"value\": 1, "
+      "\"op\": \"SCMP_CMP_EQ\"}]}]",
+      "an unknown syscall with a bad index" },
+    { "\"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_KILL\", "
+      "\"args\": [{\"index\": 9, \"value\": 1, \"op\": \"SCMP_CMP_ABOUT\"}]}]",
+      "a rule naming no syscall" },
+  };
+  for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+    {
+      if (asprintf (&extra,
+                    SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", %s"),
+                    accepted[i][0])
+          < 0)
+        abort ();
+      rc = translate (NULL, extra, &r);
+      free (extra);
+      is_int (rc, 0, "seccomp: %s compiles, as in runc", accepted[i][1]);
+      result_clear (&r);
+    }
+
+  /* ... and what it checks before */
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ALLOW\", \"args\": "
+                              "[{\"index\": 0, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_ABOUT\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[0].op: unknown "
+                "operator \"SCMP_CMP_ABOUT\"",
+                "seccomp unknown operator in a rule with the default action");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"getpgid\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"args\": "
+                              "[{\"index\": 0, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 2, "
+                              "\"op\": \"SCMP_CMP_EQ\"}, {\"index\": 7, "
+                              "\"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[2].index: 7 is "
+                "not a syscall argument",
+                "seccomp bad index among repeated conditions");
+
+  /* any number of conditions, but not a filter the kernel refuses */
+  struct ko_buf many = { 0 };
+  const char *head = ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                     "\"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                     "[\"getpgid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                     "\"args\": [";
+  ko_buf_append (&many, head, strlen (head));
+  for (int i = 0; i < 5000; i++)
+    {
+      char c[96];
+      int n = snprintf (c, sizeof c,
+                        "%s{\"index\": 0, \"value\": %d, \"op\": "
+                        "\"SCMP_CMP_EQ\"}",
+                        i ? ", " : "", 5000000 + i);
+      ko_buf_append (&many, c, (size_t)n);
+    }
+  ko_buf_append (&many, "]}]}}", 6);
+  expect_error (NULL, (const char *)many.data,
+                "config.json: linux.seccomp: the filter compiles to ",
+                "seccomp: 5000 conditions make too long a filter");
+  ko_buf_free (&many);
 }
 
 static void
@@ -349,7 +519,6 @@ test_seccomp (void)
                "{\"index\": 1, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}",
                4000000, 3000000, "conditions on two arguments (both)");
 
-#define SECCOMP_WITH(body) ", \"linux\": {\"seccomp\": {" body "}}"
   expect_error (NULL,
                 SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
                               "\"listenerPath\": \"/run/agent.sock\""),
@@ -404,11 +573,7 @@ test_seccomp (void)
       "config.json: linux.seccomp.flags[0]: unsupported flag "
       "\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"",
       "seccomp unknown flag");
-  expect_error (NULL,
-                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
-                              "\"defaultErrnoRet\": 70000"),
-                "linux.seccomp.defaultAction: errnoRet 70000 is out of range",
-                "seccomp errno out of range");
+  test_seccomp_as_runc ();
 }
 
 /* ---- mounts ---- */
