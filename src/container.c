@@ -155,7 +155,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->vcpus = p->settings.vcpus;
   /* the VM is sized from linux.resources; the annotations override */
   cgroup_size_vm (spec, &p->memory_mb, &p->vcpus);
-  if (cgroup_sandbox_check (spec, err) < 0)
+  if (cgroup_sandbox_check (spec, g->systemd_cgroup, err) < 0)
     return -1;
   const char *mem
       = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
@@ -258,7 +258,6 @@ build_params (struct ko_global *g, const struct create_opts *o,
           st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
         }
     }
-  (void)g;
   return 0;
 }
 

@@ -40,3 +40,42 @@ teardown() { teardown_common; }
   [[ "$output" == *"otherpid=1"* ]]
   [ "$(grep -c 'Operation not permitted' <<<"$output")" -eq 8 ]
 }
+
+# The group a relative cgroupsPath lands in: under the caller's own memory
+# group in v1, under the parent of its group in v2 (runc's cgroupfs driver).
+relative_group() {
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    local own
+    own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+    own=$(dirname "$own")
+    echo "/sys/fs/cgroup${own%/}/$1"
+  else
+    local own
+    own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+    echo "/sys/fs/cgroup/memory${own%/}/$1"
+  fi
+}
+
+@test "cgroupsPath slice:prefix:name without --systemd-cgroup: one relative group, as in runc" {
+  cg="kot.slice:cri-containerd:$ID"
+  edit_spec '.linux.cgroupsPath = "'"$cg"'" | .linux.resources.memory = {"limit": 134217728}'
+  set_args "$BUNDLE" sleep 1000
+  # the container keeps create's stdout: a file, not bats' pipe
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>&1 || { cat "$WORK/out"; false; }
+  dir=$(relative_group "$cg")
+  echo "group: $dir"
+  [ -d "$dir" ]
+  monitor=$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")
+  grep -qx "$monitor" "$dir/cgroup.procs"
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    [ "$(cat "$dir/memory.max")" = $(( (128 + 128 + 256) * 1048576 )) ]
+  else
+    [ "$(cat "$dir/memory.limit_in_bytes")" = $(( (128 + 128 + 256) * 1048576 )) ]
+  fi
+  ko start "$ID"
+  [ "$(state_status "$ID")" = running ]
+  ko kill "$ID" KILL
+  wait_status "$ID" stopped
+  ko delete "$ID"
+  [ ! -e "$dir" ]
+}
