@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <yajl/yajl_gen.h>
 
@@ -261,16 +260,16 @@ build_params (struct ko_global *g, const struct create_opts *o,
   return 0;
 }
 
-/* The socket paths in the state dir must fit a sockaddr_un. */
+/* Any root an engine picks works (unix sockets too: unixsock.h), as long
+ * as what kata-oci names in the state dir stays under PATH_MAX. */
 static int
 check_dir_length (const char *dir, ko_error **err)
 {
-  struct sockaddr_un sa;
-  if (strlen (dir) + 1 + strlen (KO_VIRTIOFSD_SOCK) >= sizeof sa.sun_path)
+  if (strlen (dir) + KO_STATE_NAMES_MAX >= PATH_MAX)
     return ko_error_setx (err, ENAMETOOLONG,
-                          "state dir %s is too long for its unix sockets "
-                          "(shorten --root or the id)",
-                          dir);
+                          "state dir %s: %zu bytes, and the paths in it would "
+                          "pass PATH_MAX (%d) (shorten --root)",
+                          dir, strlen (dir), PATH_MAX);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "proc.h"
 #include "state.h"
 #include "translate.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 static int
@@ -252,11 +252,9 @@ static int
 relay (const char *dir, const struct ko_buf *req, bool local_tty, int report_fd,
        ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK);
-  _cleanup_close_ int conn = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (conn < 0 || connect (conn, (struct sockaddr *)&sa, sizeof sa) < 0)
-    return ko_error_set (err, errno, "connect to the monitor");
+  _cleanup_close_ int conn = ko_unix_connect (dir, KO_MONITOR_SOCK, err);
+  if (conn < 0)
+    return ko_error_wrap (err, "connect to the monitor");
   /* signals become requests from here on */
   sigset_t set;
   sigemptyset (&set);
