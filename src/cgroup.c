@@ -69,24 +69,81 @@ is_v2 (void)
 }
 
 int
-cgroup_sandbox_check (const oci_spec *spec, ko_error **err)
+cgroup_clean_path (const char *path, char *out, size_t n)
 {
-  const char *p = spec->linux ? spec->linux->cgroups_path : NULL;
+  bool abs = path[0] == '/';
+  size_t len = 0;
+  if (n < 2)
+    return -1;
+  out[0] = '\0';
+  for (const char *s = path; *s;)
+    {
+      while (*s == '/')
+        s++;
+      size_t l = strcspn (s, "/");
+      if (l == 0 || (l == 1 && s[0] == '.'))
+        ;
+      else if (l == 2 && s[0] == '.' && s[1] == '.')
+        {
+          /* up one, never above the top */
+          char *up = strrchr (out, '/');
+          len = up ? (size_t)(up - out) : 0;
+          out[len] = '\0';
+        }
+      else
+        {
+          if (len + 1 + l >= n)
+            return -1;
+          if (len > 0 || abs)
+            out[len++] = '/';
+          memcpy (out + len, s, l);
+          len += l;
+          out[len] = '\0';
+        }
+      s += l;
+    }
+  if (len == 0)
+    snprintf (out, n, "%s", abs ? "/" : ".");
+  return 0;
+}
+
+/* linux.cgroupsPath as runc's cgroupfs manager reads it ("" when absent):
+ * any string is a path, so containerd's "x.slice:cri-containerd:<id>" is
+ * one relative name; ".." never leaves the top. */
+static int
+sandbox_path (const oci_spec *spec, char *out, size_t n, ko_error **err)
+{
+  const char *p = spec && spec->linux ? spec->linux->cgroups_path : NULL;
+  out[0] = '\0';
   if (p == NULL || *p == '\0')
     return 0;
-  if (strchr (p, ':'))
+  if (cgroup_clean_path (p, out, n) < 0)
+    return ko_error_setx (err, ENAMETOOLONG,
+                          "config.json: linux.cgroupsPath: \"%s\" is too "
+                          "long",
+                          p);
+  if (strcmp (out, "/") == 0 || strcmp (out, ".") == 0)
+    return ko_error_setx (
+        err, EINVAL,
+        "config.json: linux.cgroupsPath: \"%s\" names no "
+        "group of the sandbox's own (it is %s)",
+        p, out[0] == '/' ? "the root group" : "the group kata-oci runs in");
+  return 0;
+}
+
+int
+cgroup_sandbox_check (const oci_spec *spec, bool systemd_driver, ko_error **err)
+{
+  const char *p = spec->linux ? spec->linux->cgroups_path : NULL;
+  if (systemd_driver && p && strchr (p, ':'))
     return ko_error_setx (err, EINVAL,
                           "config.json: linux.cgroupsPath: \"%s\" is a "
-                          "systemd slice path; kata-oci manages cgroupfs "
-                          "paths only",
+                          "systemd slice path (--systemd-cgroup); kata-oci "
+                          "has no systemd cgroup driver: run it without "
+                          "--systemd-cgroup (the cgroupfs driver)",
                           p);
-  for (const char *s = p; (s = strstr (s, "..")) != NULL; s += 2)
-    if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
-      return ko_error_setx (err, EINVAL,
-                            "config.json: linux.cgroupsPath: \"%s\" must not "
-                            "contain \"..\"",
-                            p);
-  return 0;
+  char path[PATH_MAX];
+  return sandbox_path (spec, path, sizeof path, err);
 }
 
 /* The process's own group in a v1 hierarchy ("" for v2's "0::"). */
@@ -122,8 +179,9 @@ own_group (const char *controller, char *out, size_t n)
   return -1;
 }
 
-/* <mount>/<path>, path relative to the process's own group unless
- * absolute. */
+/* <mount>/<path>; a relative path goes under the process's own group in
+ * v1, under its parent in v2 (where the own group has processes, so no
+ * controllers for its children), as runc's cgroupfs manager does. */
 static int
 group_dir (const char *mnt, const char *controller, const char *path, char *out,
            size_t n)
@@ -131,6 +189,12 @@ group_dir (const char *mnt, const char *controller, const char *path, char *out,
   char own[PATH_MAX] = "/";
   if (path[0] != '/' && own_group (controller, own, sizeof own) < 0)
     return -1;
+  if (path[0] != '/' && controller == NULL)
+    {
+      char *slash = strrchr (own, '/');
+      if (slash)
+        slash[slash == own ? 1 : 0] = '\0';
+    }
   int r = path[0] == '/'
               ? snprintf (out, n, "%s%s", mnt, path)
               : snprintf (out, n, "%s%s%s%s", mnt,
@@ -305,11 +369,11 @@ enter_v2 (const char *path, const struct limits *l, ko_error **err)
 int
 cgroup_sandbox_enter (const oci_spec *spec, int guest_mb, ko_error **err)
 {
-  const char *path = spec && spec->linux ? spec->linux->cgroups_path : NULL;
-  if (path == NULL || *path == '\0')
-    return 0;
-  if (cgroup_sandbox_check (spec, err) < 0)
+  char path[PATH_MAX];
+  if (sandbox_path (spec, path, sizeof path, err) < 0)
     return -1;
+  if (*path == '\0')
+    return 0;
   struct limits l;
   host_limits (spec->linux->resources, guest_mb, &l);
   int r = is_v2 () ? enter_v2 (path, &l, err) : enter_v1 (path, &l, err);
@@ -357,10 +421,9 @@ leave_and_remove (const char *dir)
 void
 cgroup_sandbox_remove (const oci_spec *spec)
 {
-  const char *path = spec && spec->linux ? spec->linux->cgroups_path : NULL;
-  if (path == NULL || *path == '\0' || cgroup_sandbox_check (spec, NULL) < 0)
+  char path[PATH_MAX], dir[PATH_MAX];
+  if (sandbox_path (spec, path, sizeof path, NULL) < 0 || *path == '\0')
     return;
-  char dir[PATH_MAX];
   if (njoined)
     {
       while (njoined)

@@ -6,6 +6,8 @@
 #define KO_CGROUP_H
 
 #include "error.h"
+#include <stdbool.h>
+#include <stddef.h>
 #include "oci.h"
 
 /* What the VM itself costs on top of its guest RAM (QEMU, virtiofsd, the
@@ -19,8 +21,16 @@
  * quota / period rounded up); leaves the values alone when absent. */
 void cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus);
 
-/* Checks linux.cgroupsPath (at create, before anything starts). */
-int cgroup_sandbox_check (const oci_spec *spec, ko_error **err);
+/* Checks linux.cgroupsPath (at create, before anything starts). Under
+ * the cgroupfs driver any string is a path, as in runc; under the systemd
+ * one (--systemd-cgroup) a "slice:prefix:name" is refused: kata-oci has no
+ * systemd driver. */
+int cgroup_sandbox_check (const oci_spec *spec, bool systemd_driver,
+                          ko_error **err);
+
+/* runc's CleanPath: "." and ".." resolved lexically, never above the top
+ * ("/" or "." when nothing is left); a relative path stays relative. */
+int cgroup_clean_path (const char *path, char *out, size_t n);
 
 /* Moves the calling process into linux.cgroupsPath (nothing when absent),
  * creating it and writing the limits; guest_mb is the VM's RAM. */

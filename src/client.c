@@ -3,6 +3,7 @@
 #include "client.h"
 #include "loop.h"
 #include "paths.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,20 +16,10 @@
 static int
 connect_monitor (const char *dir, ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, KO_MONITOR_SOCK)
-      >= (int)sizeof sa.sun_path)
-    return ko_error_setx (err, ENAMETOOLONG, "monitor socket in %s: too long",
-                          dir);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  /* any length of state dir (unixsock.h) */
+  int fd = ko_unix_connect (dir, KO_MONITOR_SOCK, err);
   if (fd < 0)
-    return ko_error_set (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-    {
-      int e = errno;
-      close (fd);
-      return ko_error_set (err, e, "connect to the monitor");
-    }
+    return ko_error_wrap (err, "connect to the monitor");
   return fd;
 }
 

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <yajl/yajl_gen.h>
 
@@ -113,9 +112,10 @@ params_clear (struct monitor_params *p)
 }
 
 static int
-build_params (const struct create_opts *o, const oci_spec *spec,
-              const struct pod_info *pi, const char *bundle, const char *rootfs,
-              const char *dir, struct monitor_params *p, ko_error **err)
+build_params (struct ko_global *g, const struct create_opts *o,
+              const oci_spec *spec, const struct pod_info *pi,
+              const char *bundle, const char *rootfs, const char *dir,
+              struct monitor_params *p, ko_error **err)
 {
   settings_load (&p->settings);
   p->id = o->id;
@@ -126,6 +126,7 @@ build_params (const struct create_opts *o, const oci_spec *spec,
   /* the pod's interfaces go into its VM, with its sandbox */
   p->netns_path = pi->member ? NULL : translate_network_path (spec);
   p->holder_ns = pi->holder;
+  p->systemd_cgroup = g->systemd_cgroup;
   p->foreground = o->run && !o->detach;
   p->autostart = o->run && !o->detach;
   p->memory_mb = p->settings.memory_mb;
@@ -238,16 +239,16 @@ build_params (const struct create_opts *o, const oci_spec *spec,
   return 0;
 }
 
-/* The socket paths in the state dir must fit a sockaddr_un. */
+/* Any root an engine picks works (unix sockets too: unixsock.h), as long
+ * as what kata-oci names in the state dir stays under PATH_MAX. */
 static int
 check_dir_length (const char *dir, ko_error **err)
 {
-  struct sockaddr_un sa;
-  if (strlen (dir) + 1 + strlen (KO_VIRTIOFSD_SOCK) >= sizeof sa.sun_path)
+  if (strlen (dir) + KO_STATE_NAMES_MAX >= PATH_MAX)
     return ko_error_setx (err, ENAMETOOLONG,
-                          "state dir %s is too long for its unix sockets "
-                          "(shorten --root or the id)",
-                          dir);
+                          "state dir %s: %zu bytes, and the paths in it would "
+                          "pass PATH_MAX (%d) (shorten --root)",
+                          dir, strlen (dir), PATH_MAX);
   return 0;
 }
 
@@ -354,7 +355,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
     return -1;
   struct monitor_params p = { .lock_fd = -1 };
   _cleanup_close_ int dirfd = -1;
-  int r = build_params (o, spec, &pi, bundle, rootfs, dir, &p, err);
+  int r = build_params (g, o, spec, &pi, bundle, rootfs, dir, &p, err);
   if (r == 0 && !pi.member)
     r = monitor_preflight (&p, err);
   if (r == 0)

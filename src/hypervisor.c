@@ -5,6 +5,7 @@
 #include "log.h"
 #include "paths.h"
 #include "proto.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static int
@@ -251,22 +251,15 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
                             bool setid_allowed, pid_t *pid, int *log_fd,
                             ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if ((size_t)snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir,
-                        KO_VIRTIOFSD_SOCK)
-      >= sizeof sa.sun_path)
-    return ko_error_setx (err, ENAMETOOLONG,
-                          "state dir %s is too long for a unix socket", dir);
   /* we listen ourselves and hand the socket over, so QEMU never races
    * virtiofsd's startup */
-  _cleanup_close_ int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  _cleanup_close_ int lfd = ko_unix_listen (dir, KO_VIRTIOFSD_SOCK, err);
   if (lfd < 0)
-    return ko_error_set (err, errno, "socket");
-  unlink (sa.sun_path);
-  if (bind (lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
-    return ko_error_set (err, errno, "listen on %s", sa.sun_path);
-  char source[4096], cache[32];
-  snprintf (source, sizeof source, "source=%s/%s", dir, KO_SHARED_DIR);
+    return -1;
+  _cleanup_free_ char *source = NULL;
+  char cache[32];
+  if (asprintf (&source, "source=%s/%s", dir, KO_SHARED_DIR) < 0)
+    return ko_error_set (err, ENOMEM, "virtiofsd");
   snprintf (cache, sizeof cache, "cache=%s", s->fs_cache);
   /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it.
    * modcaps: no device nodes ever (a node on a shared directory names a
@@ -300,43 +293,6 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
   else
     *log_fd = lp[0];
   return r;
-}
-
-/* A listening unix socket at dir/name, for QEMU to serve on. */
-static int
-listen_at (const char *dir, const char *name, ko_error **err)
-{
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if ((size_t)snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name)
-      >= sizeof sa.sun_path)
-    return ko_error_setx (err, ENAMETOOLONG,
-                          "state dir %s is too long for a unix socket", dir);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return ko_error_set (err, errno, "socket");
-  unlink (sa.sun_path);
-  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (fd, 1) < 0)
-    {
-      close (fd);
-      return ko_error_set (err, errno, "listen on %s", sa.sun_path);
-    }
-  return fd;
-}
-
-static int
-connect_to (const char *dir, const char *name, ko_error **err)
-{
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return ko_error_set (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-    {
-      close (fd);
-      return ko_error_set (err, errno, "connect to %s", sa.sun_path);
-    }
-  return fd;
 }
 
 static int
@@ -387,16 +343,16 @@ hypervisor_start_qemu (const struct ko_settings *s,
   int console[2] = { -1, -1 }, lp[2] = { -1, -1 }, r = -1;
   keep[KO_VM_FD_CHANNEL] = s->vsock
                                ? open ("/dev/vhost-vsock", O_RDWR | O_CLOEXEC)
-                               : listen_at (vm->dir, KO_AGENT_SOCK, err);
+                               : ko_unix_listen (vm->dir, KO_AGENT_SOCK, err);
   if (keep[KO_VM_FD_CHANNEL] < 0)
     {
       if (s->vsock)
         ko_error_set (err, errno, "open /dev/vhost-vsock");
       goto out;
     }
-  if ((keep[KO_VM_FD_QMP] = listen_at (vm->dir, KO_QMP_SOCK, err)) < 0
+  if ((keep[KO_VM_FD_QMP] = ko_unix_listen (vm->dir, KO_QMP_SOCK, err)) < 0
       || (keep[KO_VM_FD_VIRTIOFS]
-          = connect_to (vm->dir, KO_VIRTIOFSD_SOCK, err))
+          = ko_unix_connect (vm->dir, KO_VIRTIOFSD_SOCK, err))
              < 0)
     goto out;
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)

@@ -42,7 +42,8 @@ print_usage (FILE *f)
            "  --log FILE           also log to FILE\n"
            "  --log-format FORMAT  text (default) or json\n"
            "  --debug              log debug messages\n"
-           "  --systemd-cgroup     accepted for compatibility\n"
+           "  --systemd-cgroup     the caller's systemd cgroup driver: refuse\n"
+           "                       slice:prefix:name cgroupsPaths\n"
            "  -h, --help           show this help\n"
            "  -v, --version        show the version\n");
 }

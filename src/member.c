@@ -91,9 +91,9 @@ member_add (const struct monitor_params *p, const char *sandbox_dir,
   if (binds == NULL)
     return ko_error_set (err, ENOMEM, "add");
   for (size_t i = 0; i < p->nbinds; i++)
-    binds[i] = (struct ko_mon_bind){ p->binds[i].source, p->binds[i].dest,
-                                     p->binds[i].ctr_dest,
-                                     p->binds[i].readonly };
+    binds[i]
+        = (struct ko_mon_bind){ p->binds[i].source, p->binds[i].dest,
+                                p->binds[i].ctr_dest, p->binds[i].readonly };
   req.binds = binds;
   req.nbinds = p->nbinds;
   int fds[4];

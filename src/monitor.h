@@ -40,6 +40,7 @@ struct monitor_params
   /* the namespaces of the container's holder (pod.c takes them from the
    * spec before it leaves only what the guest makes) */
   struct holder_ns holder_ns;
+  bool systemd_cgroup; /* --systemd-cgroup */
 };
 
 /* Runs a sandbox to its end. When report_fd >= 0 (create), it writes "" on

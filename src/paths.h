@@ -13,5 +13,8 @@
 #define KO_QEMU_LOG "qemu.log"
 #define KO_VIRTIOFSD_LOG "virtiofsd.log"
 #define KO_ID_MAX 128
+/* Room past the state dir for the longest path kata-oci makes in it
+ * (shared/<id>/mounts/<n>) or beside it (.deleting-<id>-<pid>). */
+#define KO_STATE_NAMES_MAX 256
 
 #endif

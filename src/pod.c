@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const type_keys[]
-    = { "io.kubernetes.cri-o.ContainerType", "io.kubernetes.cri.container-type" };
+static const char *const type_keys[] = { "io.kubernetes.cri-o.ContainerType",
+                                         "io.kubernetes.cri.container-type" };
 static const char *const sandbox_keys[]
     = { "io.kubernetes.cri-o.SandboxID", "io.kubernetes.cri.sandbox-id" };
 

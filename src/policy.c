@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
@@ -89,14 +90,17 @@ seccomp_action (const char *name, bool has_errno, uint32_t errno_ret,
         uint32_t a = seccomp_actions[i].action;
         if (seccomp_actions[i].takes_errno)
           {
-            /* runc's rule: without errnoRet the syscall fails with EPERM */
+            /* runc's rules: without errnoRet the syscall fails with EPERM;
+             * errnoRet keeps its low 16 bits, and libseccomp takes errnos
+             * below 4095 only */
             uint32_t e = has_errno ? errno_ret : EPERM;
-            if (e > 0xffff)
+            if ((a & 0xffff0000u) == SCMP_ACT_ERRNO (0)
+                && (e & 0xffffu) >= 4095)
               return ko_error_setx (err, EINVAL,
                                     "config.json: %s: errnoRet %u is out of "
-                                    "range",
+                                    "range (the errno must be below 4095)",
                                     where, e);
-            a = (a & 0xffff0000u) | e;
+            a = (a & 0xffff0000u) | (e & 0xffffu);
           }
         *out = a;
         return 0;
@@ -150,6 +154,13 @@ seccomp_arch (const char *name)
   return seccomp_arch_resolve_name (low);
 }
 
+/* One seccomp rule with runc's meaning (libcontainer/seccomp): the operators
+ * are checked for any rule that names a syscall; a rule with the default's
+ * action, or for a syscall this libseccomp does not know, is left out
+ * before its argument indexes are checked; conditions on distinct
+ * arguments must all hold, but once one argument has several conditions
+ * (which could never hold together) every condition becomes a rule of its
+ * own, so any one of them matches. */
 static int
 add_syscall_rules (scmp_filter_ctx ctx, const oci_syscall *sc, size_t idx,
                    uint32_t def_action, ko_error **err)
@@ -163,22 +174,16 @@ add_syscall_rules (scmp_filter_ctx ctx, const oci_syscall *sc, size_t idx,
                       &action, err)
       < 0)
     return -1;
-  struct scmp_arg_cmp cmp[6];
-  bool repeated = false;
-  if (sc->args_len > 6)
-    return ko_error_setx (err, EINVAL,
-                          "config.json: %s.args: at most 6 conditions, not "
-                          "%zu",
-                          where, sc->args_len);
+  if (sc->names_len == 0)
+    return 0;
+  _cleanup_free_ struct scmp_arg_cmp *cmp
+      = calloc (sc->args_len ? sc->args_len : 1, sizeof *cmp);
+  if (cmp == NULL)
+    return ko_error_set (err, ENOMEM, "config.json: %s.args", where);
   for (size_t a = 0; a < sc->args_len; a++)
     {
       const oci_seccomp_arg *arg = &sc->args[a];
       size_t o;
-      if (arg->index > 5)
-        return ko_error_setx (err, EINVAL,
-                              "config.json: %s.args[%zu].index: %u is not a "
-                              "syscall argument (0 to 5)",
-                              where, a, arg->index);
       for (o = 0; o < KO_ARRAY_SIZE (seccomp_ops); o++)
         if (strcmp (arg->op, seccomp_ops[o].name) == 0)
           break;
@@ -191,25 +196,36 @@ add_syscall_rules (scmp_filter_ctx ctx, const oci_syscall *sc, size_t idx,
                                       .op = seccomp_ops[o].op,
                                       .datum_a = arg->value,
                                       .datum_b = arg->value_two };
-      for (size_t b = 0; b < a; b++)
-        if (sc->args[b].index == arg->index)
-          repeated = true;
     }
   /* the action the filter takes anyway: libseccomp refuses such rules */
   if (action == def_action)
     return 0;
+  bool checked = false, several = false;
   for (size_t i = 0; i < sc->names_len; i++)
     {
       int nr = seccomp_syscall_resolve_name (sc->names[i]);
       if (nr == __NR_SCMP_ERROR)
         continue; /* as runc: profiles name syscalls of newer kernels */
+      if (!checked)
+        {
+          unsigned per_arg[6] = { 0 };
+          for (size_t a = 0; a < sc->args_len; a++)
+            {
+              if (sc->args[a].index > 5)
+                return ko_error_setx (err, EINVAL,
+                                      "config.json: %s.args[%zu].index: %u is "
+                                      "not a syscall argument (0 to 5)",
+                                      where, a, sc->args[a].index);
+              if (++per_arg[sc->args[a].index] > 1)
+                several = true;
+            }
+          checked = true;
+        }
       int r = 0;
-      if (!repeated)
+      if (!several)
         r = seccomp_rule_add_array (ctx, action, nr, (unsigned)sc->args_len,
                                     cmp);
       else
-        /* two conditions on one argument can never both hold: runc's
-         * reading is one rule per condition (any of them matches) */
         for (size_t a = 0; a < sc->args_len; a++)
           if ((r = seccomp_rule_add_array (ctx, action, nr, 1, &cmp[a])) < 0)
             break;

@@ -1,15 +1,16 @@
 #include "config.h"
 
 #include "qmp.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -102,17 +103,20 @@ qmp_parse (const char *line, size_t len, struct qmp_msg *m, ko_error **err)
 int
 qmp_connect (const char *path, struct ko_qmp *q, ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen (path) >= sizeof sa.sun_path)
-    return ko_error_setx (err, ENAMETOOLONG, "QMP socket %s: path too long",
-                          path);
-  strcpy (sa.sun_path, path);
-  _cleanup_close_ int fd
-      = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  /* any length: ko_unix_connect goes through the directory's fd */
+  const char *slash = strrchr (path, '/');
+  _cleanup_free_ char *dir
+      = slash == NULL
+            ? strdup (".")
+            : strndup (path, slash == path ? 1 : (size_t)(slash - path));
+  if (dir == NULL)
+    return ko_error_set (err, ENOMEM, "QMP");
+  _cleanup_close_ int fd = ko_unix_connect (dir, slash ? slash + 1 : path, err);
   if (fd < 0)
-    return ko_error_set (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-    return ko_error_set (err, errno, "connect to %s", path);
+    return -1;
+  int fl = fcntl (fd, F_GETFL);
+  if (fl < 0 || fcntl (fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    return ko_error_set (err, errno, "QMP socket");
   q->fd = take_fd (fd);
   q->in = (struct ko_buf){ 0 };
   return 0;

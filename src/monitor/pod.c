@@ -74,8 +74,9 @@ member_new (struct sandbox *sb, struct ko_mon_add *req, ko_error **err)
     }
   *add = *req;
   memset (req, 0, sizeof *req);
-  *c = (struct container){ .sb = sb, .p = p, .dirfd = -1, .tty_fd = -1,
-                           .member = true, .add = add };
+  *c = (struct container){
+    .sb = sb, .p = p, .dirfd = -1, .tty_fd = -1, .member = true, .add = add
+  };
   c->oom_log.interval_ms = 1000;
   ko_watch_init (&c->holder_w, &sb->loop, -1, NULL, c);
   p->id = add->container_id;
@@ -115,9 +116,9 @@ member_load (struct container *c, ko_error **err)
           || strncmp (a->binds[i].dest, p->id, strlen (p->id)) != 0)
         return ko_error_setx (err, EINVAL, "add: bad share path %s",
                               a->binds[i].dest);
-      p->binds[i] = (struct share_bind){ a->binds[i].source, a->binds[i].dest,
-                                         a->binds[i].ctr_dest,
-                                         a->binds[i].readonly };
+      p->binds[i]
+          = (struct share_bind){ a->binds[i].source, a->binds[i].dest,
+                                 a->binds[i].ctr_dest, a->binds[i].readonly };
     }
   p->nbinds = a->nbinds;
   return 0;
@@ -226,8 +227,8 @@ pod_add (struct cli_conn *conn, struct ko_tlv body)
   struct add_op *op = calloc (1, sizeof *op);
   if (op == NULL)
     ko_error_set (&err, ENOMEM, "add");
-  if (op == NULL || member_load (c, &err) < 0 || member_stdio (c, conn, &err) < 0
-      || share_add (c, &err) < 0)
+  if (op == NULL || member_load (c, &err) < 0
+      || member_stdio (c, conn, &err) < 0 || share_add (c, &err) < 0)
     {
       free (op);
       share_remove (c);

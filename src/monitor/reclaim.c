@@ -12,7 +12,7 @@
 int
 monitor_preflight (const struct monitor_params *p, ko_error **err)
 {
-  if (cgroup_sandbox_check (p->spec, err) < 0)
+  if (cgroup_sandbox_check (p->spec, p->systemd_cgroup, err) < 0)
     return -1;
   return hypervisor_check_assets (&p->settings, err);
 }

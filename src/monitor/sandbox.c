@@ -14,6 +14,7 @@
 #include "proc.h"
 #include "report.h"
 #include "sandbox.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -197,11 +198,8 @@ connect_channel (struct sandbox *sb, ko_error **err)
         }
       else
         {
-          struct sockaddr_un sa = { .sun_family = AF_UNIX };
-          snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", sb->p->dir,
-                    KO_AGENT_SOCK);
-          fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-          if (fd >= 0 && connect (fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+          fd = ko_unix_connect (sb->p->dir, KO_AGENT_SOCK, NULL);
+          if (fd >= 0)
             {
               mux_attach (sb, fd);
               return 0;

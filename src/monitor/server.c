@@ -7,6 +7,7 @@
 #include "log.h"
 #include "paths.h"
 #include "sandbox.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -451,16 +452,12 @@ listen_on_event (struct ko_watch *w, uint32_t events)
 int
 server_listen (struct sandbox *sb, ko_error **err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf (sa.sun_path, sizeof sa.sun_path, "%s/%s", sb->p->dir,
-            KO_MONITOR_SOCK);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  /* any length of state dir (unixsock.h) */
+  int fd = ko_unix_listen (sb->p->dir, KO_MONITOR_SOCK, err);
   if (fd < 0)
-    return ko_error_set (err, errno, "socket");
+    return -1;
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
   ko_watch_init (&sb->listen, &sb->loop, fd, listen_on_event, sb);
-  unlink (sa.sun_path);
-  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (fd, 64) < 0)
-    return ko_error_set (err, errno, "listen on %s", sa.sun_path);
   listen_update (sb);
   return 0;
 }

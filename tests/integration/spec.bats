@@ -430,7 +430,11 @@ userns_spec() {
   [ ! -e "$mem" ]
 }
 
-@test "host cgroup: a systemd slice path fails create clearly" {
+@test "host cgroup: a systemd slice path under --systemd-cgroup fails create clearly" {
   edit_spec '.linux.cgroupsPath = "system.slice:kata:x"'
-  create_fails_with 'config.json: linux.cgroupsPath: "system.slice:kata:x" is a systemd slice path'
+  run "$KATA_OCI" --root "$TEST_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'config.json: linux.cgroupsPath: "system.slice:kata:x" is a systemd slice path (--systemd-cgroup); kata-oci has no systemd cgroup driver'* ]]
+  assert_nothing_left "$ID"
 }

@@ -12,6 +12,7 @@
 #include "translate.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,9 +240,10 @@ test_process_errors (void)
 /* ---- seccomp ---- */
 
 /* Installs the compiled filter in a child and reports what getpgid(arg)
- * returned there: 0 (success), else the errno. */
+ * returned there (arg1 goes in the unused second argument): 0 (success),
+ * else the errno. */
 static int
-run_filter (const struct ko_process *p, long arg)
+run_filter2 (const struct ko_process *p, long arg, long arg1)
 {
   int pfd[2];
   if (pipe (pfd) < 0)
@@ -255,7 +257,7 @@ run_filter (const struct ko_process *p, long arg)
       if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
           || syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         e = 1000;
-      else if (syscall (SYS_getpgid, arg, 0L) < 0)
+      else if (syscall (SYS_getpgid, arg, arg1) < 0)
         e = errno;
       if (write (pfd[1], &e, sizeof e) < 0)
         _exit (1);
@@ -268,6 +270,12 @@ run_filter (const struct ko_process *p, long arg)
   close (pfd[0]);
   waitpid (pid, NULL, 0);
   return e;
+}
+
+static int
+run_filter (const struct ko_process *p, long arg)
+{
+  return run_filter2 (p, arg, 0);
 }
 
 static void
@@ -293,6 +301,169 @@ filter_case (const char *args, long match, long nomatch, const char *what)
               "seccomp %s: does not match", what);
     }
   result_clear (&r);
+}
+
+#define SECCOMP_WITH(body) ", \"linux\": {\"seccomp\": {" body "}}"
+
+/* Profiles runc accepts, with runc's meaning (see add_syscall_rules). */
+static void
+test_seccomp_as_runc (void)
+{
+  struct result r;
+  /* CRI-O's default profile: clone fails when any of 7 namespace flags is
+   * set, 7 conditions on argument 0 */
+  char args[1024] = "";
+  for (int b = 24; b <= 30; b++)
+    snprintf (args + strlen (args), sizeof args - strlen (args),
+              "%s{\"index\": 0, \"value\": %d, \"valueTwo\": %d, \"op\": "
+              "\"SCMP_CMP_MASKED_EQ\"}",
+              b > 24 ? ", " : "", 1 << b, 1 << b);
+  char *extra = NULL;
+  if (asprintf (&extra,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"architectures\": [\"SCMP_ARCH_X86_64\", "
+                              "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], "
+                              "\"syscalls\": [{\"names\": [\"getpgid\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": "
+                              "%d, \"args\": [%s]}]"),
+                ENOMSG, args)
+      < 0)
+    abort ();
+  int rc = translate (NULL, extra, &r);
+  free (extra);
+  is_int (rc, 0, "seccomp: 7 conditions on one argument compile");
+  if (rc == 0)
+    {
+      bool all = true;
+      for (int b = 24; b <= 30; b++)
+        all = all && run_filter (&r.proc, (1L << b) | 1) == ENOMSG;
+      ok (all, "seccomp 7 conditions: each one matches alone");
+      is_int (run_filter (&r.proc, 0xffffff), ESRCH,
+              "seccomp 7 conditions: none holds, no match");
+    }
+  result_clear (&r);
+
+  /* once one argument has several conditions, a condition on another
+   * argument is one more alternative, not a further requirement */
+  rc = translate (
+      NULL,
+      SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                    "[{\"names\": [\"getpgid\"], \"action\": "
+                    "\"SCMP_ACT_ERRNO\", \"errnoRet\": 42, \"args\": "
+                    "[{\"index\": 0, \"value\": 4000000, \"op\": "
+                    "\"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 4000002, "
+                    "\"op\": \"SCMP_CMP_EQ\"}, {\"index\": 1, \"value\": 5, "
+                    "\"op\": \"SCMP_CMP_EQ\"}]}]"),
+      &r);
+  is_int (rc, 0, "seccomp: mixed conditions compile");
+  if (rc == 0)
+    {
+      is_int (run_filter2 (&r.proc, 4000000, 0), ENOMSG,
+              "seccomp mixed: the repeated argument's first value matches");
+      is_int (run_filter2 (&r.proc, 4000001, 5), ENOMSG,
+              "seccomp mixed: the other argument's condition alone matches");
+      is_int (run_filter2 (&r.proc, 4000001, 0), ESRCH,
+              "seccomp mixed: no condition holds, no match");
+    }
+  result_clear (&r);
+
+  /* errnoRet keeps its low 16 bits */
+  rc = translate (NULL,
+                  SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+                                "\"defaultErrnoRet\": 65537, \"syscalls\": "
+                                "[{\"names\": [\"write\", \"exit\", "
+                                "\"exit_group\"], \"action\": "
+                                "\"SCMP_ACT_ALLOW\"}]"),
+                  &r);
+  is_int (rc, 0, "seccomp: errnoRet above 16 bits compiles");
+  if (rc == 0)
+    is_int (run_filter (&r.proc, 1), 1,
+            "seccomp: errnoRet 65537 fails the syscall with errno 1");
+  result_clear (&r);
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+                              "\"defaultErrnoRet\": 70000"),
+                "linux.seccomp.defaultAction: errnoRet 70000 is out of range",
+                "seccomp errno out of range");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": "
+                              "4095}]"),
+                "linux.seccomp.syscalls[0].action: errnoRet 4095 is out of "
+                "range",
+                "seccomp rule errno out of range");
+
+  /* what runc leaves out before it looks at the argument indexes */
+  const char *accepted[][2] = {
+    { "\"syscalls\": [{\"names\": [\"getpgid\"], \"action\": "
+      "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 9, \"value\": 1, "
+      "\"op\": \"SCMP_CMP_EQ\"}]}]",
+      "a rule with the default action and a bad index" },
+    { "\"syscalls\": [{\"names\": [\"no_such_syscall\"], \"action\": "
+      "\"SCMP_ACT_KILL\", \"args\": [{\"index\": 9, \"value\": 1, "
+      "\"op\": \"SCMP_CMP_EQ\"}]}]",
+      "an unknown syscall with a bad index" },
+    { "\"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_KILL\", "
+      "\"args\": [{\"index\": 9, \"value\": 1, \"op\": \"SCMP_CMP_ABOUT\"}]}]",
+      "a rule naming no syscall" },
+  };
+  for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+    {
+      if (asprintf (&extra,
+                    SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", %s"),
+                    accepted[i][0])
+          < 0)
+        abort ();
+      rc = translate (NULL, extra, &r);
+      free (extra);
+      is_int (rc, 0, "seccomp: %s compiles, as in runc", accepted[i][1]);
+      result_clear (&r);
+    }
+
+  /* ... and what it checks before */
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"read\"], "
+                              "\"action\": \"SCMP_ACT_ALLOW\", \"args\": "
+                              "[{\"index\": 0, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_ABOUT\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[0].op: unknown "
+                "operator \"SCMP_CMP_ABOUT\"",
+                "seccomp unknown operator in a rule with the default action");
+  expect_error (NULL,
+                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                              "\"syscalls\": [{\"names\": [\"getpgid\"], "
+                              "\"action\": \"SCMP_ACT_ERRNO\", \"args\": "
+                              "[{\"index\": 0, \"value\": 1, \"op\": "
+                              "\"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 2, "
+                              "\"op\": \"SCMP_CMP_EQ\"}, {\"index\": 7, "
+                              "\"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]"),
+                "config.json: linux.seccomp.syscalls[0].args[2].index: 7 is "
+                "not a syscall argument",
+                "seccomp bad index among repeated conditions");
+
+  /* any number of conditions, but not a filter the kernel refuses */
+  struct ko_buf many = { 0 };
+  const char *head = ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                     "\"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                     "[\"getpgid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                     "\"args\": [";
+  ko_buf_append (&many, head, strlen (head));
+  for (int i = 0; i < 5000; i++)
+    {
+      char c[96];
+      int n = snprintf (c, sizeof c,
+                        "%s{\"index\": 0, \"value\": %d, \"op\": "
+                        "\"SCMP_CMP_EQ\"}",
+                        i ? ", " : "", 5000000 + i);
+      ko_buf_append (&many, c, (size_t)n);
+    }
+  ko_buf_append (&many, "]}]}}", 6);
+  expect_error (NULL, (const char *)many.data,
+                "config.json: linux.seccomp: the filter compiles to ",
+                "seccomp: 5000 conditions make too long a filter");
+  ko_buf_free (&many);
 }
 
 static void
@@ -349,7 +520,6 @@ test_seccomp (void)
                "{\"index\": 1, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}",
                4000000, 3000000, "conditions on two arguments (both)");
 
-#define SECCOMP_WITH(body) ", \"linux\": {\"seccomp\": {" body "}}"
   expect_error (NULL,
                 SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ALLOW\", "
                               "\"listenerPath\": \"/run/agent.sock\""),
@@ -404,11 +574,7 @@ test_seccomp (void)
       "config.json: linux.seccomp.flags[0]: unsupported flag "
       "\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"",
       "seccomp unknown flag");
-  expect_error (NULL,
-                SECCOMP_WITH ("\"defaultAction\": \"SCMP_ACT_ERRNO\", "
-                              "\"defaultErrnoRet\": 70000"),
-                "linux.seccomp.defaultAction: errnoRet 70000 is out of range",
-                "seccomp errno out of range");
+  test_seccomp_as_runc ();
 }
 
 /* ---- mounts ---- */
@@ -740,20 +906,81 @@ test_cgroup (void)
   cgroup_size_vm (spec, &mb, &cpus);
   is_int (mb, 256 + KO_GUEST_HEADROOM_MB, "VM memory: limit plus headroom");
   is_int (cpus, 2, "VM vCPUs: quota / period rounded up");
-  is_int (cgroup_sandbox_check (spec, &err), 0, "cgroupsPath: absolute ok");
+  is_int (cgroup_sandbox_check (spec, false, &err), 0,
+          "cgroupsPath: absolute ok");
   oci_spec_free (spec);
 
-  const char *bad[][2] = { { "system.slice:kata:x", "is a systemd slice path" },
-                           { "/a/../../etc", "must not contain \"..\"" } };
-  for (size_t i = 0; i < 2; i++)
+  /* containerd without its systemd driver: one relative name, as runc's
+   * cgroupfs manager takes it; refused only under --systemd-cgroup */
+  const char *colon = "test.slice:cri-containerd:0123456789abcdef";
+  snprintf (buf, sizeof buf, json, colon);
+  spec = oci_spec_parse_data (buf, strlen (buf), "config.json", &err);
+  is_int (cgroup_sandbox_check (spec, false, &err), 0,
+          "cgroupsPath slice:prefix:name: a cgroupfs path");
+  ko_error_free (err);
+  err = NULL;
+  is_int (cgroup_sandbox_check (spec, true, &err), -1,
+          "cgroupsPath slice:prefix:name: refused under --systemd-cgroup");
+  ok (err
+          && strstr (err->msg, "config.json: linux.cgroupsPath: "
+                               "\"test.slice:cri-containerd:0123456789abcdef\" "
+                               "is a systemd slice path (--systemd-cgroup); "
+                               "kata-oci has no systemd cgroup driver"),
+      "cgroupsPath slice:prefix:name: --systemd-cgroup message");
+  ko_error_free (err);
+  err = NULL;
+  oci_spec_free (spec);
+  snprintf (buf, sizeof buf, json, "/kot/b");
+  spec = oci_spec_parse_data (buf, strlen (buf), "config.json", &err);
+  is_int (cgroup_sandbox_check (spec, true, &err), 0,
+          "cgroupsPath: a plain path under --systemd-cgroup stays cgroupfs");
+  oci_spec_free (spec);
+
+  const char *clean[][2] = {
+    { "/a/../../etc", "/etc" },
+    { "test.slice:cri-containerd:x", "test.slice:cri-containerd:x" },
+    { "a//b/./c/", "a/b/c" },
+    { "../../a/b/..", "a" },
+    { "/../x/", "/x" },
+    { "a/..", "." },
+    { "//", "/" },
+  };
+  for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++)
     {
-      snprintf (buf, sizeof buf, json, bad[i][0]);
-      spec = oci_spec_parse_data (buf, strlen (buf), "config.json", &err);
-      is_int (cgroup_sandbox_check (spec, &err), -1, "cgroupsPath %s: refused",
-              bad[i][0]);
+      char out[64] = "unset";
+      int rc = cgroup_clean_path (clean[i][0], out, sizeof out);
+      ok (rc == 0 && strcmp (out, clean[i][1]) == 0,
+          "cgroup path \"%s\" cleans to \"%s\" (got \"%s\")", clean[i][0],
+          clean[i][1], out);
+    }
+  char small[8];
+  is_int (cgroup_clean_path ("/abcdefgh", small, sizeof small), -1,
+          "cgroup path: too long for the buffer");
+
+  char longp[PATH_MAX + 16];
+  memset (longp, 'a', sizeof longp - 1);
+  longp[sizeof longp - 1] = '\0';
+  const char *bad[][2] = {
+    { "/a/..", "\"/a/..\" names no group of the sandbox's own (it is the "
+               "root group)" },
+    { "x/../.", "\"x/../.\" names no group of the sandbox's own (it is the "
+                "group kata-oci runs in)" },
+    { longp, "is too long" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      char *b2 = NULL;
+      if (asprintf (&b2, json, bad[i][0]) < 0)
+        abort ();
+      spec = oci_spec_parse_data (b2, strlen (b2), "config.json", &err);
+      free (b2);
+      is_int (cgroup_sandbox_check (spec, false, &err), -1,
+              "cgroupsPath %.20s: refused", bad[i][0]);
       ok (err && strstr (err->msg, "config.json: linux.cgroupsPath: ")
               && strstr (err->msg, bad[i][1]),
-          "cgroupsPath %s: message", bad[i][0]);
+          "cgroupsPath %.20s: message", bad[i][0]);
+      if (err && !strstr (err->msg, bad[i][1]))
+        printf ("#   got \"%.200s\"\n", err->msg);
       ko_error_free (err);
       err = NULL;
       oci_spec_free (spec);

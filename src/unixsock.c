@@ -1,0 +1,74 @@
+#include "config.h"
+
+#include "unixsock.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Fills sa for dir/name; *dirfd is the dir's fd the address goes through
+ * (-1 when the plain path fits), to be closed once bind or connect is
+ * done. */
+static int
+unix_addr (const char *dir, const char *name, struct sockaddr_un *sa,
+           int *dirfd, ko_error **err)
+{
+  *dirfd = -1;
+  memset (sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  int n = snprintf (sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
+  if (n >= 0 && (size_t)n < sizeof sa->sun_path)
+    return 0;
+  int fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ko_error_set (err, errno, "unix socket %s/%s: open the directory",
+                         dir, name);
+  n = snprintf (sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", fd,
+                name);
+  if (n < 0 || (size_t)n >= sizeof sa->sun_path)
+    {
+      close (fd);
+      return ko_error_setx (err, ENAMETOOLONG,
+                            "unix socket %s/%s: the name is too long", dir,
+                            name);
+    }
+  *dirfd = fd;
+  return 0;
+}
+
+int
+ko_unix_listen (const char *dir, const char *name, ko_error **err)
+{
+  struct sockaddr_un sa;
+  _cleanup_close_ int dirfd = -1;
+  if (unix_addr (dir, name, &sa, &dirfd, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ko_error_set (err, errno, "socket");
+  unlink (sa.sun_path); /* a stale socket; bind says what else is wrong */
+  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0
+      || listen (fd, SOMAXCONN) < 0)
+    return ko_error_set (err, errno, "listen on %s/%s", dir, name);
+  return take_fd (fd);
+}
+
+int
+ko_unix_connect (const char *dir, const char *name, ko_error **err)
+{
+  struct sockaddr_un sa;
+  _cleanup_close_ int dirfd = -1;
+  if (unix_addr (dir, name, &sa, &dirfd, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ko_error_set (err, errno, "socket");
+  if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return ko_error_set (err, errno, "connect to %s/%s", dir, name);
+  return take_fd (fd);
+}

@@ -1,0 +1,18 @@
+/* The unix sockets of a state dir, at any length of the dir. sun_path
+ * holds 108 bytes, and an engine's --root with 64-character ids can make
+ * <root>/<id>/virtiofsd.sock longer. A path that does not fit is bound or
+ * connected as /proc/self/fd/<fd of the dir>/<name>, which Linux resolves
+ * like any other path; one that fits is used as it is. */
+#ifndef KO_UNIXSOCK_H
+#define KO_UNIXSOCK_H
+
+#include "error.h"
+
+/* A listening SOCK_STREAM socket at dir/name (a stale one there is
+ * replaced); the fd is close-on-exec. */
+int ko_unix_listen (const char *dir, const char *name, ko_error **err);
+
+/* A SOCK_STREAM socket connected to dir/name; close-on-exec. */
+int ko_unix_connect (const char *dir, const char *name, ko_error **err);
+
+#endif
