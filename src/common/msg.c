@@ -652,36 +652,42 @@ vec_grow (void *v, size_t n, size_t size)
 }
 
 int
-ko_container_spec_add_mount (struct ko_container_spec *s,
-                             const struct ko_mount *m)
+ko_container_spec_add_mount (struct ko_container_spec *s, struct ko_mount *m)
 {
   struct ko_mount *v = vec_grow (s->mounts, s->nmounts, sizeof *v);
   if (v == NULL)
-    return -1;
+    {
+      clear_fields (&mount_d, m);
+      return -1;
+    }
   v[s->nmounts++] = *m;
   s->mounts = v;
   return 0;
 }
 
 int
-ko_container_spec_add_device (struct ko_container_spec *s,
-                              const struct ko_device *d)
+ko_container_spec_add_device (struct ko_container_spec *s, struct ko_device *d)
 {
   struct ko_device *v = vec_grow (s->devices, s->ndevices, sizeof *v);
   if (v == NULL)
-    return -1;
+    {
+      clear_fields (&device_d, d);
+      return -1;
+    }
   v[s->ndevices++] = *d;
   s->devices = v;
   return 0;
 }
 
 int
-ko_container_spec_add_sysctl (struct ko_container_spec *s,
-                              const struct ko_sysctl *kv)
+ko_container_spec_add_sysctl (struct ko_container_spec *s, struct ko_sysctl *kv)
 {
   struct ko_sysctl *v = vec_grow (s->sysctls, s->nsysctls, sizeof *v);
   if (v == NULL)
-    return -1;
+    {
+      clear_fields (&sysctl_d, kv);
+      return -1;
+    }
   v[s->nsysctls++] = *kv;
   s->sysctls = v;
   return 0;
@@ -693,9 +699,11 @@ ko_container_spec_add_path (struct ko_container_spec *s, uint16_t tag,
 {
   bool masked = tag == KO_TAG_MASKED_PATH;
   size_t *n = masked ? &s->nmasked : &s->nreadonly;
-  if (*n >= KO_MAX_STRINGS)
-    return -1;
-  return ko_strv_push (masked ? &s->masked : &s->readonly, n, path);
+  if (*n < KO_MAX_STRINGS
+      && ko_strv_push (masked ? &s->masked : &s->readonly, n, path) == 0)
+    return 0;
+  free (path);
+  return -1;
 }
 
 static int
@@ -800,27 +808,23 @@ create_container_list (void *msg, const struct ko_field *f, ko_error **err)
     case KO_TAG_MOUNT:
       if (decode_nested (f, &mount_d, &e.m, "mount", err) < 0)
         return -1;
-      if ((r = ko_container_spec_add_mount (s, &e.m)) < 0)
-        clear_fields (&mount_d, &e.m);
+      r = ko_container_spec_add_mount (s, &e.m);
       break;
     case KO_TAG_DEVICE:
       if (decode_nested (f, &device_d, &e.d, "device", err) < 0)
         return -1;
-      if ((r = ko_container_spec_add_device (s, &e.d)) < 0)
-        clear_fields (&device_d, &e.d);
+      r = ko_container_spec_add_device (s, &e.d);
       break;
     case KO_TAG_SYSCTL:
       if (decode_nested (f, &sysctl_d, &e.kv, "sysctl", err) < 0)
         return -1;
-      if ((r = ko_container_spec_add_sysctl (s, &e.kv)) < 0)
-        clear_fields (&sysctl_d, &e.kv);
+      r = ko_container_spec_add_sysctl (s, &e.kv);
       break;
     case KO_TAG_MASKED_PATH:
     case KO_TAG_READONLY_PATH:
       if (field_str (f, "path", &str, err) < 0)
         return -1;
-      if ((r = ko_container_spec_add_path (s, f->tag, str)) < 0)
-        free (str);
+      r = ko_container_spec_add_path (s, f->tag, str);
       break;
     case KO_TAG_UID_MAP:
       return add_id_map (f, s->uid_map, &s->nuid_map, err);

@@ -112,14 +112,14 @@ struct ko_container_spec
 int ko_container_spec_encode (struct ko_buf *b,
                               const struct ko_container_spec *s);
 void ko_container_spec_clear (struct ko_container_spec *s);
-/* Take ownership of the malloc'd m (s) and append it: -1 when out of memory
- * or past KO_MAX_STRINGS entries (nothing is taken then). */
+/* Append an element, taking its malloc'd strings: -1 when out of memory
+ * or past KO_MAX_STRINGS entries, the strings freed then too. */
 int ko_container_spec_add_mount (struct ko_container_spec *s,
-                                 const struct ko_mount *m);
+                                 struct ko_mount *m);
 int ko_container_spec_add_device (struct ko_container_spec *s,
-                                  const struct ko_device *d);
+                                  struct ko_device *d);
 int ko_container_spec_add_sysctl (struct ko_container_spec *s,
-                                  const struct ko_sysctl *kv);
+                                  struct ko_sysctl *kv);
 /* tag: KO_TAG_MASKED_PATH or KO_TAG_READONLY_PATH */
 int ko_container_spec_add_path (struct ko_container_spec *s, uint16_t tag,
                                 char *path);
