@@ -63,8 +63,22 @@ has_flag (const struct fdesc *f, const void *m)
   return f->has ? (bool *)((char *)m + f->has - 1) : NULL;
 }
 
+/* Encodes a nested process or resources field: passed in by the few
+ * encoders that have one, so that a binary that never sends one (the agent)
+ * does not link their encoders. */
+typedef int (*nested_fn) (struct ko_buf *b, const struct fdesc *f,
+                          const void *p);
+
 static int
-encode_fields (struct ko_buf *b, const struct mdesc *d, const void *m)
+encode_big (struct ko_buf *b, const struct fdesc *f, const void *p)
+{
+  return f->kind == K_PROCESS ? ko_process_encode (b, f->tag, p)
+                              : ko_resources_encode (b, f->tag, p);
+}
+
+static int
+encode_fields (struct ko_buf *b, const struct mdesc *d, const void *m,
+               nested_fn nested)
 {
   int r = 0;
   for (size_t i = 0; i < d->n; i++)
@@ -94,10 +108,8 @@ encode_fields (struct ko_buf *b, const struct mdesc *d, const void *m)
             r |= ko_tlv_put_u32 (b, f->tag, 1);
           break;
         case K_PROCESS:
-          r |= ko_process_encode (b, f->tag, p);
-          break;
         case K_RESOURCES:
-          r |= ko_resources_encode (b, f->tag, p);
+          r |= nested ? nested (b, f, p) : -1;
           break;
         }
     }
@@ -213,6 +225,18 @@ decode_fields (struct ko_tlv body, const struct mdesc *d, void *m,
   return 0;
 }
 
+static void clear_fields (const struct mdesc *d, void *m);
+
+/* A whole flat message: on failure it is left cleared. */
+static int
+decode_flat (struct ko_tlv body, const struct mdesc *d, void *m, ko_error **err)
+{
+  if (decode_fields (body, d, m, NULL, err) == 0)
+    return 0;
+  clear_fields (d, m);
+  return -1;
+}
+
 static void
 clear_fields (const struct mdesc *d, void *m)
 {
@@ -241,19 +265,17 @@ clear_fields (const struct mdesc *d, void *m)
 }
 
 /* One encode / decode / clear per flat message, from its table. */
-#define CODEC_ENCODE(name, desc)                                               \
+#define CODEC_ENCODE_WITH(name, desc, nested)                                  \
   int ko_msg_##name##_encode (struct ko_buf *b, const struct ko_msg_##name *m) \
   {                                                                            \
-    return encode_fields (b, &desc, m);                                        \
+    return encode_fields (b, &desc, m, nested);                                \
   }
+#define CODEC_ENCODE(name, desc) CODEC_ENCODE_WITH (name, desc, NULL)
 #define CODEC_DECODE(name, desc)                                               \
   int ko_msg_##name##_decode (struct ko_tlv body, struct ko_msg_##name *m,     \
                               ko_error **err)                                  \
   {                                                                            \
-    if (decode_fields (body, &desc, m, NULL, err) == 0)                        \
-      return 0;                                                                \
-    clear_fields (&desc, m);                                                   \
-    return -1;                                                                 \
+    return decode_flat (body, &desc, m, err);                                  \
   }
 #define CODEC_CLEAR(name, desc)                                                \
   void ko_msg_##name##_clear (struct ko_msg_##name *m)                         \
@@ -267,6 +289,11 @@ clear_fields (const struct mdesc *d, void *m)
 #define CODEC_PLAIN(name, desc)                                                \
   CODEC_ENCODE (name, desc)                                                    \
   CODEC_DECODE (name, desc)
+/* with a nested process or resources field */
+#define CODEC_BIG(name, desc)                                                  \
+  CODEC_ENCODE_WITH (name, desc, encode_big)                                   \
+  CODEC_DECODE (name, desc)                                                    \
+  CODEC_CLEAR (name, desc)
 
 /* ---- flat requests ---- */
 
@@ -304,7 +331,7 @@ static const struct fdesc exec_process_f[] = {
 };
 static const struct mdesc exec_process_d = MDESC (T, exec_process_f);
 #undef T
-CODEC (exec_process, exec_process_d)
+CODEC_BIG (exec_process, exec_process_d)
 
 #define T struct ko_msg_signal_process
 static const struct fdesc signal_process_f[] = {
@@ -335,7 +362,7 @@ static const struct fdesc update_container_f[] = {
 };
 static const struct mdesc update_container_d = MDESC (T, update_container_f);
 #undef T
-CODEC (update_container, update_container_d)
+CODEC_BIG (update_container, update_container_d)
 
 #define T struct ko_msg_online_cpu_mem
 static const struct fdesc online_cpu_mem_f[] = {
@@ -723,7 +750,7 @@ encode_nested (struct ko_buf *b, uint16_t tag, const struct mdesc *d,
   size_t off = ko_tlv_begin (b, tag);
   if (off == (size_t)-1)
     return -1;
-  int r = encode_fields (b, d, m);
+  int r = encode_fields (b, d, m, NULL);
   ko_tlv_end (b, off);
   return r;
 }
@@ -761,7 +788,7 @@ int
 ko_msg_create_container_encode (struct ko_buf *b,
                                 const struct ko_msg_create_container *m)
 {
-  if (encode_fields (b, &create_container_head_d, m) < 0)
+  if (encode_fields (b, &create_container_head_d, m, encode_big) < 0)
     return -1;
   return ko_container_spec_encode (b, &m->spec);
 }
@@ -1061,97 +1088,58 @@ ko_msg_credit_decode (struct ko_tlv payload, struct ko_msg_credit *m,
 
 /* ---- by method and by event ---- */
 
+/* The flat requests' tables, by method; the others are decoded by their
+ * own functions. */
+static const struct mdesc *const request_d[] = {
+  [KO_M_CREATE_SANDBOX] = &create_sandbox_d,
+  [KO_M_START_CONTAINER] = &container_ref_d,
+  [KO_M_EXEC_PROCESS] = &exec_process_d,
+  [KO_M_SIGNAL_PROCESS] = &signal_process_d,
+  [KO_M_WAIT_PROCESS] = &process_ref_d,
+  [KO_M_CLOSE_STDIN] = &process_ref_d,
+  [KO_M_TTY_WIN_RESIZE] = &tty_win_resize_d,
+  [KO_M_LIST_PROCESSES] = &container_ref_d,
+  [KO_M_STATS_CONTAINER] = &container_ref_d,
+  [KO_M_PAUSE_CONTAINER] = &container_ref_d,
+  [KO_M_RESUME_CONTAINER] = &container_ref_d,
+  [KO_M_UPDATE_CONTAINER] = &update_container_d,
+  [KO_M_DESTROY_SANDBOX] = &destroy_sandbox_d,
+  [KO_M_ONLINE_CPU_MEM] = &online_cpu_mem_d,
+};
+
+static const struct mdesc *
+request_desc (uint16_t method)
+{
+  return method < KO_ARRAY_SIZE (request_d) ? request_d[method] : NULL;
+}
+
 int
 ko_msg_decode_request (uint16_t method, struct ko_tlv body,
                        union ko_msg_request *m, ko_error **err)
 {
+  const struct mdesc *d = request_desc (method);
   int r;
-  switch (method)
-    {
-    case KO_M_CREATE_SANDBOX:
-      r = ko_msg_create_sandbox_decode (body, &m->create_sandbox, err);
-      break;
-    case KO_M_CREATE_CONTAINER:
-      r = ko_msg_create_container_decode (body, &m->create_container, err);
-      break;
-    case KO_M_START_CONTAINER:
-    case KO_M_LIST_PROCESSES:
-    case KO_M_STATS_CONTAINER:
-    case KO_M_PAUSE_CONTAINER:
-    case KO_M_RESUME_CONTAINER:
-      r = ko_msg_container_ref_decode (body, &m->container_ref, err);
-      break;
-    case KO_M_EXEC_PROCESS:
-      r = ko_msg_exec_process_decode (body, &m->exec_process, err);
-      break;
-    case KO_M_SIGNAL_PROCESS:
-      r = ko_msg_signal_process_decode (body, &m->signal_process, err);
-      break;
-    case KO_M_WAIT_PROCESS:
-    case KO_M_CLOSE_STDIN:
-      r = ko_msg_process_ref_decode (body, &m->process_ref, err);
-      break;
-    case KO_M_TTY_WIN_RESIZE:
-      r = ko_msg_tty_win_resize_decode (body, &m->tty_win_resize, err);
-      break;
-    case KO_M_UPDATE_CONTAINER:
-      r = ko_msg_update_container_decode (body, &m->update_container, err);
-      break;
-    case KO_M_UPDATE_INTERFACE:
-      r = ko_msg_update_interface_decode (body, &m->update_interface, err);
-      break;
-    case KO_M_UPDATE_ROUTES:
-      r = ko_msg_update_routes_decode (body, &m->update_routes, err);
-      break;
-    case KO_M_ONLINE_CPU_MEM:
-      r = ko_msg_online_cpu_mem_decode (body, &m->online_cpu_mem, err);
-      break;
-    case KO_M_DESTROY_SANDBOX:
-      r = ko_msg_destroy_sandbox_decode (body, &m->destroy_sandbox, err);
-      break;
-    default:
-      return ko_error_setx (err, ENOSYS, "method %u: no such request", method);
-    }
+  if (d)
+    r = decode_flat (body, d, m, err);
+  else if (method == KO_M_CREATE_CONTAINER)
+    r = ko_msg_create_container_decode (body, &m->create_container, err);
+  else if (method == KO_M_UPDATE_INTERFACE)
+    r = ko_msg_update_interface_decode (body, &m->update_interface, err);
+  else if (method == KO_M_UPDATE_ROUTES)
+    r = ko_msg_update_routes_decode (body, &m->update_routes, err);
+  else
+    return ko_error_setx (err, ENOSYS, "method %u: no such request", method);
   return r < 0 ? ko_error_wrap (err, "%s", ko_method_name (method)) : 0;
 }
 
 void
 ko_msg_request_clear (uint16_t method, union ko_msg_request *m)
 {
-  switch (method)
-    {
-    case KO_M_CREATE_SANDBOX:
-      ko_msg_create_sandbox_clear (&m->create_sandbox);
-      break;
-    case KO_M_CREATE_CONTAINER:
-      ko_msg_create_container_clear (&m->create_container);
-      break;
-    case KO_M_START_CONTAINER:
-    case KO_M_LIST_PROCESSES:
-    case KO_M_STATS_CONTAINER:
-    case KO_M_PAUSE_CONTAINER:
-    case KO_M_RESUME_CONTAINER:
-      ko_msg_container_ref_clear (&m->container_ref);
-      break;
-    case KO_M_EXEC_PROCESS:
-      ko_msg_exec_process_clear (&m->exec_process);
-      break;
-    case KO_M_SIGNAL_PROCESS:
-      ko_msg_signal_process_clear (&m->signal_process);
-      break;
-    case KO_M_WAIT_PROCESS:
-    case KO_M_CLOSE_STDIN:
-      ko_msg_process_ref_clear (&m->process_ref);
-      break;
-    case KO_M_TTY_WIN_RESIZE:
-      ko_msg_tty_win_resize_clear (&m->tty_win_resize);
-      break;
-    case KO_M_UPDATE_CONTAINER:
-      ko_msg_update_container_clear (&m->update_container);
-      break;
-    default:
-      break; /* nothing owned */
-    }
+  const struct mdesc *d = request_desc (method);
+  if (d)
+    clear_fields (d, m);
+  else if (method == KO_M_CREATE_CONTAINER)
+    ko_msg_create_container_clear (&m->create_container);
 }
 
 int
