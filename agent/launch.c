@@ -69,6 +69,46 @@ grow_pipe (int fd)
     ag_dbg ("output pipe of %d bytes: %s", OUTPUT_PIPE_SIZE, strerror (errno));
 }
 
+/* A pty: the child's fds 0, 1 and 2 on its slave, the streams on the
+ * master. */
+static int
+stdio_prepare_tty (const struct ko_process *kp, struct proc *p,
+                   struct stdio_setup *s, ko_error **err)
+{
+  if (kp->stdout_stream == 0)
+    return ko_error_setx (err, EINVAL, "a terminal needs a stdout stream");
+  int master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return ag_error_set (err, errno, "open /dev/ptmx");
+  p->tty_fd = master;
+  int unlock = 0;
+  if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
+    return ag_error_set (err, errno, "unlock the pty");
+  int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return ag_error_set (err, errno, "open the pty slave");
+  s->close_after[0] = slave;
+  if (kp->rows || kp->cols)
+    {
+      struct winsize ws = { .ws_row = kp->rows, .ws_col = kp->cols };
+      ioctl (master, TIOCSWINSZ, &ws);
+    }
+  for (int i = 0; i < 3; i++)
+    s->io.fd[i] = slave;
+  int o = fcntl (master, F_DUPFD_CLOEXEC, 3);
+  if (o < 0
+      || !(p->out = stream_new (kp->stdout_stream, STREAM_OUT, o, p, true)))
+    return ag_error_set (err, errno ? errno : ENOMEM, "stdout stream");
+  if (kp->stdin_stream)
+    {
+      int i = fcntl (master, F_DUPFD_CLOEXEC, 3);
+      if (i < 0
+          || !(p->in = stream_new (kp->stdin_stream, STREAM_IN, i, p, true)))
+        return ag_error_set (err, errno ? errno : ENOMEM, "stdin stream");
+    }
+  return 0;
+}
+
 /* Creates pipes or a pty for kp and the streams that serve them (not yet
  * active). */
 static int
@@ -84,41 +124,7 @@ stdio_prepare (const struct ko_process *kp, struct proc *p,
     return -1;
 
   if (kp->terminal)
-    {
-      if (kp->stdout_stream == 0)
-        return ko_error_setx (err, EINVAL, "a terminal needs a stdout stream");
-      int master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (master < 0)
-        return ag_error_set (err, errno, "open /dev/ptmx");
-      p->tty_fd = master;
-      int unlock = 0;
-      if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
-        return ag_error_set (err, errno, "unlock the pty");
-      int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (slave < 0)
-        return ag_error_set (err, errno, "open the pty slave");
-      s->close_after[0] = slave;
-      if (kp->rows || kp->cols)
-        {
-          struct winsize ws = { .ws_row = kp->rows, .ws_col = kp->cols };
-          ioctl (master, TIOCSWINSZ, &ws);
-        }
-      for (int i = 0; i < 3; i++)
-        s->io.fd[i] = slave;
-      int o = fcntl (master, F_DUPFD_CLOEXEC, 3);
-      if (o < 0
-          || !(p->out = stream_new (kp->stdout_stream, STREAM_OUT, o, p, true)))
-        return ag_error_set (err, errno ? errno : ENOMEM, "stdout stream");
-      if (kp->stdin_stream)
-        {
-          int i = fcntl (master, F_DUPFD_CLOEXEC, 3);
-          if (i < 0
-              || !(p->in
-                   = stream_new (kp->stdin_stream, STREAM_IN, i, p, true)))
-            return ag_error_set (err, errno ? errno : ENOMEM, "stdin stream");
-        }
-      return 0;
-    }
+    return stdio_prepare_tty (kp, p, s, err);
 
   int fds[2];
   if (kp->stdin_stream)

@@ -456,6 +456,76 @@ check_tmpcopyup (const char *rootfs, const char *dest, size_t idx,
   return 0;
 }
 
+/* A bind mount: the host path goes into the share (a bind the monitor
+ * makes), the guest mounts it from there. */
+static int
+translate_bind (const oci_mount *m, size_t idx, const char *bundle,
+                const char *id, bool readonly, struct ko_mount *km,
+                struct share_bind **binds, size_t *nbinds, ko_error **err)
+{
+  if (m->source == NULL || *m->source == '\0')
+    return ko_error_setx (err, EINVAL,
+                          "config.json: mounts[%zu].source: a bind mount "
+                          "needs a source",
+                          idx);
+  /* a relative source resolves beneath the bundle here, once: the
+   * monitor binds the path it resolved to */
+  _cleanup_close_ int sfd = hostpath_open_source (bundle, m->source, idx, err);
+  if (sfd < 0)
+    return -1;
+  _cleanup_free_ char *src
+      = m->source[0] == '/' ? strdup (m->source) : hostpath_of_fd (sfd);
+  if (src == NULL)
+    return ko_error_set (err, ENOMEM, "mounts");
+  struct stat st;
+  if (fstat (sfd, &st) < 0)
+    return ko_error_set (err, errno, "config.json: mounts[%zu].source %s", idx,
+                         src);
+  if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu].source: %s is neither "
+                          "a directory nor a regular file: the VM cannot "
+                          "reach host devices or sockets through its "
+                          "share",
+                          idx, src);
+  _cleanup_free_ char *dest = NULL;
+  if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
+    return ko_error_set (err, ENOMEM, "mounts");
+  km->type = strdup ("bind");
+  km->source = strdup (dest);
+  if (km->type == NULL || km->source == NULL
+      || add_bind (binds, nbinds, src, dest, m->destination, readonly) < 0)
+    return ko_error_set (err, ENOMEM, "mounts");
+  src = NULL;
+  dest = NULL;
+  return 0;
+}
+
+/* A filesystem the guest kernel makes itself. */
+static int
+translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
+                    bool copyup, struct ko_mount *km, ko_error **err)
+{
+  size_t j;
+  for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
+    if (strcmp (m->type, guest_fs[j]) == 0)
+      break;
+  if (m->type == NULL || j == KO_ARRAY_SIZE (guest_fs))
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu].type: \"%s\" cannot "
+                          "be mounted in the VM (it would need a host "
+                          "device or share); use a bind mount",
+                          idx, m->type ? m->type : "");
+  if (copyup && strcmp (m->type, "tmpfs") == 0
+      && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
+    return -1;
+  km->type = strdup (m->type);
+  km->source = strdup (m->source ? m->source : m->type);
+  if (km->type == NULL || km->source == NULL)
+    return ko_error_set (err, ENOMEM, "mounts");
+  return 0;
+}
+
 static int
 translate_mount (const oci_mount *m, size_t idx, const char *bundle,
                  const char *rootfs, const char *id, struct ko_mount *out,
@@ -477,82 +547,23 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
   _cleanup_free_ char *data = o.data;
   bool bind = (o.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
   struct ko_mount km = { 0 };
-  if (bind)
+  int r = bind ? translate_bind (m, idx, bundle, id, (o.flags & MS_RDONLY) != 0,
+                                 &km, binds, nbinds, err)
+               : translate_guest_fs (m, idx, rootfs, o.copyup, &km, err);
+  if (r == 0 && (km.dest = strdup (m->destination)) == NULL)
+    r = ko_error_set (err, ENOMEM, "mounts");
+  if (r < 0)
     {
-      if (m->source == NULL || *m->source == '\0')
-        return ko_error_setx (err, EINVAL,
-                              "config.json: mounts[%zu].source: a bind mount "
-                              "needs a source",
-                              idx);
-      /* a relative source resolves beneath the bundle here, once: the
-       * monitor binds the path it resolved to */
-      _cleanup_close_ int sfd
-          = hostpath_open_source (bundle, m->source, idx, err);
-      if (sfd < 0)
-        return -1;
-      _cleanup_free_ char *src
-          = m->source[0] == '/' ? strdup (m->source) : hostpath_of_fd (sfd);
-      if (src == NULL)
-        return ko_error_set (err, ENOMEM, "mounts");
-      struct stat st;
-      if (fstat (sfd, &st) < 0)
-        return ko_error_set (err, errno, "config.json: mounts[%zu].source %s",
-                             idx, src);
-      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: mounts[%zu].source: %s is neither "
-                              "a directory nor a regular file: the VM cannot "
-                              "reach host devices or sockets through its "
-                              "share",
-                              idx, src);
-      _cleanup_free_ char *dest = NULL;
-      if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
-        return ko_error_set (err, ENOMEM, "mounts");
-      km.type = strdup ("bind");
-      km.source = strdup (dest);
-      if (km.type == NULL || km.source == NULL
-          || add_bind (binds, nbinds, src, dest, m->destination,
-                       (o.flags & MS_RDONLY) != 0)
-                 < 0)
-        {
-          free (km.type);
-          free (km.source);
-          return ko_error_set (err, ENOMEM, "mounts");
-        }
-      src = NULL;
-      dest = NULL;
-      o.flags |= MS_BIND;
-    }
-  else
-    {
-      size_t j;
-      for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
-        if (strcmp (m->type, guest_fs[j]) == 0)
-          break;
-      if (m->type == NULL || j == KO_ARRAY_SIZE (guest_fs))
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: mounts[%zu].type: \"%s\" cannot "
-                              "be mounted in the VM (it would need a host "
-                              "device or share); use a bind mount",
-                              idx, m->type ? m->type : "");
-      if (o.copyup && strcmp (m->type, "tmpfs") == 0
-          && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
-        return -1;
-      km.type = strdup (m->type);
-      km.source = strdup (m->source ? m->source : m->type);
-      km.data = take_ptr (data);
-    }
-  km.dest = strdup (m->destination);
-  km.flags = o.flags;
-  km.propagation = o.propagation;
-  if (km.dest == NULL || km.type == NULL || km.source == NULL)
-    {
-      free (km.dest);
       free (km.type);
       free (km.source);
-      free (km.data);
-      return ko_error_set (err, ENOMEM, "mounts");
+      return -1;
     }
+  if (bind)
+    o.flags |= MS_BIND;
+  else
+    km.data = take_ptr (data);
+  km.flags = o.flags;
+  km.propagation = o.propagation;
   *out = km;
   return 0;
 }
