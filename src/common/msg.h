@@ -12,9 +12,9 @@
  * or longer than KO_MAX_STRING, a list longer than its bound, a repeated
  * single field or a truncated body (EPROTO) fails with *err naming the field
  * ("no exec id", "signal: 2 bytes, expected 4"). Unknown tags are skipped;
- * a repeated scalar keeps its last value. On failure the struct is left
- * zeroed: there is nothing to clear. ko_msg_decode_request / _reply / _event
- * prefix the message's name ("ExecProcess: no exec id").
+ * a repeated scalar keeps its last value. On failure the struct owns
+ * nothing: there is nothing to clear. ko_msg_decode_request / _reply /
+ * _event prefix the message's name ("ExecProcess: no exec id").
  *
  * Each _clear frees what a decode (or a caller filling the struct with
  * malloc'd memory) put there and zeroes the struct; NULL is accepted.
