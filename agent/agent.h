@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "msg.h"
 #include "proto.h"
 
 #ifndef KO_AGENT_VERSION
@@ -140,7 +141,8 @@ void streams_resume (void);
 /* Called on reconnect: the new host starts with fresh windows. */
 void streams_reset_credit (void);
 
-/* ---- rpc.c: containers, processes, the RPC handlers ---- */
+/* ---- rpc.c, registry.c, launch.c: the RPC handlers, containers and
+ * processes (their internals: rpc.h) ---- */
 struct container;
 struct proc
 {
@@ -165,49 +167,6 @@ void rpc_check_oom (void);
 void proc_check_done (struct proc *p);
 
 /* ---- spawn.c: the code that runs in the children ---- */
-struct ag_mount
-{
-  char *dest, *type, *source, *data;
-  uint64_t flags, propagation;
-};
-struct ag_device
-{
-  uint32_t type; /* 'c' 'b' 'u' 'p' */
-  char *path;
-  uint64_t major, minor;
-  uint32_t mode, uid, gid;
-  bool has_mode, has_uid, has_gid;
-};
-struct ag_kv
-{
-  char *key, *value;
-};
-struct ag_container_spec
-{
-  char *id, *rootfs, *hostname, *domainname;
-  bool root_readonly;
-  uint64_t namespaces;
-  uint64_t rootfs_propagation;
-  bool has_personality;
-  uint32_t personality;
-  struct ag_mount *mounts;
-  size_t nmounts;
-  bool has_mounts;
-  char **masked;
-  size_t nmasked;
-  char **readonly;
-  size_t nreadonly;
-  struct ag_kv *sysctls;
-  size_t nsysctls;
-  struct ag_device *devices;
-  size_t ndevices;
-  /* with CLONE_NEWUSER: both maps, checked by ko_id_maps_check */
-  struct ko_id_map uid_map[KO_MAX_ID_MAPS], gid_map[KO_MAX_ID_MAPS];
-  size_t nuid_map, ngid_map;
-  struct ko_process proc;
-};
-void ag_container_spec_clear (struct ag_container_spec *s);
-
 /* The child's ends of its stdio: fds 0, 1, 2 (may repeat), tty or not. */
 struct ag_stdio
 {
@@ -230,7 +189,14 @@ int ag_set_limits (pid_t pid, const struct ko_process *p, ko_error **err);
  * byte on start_fd (the agent has then written its id maps, set its limits
  * and put it in its cgroup), sets itself up and waits for a second byte
  * (StartContainer) before exec. Never returns. */
-void spawn_container_init (const struct ag_container_spec *spec,
+/* A pod member's init: the pod sandbox's namespaces it joins (fds the
+ * agent opened before the clone; -1: none), set in the child only. */
+struct ag_join
+{
+  int ipc, uts;
+};
+extern struct ag_join ag_join;
+void spawn_container_init (const struct ko_msg_create_container *m,
                            const struct ag_stdio *io, int sync_fd, int start_fd)
     __attribute__ ((noreturn));
 /* Body of the exec helper: joins the group of id (unless in_group) and
@@ -258,6 +224,8 @@ int memory_online (uint32_t want_mb, ko_error **err);
  * and lo up. A failure names the step: "interface eth0: add address
  * 10.88.0.5/16: File exists". */
 int net_update_interface (const struct ko_net_iface *i, ko_error **err);
+/* Brings lo up. */
+int net_lo_up (ko_error **err);
 /* Adds the routes to the main table in order, stopping at the first that
  * fails: "route default via 10.88.0.1 dev eth0: Network is unreachable". */
 int net_update_routes (const struct ko_net_route *r, size_t n, ko_error **err);
@@ -309,11 +277,13 @@ int cgroup_open (const char *id);
 size_t cgroup_pids (const char *id, pid_t **out);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);
-/* Applies RESOURCES (the nested field) to the group; a failed write fails
- * with the file's name: "cgroup memory.max: invalid argument". */
-int cgroup_apply (const char *id, const struct ko_field *res, ko_error **err);
-/* Appends the STAT_* fields of the group to reply. */
-int cgroup_stats (const char *id, struct ko_buf *reply, ko_error **err);
+/* Applies the resources to the group (fitting its cpusets to the VM's); a
+ * failed write fails with the file's name: "cgroup memory.max: invalid
+ * argument". */
+int cgroup_apply (const char *id, struct ko_resources *r, ko_error **err);
+/* The statistics of the group that the guest kernel has. */
+int cgroup_stats (const char *id, struct ko_msg_stats_container_reply *out,
+                  ko_error **err);
 /* memory.events oom_kill of the group (0 if unknown). */
 uint64_t cgroup_oom_kills (const char *id);
 /* Watches the group's memory.events: rpc_check_oom runs when it changes. */
@@ -342,18 +312,6 @@ int ag_id_map_format (const struct ko_id_map *v, size_t n, char *buf,
  * 0, or -1 when there is none, it does not fit or it holds "..". */
 int ag_uevent_devname (const char *uevent, char *out, size_t len);
 
-/* RESOURCES (nested R_* fields), as sent: absent fields are unchanged. */
-struct ag_resources
-{
-  uint32_t has;  /* bit (tag - KO_TAG_R_MEM_LIMIT) per field present */
-  int64_t v[10]; /* numbers, by tag - KO_TAG_R_MEM_LIMIT */
-  char *cpus, *mems;
-};
-#define AG_R_HAS(r, tag) ((r)->has & (1u << ((tag)-KO_TAG_R_MEM_LIMIT)))
-#define AG_R_V(r, name) ((r)->v[KO_TAG_R_##name - KO_TAG_R_MEM_LIMIT])
-int ag_resources_parse (const struct ko_field *f, struct ag_resources *r,
-                        ko_error **err);
-void ag_resources_clear (struct ag_resources *r);
 /* One cgroup file write; value points at buf or at a string of the
  * resources. */
 struct ag_cg_write
@@ -366,7 +324,7 @@ struct ag_cg_write
  * (memory.max now, -1 = max) serves a swap limit sent without a memory
  * limit; cur_quota (first word of cpu.max now) a period sent without a
  * quota. Returns the count, or -1 with *err. */
-int ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
+int ag_resources_plan (const struct ko_resources *r, int64_t cur_limit,
                        const char *cur_quota, struct ag_cg_write *w,
                        ko_error **err);
 uint64_t ag_shares_to_weight (uint64_t shares);

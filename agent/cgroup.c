@@ -246,18 +246,15 @@ cpuset_fit (char **list, const char *file, ko_error **err)
 }
 
 int
-cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
+cgroup_apply (const char *id, struct ko_resources *r, ko_error **err)
 {
-  __attribute__ ((cleanup (ag_resources_clear))) struct ag_resources r = { 0 };
-  if (ag_resources_parse (res, &r, err) < 0)
-    return -1;
-  if (r.has == 0)
+  if (r->has == 0)
     return 0;
   if (!cgroup_ok)
     return ko_error_setx (err, ENOSYS,
                           "resources: the guest kernel has no cgroup v2");
-  if (cpuset_fit (&r.cpus, "cpuset.cpus", err) < 0
-      || cpuset_fit (&r.mems, "cpuset.mems", err) < 0)
+  if (cpuset_fit (&r->cpus, "cpuset.cpus", err) < 0
+      || cpuset_fit (&r->mems, "cpuset.mems", err) < 0)
     return -1;
   /* the current values, for a swap or period sent alone */
   char mem[32] = "max", quota[32] = "max";
@@ -269,7 +266,7 @@ cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
   if (read_text (id, "cpu.max", quota, sizeof quota) > 0)
     quota[strcspn (quota, " \n")] = '\0';
   struct ag_cg_write w[AG_CG_WRITES_MAX];
-  int n = ag_resources_plan (&r, cur_limit, quota, w, err);
+  int n = ag_resources_plan (r, cur_limit, quota, w, err);
   for (int i = 0; i < n; i++)
     {
       char p[CG_PATH_MAX];
@@ -283,8 +280,9 @@ cgroup_apply (const char *id, const struct ko_field *res, ko_error **err)
 }
 
 static void
-stat_put (struct ko_buf *b, uint16_t tag, const char *id, const char *file,
-          const char *key, uint64_t mul, char *buf, size_t n)
+stat_put (struct ko_msg_stats_container_reply *out, uint16_t tag,
+          const char *id, const char *file, const char *key, uint64_t mul,
+          char *buf, size_t n)
 {
   uint64_t v;
   if (read_text (id, file, buf, n) < 0)
@@ -292,11 +290,12 @@ stat_put (struct ko_buf *b, uint16_t tag, const char *id, const char *file,
   /* keyed files: a key missing counts 0 (io.stat lists only devices
    * that saw IO) */
   if (key ? ag_cg_sum (buf, key, &v) >= 0 : ag_cg_num (buf, &v) > 0)
-    ko_tlv_put_u64 (b, tag, v * mul);
+    ko_msg_stats_set (out, tag, v * mul);
 }
 
 int
-cgroup_stats (const char *id, struct ko_buf *reply, ko_error **err)
+cgroup_stats (const char *id, struct ko_msg_stats_container_reply *out,
+              ko_error **err)
 {
   static const struct
   {
@@ -327,7 +326,7 @@ cgroup_stats (const char *id, struct ko_buf *reply, ko_error **err)
   if (read_text (id, "cgroup.type", buf, 16) < 0)
     return ag_error_set (err, errno, "cgroup of %s", id);
   for (size_t i = 0; i < KO_ARRAY_SIZE (stats); i++)
-    stat_put (reply, stats[i].tag, id, stats[i].file,
+    stat_put (out, stats[i].tag, id, stats[i].file,
               stats[i].key[0] ? stats[i].key : NULL, stats[i].mul, buf,
               sizeof buf);
   return 0;

@@ -118,9 +118,10 @@ reset_io (void)
 static void
 send_hello (void)
 {
+  struct ko_msg_hello m = { KO_PROTO_VERSION, KO_AGENT_VERSION };
   struct ko_buf b = { 0 };
-  ko_tlv_put_u32 (&b, KO_TAG_VERSION, KO_PROTO_VERSION);
-  ko_tlv_put_str (&b, KO_TAG_AGENT_VERSION, KO_AGENT_VERSION);
+  if (ko_msg_hello_encode (&b, &m) < 0)
+    ag_fatal ("out of memory saying hello");
   channel_send_event (KO_E_HELLO, &b);
   ko_buf_free (&b);
 }
@@ -553,9 +554,14 @@ dispatch_frame (void)
       return;
     case KO_FRAME_CREDIT:
       {
-        uint32_t c = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
-                     | (uint32_t)p[3] << 24;
-        stream_on_credit (ch.h.stream, c);
+        struct ko_msg_credit c;
+        struct ko_tlv payload = { p, n };
+        if (ko_msg_credit_decode (payload, &c, NULL) < 0)
+          {
+            protocol_error ("malformed credit");
+            return;
+          }
+        stream_on_credit (ch.h.stream, c.bytes);
         return;
       }
     default:

@@ -160,54 +160,6 @@ ag_uevent_devname (const char *uevent, char *out, size_t len)
 
 /* ---- resources: OCI linux.resources values to cgroup v2 files ---- */
 
-void
-ag_resources_clear (struct ag_resources *r)
-{
-  free (r->cpus);
-  free (r->mems);
-  memset (r, 0, sizeof *r);
-}
-
-int
-ag_resources_parse (const struct ko_field *f, struct ag_resources *r,
-                    ko_error **err)
-{
-  struct ko_tlv t = ko_field_nested (f);
-  struct ko_field g;
-  int n;
-  while ((n = ko_tlv_next (&t, &g)) > 0)
-    {
-      unsigned i = g.tag - KO_TAG_R_MEM_LIMIT;
-      if (g.tag < KO_TAG_R_MEM_LIMIT || g.tag > KO_TAG_R_BLKIO_WEIGHT)
-        continue;
-      int rc;
-      uint32_t u32;
-      uint64_t u64 = 0;
-      if (g.tag == KO_TAG_R_CPUSET_CPUS || g.tag == KO_TAG_R_CPUSET_MEMS)
-        {
-          char **dst = g.tag == KO_TAG_R_CPUSET_CPUS ? &r->cpus : &r->mems;
-          free (*dst);
-          *dst = NULL;
-          rc = ko_field_str (&g, dst);
-        }
-      else if (g.tag == KO_TAG_R_BLKIO_WEIGHT)
-        {
-          rc = ko_field_u32 (&g, &u32);
-          u64 = u32;
-        }
-      else
-        rc = ko_field_u64 (&g, &u64);
-      if (rc < 0)
-        return ko_error_setx (err, EPROTO, "resources: field %u is malformed",
-                              g.tag);
-      r->v[i] = (int64_t)u64;
-      r->has |= 1u << i;
-    }
-  if (n < 0)
-    return ko_error_setx (err, EPROTO, "resources: truncated field");
-  return 0;
-}
-
 static struct ag_cg_write *
 plan_add (struct ag_cg_write *w, int *n, const char *file)
 {
@@ -249,26 +201,26 @@ ag_blkio_to_io_weight (uint64_t w)
 }
 
 int
-ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
+ag_resources_plan (const struct ko_resources *r, int64_t cur_limit,
                    const char *cur_quota, struct ag_cg_write *w, ko_error **err)
 {
   int n = 0;
   /* a 0 means "not set" for these, as runc reads them */
-  bool limit = AG_R_HAS (r, KO_TAG_R_MEM_LIMIT) && AG_R_V (r, MEM_LIMIT) != 0;
-  bool swap = AG_R_HAS (r, KO_TAG_R_MEM_SWAP) && AG_R_V (r, MEM_SWAP) != 0;
-  bool quota = AG_R_HAS (r, KO_TAG_R_CPU_QUOTA) && AG_R_V (r, CPU_QUOTA) != 0;
-  bool period = AG_R_HAS (r, KO_TAG_R_CPU_PERIOD) && AG_R_V (r, CPU_PERIOD) > 0;
+  bool limit = KO_R_HAS (r, MEM_LIMIT) && KO_R_V (r, MEM_LIMIT) != 0;
+  bool swap = KO_R_HAS (r, MEM_SWAP) && KO_R_V (r, MEM_SWAP) != 0;
+  bool quota = KO_R_HAS (r, CPU_QUOTA) && KO_R_V (r, CPU_QUOTA) != 0;
+  bool period = KO_R_HAS (r, CPU_PERIOD) && KO_R_V (r, CPU_PERIOD) > 0;
 
   if (r->cpus && *r->cpus)
     plan_add (w, &n, "cpuset.cpus")->value = r->cpus;
   if (r->mems && *r->mems)
     plan_add (w, &n, "cpuset.mems")->value = r->mems;
   if (limit)
-    plan_num (w, &n, "memory.max", AG_R_V (r, MEM_LIMIT));
+    plan_num (w, &n, "memory.max", KO_R_V (r, MEM_LIMIT));
   if (swap)
     {
-      int64_t s = AG_R_V (r, MEM_SWAP);
-      int64_t l = limit ? AG_R_V (r, MEM_LIMIT) : cur_limit;
+      int64_t s = KO_R_V (r, MEM_SWAP);
+      int64_t l = limit ? KO_R_V (r, MEM_LIMIT) : cur_limit;
       if (s > 0 && l < 0)
         return ko_error_setx (err, EINVAL,
                               "cgroup memory.swap.max: a swap limit needs a "
@@ -280,16 +232,16 @@ ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
                               (long long)s, (long long)l);
       plan_num (w, &n, "memory.swap.max", s < 0 ? -1 : s - l);
     }
-  if (AG_R_HAS (r, KO_TAG_R_MEM_RESERVATION))
-    plan_num (w, &n, "memory.low", AG_R_V (r, MEM_RESERVATION));
-  if (AG_R_HAS (r, KO_TAG_R_CPU_SHARES) && AG_R_V (r, CPU_SHARES) != 0)
+  if (KO_R_HAS (r, MEM_RESERVATION))
+    plan_num (w, &n, "memory.low", KO_R_V (r, MEM_RESERVATION));
+  if (KO_R_HAS (r, CPU_SHARES) && KO_R_V (r, CPU_SHARES) != 0)
     plan_num (w, &n, "cpu.weight",
-              (int64_t)ag_shares_to_weight ((uint64_t)AG_R_V (r, CPU_SHARES)));
+              (int64_t)ag_shares_to_weight ((uint64_t)KO_R_V (r, CPU_SHARES)));
   if (quota || period)
     {
       /* the kernel keeps the period when only the quota is written */
       struct ag_cg_write *e = plan_add (w, &n, "cpu.max");
-      int64_t q = AG_R_V (r, CPU_QUOTA);
+      int64_t q = KO_R_V (r, CPU_QUOTA);
       char qs[24];
       if (quota && q > 0)
         snprintf (qs, sizeof qs, "%lld", (long long)q);
@@ -298,17 +250,17 @@ ag_resources_plan (const struct ag_resources *r, int64_t cur_limit,
                   quota || cur_quota == NULL ? "max" : cur_quota);
       if (period)
         snprintf (e->buf, sizeof e->buf, "%s %llu", qs,
-                  (unsigned long long)AG_R_V (r, CPU_PERIOD));
+                  (unsigned long long)KO_R_V (r, CPU_PERIOD));
       else
         snprintf (e->buf, sizeof e->buf, "%s", qs);
     }
-  if (AG_R_HAS (r, KO_TAG_R_PIDS_LIMIT))
+  if (KO_R_HAS (r, PIDS_LIMIT))
     plan_num (w, &n, "pids.max",
-              AG_R_V (r, PIDS_LIMIT) <= 0 ? -1 : AG_R_V (r, PIDS_LIMIT));
-  if (AG_R_HAS (r, KO_TAG_R_BLKIO_WEIGHT) && AG_R_V (r, BLKIO_WEIGHT) != 0)
+              KO_R_V (r, PIDS_LIMIT) <= 0 ? -1 : KO_R_V (r, PIDS_LIMIT));
+  if (KO_R_HAS (r, BLKIO_WEIGHT) && KO_R_V (r, BLKIO_WEIGHT) != 0)
     plan_num (
         w, &n, "io.weight",
-        (int64_t)ag_blkio_to_io_weight ((uint64_t)AG_R_V (r, BLKIO_WEIGHT)));
+        (int64_t)ag_blkio_to_io_weight ((uint64_t)KO_R_V (r, BLKIO_WEIGHT)));
   return n;
 }
 

@@ -198,6 +198,16 @@ net_update_interface (const struct ko_net_iface *i, ko_error **err)
   ag_nl_link_updown (&m, index, true);
   if (nl_request (fd, &m, err, "interface %s: set up", i->name) < 0)
     return -1;
+  return net_lo_up (err);
+}
+
+int
+net_lo_up (ko_error **err)
+{
+  _cleanup_close_ int fd = nl_open (err);
+  if (fd < 0)
+    return -1;
+  struct ag_nlmsg m;
   int lo = nic_index ("lo");
   if (lo == 0)
     return ko_error_set (err, errno, "interface lo");

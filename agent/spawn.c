@@ -300,10 +300,10 @@ guest_instance (const char *type)
 }
 
 static int
-do_mount (int root, const struct ag_mount *m_in, ko_error **err)
+do_mount (int root, const struct ko_mount *m_in, ko_error **err)
 {
-  struct ag_mount m_copy = *m_in;
-  const struct ag_mount *m = &m_copy;
+  struct ko_mount m_copy = *m_in;
+  const struct ko_mount *m = &m_copy;
   /* the guest runs cgroup v2 only: a v1 "cgroup" mount means the unified
    * hierarchy (as runc does on a v2 host) */
   if (m->type && strcmp (m->type, "cgroup") == 0)
@@ -401,7 +401,7 @@ do_mount (int root, const struct ag_mount *m_in, ko_error **err)
   return 0;
 }
 
-static const struct ag_mount default_mounts[] = {
+static const struct ko_mount default_mounts[] = {
   { "/proc", "proc", "proc", NULL, MS_NOSUID | MS_NOEXEC | MS_NODEV, 0 },
   { "/dev", "tmpfs", "tmpfs", "mode=755,size=65536k",
     MS_NOSUID | MS_STRICTATIME, 0 },
@@ -455,7 +455,7 @@ bind_device_node (int dir, const char *name, const char *guest, bool replace)
 
 /* The guest's node for d's numbers: /dev/<DEVNAME of its sysfs entry>. */
 static int
-guest_device_node (const struct ag_device *d, char *out, size_t len,
+guest_device_node (const struct ko_device *d, char *out, size_t len,
                    ko_error **err)
 {
   char path[96], text[512], name[128];
@@ -481,7 +481,7 @@ guest_device_node (const struct ag_device *d, char *out, size_t len,
 }
 
 static int
-make_device (int root, const struct ag_device *d, bool userns, ko_error **err)
+make_device (int root, const struct ko_device *d, bool userns, ko_error **err)
 {
   mode_t type;
   switch (d->type)
@@ -572,7 +572,7 @@ setup_default_dev (int root, bool userns, ko_error **err)
 }
 
 static int
-setup_dev (int root, const struct ag_container_spec *spec, ko_error **err)
+setup_dev (int root, const struct ko_container_spec *spec, ko_error **err)
 {
   bool userns = (spec->namespaces & CLONE_NEWUSER) != 0;
   if (setup_default_dev (root, userns, err) < 0)
@@ -596,7 +596,7 @@ write_file (const char *path, const char *s, ko_error **err)
 }
 
 static int
-apply_sysctls (const struct ag_container_spec *spec, ko_error **err)
+apply_sysctls (const struct ko_container_spec *spec, ko_error **err)
 {
   for (size_t i = 0; i < spec->nsysctls; i++)
     {
@@ -618,7 +618,7 @@ apply_sysctls (const struct ag_container_spec *spec, ko_error **err)
 }
 
 static int
-mask_paths (const struct ag_container_spec *spec, ko_error **err)
+mask_paths (const struct ko_container_spec *spec, ko_error **err)
 {
   for (size_t i = 0; i < spec->nmasked; i++)
     {
@@ -653,15 +653,16 @@ mask_paths (const struct ag_container_spec *spec, ko_error **err)
 }
 
 static int
-setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
+setup_rootfs (const char *rootfs_rel, const struct ko_container_spec *spec,
+              ko_error **err)
 {
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return ag_error_set (err, errno, "make mounts private");
   _cleanup_free_ char *rootfs = NULL;
-  if (asprintf (&rootfs, "%s/%s", KO_GUEST_SHARE_DIR, spec->rootfs) < 0)
+  if (asprintf (&rootfs, "%s/%s", KO_GUEST_SHARE_DIR, rootfs_rel) < 0)
     return ag_error_set (err, ENOMEM, "rootfs");
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
+    return ag_error_set (err, errno, "rootfs %s", rootfs_rel);
   /* as runc does, the root's propagation is set before the container's
    * mounts, so that each of them can set its own after it; pivot_root
    * refuses a shared new root: that part waits until it is "/" */
@@ -673,9 +674,9 @@ setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
     return ag_error_set (err, errno, "rootfs propagation");
   _cleanup_close_ int root = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
-    return ag_error_set (err, errno, "rootfs %s", spec->rootfs);
+    return ag_error_set (err, errno, "rootfs %s", rootfs_rel);
 
-  if (spec->has_mounts)
+  if (spec->nmounts > 0)
     {
       for (size_t i = 0; i < spec->nmounts; i++)
         if (do_mount (root, &spec->mounts[i], err) < 0)
@@ -684,7 +685,7 @@ setup_rootfs (const struct ag_container_spec *spec, ko_error **err)
   else
     for (size_t i = 0; i < KO_ARRAY_SIZE (default_mounts); i++)
       {
-        const struct ag_mount *m = &default_mounts[i];
+        const struct ko_mount *m = &default_mounts[i];
         if ((m->flags & MS_BIND) == 0 && strcmp (m->type, "mqueue") == 0
             && !(spec->namespaces & CLONE_NEWIPC))
           continue; /* the guest's own queues are not the container's */
@@ -883,7 +884,7 @@ run_process (const struct ko_process *p, int wait_fd)
  * root, whose uid 0 the namespace does not map; and drop the agent's
  * groups. The maps are written: the agent did that first. */
 static int
-become_userns_root (const struct ag_container_spec *spec, ko_error **err)
+become_userns_root (const struct ko_container_spec *spec, ko_error **err)
 {
   if (setgroups (0, NULL) < 0)
     return ag_error_set (err, errno, "setgroups");
@@ -896,12 +897,25 @@ become_userns_root (const struct ag_container_spec *spec, ko_error **err)
   return 0;
 }
 
+struct ag_join ag_join = { -1, -1 };
+
 void
-spawn_container_init (const struct ag_container_spec *spec,
+spawn_container_init (const struct ko_msg_create_container *m,
                       const struct ag_stdio *io, int sync_fd, int start_fd)
 {
+  const struct ko_container_spec *spec = &m->spec;
   _cleanup_error_ ko_error *err = NULL;
+  /* before setup_fds closes them: the pod's IPC and UTS namespaces */
+  int join_errno = 0;
+  if ((ag_join.ipc >= 0 && setns (ag_join.ipc, CLONE_NEWIPC) < 0)
+      || (ag_join.uts >= 0 && setns (ag_join.uts, CLONE_NEWUTS) < 0))
+    join_errno = errno;
   setup_fds (io, sync_fd, start_fd);
+  if (join_errno)
+    {
+      ag_error_set (&err, join_errno, "join the pod's namespaces");
+      child_fail (err);
+    }
   reset_signals ();
   umask (0);
   if (!wait_byte (START_FD))
@@ -915,15 +929,17 @@ spawn_container_init (const struct ag_container_spec *spec,
       ag_error_set (&err, errno, "unshare the cgroup namespace");
       child_fail (err);
     }
-  if (setup_tty (io, &err) < 0 || setup_rootfs (spec, &err) < 0)
+  if (setup_tty (io, &err) < 0 || setup_rootfs (m->rootfs, spec, &err) < 0)
     child_fail (err);
-  if (spec->hostname
-      && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+  /* a pod member sharing the UTS namespace has the pod's names */
+  bool own_uts = !(spec->join_ns & CLONE_NEWUTS);
+  if (own_uts && m->hostname
+      && sethostname (m->hostname, strlen (m->hostname)) < 0)
     {
       ag_error_set (&err, errno, "sethostname");
       child_fail (err);
     }
-  if (spec->domainname
+  if (own_uts && spec->domainname
       && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
     {
       ag_error_set (&err, errno, "setdomainname");
@@ -934,7 +950,7 @@ spawn_container_init (const struct ag_container_spec *spec,
       ag_error_set (&err, errno, "personality 0x%x", spec->personality);
       child_fail (err);
     }
-  run_process (&spec->proc, START_FD);
+  run_process (&m->process, START_FD);
 }
 
 static const struct

@@ -32,8 +32,12 @@ stream_find (uint32_t id)
 static void
 send_credit (uint32_t id, uint32_t n)
 {
-  uint8_t b[4] = { n, n >> 8, n >> 16, n >> 24 };
-  channel_send_frame (id, KO_FRAME_CREDIT, b, 4);
+  struct ko_msg_credit m = { n };
+  struct ko_buf b = { 0 };
+  if (ko_msg_credit_encode (&b, &m) < 0)
+    ag_fatal ("out of memory sending credit");
+  channel_send_frame (id, KO_FRAME_CREDIT, b.data, b.len);
+  ko_buf_free (&b);
 }
 
 /* Whether the stream's output goes to the channel by splice. */

@@ -346,7 +346,7 @@ container_create (struct ko_global *g, const struct create_opts *o,
     return ko_error_set (err, ENOMEM, "state dir");
   if (check_dir_length (dir, err) < 0)
     return -1;
-  struct pod_info pi;
+  __attribute__ ((cleanup (pod_info_clear))) struct pod_info pi;
   _cleanup_state_ struct ko_state sandbox = { 0 };
   pod_classify (spec, o->id, &pi);
   if (pi.member && member_sandbox (g, &pi, &sandbox, err) < 0)

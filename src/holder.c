@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void
+int
 holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns)
 {
   memset (ns, 0, sizeof *ns);
@@ -25,16 +25,41 @@ holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns)
   for (size_t i = 0; l && i < l->namespaces_len; i++)
     {
       const oci_namespace *n = &l->namespaces[i];
-      const char *path = n->path && *n->path ? n->path : NULL;
-      if (strcmp (n->type, "network") == 0)
-        ns->net = path, ns->new_net = !path;
-      else if (strcmp (n->type, "ipc") == 0)
-        ns->ipc = path, ns->new_ipc = !path;
-      else if (strcmp (n->type, "uts") == 0)
-        ns->uts = path, ns->new_uts = !path;
-      else if (strcmp (n->type, "pid") == 0)
-        ns->pid = path, ns->new_pid = !path;
+      char **path = strcmp (n->type, "network") == 0 ? &ns->net
+                    : strcmp (n->type, "ipc") == 0   ? &ns->ipc
+                    : strcmp (n->type, "uts") == 0   ? &ns->uts
+                    : strcmp (n->type, "pid") == 0   ? &ns->pid
+                                                     : NULL;
+      if (path == NULL)
+        continue;
+      bool fresh = n->path == NULL || *n->path == '\0';
+      if (path == &ns->net)
+        ns->new_net = fresh;
+      else if (path == &ns->ipc)
+        ns->new_ipc = fresh;
+      else if (path == &ns->uts)
+        ns->new_uts = fresh;
+      else
+        ns->new_pid = fresh;
+      free (*path);
+      *path = fresh ? NULL : strdup (n->path);
+      if (!fresh && *path == NULL)
+        {
+          holder_ns_clear (ns);
+          return -1;
+        }
     }
+  return 0;
+}
+
+void
+holder_ns_clear (struct holder_ns *ns)
+{
+  free (ns->net);
+  free (ns->ipc);
+  free (ns->uts);
+  free (ns->pid);
+  memset (ns, 0, sizeof *ns);
 }
 
 static void

@@ -23,15 +23,17 @@
 struct oci_spec;
 
 /* Where the holder lives. A path joins that namespace; new makes a fresh
- * one; neither leaves the caller's. */
+ * one; neither leaves the caller's. The paths are malloc'd. */
 struct holder_ns
 {
-  const char *net, *ipc, *uts, *pid;
+  char *net, *ipc, *uts, *pid;
   bool new_net, new_ipc, new_uts, new_pid;
 };
 
-/* From linux.namespaces: each network, ipc, uts and pid entry. */
-void holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns);
+/* From linux.namespaces: each network, ipc, uts and pid entry. -1 when
+ * out of memory. */
+int holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns);
+void holder_ns_clear (struct holder_ns *ns);
 
 /* Forks the holder. root: the rootfs, which the holder makes its root;
  * bind_root: it is not a mount point yet (the holder binds it over

@@ -36,6 +36,12 @@ pod_classify (const struct oci_spec *spec, const char *id, struct pod_info *pi)
   pi->member = true;
 }
 
+void
+pod_info_clear (struct pod_info *pi)
+{
+  holder_ns_clear (&pi->holder);
+}
+
 static const struct
 {
   const char *type, *proc;
@@ -69,9 +75,11 @@ int
 pod_namespaces (struct oci_spec *spec, struct pod_info *pi,
                 pid_t sandbox_holder, ko_error **err)
 {
-  holder_ns_from_spec (spec, &pi->holder);
+  if (holder_ns_from_spec (spec, &pi->holder) < 0)
+    return ko_error_set (err, ENOMEM, "namespaces");
   oci_linux *l = spec->linux;
-  for (size_t i = 0; l && i < l->namespaces_len; i++)
+  /* idx: the entry's index in config.json, as entries are dropped */
+  for (size_t i = 0, idx = 0; l && i < l->namespaces_len; i++, idx++)
     {
       oci_namespace *n = &l->namespaces[i];
       size_t k;
@@ -92,7 +100,7 @@ pod_namespaces (struct oci_spec *spec, struct pod_info *pi,
                                   "%s is not a namespace of the pod's "
                                   "sandbox %s (%s): a container inside a VM "
                                   "can share only its pod's",
-                                  i, n->path, pi->sandbox_id, pi->key);
+                                  idx, n->path, pi->sandbox_id, pi->key);
           /* the VM is the pod's network namespace already */
           if (kinds[k].flag != CLONE_NEWNET)
             pi->join_ns |= kinds[k].flag;

@@ -38,6 +38,7 @@ struct pod_info
 
 void pod_classify (const struct oci_spec *spec, const char *id,
                    struct pod_info *pi);
+void pod_info_clear (struct pod_info *pi);
 
 /* Reads the namespace paths of the spec and leaves in it only what the
  * guest must make (translate.c refuses any path that remains but the

@@ -2,6 +2,7 @@
 
 #include "hostpath.h"
 #include "log.h"
+#include "msg.h"
 #include "policy.h"
 #include "translate.h"
 #include "util.h"
@@ -76,6 +77,18 @@ check_strings (const char *where, char *const *v, size_t n, ko_error **err)
                             "config.json: %s[%zu]: %zu bytes, more than the "
                             "limit of %u",
                             where, i, strlen (v[i]), KO_MAX_STRING);
+  return 0;
+}
+
+/* A list of the container the agent takes at most KO_MAX_STRINGS of. */
+static int
+check_count (const char *where, size_t n, ko_error **err)
+{
+  if (n > KO_MAX_STRINGS)
+    return ko_error_setx (err, E2BIG,
+                          "config.json: %s: %zu entries, more than the limit "
+                          "of %u",
+                          where, n, KO_MAX_STRINGS);
   return 0;
 }
 
@@ -442,9 +455,79 @@ check_tmpcopyup (const char *rootfs, const char *dest, size_t idx,
   return 0;
 }
 
+/* A bind mount: the host path goes into the share (a bind the monitor
+ * makes), the guest mounts it from there. */
+static int
+translate_bind (const oci_mount *m, size_t idx, const char *bundle,
+                const char *id, bool readonly, struct ko_mount *km,
+                struct share_bind **binds, size_t *nbinds, ko_error **err)
+{
+  if (m->source == NULL || *m->source == '\0')
+    return ko_error_setx (err, EINVAL,
+                          "config.json: mounts[%zu].source: a bind mount "
+                          "needs a source",
+                          idx);
+  /* a relative source resolves beneath the bundle here, once: the
+   * monitor binds the path it resolved to */
+  _cleanup_close_ int sfd = hostpath_open_source (bundle, m->source, idx, err);
+  if (sfd < 0)
+    return -1;
+  _cleanup_free_ char *src
+      = m->source[0] == '/' ? strdup (m->source) : hostpath_of_fd (sfd);
+  if (src == NULL)
+    return ko_error_set (err, ENOMEM, "mounts");
+  struct stat st;
+  if (fstat (sfd, &st) < 0)
+    return ko_error_set (err, errno, "config.json: mounts[%zu].source %s", idx,
+                         src);
+  if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu].source: %s is neither "
+                          "a directory nor a regular file: the VM cannot "
+                          "reach host devices or sockets through its "
+                          "share",
+                          idx, src);
+  _cleanup_free_ char *dest = NULL;
+  if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
+    return ko_error_set (err, ENOMEM, "mounts");
+  km->type = strdup ("bind");
+  km->source = strdup (dest);
+  if (km->type == NULL || km->source == NULL
+      || add_bind (binds, nbinds, src, dest, m->destination, readonly) < 0)
+    return ko_error_set (err, ENOMEM, "mounts");
+  src = NULL;
+  dest = NULL;
+  return 0;
+}
+
+/* A filesystem the guest kernel makes itself. */
+static int
+translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
+                    bool copyup, struct ko_mount *km, ko_error **err)
+{
+  size_t j;
+  for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
+    if (strcmp (m->type, guest_fs[j]) == 0)
+      break;
+  if (m->type == NULL || j == KO_ARRAY_SIZE (guest_fs))
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: mounts[%zu].type: \"%s\" cannot "
+                          "be mounted in the VM (it would need a host "
+                          "device or share); use a bind mount",
+                          idx, m->type ? m->type : "");
+  if (copyup && strcmp (m->type, "tmpfs") == 0
+      && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
+    return -1;
+  km->type = strdup (m->type);
+  km->source = strdup (m->source ? m->source : m->type);
+  if (km->type == NULL || km->source == NULL)
+    return ko_error_set (err, ENOMEM, "mounts");
+  return 0;
+}
+
 static int
 translate_mount (const oci_mount *m, size_t idx, const char *bundle,
-                 const char *rootfs, const char *id, struct ko_buf *b,
+                 const char *rootfs, const char *id, struct ko_mount *out,
                  struct share_bind **binds, size_t *nbinds, ko_error **err)
 {
   if (m->destination == NULL || m->destination[0] != '/')
@@ -462,75 +545,25 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
     return -1;
   _cleanup_free_ char *data = o.data;
   bool bind = (o.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
-  size_t off = 0;
+  struct ko_mount km = { 0 };
+  int r = bind ? translate_bind (m, idx, bundle, id, (o.flags & MS_RDONLY) != 0,
+                                 &km, binds, nbinds, err)
+               : translate_guest_fs (m, idx, rootfs, o.copyup, &km, err);
+  if (r == 0 && (km.dest = strdup (m->destination)) == NULL)
+    r = ko_error_set (err, ENOMEM, "mounts");
+  if (r < 0)
+    {
+      free (km.type);
+      free (km.source);
+      return -1;
+    }
   if (bind)
-    {
-      if (m->source == NULL || *m->source == '\0')
-        return ko_error_setx (err, EINVAL,
-                              "config.json: mounts[%zu].source: a bind mount "
-                              "needs a source",
-                              idx);
-      /* a relative source resolves beneath the bundle here, once: the
-       * monitor binds the path it resolved to */
-      _cleanup_close_ int sfd
-          = hostpath_open_source (bundle, m->source, idx, err);
-      if (sfd < 0)
-        return -1;
-      _cleanup_free_ char *src
-          = m->source[0] == '/' ? strdup (m->source) : hostpath_of_fd (sfd);
-      if (src == NULL)
-        return ko_error_set (err, ENOMEM, "mounts");
-      struct stat st;
-      if (fstat (sfd, &st) < 0)
-        return ko_error_set (err, errno, "config.json: mounts[%zu].source %s",
-                             idx, src);
-      if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: mounts[%zu].source: %s is neither "
-                              "a directory nor a regular file: the VM cannot "
-                              "reach host devices or sockets through its "
-                              "share",
-                              idx, src);
-      _cleanup_free_ char *dest = NULL;
-      if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
-        return ko_error_set (err, ENOMEM, "mounts");
-      off = ko_tlv_begin (b, KO_TAG_MOUNT);
-      ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
-      ko_tlv_put_str (b, KO_TAG_M_TYPE, "bind");
-      ko_tlv_put_str (b, KO_TAG_M_SOURCE, dest);
-      if (add_bind (binds, nbinds, src, dest, m->destination,
-                    (o.flags & MS_RDONLY) != 0)
-          < 0)
-        return ko_error_set (err, ENOMEM, "mounts");
-      src = NULL;
-      dest = NULL;
-      o.flags |= MS_BIND;
-    }
+    o.flags |= MS_BIND;
   else
-    {
-      size_t j;
-      for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
-        if (strcmp (m->type, guest_fs[j]) == 0)
-          break;
-      if (m->type == NULL || j == KO_ARRAY_SIZE (guest_fs))
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: mounts[%zu].type: \"%s\" cannot "
-                              "be mounted in the VM (it would need a host "
-                              "device or share); use a bind mount",
-                              idx, m->type ? m->type : "");
-      if (o.copyup && strcmp (m->type, "tmpfs") == 0
-          && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
-        return -1;
-      off = ko_tlv_begin (b, KO_TAG_MOUNT);
-      ko_tlv_put_str (b, KO_TAG_M_DEST, m->destination);
-      ko_tlv_put_str (b, KO_TAG_M_TYPE, m->type);
-      ko_tlv_put_str (b, KO_TAG_M_SOURCE, m->source ? m->source : m->type);
-      ko_tlv_put_str (b, KO_TAG_M_DATA, data);
-    }
-  ko_tlv_put_u64 (b, KO_TAG_M_FLAGS, o.flags);
-  if (o.propagation)
-    ko_tlv_put_u64 (b, KO_TAG_M_PROPAGATION, o.propagation);
-  ko_tlv_end (b, off);
+    km.data = take_ptr (data);
+  km.flags = o.flags;
+  km.propagation = o.propagation;
+  *out = km;
   return 0;
 }
 
@@ -630,7 +663,7 @@ translate_network_path (const oci_spec *spec)
 
 static int
 translate_sysctl (const oci_linux *l, uint64_t ns, bool net_path,
-                  struct ko_buf *b, ko_error **err)
+                  struct ko_container_spec *s, ko_error **err)
 {
   const oci_map *m = &l->sysctl;
   for (size_t i = 0; i < m->len; i++)
@@ -656,16 +689,23 @@ translate_sysctl (const oci_linux *l, uint64_t ns, bool net_path,
                               need == CLONE_NEWIPC   ? "ipc"
                               : need == CLONE_NEWNET ? "network"
                                                      : "uts");
-      size_t off = ko_tlv_begin (b, KO_TAG_SYSCTL);
-      ko_tlv_put_str (b, KO_TAG_KEY, k);
-      ko_tlv_put_str (b, KO_TAG_VALUE, m->values[i]);
-      ko_tlv_end (b, off);
+      struct ko_sysctl kv
+          = { strdup (k), m->values[i] ? strdup (m->values[i]) : NULL };
+      if (kv.key == NULL || (m->values[i] && kv.value == NULL))
+        {
+          free (kv.key);
+          free (kv.value);
+          return ko_error_set (err, ENOMEM, "sysctl");
+        }
+      if (ko_container_spec_add_sysctl (s, &kv) < 0)
+        return ko_error_set (err, ENOMEM, "sysctl");
     }
   return 0;
 }
 
 static int
-translate_devices (const oci_linux *l, struct ko_buf *b, ko_error **err)
+translate_devices (const oci_linux *l, struct ko_container_spec *s,
+                   ko_error **err)
 {
   for (size_t i = 0; i < l->devices_len; i++)
     {
@@ -690,24 +730,26 @@ translate_devices (const oci_linux *l, struct ko_buf *b, ko_error **err)
                               "config.json: linux.devices[%zu]: negative "
                               "major or minor",
                               i);
-      size_t off = ko_tlv_begin (b, KO_TAG_DEVICE);
-      ko_tlv_put_u32 (b, KO_TAG_D_TYPE, (uint32_t)d->type[0]);
-      ko_tlv_put_str (b, KO_TAG_D_PATH, d->path);
-      ko_tlv_put_u64 (b, KO_TAG_D_MAJOR, d->has_major ? (uint64_t)d->major : 0);
-      ko_tlv_put_u64 (b, KO_TAG_D_MINOR, d->has_minor ? (uint64_t)d->minor : 0);
-      if (d->has_file_mode)
-        ko_tlv_put_u32 (b, KO_TAG_D_MODE, d->file_mode);
-      if (d->has_uid)
-        ko_tlv_put_u32 (b, KO_TAG_D_UID, d->uid);
-      if (d->has_gid)
-        ko_tlv_put_u32 (b, KO_TAG_D_GID, d->gid);
-      ko_tlv_end (b, off);
+      struct ko_device kd = {
+        .type = (uint32_t)d->type[0],
+        .path = strdup (d->path),
+        .major = d->has_major ? (uint64_t)d->major : 0,
+        .minor = d->has_minor ? (uint64_t)d->minor : 0,
+        .mode = d->file_mode,
+        .uid = d->uid,
+        .gid = d->gid,
+        .has_mode = d->has_file_mode,
+        .has_uid = d->has_uid,
+        .has_gid = d->has_gid,
+      };
+      if (kd.path == NULL || ko_container_spec_add_device (s, &kd) < 0)
+        return ko_error_set (err, ENOMEM, "devices");
     }
   return 0;
 }
 
 static int
-translate_personality (const oci_personality *p, struct ko_buf *b,
+translate_personality (const oci_personality *p, struct ko_container_spec *s,
                        ko_error **err)
 {
   uint32_t v;
@@ -725,7 +767,8 @@ translate_personality (const oci_personality *p, struct ko_buf *b,
                           "config.json: linux.personality.flags: \"%s\" is "
                           "not supported",
                           p->flags[0]);
-  ko_tlv_put_u32 (b, KO_TAG_PERSONALITY, v);
+  s->has_personality = true;
+  s->personality = v;
   return 0;
 }
 
@@ -744,7 +787,7 @@ check_mapped (const struct ko_id_map *v, size_t n, uint32_t id,
  * unchanged through virtio-fs, so hostID means the same on both sides. */
 static int
 translate_id_maps (const oci_linux *l, uint64_t ns, const oci_process *proc,
-                   struct ko_buf *b, ko_error **err)
+                   struct ko_container_spec *s, ko_error **err)
 {
   if (!(ns & CLONE_NEWUSER))
     {
@@ -761,12 +804,14 @@ translate_id_maps (const oci_linux *l, uint64_t ns, const oci_process *proc,
     const char *name;
     const oci_id_mapping *m;
     size_t n;
-    uint16_t tag;
+    struct ko_id_map *v;
+    size_t *nv;
   } maps[2] = {
-    { "uidMappings", l->uid_mappings, l->uid_mappings_len, KO_TAG_UID_MAP },
-    { "gidMappings", l->gid_mappings, l->gid_mappings_len, KO_TAG_GID_MAP },
+    { "uidMappings", l->uid_mappings, l->uid_mappings_len, s->uid_map,
+      &s->nuid_map },
+    { "gidMappings", l->gid_mappings, l->gid_mappings_len, s->gid_map,
+      &s->ngid_map },
   };
-  struct ko_id_map v[2][KO_MAX_ID_MAPS];
   for (int k = 0; k < 2; k++)
     {
       char what[64];
@@ -779,22 +824,21 @@ translate_id_maps (const oci_linux *l, uint64_t ns, const oci_process *proc,
         return ko_error_setx (err, EINVAL, "%s: %zu mappings, at most %d", what,
                               maps[k].n, KO_MAX_ID_MAPS);
       for (size_t i = 0; i < maps[k].n; i++)
-        v[k][i] = (struct ko_id_map){ maps[k].m[i].container_id,
-                                      maps[k].m[i].host_id, maps[k].m[i].size };
-      if (ko_id_maps_check (v[k], maps[k].n, what, err) < 0)
+        maps[k].v[i]
+            = (struct ko_id_map){ maps[k].m[i].container_id,
+                                  maps[k].m[i].host_id, maps[k].m[i].size };
+      if (ko_id_maps_check (maps[k].v, maps[k].n, what, err) < 0)
         return -1;
-      for (size_t i = 0; i < maps[k].n; i++)
-        if (ko_id_map_encode (b, maps[k].tag, &v[k][i]) < 0)
-          return ko_error_set (err, ENOMEM, "id maps");
+      *maps[k].nv = maps[k].n;
     }
   /* an unmapped id would only fail later, in the guest, as "setuid: invalid
    * argument" */
   const oci_user *u = proc ? proc->user : NULL;
   size_t nu = l->uid_mappings_len, ng = l->gid_mappings_len;
-  if (check_mapped (v[0], nu, u ? u->uid : 0, "process.user.uid", "uidMappings",
-                    err)
+  if (check_mapped (s->uid_map, nu, u ? u->uid : 0, "process.user.uid",
+                    "uidMappings", err)
           < 0
-      || check_mapped (v[1], ng, u ? u->gid : 0, "process.user.gid",
+      || check_mapped (s->gid_map, ng, u ? u->gid : 0, "process.user.gid",
                        "gidMappings", err)
              < 0)
     return -1;
@@ -802,61 +846,70 @@ translate_id_maps (const oci_linux *l, uint64_t ns, const oci_process *proc,
     {
       char field[64];
       snprintf (field, sizeof field, "process.user.additionalGids[%zu]", i);
-      if (check_mapped (v[1], ng, u->additional_gids[i], field, "gidMappings",
-                        err)
+      if (check_mapped (s->gid_map, ng, u->additional_gids[i], field,
+                        "gidMappings", err)
           < 0)
         return -1;
     }
   return 0;
 }
 
+/* linux.maskedPaths or linux.readonlyPaths: absolute paths, copied */
 static int
-translate_linux (const oci_linux *l, const oci_process *proc, struct ko_buf *b,
-                 ko_error **err)
+translate_paths (char **v, size_t n, const char *what, uint16_t tag,
+                 struct ko_container_spec *s, ko_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (v[i][0] != '/')
+        return ko_error_setx (err, EINVAL,
+                              "config.json: linux.%s[%zu]: must be an "
+                              "absolute path, not \"%s\"",
+                              what, i, v[i]);
+      char *c = strdup (v[i]);
+      if (c == NULL || ko_container_spec_add_path (s, tag, c) < 0)
+        return ko_error_set (err, ENOMEM, "linux.%s", what);
+    }
+  return 0;
+}
+
+static int
+translate_linux (const oci_linux *l, const oci_process *proc,
+                 struct ko_container_spec *s, ko_error **err)
 {
   uint64_t ns = 0;
-  if (translate_namespaces (l, &ns, err) < 0)
+  if (check_count ("linux.sysctl", l->sysctl.len, err) < 0
+      || check_count ("linux.devices", l->devices_len, err) < 0
+      || check_count ("linux.maskedPaths", l->masked_paths_len, err) < 0
+      || check_count ("linux.readonlyPaths", l->readonly_paths_len, err) < 0
+      || translate_namespaces (l, &ns, err) < 0)
     return -1;
-  if (translate_id_maps (l, ns, proc, b, err) < 0)
+  if (translate_id_maps (l, ns, proc, s, err) < 0)
     return -1;
   if (l->time_offsets_len)
     return ko_error_setx (err, ENOTSUP,
                           "config.json: linux.timeOffsets: time namespaces "
                           "are not supported in the VM yet");
-  ko_tlv_put_u64 (b, KO_TAG_NAMESPACES, ns);
-  if (translate_sysctl (l, ns, linux_network_path (l) != NULL, b, err) < 0)
+  s->has_namespaces = true;
+  s->namespaces = ns;
+  if (translate_sysctl (l, ns, linux_network_path (l) != NULL, s, err) < 0)
     return -1;
-  if (translate_devices (l, b, err) < 0)
+  if (translate_devices (l, s, err) < 0)
     return -1;
-  if (l->rootfs_propagation && *l->rootfs_propagation)
-    {
-      uint64_t prop;
-      if (propagation_flags (l->rootfs_propagation, &prop) < 0)
-        return ko_error_setx (err, EINVAL,
-                              "config.json: linux.rootfsPropagation: unknown "
-                              "propagation \"%s\"",
-                              l->rootfs_propagation);
-      ko_tlv_put_u64 (b, KO_TAG_ROOTFS_PROPAGATION, prop);
-    }
-  for (size_t i = 0; i < l->masked_paths_len; i++)
-    {
-      if (l->masked_paths[i][0] != '/')
-        return ko_error_setx (err, EINVAL,
-                              "config.json: linux.maskedPaths[%zu]: must be "
-                              "an absolute path, not \"%s\"",
-                              i, l->masked_paths[i]);
-      ko_tlv_put_str (b, KO_TAG_MASKED_PATH, l->masked_paths[i]);
-    }
-  for (size_t i = 0; i < l->readonly_paths_len; i++)
-    {
-      if (l->readonly_paths[i][0] != '/')
-        return ko_error_setx (err, EINVAL,
-                              "config.json: linux.readonlyPaths[%zu]: must "
-                              "be an absolute path, not \"%s\"",
-                              i, l->readonly_paths[i]);
-      ko_tlv_put_str (b, KO_TAG_READONLY_PATH, l->readonly_paths[i]);
-    }
-  if (l->personality && translate_personality (l->personality, b, err) < 0)
+  if (l->rootfs_propagation && *l->rootfs_propagation
+      && propagation_flags (l->rootfs_propagation, &s->rootfs_propagation) < 0)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: linux.rootfsPropagation: unknown "
+                          "propagation \"%s\"",
+                          l->rootfs_propagation);
+  if (translate_paths (l->masked_paths, l->masked_paths_len, "maskedPaths",
+                       KO_TAG_MASKED_PATH, s, err)
+          < 0
+      || translate_paths (l->readonly_paths, l->readonly_paths_len,
+                          "readonlyPaths", KO_TAG_READONLY_PATH, s, err)
+             < 0)
+    return -1;
+  if (l->personality && translate_personality (l->personality, s, err) < 0)
     return -1;
   return 0;
 }
@@ -873,33 +926,53 @@ binds_free (struct share_bind *binds, size_t n)
   free (binds);
 }
 
+int
+translate_resources_fill (const oci_linux_resources *r,
+                          struct ko_resources *out)
+{
+  struct ko_resources k = { 0 };
+  const oci_memory *m = r->memory;
+  if (m && m->has_limit)
+    ko_resources_set (&k, KO_TAG_R_MEM_LIMIT, m->limit);
+  if (m && m->has_reservation)
+    ko_resources_set (&k, KO_TAG_R_MEM_RESERVATION, m->reservation);
+  if (m && m->has_swap)
+    ko_resources_set (&k, KO_TAG_R_MEM_SWAP, m->swap);
+  const oci_cpu *c = r->cpu;
+  if (c && c->has_shares)
+    ko_resources_set (&k, KO_TAG_R_CPU_SHARES, (int64_t)c->shares);
+  if (c && c->has_quota)
+    ko_resources_set (&k, KO_TAG_R_CPU_QUOTA, c->quota);
+  if (c && c->has_period)
+    ko_resources_set (&k, KO_TAG_R_CPU_PERIOD, (int64_t)c->period);
+  if ((c && c->cpus
+       && ko_resources_set_str (&k, KO_TAG_R_CPUSET_CPUS, c->cpus) < 0)
+      || (c && c->mems
+          && ko_resources_set_str (&k, KO_TAG_R_CPUSET_MEMS, c->mems) < 0))
+    {
+      ko_resources_clear (&k);
+      return -1;
+    }
+  if (r->has_pids_limit)
+    ko_resources_set (&k, KO_TAG_R_PIDS_LIMIT, r->pids_limit);
+  if (r->block_io && r->block_io->has_weight)
+    ko_resources_set (&k, KO_TAG_R_BLKIO_WEIGHT, r->block_io->weight);
+  *out = k;
+  return 0;
+}
+
 void
 translate_resources (const oci_linux_resources *r, struct ko_buf *b)
 {
-  size_t off = ko_tlv_begin (b, KO_TAG_RESOURCES);
-  const oci_memory *m = r->memory;
-  if (m && m->has_limit)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_LIMIT, (uint64_t)m->limit);
-  if (m && m->has_reservation)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_RESERVATION, (uint64_t)m->reservation);
-  if (m && m->has_swap)
-    ko_tlv_put_u64 (b, KO_TAG_R_MEM_SWAP, (uint64_t)m->swap);
-  const oci_cpu *c = r->cpu;
-  if (c && c->has_shares)
-    ko_tlv_put_u64 (b, KO_TAG_R_CPU_SHARES, c->shares);
-  if (c && c->has_quota)
-    ko_tlv_put_u64 (b, KO_TAG_R_CPU_QUOTA, (uint64_t)c->quota);
-  if (c && c->has_period)
-    ko_tlv_put_u64 (b, KO_TAG_R_CPU_PERIOD, c->period);
-  if (c && c->cpus)
-    ko_tlv_put_str (b, KO_TAG_R_CPUSET_CPUS, c->cpus);
-  if (c && c->mems)
-    ko_tlv_put_str (b, KO_TAG_R_CPUSET_MEMS, c->mems);
-  if (r->has_pids_limit)
-    ko_tlv_put_u64 (b, KO_TAG_R_PIDS_LIMIT, (uint64_t)r->pids_limit);
-  if (r->block_io && r->block_io->has_weight)
-    ko_tlv_put_u32 (b, KO_TAG_R_BLKIO_WEIGHT, r->block_io->weight);
-  ko_tlv_end (b, off);
+  struct ko_resources k;
+  if (translate_resources_fill (r, &k) < 0)
+    {
+      /* out of memory: an empty field, which changes nothing */
+      ko_tlv_end (b, ko_tlv_begin (b, KO_TAG_RESOURCES));
+      return;
+    }
+  ko_resources_encode (b, KO_TAG_RESOURCES, &k);
+  ko_resources_clear (&k);
 }
 
 int
@@ -928,18 +1001,21 @@ translate_check_resources (const oci_linux_resources *r, const char *where,
 }
 
 int
-translate_container (const oci_spec *spec, const char *bundle, const char *id,
-                     struct ko_buf *b, struct share_bind **binds,
-                     size_t *nbinds, ko_error **err)
+translate_container_spec (const oci_spec *spec, const char *bundle,
+                          const char *id, struct ko_container_spec *out,
+                          struct share_bind **binds, size_t *nbinds,
+                          ko_error **err)
 {
+  struct ko_container_spec s = { 0 };
   struct share_bind *bv = NULL;
   size_t nb = 0;
   *binds = NULL;
   *nbinds = 0;
-  if (spec->domainname)
-    ko_tlv_put_str (b, KO_TAG_DOMAINNAME, spec->domainname);
-  if (spec->root && spec->root->readonly)
-    ko_tlv_put_u32 (b, KO_TAG_ROOT_READONLY, 1);
+  if (check_count ("mounts", spec->mounts_len, err) < 0)
+    return -1;
+  if (spec->domainname && (s.domainname = strdup (spec->domainname)) == NULL)
+    return ko_error_set (err, ENOMEM, "domainname");
+  s.root_readonly = spec->root && spec->root->readonly;
   _cleanup_free_ char *rootfs = NULL;
   if (spec->root && spec->root->path && spec->root->path[0] == '/')
     rootfs = strdup (spec->root->path);
@@ -947,29 +1023,55 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
            && asprintf (&rootfs, "%s/%s", bundle, spec->root->path) < 0)
     rootfs = NULL;
   for (size_t i = 0; i < spec->mounts_len; i++)
-    if (translate_mount (&spec->mounts[i], i, bundle, rootfs, id, b, &bv, &nb,
-                         err)
-        < 0)
-      {
-        binds_free (bv, nb);
-        return -1;
-      }
-  if (spec->linux && translate_linux (spec->linux, spec->process, b, err) < 0)
     {
-      binds_free (bv, nb);
-      return -1;
+      struct ko_mount m;
+      if (translate_mount (&spec->mounts[i], i, bundle, rootfs, id, &m, &bv,
+                           &nb, err)
+          < 0)
+        goto fail;
+      if (ko_container_spec_add_mount (&s, &m) < 0)
+        {
+          ko_error_set (err, ENOMEM, "mounts");
+          goto fail;
+        }
     }
-  if (spec->linux && spec->linux->resources
-      && translate_check_resources (spec->linux->resources,
-                                    "config.json: linux.resources", err)
+  if (spec->linux && translate_linux (spec->linux, spec->process, &s, err) < 0)
+    goto fail;
+  const oci_linux_resources *res = spec->linux ? spec->linux->resources : NULL;
+  if (res
+      && translate_check_resources (res, "config.json: linux.resources", err)
              < 0)
+    goto fail;
+  if (res && translate_resources_fill (res, &s.resources) < 0)
     {
-      binds_free (bv, nb);
-      return -1;
+      ko_error_set (err, ENOMEM, "linux.resources");
+      goto fail;
     }
-  if (spec->linux && spec->linux->resources)
-    translate_resources (spec->linux->resources, b);
+  s.has_resources = res != NULL;
+  *out = s;
   *binds = bv;
   *nbinds = nb;
   return 0;
+fail:
+  ko_container_spec_clear (&s);
+  binds_free (bv, nb);
+  return -1;
+}
+
+int
+translate_container (const oci_spec *spec, const char *bundle, const char *id,
+                     struct ko_buf *b, struct share_bind **binds,
+                     size_t *nbinds, ko_error **err)
+{
+  struct ko_container_spec s;
+  if (translate_container_spec (spec, bundle, id, &s, binds, nbinds, err) < 0)
+    return -1;
+  int r = ko_container_spec_encode (b, &s);
+  ko_container_spec_clear (&s);
+  if (r == 0)
+    return 0;
+  binds_free (*binds, *nbinds);
+  *binds = NULL;
+  *nbinds = 0;
+  return ko_error_set (err, ENOMEM, "the container's fields");
 }

@@ -6,7 +6,7 @@
 
 #include "error.h"
 #include "oci.h"
-#include "proto.h"
+#include "msg.h"
 
 #include <stdbool.h>
 
@@ -15,8 +15,12 @@ int translate_process (const oci_process *op, struct ko_process *p,
 /* linux.seccomp compiled to BPF into p (nothing when absent). */
 int translate_seccomp (const oci_spec *spec, struct ko_process *p,
                        ko_error **err);
-/* linux.resources as a RESOURCES field, for CreateContainer and
- * UpdateContainer; the agent turns it into cgroup v2 files. */
+/* linux.resources as the agent takes them (for CreateContainer and
+ * UpdateContainer); the agent turns them into cgroup v2 files. -1 when out
+ * of memory. */
+int translate_resources_fill (const oci_linux_resources *r,
+                              struct ko_resources *out);
+/* The same, appended as a RESOURCES field. */
 void translate_resources (const oci_linux_resources *r, struct ko_buf *b);
 /* A host path bind-mounted into the share, in the monitor's private mount
  * namespace, before virtiofsd starts. */
@@ -27,8 +31,6 @@ struct share_bind
   char *ctr_dest; /* where the container sees it */
   bool readonly;  /* also read-only on the host side */
 };
-/* Appends the container-level TLV fields (namespaces, mounts, ...) and lists
- * the host paths to bind into the share (relative to <dir>/shared/). */
 /* linux.namespaces' network path (the namespace whose interfaces the VM
  * takes), or NULL. */
 const char *translate_network_path (const oci_spec *spec);
@@ -43,6 +45,16 @@ int translate_check_resources (const oci_linux_resources *r, const char *where,
 int translate_check_message (const char *what, size_t len, ko_error **err);
 /* Frees what translate_container listed. */
 void binds_free (struct share_bind *binds, size_t n);
+/* The container-level fields of CreateContainer (*out, to clear with
+ * ko_container_spec_clear), and the host paths to bind into the share
+ * (relative to <dir>/shared/). Every config.json value the VM cannot honour
+ * fails here, naming it. */
+int translate_container_spec (const oci_spec *spec, const char *bundle,
+                              const char *id, struct ko_container_spec *out,
+                              struct share_bind **binds, size_t *nbinds,
+                              ko_error **err);
+/* The same, encoded (ko_container_spec_encode) onto b: what the monitor
+ * appends to CreateContainer after its own fields. */
 int translate_container (const oci_spec *spec, const char *bundle,
                          const char *id, struct ko_buf *b,
                          struct share_bind **binds, size_t *nbinds,

@@ -22,7 +22,8 @@
  * bytes to their destination. A reader that stops reading therefore stalls
  * only its stream.
  *
- * Message bodies are TLV fields: u16 tag, u32 length, value. Integers are
+ * Message bodies are TLV fields (one struct and one codec per message: msg.h,
+ * which both sides use): u16 tag, u32 length, value. Integers are
  * little-endian u32/u64; strings are bytes without a NUL (must not contain
  * NUL); a tag may repeat (lists); nested messages are TLV inside a value.
  * Unknown tags are skipped, so fields can be added without a new version;

@@ -127,27 +127,34 @@ teardown() {
   assert_nothing_left "$ID"
 }
 
-@test "network: a pod's namespace: the sandbox container leaves the interfaces, the first workload takes them, a second gets none" {
-  # CRI runs a pod's containers in one network namespace; each gets its
-  # own VM here, and an interface can go into one VM only
+@test "network: a pod's namespace goes into its one VM, with the sandbox; every member sees it" {
+  # CRI runs a pod's containers in one network namespace: the pod is one
+  # VM, which takes the namespace's interfaces with the sandbox container
   set_args "$BUNDLE" sleep 1000
-  jq '.annotations["io.kubernetes.cri.container-type"] = "sandbox"' "$BUNDLE/config.json" > "$WORK/sandbox.json"
-  mkdir -p "$WORK/b2" "$WORK/b3"
-  cp "$WORK/sandbox.json" "$WORK/b2/config.json"
-  jq '.annotations["io.kubernetes.cri.container-type"] = "container"' "$BUNDLE/config.json" > "$WORK/b3/config.json"
-  # the same rootfs, named by its own path (a symlink to it is refused)
-  for b in b2 b3; do
-    jq --arg r "$BUNDLE/rootfs" '.root.path = $r' "$WORK/$b/config.json" > "$WORK/$b/c" && mv "$WORK/$b/c" "$WORK/$b/config.json"
-  done
-  EXTRA_IDS="$ID-pause $ID-second"
-  ko run -d --bundle "$WORK/b2" "$ID-pause" </dev/null >/dev/null 2>&1
-  [ -z "$(ko exec "$ID-pause" ls /sys/class/net | grep -v '^lo$')" ]
-  ! ip -n "$NS" -o link show tap0_kata
-  ko run -d --bundle "$WORK/b3" "$ID" </dev/null >/dev/null 2>&1
+  edit_spec '.annotations["io.kubernetes.cri.container-type"] = "sandbox"'
+  EXTRA_IDS="$ID-m"
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
   ko exec "$ID" ip -o addr show dev eth0 | grep -q "inet 10.213.$N.2/24"
-  ko run -d --bundle "$WORK/b3" "$ID-second" </dev/null >/dev/null 2>&1
-  [ -z "$(ko exec "$ID-second" ls /sys/class/net | grep -v '^lo$')" ]
-  for c in "$ID-pause" "$ID" "$ID-second"; do ko delete -f "$c"; assert_nothing_left "$c"; done
+  ip -n "$NS" -o link show tap0_kata
+  # the holder (the pid CRI builds members' paths from) is in the pod's
+  # network namespace
+  pid=$(ko state "$ID" | jq -r .pid)
+  [ "$(readlink /proc/$pid/ns/net)" = "$(ip netns exec "$NS" readlink /proc/self/ns/net)" ]
+  mkdir -p "$WORK/m"
+  jq --arg sb "$ID" --arg p "/proc/$pid/ns/net" --arg r "$BUNDLE/rootfs" '
+    .annotations["io.kubernetes.cri.container-type"] = "container"
+    | .annotations["io.kubernetes.cri.sandbox-id"] = $sb
+    | .root.path = $r
+    | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
+        + [{type: "network", path: $p}]' "$BUNDLE/config.json" > "$WORK/m/config.json"
+  ko run -d --bundle "$WORK/m" "$ID-m" </dev/null >/dev/null 2>&1
+  ko exec "$ID-m" ip -o addr show dev eth0 | grep -q "inet 10.213.$N.2/24"
+  ko exec "$ID-m" ip route | grep -q "default via 10.213.$N.1"
+  [ "$(ps -eo args | grep -c "[q]emu-system.*-name kata-oci-$ID-m")" -eq 0 ]
+  ko delete -f "$ID-m"
+  assert_nothing_left "$ID-m"
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
 }
 
 @test "network: an ingress qdisc already on the interface (a killed monitor's) is replaced, then removed" {

@@ -40,11 +40,11 @@ static const char *
 plan (struct rb *r, int64_t cur_limit, const char *cur_quota)
 {
   struct ko_field f = rb_field (r);
-  struct ag_resources res = { 0 };
+  struct ko_resources res = { 0 };
   ko_error *err = NULL;
   struct ag_cg_write w[AG_CG_WRITES_MAX];
   out[0] = '\0';
-  int n = ag_resources_parse (&f, &res, &err);
+  int n = ko_resources_decode (&f, &res, &err);
   if (n == 0)
     n = ag_resources_plan (&res, cur_limit, cur_quota, w, &err);
   if (n < 0)
@@ -56,7 +56,7 @@ plan (struct rb *r, int64_t cur_limit, const char *cur_quota)
                 w[i].value);
     }
   ko_error_free (err);
-  ag_resources_clear (&res);
+  ko_resources_clear (&res);
   ko_buf_free (&r->b);
   return out;
 }
