@@ -133,6 +133,8 @@ build_params (struct ko_global *g, const struct create_opts *o,
   p->vcpus = p->settings.vcpus;
   /* the VM is sized from linux.resources; the annotations override */
   cgroup_size_vm (spec, &p->memory_mb, &p->vcpus);
+  if (!pi->member)
+    pod_size_sandbox (spec, &p->memory_mb, &p->vcpus);
   const char *mem
       = oci_map_get (&spec->annotations, "io.katacontainers.config.hypervisor."
                                          "default_memory");

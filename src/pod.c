@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "memhp.h"
 #include "oci.h"
 #include "pod.h"
 #include "state.h"
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -117,6 +119,39 @@ pod_namespaces (struct oci_spec *spec, struct pod_info *pi,
         }
     }
   return 0;
+}
+
+static int64_t
+annotation_i64 (const struct oci_spec *spec, const char *key)
+{
+  const char *v = oci_map_get (&spec->annotations, key);
+  if (v == NULL || *v == '\0')
+    return 0;
+  char *end;
+  errno = 0;
+  long long n = strtoll (v, &end, 10);
+  return *end || errno || n < 0 ? 0 : (int64_t)n;
+}
+
+void
+pod_size_sandbox (const struct oci_spec *spec, int *memory_mb, int *vcpus)
+{
+  int64_t mem = annotation_i64 (spec, "io.kubernetes.cri.sandbox-memory");
+  if (mem > 0)
+    {
+      int64_t mb = memhp_need_mb (mem);
+      if (mb > *memory_mb)
+        *memory_mb = mb > (1 << 20) ? (1 << 20) : (int)mb;
+    }
+  int64_t quota = annotation_i64 (spec, "io.kubernetes.cri.sandbox-cpu-quota");
+  int64_t period
+      = annotation_i64 (spec, "io.kubernetes.cri.sandbox-cpu-period");
+  if (quota > 0 && period > 0)
+    {
+      int64_t n = (quota + period - 1) / period;
+      if (n > *vcpus)
+        *vcpus = n > 256 ? 256 : (int)n;
+    }
 }
 
 int

@@ -53,6 +53,11 @@ void pod_info_clear (struct pod_info *pi);
 int pod_namespaces (struct oci_spec *spec, struct pod_info *pi,
                     pid_t sandbox_holder, ko_error **err);
 
+/* A sandbox's VM holds the whole pod: containerd's CRI passes the sum of
+ * the pod's containers' limits (io.kubernetes.cri.sandbox-memory, bytes;
+ * sandbox-cpu-quota and -period); the VM is at least that large. */
+void pod_size_sandbox (const struct oci_spec *spec, int *memory_mb, int *vcpus);
+
 /* A member's sandbox must exist and run (created, running or paused). */
 int pod_check_sandbox (const struct pod_info *pi, const struct ko_state *sb,
                        const char *status, ko_error **err);
