@@ -85,7 +85,22 @@ join (const char *path, int type)
   return r;
 }
 
-static int
+/* Tells the caller why the holder could not get ready, and exits. */
+static _Noreturn void
+holder_fail (const char *what, const char *path)
+{
+  char msg[512];
+  int n
+      = snprintf (msg, sizeof msg, "E%s %s: %s", what, path, strerror (errno));
+  if (n > 0
+      && write (3, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1)
+             < 0)
+    { /* the caller sees EOF */
+    }
+  _exit (255);
+}
+
+static void
 enter_namespaces (const struct holder_ns *ns)
 {
   const struct
@@ -93,14 +108,17 @@ enter_namespaces (const struct holder_ns *ns)
     const char *path;
     bool fresh;
     int type;
-  } v[] = { { ns->net, ns->new_net, CLONE_NEWNET },
-            { ns->ipc, ns->new_ipc, CLONE_NEWIPC },
-            { ns->uts, ns->new_uts, CLONE_NEWUTS } };
+    const char *what;
+  } v[] = { { ns->net, ns->new_net, CLONE_NEWNET, "network namespace" },
+            { ns->ipc, ns->new_ipc, CLONE_NEWIPC, "IPC namespace" },
+            { ns->uts, ns->new_uts, CLONE_NEWUTS, "UTS namespace" } };
   for (size_t i = 0; i < KO_ARRAY_SIZE (v); i++)
-    if ((v[i].path && join (v[i].path, v[i].type) < 0)
-        || (v[i].fresh && unshare (v[i].type) < 0))
-      return -1;
-  return 0;
+    {
+      if (v[i].path && join (v[i].path, v[i].type) < 0)
+        holder_fail (v[i].what, v[i].path);
+      if (v[i].fresh && unshare (v[i].type) < 0)
+        holder_fail (v[i].what, "(new)");
+    }
 }
 
 static _Noreturn void
@@ -120,13 +138,15 @@ holder_main (const char *root, bool bind_root, const struct holder_ns *ns,
   if (syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
     for (int fd = 4; fd < 1024; fd++)
       close (fd);
-  if (enter_namespaces (ns) < 0 || unshare (CLONE_NEWNS) < 0
+  enter_namespaces (ns);
+  if (unshare (CLONE_NEWNS) < 0
       || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
       || (bind_root && mount (root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
       || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
-      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
-      || confine_drop_all_caps () < 0)
-    _exit (255);
+      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+    holder_fail ("rootfs", root);
+  if (confine_drop_all_caps () < 0)
+    holder_fail ("drop capabilities in", root);
   /* ready: in its namespaces, on its root */
   unsigned char ready = 0;
   if (write (3, &ready, 1) != 1)
@@ -201,14 +221,17 @@ holder_spawn (const char *root, bool bind_root, const struct holder_ns *ns,
       close (sv[0]);
       return ko_error_set (err, e, "fork the holder");
     }
-  unsigned char ready = 1;
+  char ready[512];
   ssize_t n;
-  while ((n = read (sv[0], &ready, 1)) < 0 && errno == EINTR)
+  while ((n = read (sv[0], ready, sizeof ready - 1)) < 0 && errno == EINTR)
     ;
-  if (n != 1 || ready != 0)
+  if (n < 1 || ready[0] != 0)
     {
       close (sv[0]);
       waitpid (pid, NULL, 0);
+      ready[n > 0 ? n : 0] = '\0';
+      if (n > 1 && ready[0] == 'E')
+        return ko_error_setx (err, EIO, "%s", ready + 1);
       return ko_error_setx (err, EIO,
                             "the container's pid on the host could not enter "
                             "its namespaces or its rootfs %s",

@@ -1,7 +1,8 @@
 /* Test helper playing conmon's part of the console-socket protocol: listen on
  * a unix socket, receive exactly one pty master with SCM_RIGHTS, then copy the
  * pty's output to stdout (and stdin to the pty) until the pty closes.
- * Usage: recvtty SOCKET [ROWSxCOLS-to-set-after-1s] */
+ * Usage: recvtty SOCKET [ROWSxCOLS]: with a size, the master is resized to
+ * it once the first output arrived (the process has read its first size). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -64,21 +65,14 @@ main (int argc, char **argv)
   memcpy (&pty, CMSG_DATA (cm), sizeof pty);
   close (c);
   close (l);
-  time_t resize_at = 0;
-  int rows = 0, cols = 0;
+  int rows = 0, cols = 0, resize = 0;
   if (argc > 2 && sscanf (argv[2], "%dx%d", &rows, &cols) == 2)
-    resize_at = time (NULL) + 1;
+    resize = 1;
   int in_open = 1;
   for (;;)
     {
       struct pollfd p[2] = { { pty, POLLIN, 0 }, { 0, POLLIN, 0 } };
       int n = poll (p, in_open ? 2 : 1, 200);
-      if (resize_at && time (NULL) >= resize_at)
-        {
-          struct winsize ws = { .ws_row = rows, .ws_col = cols };
-          ioctl (pty, TIOCSWINSZ, &ws);
-          resize_at = 0;
-        }
       if (n <= 0)
         continue;
       if (p[0].revents)
@@ -89,6 +83,12 @@ main (int argc, char **argv)
             break;
           if (write (1, buf, r) < 0)
             break;
+          if (resize)
+            {
+              struct winsize ws = { .ws_row = rows, .ws_col = cols };
+              ioctl (pty, TIOCSWINSZ, &ws);
+              resize = 0;
+            }
         }
       if (in_open && p[1].revents)
         {

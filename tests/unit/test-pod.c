@@ -38,7 +38,8 @@ classify (const char *annotations, const char *id, bool member,
   oci_spec *s = spec_of (annotations, "");
   struct pod_info pi;
   pod_classify (s, id, &pi);
-  ok (pi.member == member, "%s: %s", what, member ? "a member" : "a VM of its own");
+  ok (pi.member == member, "%s: %s", what,
+      member ? "a member" : "a VM of its own");
   is_str (pi.sandbox_id, sandbox, "%s: its sandbox", what);
   pod_info_clear (&pi);
   oci_spec_free (s);
@@ -60,8 +61,8 @@ test_classify (void)
   classify ("\"io.kubernetes.cri.container-type\": \"sandbox\","
             "\"io.kubernetes.cri.sandbox-id\": \"p2\"",
             "p2", false, NULL, "containerd's sandbox");
-  classify ("\"io.kubernetes.cri-o.SandboxID\": \"infra\"", "c3", true,
-            "infra", "podman 4.4's member: SandboxID alone");
+  classify ("\"io.kubernetes.cri-o.SandboxID\": \"infra\"", "c3", true, "infra",
+            "podman 4.4's member: SandboxID alone");
   classify ("\"io.kubernetes.cri-o.SandboxID\": \"c4\"", "c4", false, NULL,
             "a sandbox id that is its own");
   classify ("\"io.kubernetes.cri-o.SandboxID\": \"\"", "c5", false, NULL,
@@ -115,7 +116,8 @@ test_namespaces (void)
   snprintf (want, sizeof want, "%s/ipc", self);
   is_str (pi.holder.ipc, want,
           "member: its holder joins the pod's IPC namespace");
-  ok (pi.holder.new_pid && !pi.holder.pid, "member: a PID namespace of its own");
+  ok (pi.holder.new_pid && !pi.holder.pid,
+      "member: a PID namespace of its own");
   pod_info_clear (&pi);
   oci_spec_free (s);
   ko_error_free (err);
@@ -154,7 +156,8 @@ test_namespaces (void)
 static void
 test_check_sandbox (void)
 {
-  struct pod_info pi = { .member = true, .sandbox_id = "sb",
+  struct pod_info pi = { .member = true,
+                         .sandbox_id = "sb",
                          .key = "io.kubernetes.cri.sandbox-id" };
   ko_error *err = NULL;
   ok (pod_check_sandbox (&pi, NULL, NULL, &err) < 0, "no sandbox");
