@@ -730,6 +730,15 @@ translate_devices (const oci_linux *l, struct ko_container_spec *s,
                               "config.json: linux.devices[%zu]: negative "
                               "major or minor",
                               i);
+      /* the guest has no disk for it: a node with the host's numbers would
+       * lead nowhere, or to a guest device of the same numbers */
+      if (d->type[0] == 'b')
+        return ko_error_setx (err, ENOTSUP,
+                              "config.json: linux.devices[%zu]: block device "
+                              "%s (%lld:%lld): host block devices are not "
+                              "attached to the VM yet",
+                              i, d->path, (long long)d->major,
+                              (long long)d->minor);
       struct ko_device kd = {
         .type = (uint32_t)d->type[0],
         .path = strdup (d->path),

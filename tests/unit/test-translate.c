@@ -752,6 +752,12 @@ test_linux (void)
                 "and minor",
                 "devices: no numbers");
   expect_error (NULL,
+                ", \"linux\": {\"devices\": [{\"type\": \"b\", \"path\": "
+                "\"/dev/xvdz\", \"major\": 7, \"minor\": 0}]}",
+                "config.json: linux.devices[0]: block device /dev/xvdz (7:0): "
+                "host block devices are not attached to the VM yet",
+                "devices: a block device is refused, never faked");
+  expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"c\", \"path\": "
                 "\"dev/x\", \"major\": 1, \"minor\": 3}]}",
                 "config.json: linux.devices[0].path: must be an absolute path",
