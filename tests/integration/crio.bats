@@ -383,3 +383,27 @@ qemus_of() {
   done
   conmon_gone
 }
+
+@test "contrib: the CRI-O handler, containerd's handler and the RuntimeClass name one handler with \"kata\" in it" {
+  /usr/bin/python3 -c 'import tomllib, yaml' 2>/dev/null || skip "python3 3.11 with python3-yaml is needed"
+  run /usr/bin/python3 - "$BATS_TEST_DIRNAME/../../contrib" <<'PY'
+import sys, tomllib, yaml
+d = sys.argv[1]
+crio = tomllib.load(open(d + "/crio/10-kata-oci.conf", "rb"))["crio"]["runtime"]["runtimes"]
+ctrd = tomllib.load(open(d + "/containerd/config.toml", "rb"))
+ctrd = ctrd["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+rc = yaml.safe_load(open(d + "/kubernetes/runtimeclass.yaml"))
+h = rc["handler"]
+# CRI-O keeps the infra container only for a handler named *kata*
+assert "kata" in h.lower(), h
+assert crio[h]["runtime_type"] == "oci" and crio[h]["runtime_path"].endswith("/kata-oci")
+assert ctrd[h]["runtime_type"] == "io.containerd.runc.v2"
+assert ctrd[h]["options"]["BinaryName"].endswith("/kata-oci")
+assert rc["kind"] == "RuntimeClass" and rc["apiVersion"] == "node.k8s.io/v1"
+o = rc["overhead"]["podFixed"]
+print(h, o["memory"], o["cpu"])
+PY
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "kata-oci 160Mi 250m" ]
+}
