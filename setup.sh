@@ -17,14 +17,17 @@ SUDO=
 #        lz4 to uncompress Debian's guest kernel, linux-source-6.1 and
 #        bc/bison/flex/libelf-dev (objtool)/xz-utils to build the project's
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
-# test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon and
-#        containerd (its runc v2 shim) for the client tests, iproute2 (ip,
-#        tc) for the network tests
+# test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon,
+#        catatonit (podman's pod infra image) and containerd (its runc v2
+#        shim) for the client tests, the CNI plugins and python3-grpcio,
+#        python3-protobuf and protoc for the CRI client test, python3-yaml to
+#        check contrib/kubernetes, iproute2 (ip, tc) for the network tests
 PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-dev
   libcap-dev uuid-dev musl-tools busybox-static cpio kmod lz4 ca-certificates
   linux-source-6.1 bc bison flex libelf-dev xz-utils
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
-  clang-format git podman conmon containerd iproute2"
+  clang-format git podman conmon catatonit containerd containernetworking-plugins
+  python3-grpcio python3-protobuf protobuf-compiler python3-yaml iproute2"
 echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES

@@ -410,6 +410,27 @@ container_start (struct ko_global *g, const char *id, ko_error **err)
   return 0;
 }
 
+/* A container that stopped while it was asked (a pod member whose
+ * sandbox went down with the request: podman stops a pod's containers
+ * all at once) answers as one that had stopped before. */
+static int
+kill_failed (struct ko_global *g, const char *id, const struct ko_state *st,
+             ko_error **err)
+{
+  /* a monitor in its teardown records the end within moments */
+  proc_wait_gone (st->monitor_pid, st->monitor_start, 2000);
+  _cleanup_state_ struct ko_state now = { 0 };
+  _cleanup_error_ ko_error *e = NULL;
+  if (read_state (g, id, &now, &e) == 0
+      && strcmp (state_status (&now), "stopped") == 0)
+    {
+      ko_error_free (*err);
+      *err = NULL;
+      return ko_error_setx (err, ESRCH, "container not running");
+    }
+  return ko_error_wrap (err, "kill %s", id);
+}
+
 int
 container_kill (struct ko_global *g, const char *id, int sig, bool all,
                 ko_error **err)
@@ -423,7 +444,7 @@ container_kill (struct ko_global *g, const char *id, int sig, bool all,
     return 0; /* runc's liveness check: the status says it is alive */
   _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   if (client_kill (dir, id, sig, all, CLI_MONITOR_TIMEOUT_MS, err) < 0)
-    return ko_error_wrap (err, "kill %s", id);
+    return kill_failed (g, id, &st, err);
   return 0;
 }
 

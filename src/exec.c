@@ -315,7 +315,9 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   uuid_unparse_lower (u, exec_id + 5);
   uint32_t rows = kp.rows, cols = kp.cols;
   /* with -d the relay makes the pty itself (below) */
-  struct ko_mon_exec req = { .exec_id = exec_id,
+  /* a pod member's monitor is its sandbox's: name the container */
+  struct ko_mon_exec req = { .container_id = (char *)o->id,
+                             .exec_id = exec_id,
                              .process = kp,
                              .console_socket = o->console_socket && !o->detach
                                                    ? (char *)o->console_socket

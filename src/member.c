@@ -3,6 +3,7 @@
 #include "client.h"
 #include "container.h"
 #include "holder.h"
+#include "hostpath.h"
 #include "log.h"
 #include "member.h"
 #include "monitor.h"
@@ -13,11 +14,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/mount.h>
+#include <unistd.h>
 
 #define MEMBER_ADD_TIMEOUT_MS 60000
+/* under the member's state dir, in the monitor's mount namespace */
+#define MEMBER_MNT_DIR "mnt"
 
 int
 member_sandbox (struct ko_global *g, const struct pod_info *pi,
@@ -74,14 +83,197 @@ member_fds (const struct monitor_params *p, int sock, int *fds)
   return n;
 }
 
+/* Where the monitor finds a member's rootfs and volumes. The engine
+ * mounts them (podman's and containerd's overlay rootfs) in its mount
+ * namespace just before the member's create, long after the sandbox's
+ * monitor made its private copy of that namespace: there the monitor
+ * would see only the directories under them. So a child clones each one
+ * here, where its path means what the engine meant, enters the monitor's
+ * mount namespace and attaches the clones under the member's state dir
+ * (mnt/rootfs, mnt/<n>), from where the monitor binds them into the
+ * share. Removing the state dir on the host detaches them there too (the
+ * kernel drops mounts whose mount point goes in another namespace). */
+struct member_mounts
+{
+  char *rootfs;
+  char **sources; /* one per bind */
+  size_t n;
+};
+
+static void
+member_mounts_clear (struct member_mounts *m)
+{
+  free (m->rootfs);
+  for (size_t i = 0; m->sources && i < m->n; i++)
+    free (m->sources[i]);
+  free (m->sources);
+  memset (m, 0, sizeof *m);
+}
+
+/* what the child reports when a step fails */
+struct import_failure
+{
+  int err;
+  int idx; /* -1: the rootfs, else the bind's index */
+  char step[32];
+};
+
 static int
-member_add (const struct monitor_params *p, const char *sandbox_dir,
-            pid_t holder, int sock, ko_error **err)
+import_fail (int fd, int idx, const char *step)
+{
+  struct import_failure f = { .err = errno, .idx = idx };
+  snprintf (f.step, sizeof f.step, "%s", step);
+  if (write (fd, &f, sizeof f) != (ssize_t)sizeof f)
+    { /* the parent sees a failure without its cause */
+    }
+  return 1;
+}
+
+static int
+import_child (const struct monitor_params *p, int nsfd,
+              const struct member_mounts *m, int report)
+{
+  size_t n = p->nbinds + 1;
+  int *trees = calloc (n, sizeof *trees);
+  if (trees == NULL)
+    return import_fail (report, -1, "allocate");
+  /* the rootfs as the create checked it (no symlink), the volumes as the
+   * monitor would have bound them (following symlinks) */
+  _cleanup_error_ ko_error *e = NULL;
+  int rfd = hostpath_open_rootfs ("/", p->rootfs, &e);
+  if (rfd < 0)
+    {
+      errno = e->status;
+      return import_fail (report, -1, "open");
+    }
+  trees[0] = (int)syscall (SYS_open_tree, rfd, "",
+                           AT_EMPTY_PATH | AT_RECURSIVE | OPEN_TREE_CLONE
+                               | OPEN_TREE_CLOEXEC);
+  if (trees[0] < 0)
+    return import_fail (report, -1, "clone");
+  for (size_t i = 1; i < n; i++)
+    {
+      trees[i]
+          = (int)syscall (SYS_open_tree, AT_FDCWD, p->binds[i - 1].source,
+                          AT_RECURSIVE | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      if (trees[i] < 0)
+        return import_fail (report, (int)i - 1, "clone");
+    }
+  if (setns (nsfd, CLONE_NEWNS) < 0)
+    return import_fail (report, -1, "enter the monitor's namespace");
+  char dir[4096];
+  snprintf (dir, sizeof dir, "%s/%s", p->dir, MEMBER_MNT_DIR);
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    return import_fail (report, -1, "mkdir");
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *target = i == 0 ? m->rootfs : m->sources[i - 1];
+      int idx = (int)i - 1;
+      struct stat st;
+      if (fstat (trees[i], &st) < 0)
+        return import_fail (report, idx, "stat");
+      if (S_ISDIR (st.st_mode))
+        {
+          if (mkdir (target, 0700) < 0)
+            return import_fail (report, idx, "mkdir");
+        }
+      else
+        {
+          int fd = open (target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+          if (fd < 0)
+            return import_fail (report, idx, "create");
+          close (fd);
+        }
+      if (syscall (SYS_move_mount, trees[i], "", AT_FDCWD, target,
+                   MOVE_MOUNT_F_EMPTY_PATH)
+          < 0)
+        return import_fail (report, idx, "attach");
+    }
+  return 0;
+}
+
+/* Attaches the member's rootfs and volumes in the mount namespace of the
+ * sandbox's monitor (see struct member_mounts); *m gets their paths
+ * there. */
+static int
+member_import (const struct monitor_params *p, const struct ko_state *sandbox,
+               struct member_mounts *m, ko_error **err)
+{
+  memset (m, 0, sizeof *m);
+  m->n = p->nbinds;
+  m->sources = calloc (p->nbinds + 1, sizeof *m->sources);
+  if (m->sources == NULL
+      || asprintf (&m->rootfs, "%s/%s/rootfs", p->dir, MEMBER_MNT_DIR) < 0)
+    {
+      m->rootfs = NULL;
+      member_mounts_clear (m);
+      return ko_error_set (err, ENOMEM, "member mounts");
+    }
+  for (size_t i = 0; i < p->nbinds; i++)
+    if (asprintf (&m->sources[i], "%s/%s/%zu", p->dir, MEMBER_MNT_DIR, i) < 0)
+      {
+        m->sources[i] = NULL;
+        member_mounts_clear (m);
+        return ko_error_set (err, ENOMEM, "member mounts");
+      }
+  char ns[64];
+  snprintf (ns, sizeof ns, "/proc/%d/ns/mnt", (int)sandbox->monitor_pid);
+  _cleanup_close_ int nsfd = open (ns, O_RDONLY | O_CLOEXEC);
+  /* the namespace is the monitor's if the pid still is */
+  if (nsfd < 0
+      || proc_start_time (sandbox->monitor_pid) != sandbox->monitor_start)
+    {
+      member_mounts_clear (m);
+      return ko_error_setx (err, ESRCH, "sandbox %s: its monitor is gone",
+                            sandbox->id);
+    }
+  int pfd[2];
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    {
+      member_mounts_clear (m);
+      return ko_error_set (err, errno, "pipe");
+    }
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      close (pfd[0]);
+      _exit (import_child (p, nsfd, m, pfd[1]));
+    }
+  close (pfd[1]);
+  struct import_failure f = { 0 };
+  ssize_t got = pid < 0 ? -1 : read (pfd[0], &f, sizeof f);
+  close (pfd[0]);
+  int st = 0;
+  if (pid > 0)
+    while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+      ;
+  if (pid > 0 && got == 0 && WIFEXITED (st) && WEXITSTATUS (st) == 0)
+    return 0;
+  member_mounts_clear (m);
+  if (pid < 0)
+    return ko_error_set (err, errno, "fork");
+  if (got != (ssize_t)sizeof f)
+    return ko_error_setx (err, EIO,
+                          "bring the rootfs and volumes into sandbox %s: "
+                          "the helper failed",
+                          sandbox->id);
+  f.step[sizeof f.step - 1] = '\0';
+  const char *what = f.idx < 0 || (size_t)f.idx >= p->nbinds
+                         ? p->rootfs
+                         : p->binds[f.idx].source;
+  errno = f.err;
+  return ko_error_set (err, f.err, "bring %s into sandbox %s: %s", what,
+                       sandbox->id, f.step);
+}
+
+static int
+member_add (const struct monitor_params *p, const struct member_mounts *m,
+            const char *sandbox_dir, pid_t holder, int sock, ko_error **err)
 {
   struct ko_mon_add req = { .container_id = (char *)p->id,
                             .state_dir = (char *)p->dir,
                             .bundle = p->state.bundle,
-                            .rootfs = (char *)p->rootfs,
+                            .rootfs = m->rootfs,
                             .hostname = (char *)p->hostname,
                             .console_socket = (char *)p->console_socket,
                             .holder_pid = (uint32_t)holder,
@@ -92,7 +284,7 @@ member_add (const struct monitor_params *p, const char *sandbox_dir,
     return ko_error_set (err, ENOMEM, "add");
   for (size_t i = 0; i < p->nbinds; i++)
     binds[i]
-        = (struct ko_mon_bind){ p->binds[i].source, p->binds[i].dest,
+        = (struct ko_mon_bind){ m->sources[i], p->binds[i].dest,
                                 p->binds[i].ctr_dest, p->binds[i].readonly };
   req.binds = binds;
   req.nbinds = p->nbinds;
@@ -132,7 +324,10 @@ member_create (struct ko_global *g, const struct create_opts *o,
   st->channel = sandbox->channel ? strdup (sandbox->channel) : NULL;
   int sock = -1;
   pid_t holder = -1;
-  if (state_write (dirfd, st, err) < 0)
+  __attribute__ ((cleanup (member_mounts_clear))) struct member_mounts m
+      = { 0 };
+  if (state_write (dirfd, st, err) < 0
+      || member_import (p, sandbox, &m, err) < 0)
     goto fail;
   holder = holder_spawn (p->rootfs, true, &pi->holder, &sock, err);
   if (holder < 0)
@@ -140,7 +335,7 @@ member_create (struct ko_global *g, const struct create_opts *o,
   st->holder_pid = holder;
   st->holder_start = proc_start_time (holder);
   if (state_write (dirfd, st, err) < 0
-      || member_add (p, sbdir, holder, sock, err) < 0)
+      || member_add (p, &m, sbdir, holder, sock, err) < 0)
     goto fail;
   close (sock);
   sock = -1;

@@ -703,10 +703,11 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
   sandbox_teardown (sb);
   log_debug ("VM and virtiofsd stopped");
   console_restore_stdin ();
-  /* the pod's members end with it */
+  /* the pod's members end with it; their streams went with mux_close */
   while (sb->nctrs > 1)
     {
       struct container *m = sb->ctrs[sb->nctrs - 1];
+      m->in = m->out = m->err = NULL;
       ctr_finish (m);
       pod_member_free (m);
     }

@@ -5,6 +5,7 @@
 # and `ctr run --runtime io.containerd.runc.v2 --runc-binary kata-oci`.
 
 load helpers
+load images
 
 IMAGE=localhost/kata-oci-busybox:test
 NS=kata-oci-test
@@ -100,49 +101,13 @@ ctr_leftovers() {
   kc container ls -q 2>/dev/null | grep -x "$id" | sed 's/^/container /'
 }
 
-# make_oci_archive FILE: an OCI image layout (one uncompressed layer with
-# busybox-static and its applet links) as a tar, named for ctr with the
-# io.containerd.image.name annotation.
+# make_oci_archive FILE: the busybox image as an OCI archive (images.bash)
 make_oci_archive() {
-  local out=$1 d r blobs ldig lsize cdig csize mdig msize diff
-  d=$(mktemp -d "$CWORK/oci.XXXXXX")
-  r=$d/rootfs
-  blobs=$d/layout/blobs/sha256
-  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root" "$blobs"
-  cp /bin/busybox "$r/bin/busybox"
-  for a in $(/bin/busybox --list); do
-    [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
-  done
-  echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
-  echo "root:x:0:" > "$r/etc/group"
-  tar --numeric-owner -C "$r" -cf "$d/layer.tar" .
-  ldig=$(sha256sum < "$d/layer.tar" | cut -d' ' -f1)
-  lsize=$(stat -c %s "$d/layer.tar")
-  mv "$d/layer.tar" "$blobs/$ldig"
-  diff=$ldig # uncompressed: the diff id is the layer digest
-  jq -cn --arg diff "sha256:$diff" '{
-      architecture: "amd64", os: "linux",
-      config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["/bin/sh"]},
-      rootfs: {type: "layers", diff_ids: [$diff]}}' > "$d/config"
-  cdig=$(sha256sum < "$d/config" | cut -d' ' -f1)
-  csize=$(stat -c %s "$d/config")
-  mv "$d/config" "$blobs/$cdig"
-  jq -cn --arg c "sha256:$cdig" --argjson cs "$csize" --arg l "sha256:$ldig" --argjson ls "$lsize" '{
-      schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
-      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' > "$d/manifest"
-  mdig=$(sha256sum < "$d/manifest" | cut -d' ' -f1)
-  msize=$(stat -c %s "$d/manifest")
-  mv "$d/manifest" "$blobs/$mdig"
-  jq -cn --arg m "sha256:$mdig" --argjson ms "$msize" --arg name "$IMAGE" '{
-      schemaVersion: 2,
-      manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
-        platform: {architecture: "amd64", os: "linux"},
-        annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": "test"}}]}' \
-    > "$d/layout/index.json"
-  echo '{"imageLayoutVersion":"1.0.0"}' > "$d/layout/oci-layout"
-  tar -C "$d/layout" -cf "$out" oci-layout index.json blobs
-  rm -rf "$d"
+  local r
+  r=$(mktemp -d "$CWORK/rootfs.XXXXXX")
+  busybox_rootfs "$r"
+  oci_archive "$1" "$IMAGE" "$r" '{"Env": '"$IMAGE_ENV"', "Cmd": ["/bin/sh"]}'
+  rm -rf "$r"
 }
 
 @test "ctr run: exact output, stdout and stderr apart, exit code" {

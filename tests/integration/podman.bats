@@ -43,6 +43,7 @@ setup_file() {
 
 teardown_file() {
   [ -n "${PWORK:-}" ] || return 0
+  kp pod rm -af -t 0 >/dev/null 2>&1 || true
   kp rm -af -t 0 >/dev/null 2>&1 || true
   kp rmi -af >/dev/null 2>&1 || true
   # overlay mounts of the private storage, if podman left any
@@ -59,6 +60,7 @@ teardown() {
   [ -n "${HTTPD_PID:-}" ] && kill "$HTTPD_PID" 2>/dev/null
   # every container this test made, including --rm ones
   ids=$(kp events --stream=false --filter event=create --format '{{.ID}}' 2>/dev/null | sort -u)
+  kp pod rm -af -t 0 >/dev/null 2>&1 || true
   kp rm -af -t 0 >/dev/null 2>&1 || true
   for id in $ids; do
     for i in $(seq 50); do
@@ -461,4 +463,111 @@ state_of() {
   done
   [[ "$got" == root:* ]]
   kp rm -f -t 0 "$cid" >/dev/null
+}
+
+# ---- pods: one VM per pod ----
+
+# The pod's containers, infra first: "ID NAME" per line.
+pod_containers() {
+  kp ps -a --filter "pod=$1" --format '{{.ID}} {{.Names}} {{.IsInfra}}' --no-trunc |
+    sort -k3r | cut -d' ' -f1,2
+}
+
+# krp ARGS: podman run of a pod's member (the pod's network is its)
+krp() {
+  kp run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
+}
+
+# QEMU processes of a container (its VM is named after its id)
+qemus_of() {
+  ps -eo args | grep -c "^[^ ]*qemu-system[^ ]* -name kata-oci-$1 " || true
+}
+
+# The infra image is podman's own pause image, built from catatonit.
+need_catatonit() {
+  [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null ||
+    skip "catatonit is not installed (the infra container's init)"
+}
+
+@test "podman pod: three containers in one VM, localhost between them, exec, rm -f of a member, pod stop, pod rm" {
+  need_catatonit
+  pod=kp-pod-$$
+  kp pod create --name "$pod" --network none >/dev/null
+  krp -d --pod "$pod" --name "$pod-web" "$IMAGE" \
+    sh -c 'mkdir -p /www; echo pod-ok > /www/index.html; exec httpd -f -p 8080 -h /www' >/dev/null
+  krp -d --pod "$pod" --name "$pod-idle" "$IMAGE" \
+    sh -c 'trap "exit 7" TERM; while true; do sleep 0.1; done' >/dev/null
+  # the third reaches the first on 127.0.0.1
+  run krp --rm --pod "$pod" --name "$pod-client" "$IMAGE" \
+    sh -c 'for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.2; done; exit 1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = pod-ok ]
+  # one VM: the infra container's; none for the members
+  pod_containers "$pod" > "$WORK/ctrs"
+  cat "$WORK/ctrs"
+  [ "$(wc -l < "$WORK/ctrs")" -eq 3 ]
+  infra=$(head -1 "$WORK/ctrs" | cut -d' ' -f1)
+  [ "$(qemus_of "$infra")" -eq 1 ]
+  n=0
+  while read -r id name; do n=$((n + $(qemus_of "$id"))); done < "$WORK/ctrs"
+  [ "$n" -eq 1 ]
+  for c in web idle; do [ "$(state_of "$pod-$c")" = running ]; done
+  # exec runs in the member named: its rootfs, its view of the pod
+  [ "$(kp exec "$pod-web" cat /www/index.html)" = pod-ok ]
+  [ "$(kp exec "$pod-idle" wget -qO- http://127.0.0.1:8080/)" = pod-ok ]
+  run kp exec "$pod-idle" sh -c 'test -e /www; echo $?; exit 4'
+  [ "$status" -eq 4 ]
+  [ "$output" = 1 ]
+  # a member goes; the others run on, and nothing of it is left, in the
+  # VM's monitor's mount namespace either
+  idle=$(kp inspect --format '{{.Id}}' "$pod-idle")
+  kp rm -f -t 5 "$pod-idle" >/dev/null
+  gone() { [ -z "$(container_leftovers "$idle")" ]; }
+  wait_for gone
+  monitor=$(jq -r .monitorPid "/run/kata-oci/$infra/state.json")
+  [ -z "$(nsenter -t "$monitor" -m grep -F "$idle" /proc/mounts)" ]
+  [ "$(state_of "$pod-web")" = running ]
+  [ "$(kp exec "$pod-web" wget -qO- http://127.0.0.1:8080/)" = pod-ok ]
+  # the pod stops: every container exits, the VM goes
+  kp pod stop -t 5 "$pod" >/dev/null
+  [ "$(state_of "$pod-web")" = exited ]
+  [ "$(kp inspect --format '{{.State.Status}}' "$infra")" = exited ]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$infra")" = 0 ]
+  stopped() { [ "$(qemus_of "$infra")" -eq 0 ]; }
+  wait_for stopped
+  # and starts again, one VM
+  kp pod start "$pod" >/dev/null
+  [ "$(state_of "$pod-web")" = running ]
+  [ "$(kp exec "$pod-web" wget -qO- http://127.0.0.1:8080/)" = pod-ok ]
+  [ "$(qemus_of "$infra")" -eq 1 ]
+  kp pod rm -f -t 0 "$pod" >/dev/null
+  [ -z "$(kp ps -aq)" ]
+  while read -r id name; do
+    gone() { [ -z "$(container_leftovers "$id")" ]; }
+    wait_for gone
+  done < "$WORK/ctrs"
+}
+
+@test "podman pod on the bridge network: the pod's address is every member's, reached from the host" {
+  need_catatonit
+  pod=kp-podnet-$$
+  kp pod create --name "$pod" >/dev/null
+  krp -d --pod "$pod" --name "$pod-web" "$IMAGE" \
+    sh -c 'mkdir -p /www; echo bridge-ok > /www/index.html; exec httpd -f -p 8217 -h /www' >/dev/null
+  infra=$(kp pod inspect --format '{{.InfraContainerID}}' "$pod")
+  ip=$(kp inspect --format '{{.NetworkSettings.IPAddress}}' "$infra")
+  echo "pod address $ip"
+  [ -n "$ip" ]
+  # the member sees the pod's interface, and serves on its address
+  kp exec "$pod-web" ip -o addr show dev eth0 | grep -q "inet $ip/"
+  for i in $(seq 50); do
+    got=$(http_get "$ip" 8217 /index.html 2>/dev/null) && [ -n "$got" ] && break
+    sleep 0.2
+  done
+  [ "$got" = bridge-ok ]
+  netns=$(kp inspect --format '{{.NetworkSettings.SandboxKey}}' "$infra")
+  echo "netns $netns"
+  kp pod rm -f -t 0 "$pod" >/dev/null
+  [ ! -e "$netns" ]
 }

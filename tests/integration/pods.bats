@@ -120,11 +120,12 @@ qemus_of() {
   ko delete "$M1"
   # exec into a running member
   b2=$(member_bundle m2 sleep 1000)
+  echo only-in-m2 > "$b2/rootfs/etc/whoami"
   ko create --bundle "$b2" "$M2" </dev/null
   ko start "$M2"
-  run ko exec "$M2" sh -c 'echo in-member; exit 4'
+  run ko exec "$M2" sh -c 'cat /etc/whoami; exit 4'
   [ "$status" -eq 4 ]
-  [ "$output" = in-member ]
+  [ "$output" = only-in-m2 ]
   [ "$(ko ps --format json "$M2" | jq length)" -ge 1 ]
   ko kill "$M2" KILL
   wait_status "$M2" stopped
@@ -143,6 +144,33 @@ qemus_of() {
   [ "$(cat "$WORK/reaped")" = "exit 137" ]
   [ "$(state_status "$M1")" = stopped ]
   ko delete "$M1"
+  assert_nothing_left "$M1"
+}
+
+@test "pods: the sandbox's own exit ends the pod; its pid exits with its status, members' with 137" {
+  edit_spec '.process.args = ["sh", "-c", "trap \"exit 3\" TERM; while true; do sleep 0.1; done"]'
+  "$REAPER" "$WORK/sbpid" "$WORK/sbreaped" "$KATA_OCI" --root "$TEST_ROOT" \
+    create --bundle "$BUNDLE" --pid-file "$WORK/sbpid" "$SB" </dev/null >/dev/null 2>&1 &
+  spid=$!
+  wait_status "$SB" created
+  ko start "$SB"
+  b1=$(member_bundle m1 sleep 1000)
+  "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" \
+    create --bundle "$b1" --pid-file "$WORK/pid" "$M1" </dev/null >/dev/null 2>&1 &
+  rpid=$!
+  wait_status "$M1" created
+  ko start "$M1"
+  # the trap is set once the shell runs its loop
+  ko exec "$SB" true
+  ko kill "$SB" TERM
+  wait "$spid"
+  wait "$rpid"
+  [ "$(cat "$WORK/sbreaped")" = "exit 3" ]
+  [ "$(cat "$WORK/reaped")" = "exit 137" ]
+  [ "$(state_status "$M1")" = stopped ]
+  [ "$(state_status "$SB")" = stopped ]
+  ko delete "$M1"
+  ko delete "$SB"
   assert_nothing_left "$M1"
 }
 
