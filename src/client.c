@@ -268,7 +268,7 @@ client_remove (const char *dir, const char *id, bool force, int timeout_ms,
 int
 client_exec_open (const char *dir, const struct ko_mon_exec *req,
                   const int *fds, int nfds, int timeout_ms, int *conn,
-                  uint32_t *pid, ko_error **err)
+                  uint32_t *pid, struct ko_buf *in, ko_error **err)
 {
   _cleanup_close_ int fd = connect_monitor (dir, err);
   if (fd < 0)
@@ -283,15 +283,19 @@ client_exec_open (const char *dir, const struct ko_mon_exec *req,
   ko_buf_free (&b);
   if (r < 0)
     return -1;
-  struct ko_buf in = { 0 };
   struct ko_tlv reply;
   struct ko_mon_pid p;
-  r = read_reply (fd, &in, &reply, timeout_ms, err);
+  r = read_reply (fd, in, &reply, timeout_ms, err);
   if (r == 0)
     r = ko_mon_pid_decode (reply, &p, err);
-  ko_buf_free (&in);
   if (r < 0)
     return -1;
+  /* keep what came after the reply */
+  struct ko_frame_hdr h;
+  ko_frame_hdr_decode (in->data, &h, NULL);
+  size_t used = KO_FRAME_HDR_SIZE + h.len;
+  memmove (in->data, in->data + used, in->len - used);
+  in->len -= used;
   *pid = p.pid;
   *conn = take_fd (fd);
   return 0;
@@ -329,16 +333,19 @@ client_exec_resize (int conn, uint32_t rows, uint32_t cols)
 }
 
 int
-client_exec_wait (int conn, struct ko_buf *in, uint32_t *status)
+client_exec_wait (int conn, struct ko_buf *in, bool rd, uint32_t *status)
 {
-  if (ko_buf_reserve (in, 4096) < 0)
-    return -1;
-  ssize_t n = read (conn, in->data + in->len, 4096);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
-    return 0;
-  if (n <= 0)
-    return -1;
-  in->len += n;
+  if (rd)
+    {
+      if (ko_buf_reserve (in, 4096) < 0)
+        return -1;
+      ssize_t n = read (conn, in->data + in->len, 4096);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+      if (n <= 0)
+        return -1;
+      in->len += n;
+    }
   while (in->len >= KO_FRAME_HDR_SIZE)
     {
       struct ko_frame_hdr h;

@@ -34,15 +34,18 @@ int client_remove (const char *dir, const char *id, bool force, int timeout_ms,
                    ko_error **err);
 
 /* An exec session: the request with the caller's stdio fds; on success
- * *conn is the session's connection and *pid the process's guest pid. */
+ * *conn is the session's connection, *pid the process's guest pid, and in
+ * holds what the session sent after the reply (pass it to
+ * client_exec_wait: a short process's exit comes with the reply). */
 int client_exec_open (const char *dir, const struct ko_mon_exec *req,
                       const int *fds, int nfds, int timeout_ms, int *conn,
-                      uint32_t *pid, ko_error **err);
+                      uint32_t *pid, struct ko_buf *in, ko_error **err);
 void client_exec_kill (int conn, int sig);
 void client_exec_resize (int conn, uint32_t rows, uint32_t cols);
-/* Reads what the session sends: 1 with *status (raw wait status) at the
+/* What the session sent: 1 with *status (raw wait status) at the
  * process's exit, 0 when more may come (call again when conn is
- * readable), -1 when the connection ended first. */
-int client_exec_wait (int conn, struct ko_buf *in, uint32_t *status);
+ * readable), -1 when the connection ended first. It looks at what in
+ * holds before it reads (read: false to look only). */
+int client_exec_wait (int conn, struct ko_buf *in, bool read, uint32_t *status);
 
 #endif

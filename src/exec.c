@@ -192,8 +192,12 @@ relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
   int fds[3] = { 0, 1, 2 };
   _cleanup_close_ int conn = -1;
   uint32_t pid;
-  if (client_exec_open (dir, req, fds, 3, 60000, &conn, &pid, err) < 0)
-    return -1;
+  struct ko_buf in = { 0 };
+  if (client_exec_open (dir, req, fds, 3, 60000, &conn, &pid, &in, err) < 0)
+    {
+      ko_buf_free (&in);
+      return -1;
+    }
   report_ok (report_fd, 0);
   struct winsize ws;
   if (local_tty)
@@ -203,7 +207,14 @@ relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
         client_exec_resize (conn, ws.ws_row, ws.ws_col);
     }
   int ret = -1;
-  struct ko_buf in = { 0 };
+  uint32_t status;
+  /* a short process's exit may have come with the reply */
+  if (client_exec_wait (conn, &in, false, &status) > 0)
+    {
+      console_restore_stdin ();
+      ko_buf_free (&in);
+      return ko_exit_code ((int)status);
+    }
   for (;;)
     {
       struct pollfd p[2] = { { conn, POLLIN, 0 }, { sfd, POLLIN, 0 } };
@@ -219,8 +230,7 @@ relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
         }
       if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
-      uint32_t status;
-      int r = client_exec_wait (conn, &in, &status);
+      int r = client_exec_wait (conn, &in, true, &status);
       if (r < 0)
         {
           ko_error_setx (err, EPIPE,

@@ -367,12 +367,11 @@ handle_frame (struct sandbox *sb, const struct ko_frame_hdr *h,
     }
 }
 
-void
-mux_input (struct sandbox *sb, const uint8_t *p, size_t n)
+/* Handles every whole frame in x->in, keeps the rest. */
+static void
+mux_parse (struct sandbox *sb)
 {
   struct mux *x = &sb->mux;
-  if (x->dead || ko_buf_append (&x->in, p, n) < 0)
-    return;
   size_t off = 0;
   while (x->in.len - off >= KO_FRAME_HDR_SIZE && !x->dead)
     {
@@ -391,26 +390,41 @@ mux_input (struct sandbox *sb, const uint8_t *p, size_t n)
   x->in.len -= off;
 }
 
+void
+mux_input (struct sandbox *sb, const uint8_t *p, size_t n)
+{
+  if (sb->mux.dead || ko_buf_append (&sb->mux.in, p, n) < 0)
+    return;
+  mux_parse (sb);
+}
+
+#define CHAN_READ (64u << 10)
+
 static void
 chan_on_event (struct ko_watch *w, uint32_t events)
 {
   struct sandbox *sb = w->data;
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+  struct mux *x = &sb->mux;
+  /* straight into the input buffer; a few reads a turn while the guest
+   * keeps it full, so that a busy channel costs few epoll rounds */
+  for (int i = 0; i < 4 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++)
     {
-      uint8_t buf[65536];
-      ssize_t n;
-      do
-        n = read (w->fd, buf, sizeof buf);
-      while (n < 0 && errno == EINTR);
+      if (ko_buf_reserve (&x->in, CHAN_READ) < 0)
+        return mux_fail (sb, "out of memory");
+      ssize_t n = read (w->fd, x->in.data + x->in.len, CHAN_READ);
+      if (n < 0 && errno == EINTR)
+        continue;
       if (n < 0 && errno == EAGAIN)
-        ;
-      else if (n <= 0)
+        break;
+      if (n <= 0)
         return mux_fail (sb, n == 0 ? "agent closed the channel"
                                     : strerror (errno));
-      else
-        mux_input (sb, buf, (size_t)n);
+      x->in.len += (size_t)n;
+      mux_parse (sb);
+      if (x->dead || (size_t)n < CHAN_READ)
+        break;
     }
-  if (sb->mux.w.fd >= 0 && (events & EPOLLOUT))
+  if (x->w.fd >= 0 && (events & EPOLLOUT))
     mux_flush (sb);
 }
 
