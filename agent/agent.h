@@ -200,6 +200,9 @@ void spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
                         const struct ko_process *proc,
                         const struct ag_stdio *io, int sync_fd)
     __attribute__ ((noreturn));
+/* Writes s to the existing file path, failing with the step and the path
+ * ("write /proc/self/oom_score_adj: invalid argument"). */
+int ag_write_file (const char *path, const char *s, ko_error **err);
 /* Raw clone(2) without a new stack: fork-like, with namespace flags. */
 pid_t ag_clone (unsigned long flags);
 /* ag_clone, but the child starts in the cgroup of container id with
@@ -207,6 +210,13 @@ pid_t ag_clone (unsigned long flags);
  * synchronize_rcu in the kernel. *joined says whether it did; without
  * cgroups or on a kernel without it this is plain ag_clone. */
 pid_t ag_clone_into (unsigned long flags, const char *id, bool *joined);
+
+/* ---- rootfs.c: the container's root filesystem, in its init ---- */
+/* Bind-mounts the rootfs (rootfs_rel, in the share), makes the spec's
+ * mounts and devices (or the defaults), pivots into it, then sysctls,
+ * masked and read-only paths. */
+int rootfs_setup (const char *rootfs_rel, const struct ko_container_spec *spec,
+                  ko_error **err);
 
 /* ---- memory.c: hotplugged memory ---- */
 /* Onlines the offline memory blocks; fails unless want_mb are online. */
