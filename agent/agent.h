@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "loop.h"
 #include "msg.h"
 #include "proto.h"
 
@@ -49,19 +50,12 @@ int ag_write_str (const char *path, const char *s);
  * (buf then holds ""). */
 ssize_t ag_read_str (const char *path, char *buf, size_t n);
 
-struct ag_watch;
-typedef void (*ag_watch_cb) (struct ag_watch *w, uint32_t events);
-struct ag_watch
-{
-  int fd;
-  uint32_t events; /* current epoll interest; 0 = not registered */
-  ag_watch_cb cb;
-};
-/* Registers w->fd with the interest set; events 0 removes it. */
-void ag_watch_set (struct ag_watch *w, uint32_t events);
-void ag_watch_init (struct ag_watch *w, int fd, ag_watch_cb cb);
-/* Removes the fd from the loop and closes it. */
-void ag_watch_close (struct ag_watch *w);
+/* The one loop everything runs in (loop.h): descriptors are ko_watch
+ * (their data the owner), idle work runs when it times out. */
+extern struct ko_loop ag_loop;
+/* ko_watch_set, fatal when epoll refuses: a descriptor the agent cannot
+ * poll would leave whatever waits on it hanging. */
+void ag_watch_set_or_die (struct ko_watch *w, uint32_t events);
 
 /* fd of /dev/null, opened at boot, close-on-exec */
 extern int ag_devnull;
@@ -107,7 +101,7 @@ enum stream_kind
 struct proc;
 struct stream
 {
-  struct ag_watch w; /* first: the watch callback casts back */
+  struct ko_watch w; /* data: the stream */
   struct stream *next;
   struct proc *proc;
   uint32_t id;
@@ -206,6 +200,9 @@ void spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
                         const struct ko_process *proc,
                         const struct ag_stdio *io, int sync_fd)
     __attribute__ ((noreturn));
+/* Writes s to the existing file path, failing with the step and the path
+ * ("write /proc/self/oom_score_adj: invalid argument"). */
+int ag_write_file (const char *path, const char *s, ko_error **err);
 /* Raw clone(2) without a new stack: fork-like, with namespace flags. */
 pid_t ag_clone (unsigned long flags);
 /* ag_clone, but the child starts in the cgroup of container id with
@@ -213,6 +210,13 @@ pid_t ag_clone (unsigned long flags);
  * synchronize_rcu in the kernel. *joined says whether it did; without
  * cgroups or on a kernel without it this is plain ag_clone. */
 pid_t ag_clone_into (unsigned long flags, const char *id, bool *joined);
+
+/* ---- rootfs.c: the container's root filesystem, in its init ---- */
+/* Bind-mounts the rootfs (rootfs_rel, in the share), makes the spec's
+ * mounts and devices (or the defaults), pivots into it, then sysctls,
+ * masked and read-only paths. */
+int rootfs_setup (const char *rootfs_rel, const struct ko_container_spec *spec,
+                  ko_error **err);
 
 /* ---- memory.c: hotplugged memory ---- */
 /* Onlines the offline memory blocks; fails unless want_mb are online. */

@@ -342,10 +342,10 @@ cgroup_oom_kills (const char *id)
   return v;
 }
 
-static struct ag_watch oom_watch = { .fd = -1 };
+static struct ko_watch oom_watch = { .fd = -1 };
 
 static void
-on_oom_watch (struct ag_watch *w, uint32_t events)
+on_oom_watch (struct ko_watch *w, uint32_t events)
 {
   /* the events only say "something changed": drain them, then compare */
   char buf[1024] __attribute__ ((aligned (__alignof__(struct inotify_event))));
@@ -369,8 +369,8 @@ cgroup_watch_oom (const char *id)
                   strerror (errno));
           return;
         }
-      ag_watch_init (&oom_watch, fd, on_oom_watch);
-      ag_watch_set (&oom_watch, EPOLLIN);
+      ko_watch_init (&oom_watch, &ag_loop, fd, on_oom_watch, NULL);
+      ag_watch_set_or_die (&oom_watch, EPOLLIN);
     }
   /* the watch goes away by itself with the group's directory */
   if (inotify_add_watch (oom_watch.fd, p, IN_MODIFY) < 0)

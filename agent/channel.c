@@ -15,7 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +25,8 @@
 #define OUT_IN_STOP (512u << 10)
 #define OUT_KEEP_CAP (16u << 10)
 #define OUT_TRIM_IDLE_MS 200
-#define SERIAL_RETRY_NS (10 * 1000 * 1000)
+#define SERIAL_RETRY_MS 10
+#define SERIAL_RETRY_NS (SERIAL_RETRY_MS * 1000 * 1000)
 #define SERIAL_FIND_TRIES 3000 /* x 10 ms */
 
 enum channel_mode
@@ -39,9 +39,9 @@ enum channel_mode
 static struct
 {
   enum channel_mode mode;
-  struct ag_watch listen; /* vsock listening socket */
-  struct ag_watch conn;   /* the connection / the serial port */
-  struct ag_watch timer;  /* serial: retry while the host is away */
+  struct ko_watch listen; /* vsock listening socket */
+  struct ko_watch conn;   /* the connection / the serial port */
+  struct ko_timer retry;  /* serial: looks again while the host is away */
   bool connected;
   /* input: header, then payload */
   uint8_t hdr[KO_FRAME_HDR_SIZE];
@@ -94,7 +94,7 @@ update_interest (void)
   if (!out_idle ())
     ev |= EPOLLOUT;
   /* 0 would unregister; EPOLLHUP/ERR are reported regardless */
-  ag_watch_set (&ch.conn, ev ? ev : EPOLLRDHUP);
+  ag_watch_set_or_die (&ch.conn, ev ? ev : EPOLLRDHUP);
 }
 
 static void stage_close (void);
@@ -152,10 +152,10 @@ disconnected (const char *why)
   ch.connected = false;
   reset_io ();
   if (ch.mode == MODE_VSOCK)
-    ag_watch_close (&ch.conn);
+    ko_watch_close (&ch.conn);
   else
     {
-      ag_watch_set (&ch.conn, 0);
+      ag_watch_set_or_die (&ch.conn, 0);
       serial_wait_host ();
     }
 }
@@ -638,7 +638,7 @@ read_frames (void)
 }
 
 static void
-on_conn (struct ag_watch *w, uint32_t events)
+on_conn (struct ko_watch *w, uint32_t events)
 {
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
     if (read_frames () < 0)
@@ -666,7 +666,7 @@ on_conn (struct ag_watch *w, uint32_t events)
 /* ---- vsock ---- */
 
 static void
-on_accept (struct ag_watch *w, uint32_t events)
+on_accept (struct ko_watch *w, uint32_t events)
 {
   int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0)
@@ -675,9 +675,9 @@ on_accept (struct ag_watch *w, uint32_t events)
     {
       ag_log ("new host connection replaces the old one");
       ch.connected = false;
-      ag_watch_close (&ch.conn);
+      ko_watch_close (&ch.conn);
     }
-  ag_watch_init (&ch.conn, fd, on_conn);
+  ko_watch_init (&ch.conn, &ag_loop, fd, on_conn, NULL);
   connected ();
 }
 
@@ -706,8 +706,8 @@ vsock_start (void)
     }
   ag_dbg ("listening on vsock cid %u port %u", cid, KO_AGENT_VSOCK_PORT);
   ch.mode = MODE_VSOCK;
-  ag_watch_init (&ch.listen, fd, on_accept);
-  ag_watch_set (&ch.listen, EPOLLIN);
+  ko_watch_init (&ch.listen, &ag_loop, fd, on_accept, NULL);
+  ag_watch_set_or_die (&ch.listen, EPOLLIN);
   return true;
 }
 
@@ -725,26 +725,16 @@ serial_host_present (void)
 static void
 serial_wait_host (void)
 {
-  struct itimerspec its = { .it_value.tv_nsec = SERIAL_RETRY_NS };
-  timerfd_settime (ch.timer.fd, 0, &its, NULL);
-  ag_watch_set (&ch.timer, EPOLLIN);
+  ko_timer_arm (&ch.retry, ko_now_ms () + SERIAL_RETRY_MS);
 }
 
 static void
-on_serial_timer (struct ag_watch *w, uint32_t events)
+on_serial_retry (struct ko_timer *t)
 {
-  uint64_t ticks;
-  if (read (w->fd, &ticks, sizeof ticks) < 0)
-    {
-      /* a stale wakeup */
-    }
   if (!serial_host_present ())
-    {
-      serial_wait_host ();
-      return;
-    }
-  ag_watch_set (&ch.timer, 0);
-  connected ();
+    serial_wait_host ();
+  else
+    connected ();
 }
 
 /* The port appears once the host's control messages are processed, a
@@ -806,11 +796,8 @@ serial_start (void)
   ag_dbg ("channel %s", dev);
   free (dev);
   ch.mode = MODE_SERIAL;
-  ag_watch_init (&ch.conn, fd, on_conn);
-  int tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (tfd < 0)
-    ag_fatal ("timerfd: %s", strerror (errno));
-  ag_watch_init (&ch.timer, tfd, on_serial_timer);
+  ko_watch_init (&ch.conn, &ag_loop, fd, on_conn, NULL);
+  ko_timer_init (&ch.retry, &ag_loop, on_serial_retry, NULL);
   if (serial_host_present ())
     connected ();
   else
@@ -821,7 +808,7 @@ void
 channel_start (void)
 {
   ch.sp.in_r = ch.sp.in_w = ch.sp.out_r = ch.sp.out_w = -1;
-  ag_watch_init (&ch.conn, -1, on_conn);
+  ko_watch_init (&ch.conn, &ag_loop, -1, on_conn, NULL);
   if (ag_serial_only || !vsock_start ())
     serial_start ();
 }

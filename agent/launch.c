@@ -221,14 +221,14 @@ sync_op_free (struct sync_op *op)
     return;
   if (op->c && op->c->sync == op)
     op->c->sync = NULL;
-  ag_watch_close (&op->w);
+  ko_watch_close (&op->w);
   free (op);
 }
 
 static void
-on_sync (struct ag_watch *w, uint32_t events)
+on_sync (struct ko_watch *w, uint32_t events)
 {
-  struct sync_op *op = (struct sync_op *)w;
+  struct sync_op *op = w->data;
   struct container *c = op->c;
   struct proc *p = op->p;
   _cleanup_error_ ko_error *err = NULL;
@@ -297,8 +297,8 @@ sync_op_new (struct container *c, struct proc *p, int fd, enum sync_kind kind,
   op->p = p;
   op->kind = kind;
   op->req = req;
-  ag_watch_init (&op->w, fd, on_sync);
-  ag_watch_set (&op->w, EPOLLIN);
+  ko_watch_init (&op->w, &ag_loop, fd, on_sync, op);
+  ag_watch_set_or_die (&op->w, EPOLLIN);
   return op;
 }
 

@@ -37,7 +37,7 @@ unsigned ag_test_ignore;
 #endif
 int ag_devnull = -1;
 static int console_fd = 2;
-static int epfd = -1;
+struct ko_loop ag_loop = { .epfd = -1 };
 
 void
 ag_log (const char *fmt, ...)
@@ -119,35 +119,10 @@ ag_fatal (const char *fmt, ...)
 }
 
 void
-ag_watch_init (struct ag_watch *w, int fd, ag_watch_cb cb)
+ag_watch_set_or_die (struct ko_watch *w, uint32_t events)
 {
-  w->fd = fd;
-  w->events = 0;
-  w->cb = cb;
-}
-
-void
-ag_watch_set (struct ag_watch *w, uint32_t events)
-{
-  if (w->fd < 0 || events == w->events)
-    return;
-  struct epoll_event ev = { .events = events, .data.ptr = w };
-  int op = w->events == 0 ? EPOLL_CTL_ADD
-           : events == 0  ? EPOLL_CTL_DEL
-                          : EPOLL_CTL_MOD;
-  if (epoll_ctl (epfd, op, w->fd, &ev) < 0)
+  if (ko_watch_set (w, events) < 0)
     ag_fatal ("epoll_ctl fd %d: %s", w->fd, strerror (errno));
-  w->events = events;
-}
-
-void
-ag_watch_close (struct ag_watch *w)
-{
-  if (w->fd < 0)
-    return;
-  ag_watch_set (w, 0);
-  close (w->fd);
-  w->fd = -1;
 }
 
 /* ---- boot ---- */
@@ -383,10 +358,10 @@ boot (void)
   ag_dbg ("modules loaded, root switched");
 }
 
-static struct ag_watch sigchld_watch;
+static struct ko_watch sigchld_watch;
 
 static void
-on_signal (struct ag_watch *w, uint32_t events)
+on_signal (struct ko_watch *w, uint32_t events)
 {
   struct signalfd_siginfo si;
   while (read (w->fd, &si, sizeof si) == sizeof si)
@@ -410,34 +385,23 @@ main (int argc, char **argv)
   sigprocmask (SIG_BLOCK, &mask, NULL);
   signal (SIGPIPE, SIG_IGN);
   int sfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (sfd < 0 || epfd < 0)
+  if (sfd < 0 || ko_loop_init (&ag_loop) < 0)
     ag_fatal ("signalfd/epoll: %s", strerror (errno));
-  ag_watch_init (&sigchld_watch, sfd, on_signal);
-  ag_watch_set (&sigchld_watch, EPOLLIN);
+  ko_watch_init (&sigchld_watch, &ag_loop, sfd, on_signal, NULL);
+  ag_watch_set_or_die (&sigchld_watch, EPOLLIN);
 
   channel_start ();
 
   for (;;)
     {
-      /* one event at a time: a callback may free another watch */
-      struct epoll_event ev;
+      /* idle work: once nothing happened for this long */
       int timeout = channel_trim_timeout ();
       if (old_root >= 0 && (timeout < 0 || timeout > INITRAMFS_IDLE_MS))
         timeout = INITRAMFS_IDLE_MS;
-      int n = epoll_wait (epfd, &ev, 1, timeout);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          ag_fatal ("epoll_wait: %s", strerror (errno));
-        }
-      if (n == 1)
-        {
-          struct ag_watch *w = ev.data.ptr;
-          w->cb (w, ev.events);
-        }
-      else if (n == 0)
+      int r = ko_loop_once (&ag_loop, timeout);
+      if (r < 0)
+        ag_fatal ("epoll_wait: %s", strerror (errno));
+      if (r == 0)
         {
           free_initramfs ();
           channel_trim ();

@@ -26,7 +26,7 @@ enum sync_kind
  * on it. */
 struct sync_op
 {
-  struct ag_watch w; /* first */
+  struct ko_watch w; /* data: the op */
   struct container *c;
   struct proc *p;
   enum sync_kind kind;

@@ -61,7 +61,7 @@ out_update (struct stream *s)
       size_t want = s->credit < MIN_READ ? s->credit : MIN_READ;
       can = s->credit > 0 && room >= want && room > 0;
     }
-  ag_watch_set (&s->w, can ? EPOLLIN : 0);
+  ag_watch_set_or_die (&s->w, can ? EPOLLIN : 0);
 }
 
 static void
@@ -69,14 +69,14 @@ in_update (struct stream *s)
 {
   if (!s->active || s->eof)
     return;
-  ag_watch_set (&s->w, s->pending.len > s->pending_off ? EPOLLOUT : 0);
+  ag_watch_set_or_die (&s->w, s->pending.len > s->pending_off ? EPOLLOUT : 0);
 }
 
 static void
 out_eof (struct stream *s)
 {
   s->eof = true;
-  ag_watch_close (&s->w);
+  ko_watch_close (&s->w);
   channel_send_frame (s->id, KO_FRAME_DATA, NULL, 0);
   if (s->proc)
     proc_check_done (s->proc);
@@ -101,7 +101,7 @@ out_sent (struct stream *s, size_t n)
 static void
 copy_out (struct stream *s)
 {
-  struct ag_watch *w = &s->w;
+  struct ko_watch *w = &s->w;
   size_t max = s->credit;
   size_t room = channel_data_room ();
   if (max > KO_DATA_MAX_PAYLOAD)
@@ -157,9 +157,9 @@ splice_out (struct stream *s)
 }
 
 static void
-on_out (struct ag_watch *w, uint32_t events)
+on_out (struct ko_watch *w, uint32_t events)
 {
-  struct stream *s = (struct stream *)w;
+  struct stream *s = w->data;
   if (use_splice (s))
     splice_out (s);
   else
@@ -170,7 +170,7 @@ static void
 in_close (struct stream *s)
 {
   s->eof = true;
-  ag_watch_close (&s->w);
+  ko_watch_close (&s->w);
   ko_buf_free (&s->pending);
   s->pending_off = 0;
 }
@@ -200,9 +200,9 @@ in_write (struct stream *s, const uint8_t *p, size_t n)
 }
 
 static void
-on_in (struct ag_watch *w, uint32_t events)
+on_in (struct ko_watch *w, uint32_t events)
 {
-  struct stream *s = (struct stream *)w;
+  struct stream *s = w->data;
   size_t left = s->pending.len - s->pending_off;
   size_t n = in_write (s, s->pending.data + s->pending_off, left);
   if (n == (size_t)-1)
@@ -243,7 +243,7 @@ stream_new (uint32_t id, enum stream_kind kind, int fd, struct proc *p,
   s->is_pipe
       = kind == STREAM_OUT && fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode);
   fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
-  ag_watch_init (&s->w, fd, kind == STREAM_OUT ? on_out : on_in);
+  ko_watch_init (&s->w, &ag_loop, fd, kind == STREAM_OUT ? on_out : on_in, s);
   s->next = streams;
   streams = s;
   return s;
@@ -276,7 +276,7 @@ stream_free (struct stream *s)
         *pp = s->next;
         break;
       }
-  ag_watch_close (&s->w);
+  ko_watch_close (&s->w);
   ko_buf_free (&s->pending);
   free (s);
 }

@@ -104,13 +104,8 @@ read_reply (int fd, struct ko_buf *in, struct ko_tlv *body, int timeout_ms,
                          body)
              < 0)
     return ko_error_setx (err, EPROTO, "bad reply from the monitor");
-  if (status)
-    {
-      _cleanup_free_ char *msg = ko_reply_error_message (*body);
-      return ko_error_setx (err, status < 4096 ? (int)status : EIO, "%s",
-                            msg ? msg : "monitor error");
-    }
-  return 0;
+  /* the monitor's error replies have the agent's shape */
+  return status ? ko_msg_reply_error (status, *body, err) : 0;
 }
 
 /* One request, one reply; decode (may be NULL) reads the reply's body. */

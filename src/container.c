@@ -784,8 +784,7 @@ gen_key (yajl_gen y, const char *k)
 static void
 print_stats (const char *id, const struct ko_mon_stats *st)
 {
-  const uint64_t *v = st->guest.v;
-  const bool *has = st->guest.has;
+  const struct ko_msg_stats_container_reply *g = &st->guest;
   uint64_t vm_rss = st->vm_rss, vm_cpu = st->vm_cpu_ns;
   yajl_gen y = yajl_gen_alloc (NULL);
   yajl_gen_map_open (y);
@@ -797,45 +796,46 @@ print_stats (const char *id, const struct ko_mon_stats *st)
   yajl_gen_map_open (y);
   gen_key (y, "usage");
   yajl_gen_map_open (y);
-  gen_u64 (y, "total", v[KO_STAT_CPU_USAGE_NS]);
-  gen_u64 (y, "user", v[KO_STAT_CPU_USER_NS]);
-  gen_u64 (y, "kernel", v[KO_STAT_CPU_SYSTEM_NS]);
+  gen_u64 (y, "total", KO_STAT_V (g, CPU_USAGE_NS));
+  gen_u64 (y, "user", KO_STAT_V (g, CPU_USER_NS));
+  gen_u64 (y, "kernel", KO_STAT_V (g, CPU_SYSTEM_NS));
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
   gen_key (y, "memory");
   yajl_gen_map_open (y);
-  gen_u64 (y, "cache", v[KO_STAT_MEM_CACHE]);
+  gen_u64 (y, "cache", KO_STAT_V (g, MEM_CACHE));
   gen_key (y, "usage");
   yajl_gen_map_open (y);
-  gen_u64 (y, "usage", v[KO_STAT_MEM_USAGE]);
-  if (has[KO_STAT_MEM_LIMIT])
-    gen_u64 (y, "limit", v[KO_STAT_MEM_LIMIT]);
-  if (has[KO_STAT_MEM_MAX_USAGE])
-    gen_u64 (y, "max", v[KO_STAT_MEM_MAX_USAGE]);
+  gen_u64 (y, "usage", KO_STAT_V (g, MEM_USAGE));
+  if (KO_STAT_HAS (g, MEM_LIMIT))
+    gen_u64 (y, "limit", KO_STAT_V (g, MEM_LIMIT));
+  if (KO_STAT_HAS (g, MEM_MAX_USAGE))
+    gen_u64 (y, "max", KO_STAT_V (g, MEM_MAX_USAGE));
   yajl_gen_map_close (y);
   gen_key (y, "swap");
   yajl_gen_map_open (y);
-  gen_u64 (y, "usage", v[KO_STAT_SWAP_USAGE]);
+  gen_u64 (y, "usage", KO_STAT_V (g, SWAP_USAGE));
   yajl_gen_map_close (y);
   gen_key (y, "raw");
   yajl_gen_map_open (y);
-  gen_u64 (y, "anon", v[KO_STAT_MEM_RSS]);
-  gen_u64 (y, "file", v[KO_STAT_MEM_CACHE]);
-  gen_u64 (y, "oom_kill", v[KO_STAT_OOM_KILLS]);
+  gen_u64 (y, "anon", KO_STAT_V (g, MEM_RSS));
+  gen_u64 (y, "file", KO_STAT_V (g, MEM_CACHE));
+  gen_u64 (y, "oom_kill", KO_STAT_V (g, OOM_KILLS));
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
   gen_key (y, "pids");
   yajl_gen_map_open (y);
-  gen_u64 (y, "current", v[KO_STAT_PIDS_CURRENT]);
-  if (has[KO_STAT_PIDS_LIMIT])
-    gen_u64 (y, "limit", v[KO_STAT_PIDS_LIMIT]);
+  gen_u64 (y, "current", KO_STAT_V (g, PIDS_CURRENT));
+  if (KO_STAT_HAS (g, PIDS_LIMIT))
+    gen_u64 (y, "limit", KO_STAT_V (g, PIDS_LIMIT));
   yajl_gen_map_close (y);
   gen_key (y, "blkio");
   yajl_gen_map_open (y);
   gen_key (y, "ioServiceBytesRecursive");
   yajl_gen_array_open (y);
   const char *ops[] = { "Read", "Write" };
-  uint64_t vals[] = { v[KO_STAT_IO_READ_BYTES], v[KO_STAT_IO_WRITE_BYTES] };
+  uint64_t vals[]
+      = { KO_STAT_V (g, IO_READ_BYTES), KO_STAT_V (g, IO_WRITE_BYTES) };
   for (int i = 0; i < 2; i++)
     {
       yajl_gen_map_open (y);

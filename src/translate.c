@@ -970,20 +970,6 @@ translate_resources_fill (const oci_linux_resources *r,
   return 0;
 }
 
-void
-translate_resources (const oci_linux_resources *r, struct ko_buf *b)
-{
-  struct ko_resources k;
-  if (translate_resources_fill (r, &k) < 0)
-    {
-      /* out of memory: an empty field, which changes nothing */
-      ko_tlv_end (b, ko_tlv_begin (b, KO_TAG_RESOURCES));
-      return;
-    }
-  ko_resources_encode (b, KO_TAG_RESOURCES, &k);
-  ko_resources_clear (&k);
-}
-
 int
 translate_check_resources (const oci_linux_resources *r, const char *where,
                            ko_error **err)

@@ -20,8 +20,6 @@ int translate_seccomp (const oci_spec *spec, struct ko_process *p,
  * of memory. */
 int translate_resources_fill (const oci_linux_resources *r,
                               struct ko_resources *out);
-/* The same, appended as a RESOURCES field. */
-void translate_resources (const oci_linux_resources *r, struct ko_buf *b);
 /* A host path bind-mounted into the share, in the monitor's private mount
  * namespace, before virtiofsd starts. */
 struct share_bind

@@ -41,39 +41,6 @@ truncated (ko_error **err, const char *what)
   return ko_error_setx (err, EINVAL, "%s: truncated field", what);
 }
 
-/* ---- stats ---- */
-
-int
-ko_stats_encode (struct ko_buf *b, const struct ko_stats *s)
-{
-  for (int i = 0; i < KO_STAT_COUNT; i++)
-    if (s->has[i]
-        && ko_tlv_put_u64 (b, (uint16_t)(KO_TAG_STAT_CPU_USAGE_NS + i), s->v[i])
-               < 0)
-      return -1;
-  return 0;
-}
-
-int
-ko_stats_decode (struct ko_tlv body, struct ko_stats *s, ko_error **err)
-{
-  struct ko_stats out = { 0 };
-  struct ko_field f;
-  int r;
-  while ((r = ko_tlv_next (&body, &f)) > 0)
-    if (f.tag >= KO_TAG_STAT_CPU_USAGE_NS && f.tag <= KO_TAG_STAT_OOM_KILLS)
-      {
-        int i = f.tag - KO_TAG_STAT_CPU_USAGE_NS;
-        if (take_u64 (&f, &out.v[i], "stats", err) < 0)
-          return -1;
-        out.has[i] = true;
-      }
-  if (r < 0)
-    return truncated (err, "stats");
-  *s = out;
-  return 0;
-}
-
 /* ---- requests ---- */
 
 int
@@ -655,7 +622,7 @@ ko_mon_pids_clear (struct ko_mon_pids *m)
 int
 ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m)
 {
-  if (ko_stats_encode (b, &m->guest) < 0
+  if (ko_msg_stats_container_reply_encode (b, &m->guest) < 0
       || ko_tlv_put_u64 (b, KO_MON_TAG_VM_RSS, m->vm_rss) < 0
       || ko_tlv_put_u64 (b, KO_MON_TAG_VM_CPU_NS, m->vm_cpu_ns) < 0)
     return -1;
@@ -666,7 +633,8 @@ int
 ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m, ko_error **err)
 {
   struct ko_mon_stats out = { 0 };
-  if (ko_stats_decode (body, &out.guest, err) < 0)
+  /* the guest's fields, the agent's decoder: it skips the monitor's */
+  if (ko_msg_stats_container_reply_decode (body, &out.guest, err) < 0)
     return -1;
   struct ko_field f;
   int r;
@@ -683,18 +651,4 @@ ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m, ko_error **err)
     return truncated (err, "stats");
   *m = out;
   return 0;
-}
-
-char *
-ko_reply_error_message (struct ko_tlv body)
-{
-  struct ko_field f;
-  char *msg = NULL;
-  while (msg == NULL && ko_tlv_next (&body, &f) > 0)
-    if (f.tag == KO_TAG_ERROR && ko_field_str (&f, &msg) < 0)
-      msg = strdup ("(malformed error message)");
-  for (char *c = msg; c && *c; c++)
-    if ((unsigned char)*c < 0x20)
-      *c = ' ';
-  return msg;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "msg.h"
 #include "proto.h"
 
 enum ko_mon_method
@@ -141,43 +142,13 @@ struct ko_mon_pids
   size_t n;
 };
 
-/* The container's cgroup statistics in the guest (StatsContainer's reply:
- * the STAT_* fields), the VM's usage on the host, the OOM events seen. */
-enum ko_stat
-{
-  KO_STAT_CPU_USAGE_NS,
-  KO_STAT_CPU_USER_NS,
-  KO_STAT_CPU_SYSTEM_NS,
-  KO_STAT_MEM_USAGE,
-  KO_STAT_MEM_LIMIT,
-  KO_STAT_MEM_MAX_USAGE,
-  KO_STAT_MEM_CACHE,
-  KO_STAT_MEM_RSS,
-  KO_STAT_SWAP_USAGE,
-  KO_STAT_PIDS_CURRENT,
-  KO_STAT_PIDS_LIMIT,
-  KO_STAT_IO_READ_BYTES,
-  KO_STAT_IO_WRITE_BYTES,
-  KO_STAT_OOM_KILLS,
-  KO_STAT_COUNT
-};
-
-struct ko_stats
-{
-  uint64_t v[KO_STAT_COUNT];
-  bool has[KO_STAT_COUNT]; /* what the guest reported */
-};
-
+/* The container's cgroup statistics in the guest (StatsContainer's reply,
+ * as the agent sent it), the VM's usage on the host, the OOM events seen. */
 struct ko_mon_stats
 {
-  struct ko_stats guest;
+  struct ko_msg_stats_container_reply guest;
   uint64_t vm_rss, vm_cpu_ns, oom_count;
 };
-
-/* The guest's STAT_* fields (the agent's words: anything else is skipped,
- * a field of the wrong size refused). */
-int ko_stats_encode (struct ko_buf *b, const struct ko_stats *s);
-int ko_stats_decode (struct ko_tlv body, struct ko_stats *s, ko_error **err);
 
 int ko_mon_target_encode (struct ko_buf *b, const struct ko_mon_target *m);
 int ko_mon_target_decode (struct ko_tlv body, struct ko_mon_target *m,
@@ -230,8 +201,7 @@ int ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m);
 int ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m,
                          ko_error **err);
 
-/* An error reply's message, bounded and made printable (the agent's or
- * the monitor's words); NULL when the body has none. */
-char *ko_reply_error_message (struct ko_tlv body);
+/* An error reply's body is the agent's (ko_msg_error): read it with
+ * ko_msg_reply_error. */
 
 #endif

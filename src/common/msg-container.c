@@ -436,6 +436,27 @@ ko_msg_create_container_decode (struct ko_tlv body,
   return -1;
 }
 
+/* the spec's single fields: create_container_f after the message's own */
+static const struct mdesc create_container_spec_d
+    = { sizeof (struct ko_msg_create_container),
+        KO_ARRAY_SIZE (create_container_f) - 4, create_container_f + 4 };
+
+int
+ko_container_spec_decode (struct ko_tlv body, struct ko_container_spec *s,
+                          ko_error **err)
+{
+  struct ko_msg_create_container m;
+  if (ko_fields_decode (body, &create_container_spec_d, &m,
+                        create_container_list, err)
+      < 0)
+    {
+      ko_msg_create_container_clear (&m);
+      return -1;
+    }
+  *s = m.spec;
+  return 0;
+}
+
 void
 ko_msg_create_container_clear (struct ko_msg_create_container *m)
 {

@@ -461,6 +461,47 @@ ko_msg_request_clear (uint16_t method, union ko_msg_request *m)
 }
 
 int
+ko_msg_encode_request (struct ko_buf *b, uint16_t method,
+                       const union ko_msg_request *m)
+{
+  switch (method)
+    {
+    case KO_M_CREATE_SANDBOX:
+      return ko_msg_create_sandbox_encode (b, &m->create_sandbox);
+    case KO_M_CREATE_CONTAINER:
+      return ko_msg_create_container_encode (b, &m->create_container);
+    case KO_M_START_CONTAINER:
+    case KO_M_LIST_PROCESSES:
+    case KO_M_STATS_CONTAINER:
+    case KO_M_PAUSE_CONTAINER:
+    case KO_M_RESUME_CONTAINER:
+    case KO_M_REMOVE_CONTAINER:
+      return ko_msg_container_ref_encode (b, &m->container_ref);
+    case KO_M_EXEC_PROCESS:
+      return ko_msg_exec_process_encode (b, &m->exec_process);
+    case KO_M_SIGNAL_PROCESS:
+      return ko_msg_signal_process_encode (b, &m->signal_process);
+    case KO_M_WAIT_PROCESS:
+    case KO_M_CLOSE_STDIN:
+      return ko_msg_process_ref_encode (b, &m->process_ref);
+    case KO_M_TTY_WIN_RESIZE:
+      return ko_msg_tty_win_resize_encode (b, &m->tty_win_resize);
+    case KO_M_UPDATE_CONTAINER:
+      return ko_msg_update_container_encode (b, &m->update_container);
+    case KO_M_UPDATE_INTERFACE:
+      return ko_msg_update_interface_encode (b, &m->update_interface);
+    case KO_M_UPDATE_ROUTES:
+      return ko_msg_update_routes_encode (b, &m->update_routes);
+    case KO_M_ONLINE_CPU_MEM:
+      return ko_msg_online_cpu_mem_encode (b, &m->online_cpu_mem);
+    case KO_M_DESTROY_SANDBOX:
+      return ko_msg_destroy_sandbox_encode (b, &m->destroy_sandbox);
+    default:
+      return -1;
+    }
+}
+
+int
 ko_msg_decode_reply (uint16_t method, struct ko_tlv body, union ko_msg_reply *m,
                      ko_error **err)
 {

@@ -115,6 +115,10 @@ struct ko_container_spec
  * CONTAINER_ID, ROOTFS, HOSTNAME and PROCESS). */
 int ko_container_spec_encode (struct ko_buf *b,
                               const struct ko_container_spec *s);
+/* Decodes what ko_container_spec_encode wrote (the monitor reads back what
+ * translate.c encoded at create), with CreateContainer's checks. */
+int ko_container_spec_decode (struct ko_tlv body, struct ko_container_spec *s,
+                              ko_error **err);
 void ko_container_spec_clear (struct ko_container_spec *s);
 /* Append an element, taking its malloc'd strings: -1 when out of memory
  * or past KO_MAX_STRINGS entries, the strings freed then too. */
@@ -160,7 +164,8 @@ int ko_msg_create_container_decode (struct ko_tlv body,
 void ko_msg_create_container_clear (struct ko_msg_create_container *m);
 
 /* The body of StartContainer, ListProcesses, StatsContainer,
- * PauseContainer and ResumeContainer: the container alone. */
+ * PauseContainer, ResumeContainer and RemoveContainer: the container
+ * alone. */
 struct ko_msg_container_ref
 {
   char *container_id; /* required */
@@ -291,7 +296,7 @@ union ko_msg_request
   struct ko_msg_create_sandbox create_sandbox;
   struct ko_msg_create_container create_container;
   struct ko_msg_container_ref container_ref; /* Start, List, Stats, Pause,
-                                                Resume */
+                                                Resume, Remove */
   struct ko_msg_exec_process exec_process;
   struct ko_msg_signal_process signal_process;
   struct ko_msg_process_ref process_ref; /* Wait, CloseStdin */
@@ -307,6 +312,10 @@ union ko_msg_request
 int ko_msg_decode_request (uint16_t method, struct ko_tlv body,
                            union ko_msg_request *m, ko_error **err);
 void ko_msg_request_clear (uint16_t method, union ko_msg_request *m);
+/* Encodes the union member of method (the host's side of
+ * ko_msg_decode_request): -1 for a method without a request too. */
+int ko_msg_encode_request (struct ko_buf *b, uint16_t method,
+                           const union ko_msg_request *m);
 
 /* ---- replies (agent -> host) ---- */
 

@@ -284,6 +284,7 @@ struct ko_buf
   size_t len, cap;
 };
 void ko_buf_free (struct ko_buf *b);
+#define _cleanup_buf_ __attribute__ ((cleanup (ko_buf_free)))
 int ko_buf_reserve (struct ko_buf *b, size_t more); /* -1 on ENOMEM */
 int ko_buf_append (struct ko_buf *b, const void *p, size_t n);
 int ko_buf_put_u16 (struct ko_buf *b, uint16_t v);

@@ -3,6 +3,7 @@
 #define KO_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -81,6 +82,42 @@ ko_strv_push (char ***v, size_t *n, char *s)
   nv[*n] = NULL;
   *v = nv;
   return 0;
+}
+
+/* Little-endian integers: the wire protocol's (proto.h). */
+static inline void
+ko_put_le16 (uint8_t *p, uint16_t v)
+{
+  p[0] = v;
+  p[1] = v >> 8;
+}
+static inline void
+ko_put_le32 (uint8_t *p, uint32_t v)
+{
+  for (int i = 0; i < 4; i++)
+    p[i] = v >> (8 * i);
+}
+static inline void
+ko_put_le64 (uint8_t *p, uint64_t v)
+{
+  for (int i = 0; i < 8; i++)
+    p[i] = v >> (8 * i);
+}
+static inline uint16_t
+ko_get_le16 (const uint8_t *p)
+{
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t
+ko_get_le32 (const uint8_t *p)
+{
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
+         | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t
+ko_get_le64 (const uint8_t *p)
+{
+  return (uint64_t)ko_get_le32 (p) | ((uint64_t)ko_get_le32 (p + 4) << 32);
 }
 
 #define _cleanup_free_ __attribute__ ((cleanup (ko_freep)))

@@ -1,7 +1,9 @@
 /* Calls to the guest agent. Each request gets an id and a completion;
  * replies are matched by id, each call has its own deadline, and when the
  * channel or the VM goes, every outstanding call fails. Nothing waits:
- * the loop goes on serving everything else meanwhile. */
+ * the loop goes on serving everything else meanwhile. Requests, replies
+ * and events are the typed messages of msg.h: nothing here or in the
+ * callers walks TLV fields. */
 #include "config.h"
 
 #include "log.h"
@@ -14,11 +16,20 @@
 static void calls_rearm (struct sandbox *sb);
 
 static void
-call_complete (struct sandbox *sb, struct agent_call *c, struct ko_tlv body,
-               const ko_error *err)
+call_complete (struct sandbox *sb, struct agent_call *c,
+               const union ko_msg_reply *reply, const ko_error *err)
 {
-  c->cb (sb, c->ctx, body, err);
+  c->cb (sb, c->ctx, reply, err);
   free (c);
+}
+
+static void
+call_fail (struct sandbox *sb, struct agent_call *c, int status,
+           const char *why)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  ko_error_setx (&err, status, "%s: %s", ko_method_name (c->method), why);
+  call_complete (sb, c, NULL, err);
 }
 
 static struct agent_call *
@@ -47,11 +58,10 @@ calls_on_timer (struct ko_timer *t)
       if (c == NULL)
         break;
       call_unlink (sb, c->id);
-      _cleanup_error_ ko_error *err = NULL;
-      ko_error_setx (&err, ETIMEDOUT, "%s: no answer from the agent after %d s",
-                     ko_method_name (c->method), c->timeout_ms / 1000);
-      struct ko_tlv none = { NULL, 0 };
-      call_complete (sb, c, none, err);
+      char why[64];
+      snprintf (why, sizeof why, "no answer from the agent after %d s",
+                c->timeout_ms / 1000);
+      call_fail (sb, c, ETIMEDOUT, why);
     }
   calls_rearm (sb);
 }
@@ -71,9 +81,25 @@ calls_rearm (struct sandbox *sb)
     ko_timer_arm (&sb->calls_timer, first);
 }
 
+/* Frames the request of method, encoded from its message, onto the
+ * channel's queue. */
+static int
+queue_request (struct sandbox *sb, uint32_t id, uint16_t method,
+               const union ko_msg_request *req, ko_error **err)
+{
+  _cleanup_buf_ struct ko_buf body = { 0 };
+  if (ko_msg_encode_request (&body, method, req) < 0)
+    return ko_error_setx (err, ENOMEM, "%s: cannot encode the request",
+                          ko_method_name (method));
+  if (ko_request_append (&sb->mux.out, id, method, &body) < 0)
+    return ko_error_set (err, ENOMEM, "%s", ko_method_name (method));
+  return 0;
+}
+
 int
-agent_call (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
-            int timeout_ms, agent_done_cb cb, void *ctx, ko_error **err)
+agent_call (struct sandbox *sb, uint16_t method,
+            const union ko_msg_request *req, int timeout_ms, agent_done_cb cb,
+            void *ctx, ko_error **err)
 {
   if (!sandbox_alive (sb))
     return ko_error_setx (err, EPIPE, "%s: the VM is gone",
@@ -89,10 +115,10 @@ agent_call (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
   c->timeout_ms = timeout_ms;
   c->cb = cb;
   c->ctx = ctx;
-  if (ko_request_append (&sb->mux.out, c->id, method, body) < 0)
+  if (queue_request (sb, c->id, method, req, err) < 0)
     {
       free (c);
-      return ko_error_set (err, ENOMEM, "%s", ko_method_name (method));
+      return -1;
     }
   c->next = sb->calls;
   sb->calls = c;
@@ -102,12 +128,14 @@ agent_call (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
 }
 
 void
-agent_send (struct sandbox *sb, uint16_t method, const struct ko_buf *body)
+agent_send (struct sandbox *sb, uint16_t method,
+            const union ko_msg_request *req)
 {
+  _cleanup_error_ ko_error *err = NULL;
   if (!sandbox_alive (sb))
     return;
-  if (ko_request_append (&sb->mux.out, 0, method, body) < 0)
-    return mux_fail (sb, "out of memory queueing a request");
+  if (queue_request (sb, 0, method, req, &err) < 0)
+    return mux_fail (sb, err->msg);
   mux_flush (sb);
 }
 
@@ -119,13 +147,20 @@ agent_on_reply (struct sandbox *sb, uint32_t id, uint32_t status,
   if (c == NULL)
     return; /* fire and forget, or one that timed out */
   calls_rearm (sb);
-  if (status == 0)
-    return call_complete (sb, c, body, NULL);
-  _cleanup_free_ char *msg = ko_reply_error_message (body);
   _cleanup_error_ ko_error *err = NULL;
-  ko_error_setx (&err, status < 4096 ? (int)status : EIO, "%s",
-                 msg ? msg : "agent error");
-  call_complete (sb, c, body, err);
+  if (status)
+    {
+      ko_msg_reply_error (status, body, &err);
+      return call_complete (sb, c, NULL, err);
+    }
+  /* a malformed reply fails its call alone: the frames around it were
+   * well-formed */
+  union ko_msg_reply reply;
+  uint16_t method = c->method;
+  if (ko_msg_decode_reply (method, body, &reply, &err) < 0)
+    return call_complete (sb, c, NULL, err);
+  call_complete (sb, c, &reply, NULL);
+  ko_msg_reply_clear (method, &reply);
 }
 
 void
@@ -135,10 +170,7 @@ agent_fail_all (struct sandbox *sb, int status, const char *why)
     {
       struct agent_call *c = sb->calls;
       sb->calls = c->next;
-      _cleanup_error_ ko_error *err = NULL;
-      ko_error_setx (&err, status, "%s: %s", ko_method_name (c->method), why);
-      struct ko_tlv none = { NULL, 0 };
-      call_complete (sb, c, none, err);
+      call_fail (sb, c, status, why);
     }
   calls_rearm (sb);
 }
@@ -148,35 +180,32 @@ agent_fail_all (struct sandbox *sb, int status, const char *why)
 struct sync_call
 {
   bool done;
-  struct ko_buf *reply;
   ko_error *err;
 };
 
 static void
-sync_done (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+sync_done (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
            const ko_error *err)
 {
   struct sync_call *s = ctx;
   (void)sb;
+  (void)reply;
   s->done = true;
   if (err)
     ko_error_setx (&s->err, err->status, "%s", err->msg);
-  else if (s->reply)
-    ko_buf_append (s->reply, reply.p, reply.left);
 }
 
 int
-agent_call_sync (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
-                 struct ko_buf *reply, ko_error **err)
+agent_call_sync (struct sandbox *sb, uint16_t method,
+                 const union ko_msg_request *req, ko_error **err)
 {
-  struct sync_call s = { .reply = reply };
+  struct sync_call s = { 0 };
   if (sb->serving)
     return ko_error_setx (err, EDEADLK,
                           "%s: a synchronous call while "
                           "serving",
                           ko_method_name (method));
-  if (agent_call (sb, method, body, MON_CALL_TIMEOUT_MS, sync_done, &s, err)
-      < 0)
+  if (agent_call (sb, method, req, MON_CALL_TIMEOUT_MS, sync_done, &s, err) < 0)
     return -1;
   /* the call's own deadline ends it: never past it */
   sandbox_wait (sb, &s.done, UINT64_MAX);
@@ -195,52 +224,47 @@ agent_call_sync (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
 
 /* ---------- events ---------- */
 
+/* An event that does not decode: an unknown one is a newer agent's; a
+ * Hello without a version is an agent of no version we speak (setup says
+ * so); a lost exit would leave a container running forever in the host's
+ * eyes. */
 static void
-on_process_exited (struct sandbox *sb, struct ko_tlv body)
+on_bad_event (struct sandbox *sb, uint16_t event, const ko_error *err)
 {
-  struct ko_field f;
-  _cleanup_free_ char *cid = NULL, *eid = NULL;
-  uint32_t status = 0;
-  bool have_status = false, bad = false;
-  int r;
-  while ((r = ko_tlv_next (&body, &f)) > 0)
+  log_debug ("container %s: agent event: %s", sb->p->id, err->msg);
+  if (event == KO_E_HELLO)
     {
-      if (f.tag == KO_TAG_CONTAINER_ID && cid == NULL)
-        bad |= ko_field_str (&f, &cid) < 0;
-      else if (f.tag == KO_TAG_EXEC_ID && eid == NULL)
-        bad |= ko_field_str (&f, &eid) < 0;
-      else if (f.tag == KO_TAG_STATUS)
-        have_status = ko_field_u32 (&f, &status) == 0;
+      sb->agent_version = 0;
+      sb->hello = true;
     }
-  if (r < 0 || !have_status || bad)
-    return mux_fail (sb, "malformed ProcessExited event");
-  struct container *c = sandbox_container (sb, cid);
-  if (c)
-    ctr_on_exit (c, eid, status);
+  else if (event == KO_E_PROCESS_EXITED)
+    mux_fail (sb, err->msg);
 }
 
 void
 agent_on_event (struct sandbox *sb, uint16_t event, struct ko_tlv body)
 {
-  struct ko_field f;
-  if (event == KO_E_HELLO)
+  union ko_msg_event m;
+  _cleanup_error_ ko_error *err = NULL;
+  if (ko_msg_decode_event (event, body, &m, &err) < 0)
+    return on_bad_event (sb, event, err);
+  struct container *c;
+  switch (event)
     {
-      while (ko_tlv_next (&body, &f) > 0)
-        if (f.tag == KO_TAG_VERSION)
-          ko_field_u32 (&f, &sb->agent_version);
+    case KO_E_HELLO:
+      sb->agent_version = m.hello.version;
       sb->hello = true;
-      return;
-    }
-  if (event == KO_E_PROCESS_EXITED)
-    return on_process_exited (sb, body);
-  if (event == KO_E_OOM)
-    {
-      _cleanup_free_ char *cid = NULL;
-      while (cid == NULL && ko_tlv_next (&body, &f) > 0)
-        if (f.tag == KO_TAG_CONTAINER_ID && ko_field_str (&f, &cid) < 0)
-          return;
-      struct container *c = sandbox_container (sb, cid);
+      break;
+    case KO_E_PROCESS_EXITED:
+      c = sandbox_container (sb, m.process_exited.container_id);
+      if (c)
+        ctr_on_exit (c, m.process_exited.exec_id, m.process_exited.status);
+      break;
+    case KO_E_OOM:
+      c = sandbox_container (sb, m.oom.container_id);
       if (c)
         ctr_on_oom (c);
+      break;
     }
+  ko_msg_event_clear (event, &m);
 }

@@ -87,51 +87,53 @@ ctr_setup_stdio (struct container *c, const int fds[3], ko_error **err)
   return 0;
 }
 
-struct create_op
+/* CreateContainer for c: its own fields, then its spec as translate.c
+ * encoded it at create (a member's with the JOIN fields member.c added),
+ * read back with the agent's checks. m borrows c's strings and rootfs;
+ * the caller clears m->create_container.spec. */
+static int
+create_request (struct container *c, char *rootfs, size_t len,
+                union ko_msg_request *m, ko_error **err)
 {
-  struct container *c;
-  agent_done_cb cb;
-  void *ctx;
-};
+  struct monitor_params *p = c->p;
+  struct ko_msg_create_container *cc = &m->create_container;
+  struct ko_tlv fields = { p->container_tlv.data, p->container_tlv.len };
+  memset (m, 0, sizeof *m);
+  if (ko_container_spec_decode (fields, &cc->spec, err) < 0)
+    return ko_error_wrap (err, "container %s", p->id);
+  snprintf (rootfs, len, "%s/rootfs", p->id);
+  cc->container_id = (char *)p->id;
+  cc->rootfs = rootfs;
+  cc->hostname = (char *)p->hostname;
+  cc->process = p->process;
+  return 0;
+}
 
 void
 ctr_create (struct container *c, agent_done_cb cb, void *ctx)
 {
-  struct monitor_params *p = c->p;
-  struct ko_buf b = { 0 };
-  char rootfs[512];
-  snprintf (rootfs, sizeof rootfs, "%s/rootfs", p->id);
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, p->id);
-  ko_tlv_put_str (&b, KO_TAG_ROOTFS, rootfs);
-  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, p->hostname);
-  ko_process_encode (&b, KO_TAG_PROCESS, &p->process);
-  ko_buf_append (&b, p->container_tlv.data, p->container_tlv.len);
   _cleanup_error_ ko_error *err = NULL;
-  int r = agent_call (c->sb, KO_M_CREATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS, cb,
-                      ctx, &err);
-  ko_buf_free (&b);
+  union ko_msg_request m;
+  char rootfs[512];
+  int r = create_request (c, rootfs, sizeof rootfs, &m, &err);
+  if (r == 0)
+    r = agent_call (c->sb, KO_M_CREATE_CONTAINER, &m, MON_CALL_TIMEOUT_MS, cb,
+                    ctx, &err);
+  ko_container_spec_clear (&m.create_container.spec);
   if (r < 0)
-    {
-      struct ko_tlv none = { NULL, 0 };
-      cb (c->sb, ctx, none, err);
-    }
+    cb (c->sb, ctx, NULL, err);
 }
 
 /* Setup's: the sandbox's own container, before anything is served. */
 int
 ctr_create_in_guest (struct container *c, ko_error **err)
 {
-  struct monitor_params *p = c->p;
-  struct ko_buf b = { 0 };
+  union ko_msg_request m;
   char rootfs[512];
-  snprintf (rootfs, sizeof rootfs, "%s/rootfs", p->id);
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, p->id);
-  ko_tlv_put_str (&b, KO_TAG_ROOTFS, rootfs);
-  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, p->hostname);
-  ko_process_encode (&b, KO_TAG_PROCESS, &p->process);
-  ko_buf_append (&b, p->container_tlv.data, p->container_tlv.len);
-  int r = agent_call_sync (c->sb, KO_M_CREATE_CONTAINER, &b, NULL, err);
-  ko_buf_free (&b);
+  int r = create_request (c, rootfs, sizeof rootfs, &m, err);
+  if (r == 0)
+    r = agent_call_sync (c->sb, KO_M_CREATE_CONTAINER, &m, err);
+  ko_container_spec_clear (&m.create_container.spec);
   if (r < 0)
     return -1;
   /* only now may stdin flow: data for a stream the agent does not know yet
@@ -161,7 +163,7 @@ start_finish (struct start_op *op, const ko_error *err)
 }
 
 static void
-on_start_reply (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_start_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
                 const ko_error *err)
 {
   struct start_op *op = ctx;
@@ -199,12 +201,10 @@ ctr_start (struct container *c, ctr_done_cb cb, void *ctx)
       sandbox_stop (c->sb);
       return start_finish (op, err);
     }
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-  int r = agent_call (c->sb, KO_M_START_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
-                      on_start_reply, op, &err);
-  ko_buf_free (&b);
-  if (r < 0)
+  union ko_msg_request m = { .container_ref = { (char *)c->p->id } };
+  if (agent_call (c->sb, KO_M_START_CONTAINER, &m, MON_CALL_TIMEOUT_MS,
+                  on_start_reply, op, &err)
+      < 0)
     start_finish (op, err);
 }
 
@@ -255,22 +255,22 @@ ctr_signal (struct container *c, int sig)
 {
   if (c->init_exited)
     return;
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, (uint32_t)sig);
-  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &b);
-  ko_buf_free (&b);
+  union ko_msg_request m = { .signal_process = {
+                                 .container_id = (char *)c->p->id,
+                                 .signal = (uint32_t)sig,
+                             } };
+  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &m);
 }
 
 void
 ctr_kill_all (struct container *c)
 {
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, SIGKILL);
-  ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
-  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &b);
-  ko_buf_free (&b);
+  union ko_msg_request m = { .signal_process = {
+                                 .container_id = (char *)c->p->id,
+                                 .signal = SIGKILL,
+                                 .all = true,
+                             } };
+  agent_send (c->sb, KO_M_SIGNAL_PROCESS, &m);
 }
 
 /* The container is over (the VM is down): its status, its holder's. */

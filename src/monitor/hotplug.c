@@ -292,7 +292,7 @@ update_fail_grow (struct update_op *op, const ko_error *err)
 }
 
 static void
-on_updated (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_updated (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
             const ko_error *err)
 {
   struct update_op *op = ctx;
@@ -309,19 +309,23 @@ on_updated (struct sandbox *sb, void *ctx, struct ko_tlv reply,
 static void
 update_guest (struct update_op *op)
 {
-  struct ko_buf b = { 0 };
   _cleanup_error_ ko_error *err = NULL;
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, op->c->p->id);
-  translate_resources (op->r, &b);
-  int r = agent_call (op->c->sb, KO_M_UPDATE_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
-                      on_updated, op, &err);
-  ko_buf_free (&b);
+  union ko_msg_request m = { .update_container = {
+                                 .container_id = (char *)op->c->p->id,
+                             } };
+  int r = translate_resources_fill (op->r, &m.update_container.resources);
+  if (r < 0)
+    ko_error_set (&err, ENOMEM, "update");
+  else
+    r = agent_call (op->c->sb, KO_M_UPDATE_CONTAINER, &m, MON_CALL_TIMEOUT_MS,
+                    on_updated, op, &err);
+  ko_resources_clear (&m.update_container.resources);
   if (r < 0)
     update_end (op, err);
 }
 
 static void
-on_online (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_online (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
            const ko_error *err)
 {
   struct update_op *op = ctx;
@@ -408,14 +412,13 @@ plug_next (struct update_op *op)
   struct sandbox *sb = op->c->sb;
   if (op->i == op->n)
     {
-      struct ko_buf b = { 0 };
       _cleanup_error_ ko_error *err = NULL;
-      ko_tlv_put_u32 (&b, KO_TAG_MEMORY_MB,
-                      (uint32_t)memhp_total_mb (&sb->memhp));
-      int r = agent_call (sb, KO_M_ONLINE_CPU_MEM, &b, MON_CALL_TIMEOUT_MS,
-                          on_online, op, &err);
-      ko_buf_free (&b);
-      if (r < 0)
+      union ko_msg_request m = { .online_cpu_mem = {
+                                     (uint32_t)memhp_total_mb (&sb->memhp),
+                                 } };
+      if (agent_call (sb, KO_M_ONLINE_CPU_MEM, &m, MON_CALL_TIMEOUT_MS,
+                      on_online, op, &err)
+          < 0)
         update_fail_grow (op, err);
       return;
     }

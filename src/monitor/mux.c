@@ -132,14 +132,12 @@ stream_send_credit (struct stream *s, bool force)
 {
   if (s->to_ack == 0 || (!force && s->to_ack < KO_OUTPUT_WINDOW / 4))
     return;
-  uint8_t b[4];
-  uint32_t v = s->to_ack;
-  b[0] = v;
-  b[1] = v >> 8;
-  b[2] = v >> 16;
-  b[3] = v >> 24;
-  mux_send (s->sb, s->id, KO_FRAME_CREDIT, b, 4);
-  s->window += v;
+  struct ko_msg_credit m = { s->to_ack };
+  _cleanup_buf_ struct ko_buf b = { 0 };
+  if (ko_msg_credit_encode (&b, &m) < 0)
+    return mux_fail (s->sb, "out of memory");
+  mux_send (s->sb, s->id, KO_FRAME_CREDIT, b.data, b.len);
+  s->window += m.bytes;
   s->to_ack = 0;
 }
 
@@ -328,9 +326,14 @@ static void
 on_credit (struct sandbox *sb, const struct ko_frame_hdr *h, const uint8_t *p)
 {
   struct stream *s = stream_find (sb, h->stream);
-  uint32_t v = p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
+  struct ko_tlv payload = { p, h->len };
+  struct ko_msg_credit m;
+  _cleanup_error_ ko_error *err = NULL;
+  if (ko_msg_credit_decode (payload, &m, &err) < 0)
+    return mux_fail (sb, err->msg);
   if (s == NULL || !s->input)
     return mux_fail (sb, "credit for an unknown stream");
+  uint32_t v = m.bytes;
   if (v > 16 * KO_STREAM_WINDOW || s->credit + v > 16 * KO_STREAM_WINDOW)
     return mux_fail (sb, "credit overflow");
   s->credit += v;

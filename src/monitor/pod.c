@@ -146,8 +146,8 @@ add_fail (struct add_op *op, const ko_error *err)
 }
 
 static void
-on_member_created (struct sandbox *sb, void *ctx, struct ko_tlv reply,
-                   const ko_error *err)
+on_member_created (struct sandbox *sb, void *ctx,
+                   const union ko_msg_reply *reply, const ko_error *err)
 {
   struct add_op *op = ctx;
   struct container *c = op->c;
@@ -257,7 +257,7 @@ struct remove_op
 };
 
 static void
-on_removed (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_removed (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
             const ko_error *err)
 {
   struct remove_op *op = ctx;
@@ -301,16 +301,13 @@ member_remove (struct container *c, struct cli_conn *conn,
   if (reply_err)
     ko_error_setx (&op->reply_err, reply_err->status, "%s", reply_err->msg);
   c->removing = true;
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-  int r = agent_call (c->sb, KO_M_REMOVE_CONTAINER, &b, MON_CALL_TIMEOUT_MS,
-                      on_removed, op, &err);
-  ko_buf_free (&b);
-  if (r < 0)
+  union ko_msg_request m = { .container_ref = { (char *)c->p->id } };
+  if (agent_call (c->sb, KO_M_REMOVE_CONTAINER, &m, MON_CALL_TIMEOUT_MS,
+                  on_removed, op, &err)
+      < 0)
     {
       /* the VM is gone: nothing of it is left in the guest */
-      struct ko_tlv none = { NULL, 0 };
-      on_removed (c->sb, op, none, NULL);
+      on_removed (c->sb, op, NULL, NULL);
     }
 }
 

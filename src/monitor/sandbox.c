@@ -309,24 +309,22 @@ wait_hello (struct sandbox *sb, ko_error **err)
 static int
 sandbox_in_guest (struct sandbox *sb, ko_error **err)
 {
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_HOSTNAME, sb->p->hostname);
-  ko_tlv_put_str (&b, KO_TAG_SHARE_TAG, KO_SHARE_TAG);
-  int r = agent_call_sync (sb, KO_M_CREATE_SANDBOX, &b, NULL, err);
-  ko_buf_free (&b);
+  union ko_msg_request m = { .create_sandbox = {
+                                 .hostname = (char *)sb->p->hostname,
+                                 .share_tag = KO_SHARE_TAG,
+                             } };
+  int r = agent_call_sync (sb, KO_M_CREATE_SANDBOX, &m, err);
   for (size_t i = 0; r == 0 && i < sb->net.nlinks; i++)
     {
-      ko_net_iface_encode (&b, &sb->net.links[i].iface);
-      r = agent_call_sync (sb, KO_M_UPDATE_INTERFACE, &b, NULL, err);
-      ko_buf_free (&b);
+      m.update_interface.iface = sb->net.links[i].iface;
+      r = agent_call_sync (sb, KO_M_UPDATE_INTERFACE, &m, err);
     }
   if (r < 0 || sb->net.nroutes == 0)
     return r;
-  for (size_t i = 0; i < sb->net.nroutes; i++)
-    ko_net_route_encode (&b, KO_TAG_ROUTE, &sb->net.routes[i]);
-  r = agent_call_sync (sb, KO_M_UPDATE_ROUTES, &b, NULL, err);
-  ko_buf_free (&b);
-  return r;
+  struct ko_msg_update_routes *rt = &m.update_routes;
+  rt->nroutes = sb->net.nroutes;
+  memcpy (rt->routes, sb->net.routes, rt->nroutes * sizeof rt->routes[0]);
+  return agent_call_sync (sb, KO_M_UPDATE_ROUTES, &m, err);
 }
 
 static void

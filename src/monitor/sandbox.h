@@ -17,6 +17,7 @@
 #include "memhp.h"
 #include "monitor.h"
 #include "monproto.h"
+#include "msg.h"
 #include "network.h"
 #include "proto.h"
 #include "qmp.h"
@@ -87,10 +88,12 @@ bool stream_done (const struct stream *s); /* NULL, or closed */
 
 /* ---------- agent.c: calls to the guest ---------- */
 
-/* err NULL: success, reply holds the reply's body (valid during the call
- * only). Otherwise the guest's error, ETIMEDOUT or EPIPE. */
+/* err NULL: success, reply holds the reply decoded by the method's decoder
+ * (msg.h; valid during the call only). Otherwise reply is NULL and err the
+ * guest's error, a malformed reply's (EPROTO), ETIMEDOUT or EPIPE. */
 typedef void (*agent_done_cb) (struct sandbox *sb, void *ctx,
-                               struct ko_tlv reply, const ko_error *err);
+                               const union ko_msg_reply *reply,
+                               const ko_error *err);
 
 struct agent_call
 {
@@ -103,18 +106,21 @@ struct agent_call
   struct agent_call *next;
 };
 
-/* Sends a request. 0: cb runs exactly once later, never from inside this
- * call. -1 with *err: the request could not be sent, cb never runs. */
-int agent_call (struct sandbox *sb, uint16_t method, const struct ko_buf *body,
-                int timeout_ms, agent_done_cb cb, void *ctx, ko_error **err);
+/* Sends the request of method: req's member for it (msg.h's union, encoded
+ * by ko_msg_encode_request). 0: cb runs exactly once later, never from
+ * inside this call. -1 with *err: the request could not be sent, cb never
+ * runs. */
+int agent_call (struct sandbox *sb, uint16_t method,
+                const union ko_msg_request *req, int timeout_ms,
+                agent_done_cb cb, void *ctx, ko_error **err);
 /* A request whose reply nobody waits for. */
 void agent_send (struct sandbox *sb, uint16_t method,
-                 const struct ko_buf *body);
+                 const union ko_msg_request *req);
 /* For setup, before the sandbox serves anything: runs the loop until the
- * reply. reply (may be NULL) gets its body. */
+ * reply. */
 int agent_call_sync (struct sandbox *sb, uint16_t method,
-                     const struct ko_buf *body, struct ko_buf *reply,
-                     ko_error **err);
+                     const union ko_msg_request *req, ko_error **err);
+/* What the guest sent on stream 0 (mux.c): decoded here. */
 void agent_on_reply (struct sandbox *sb, uint32_t id, uint32_t status,
                      struct ko_tlv body);
 void agent_on_event (struct sandbox *sb, uint16_t event, struct ko_tlv body);

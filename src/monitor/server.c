@@ -109,7 +109,7 @@ reply_error (struct cli_conn *c, int status, const char *fmt, ...)
 /* ---------- the requests ---------- */
 
 static void
-on_agent_reply (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_agent_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
                 const ko_error *err)
 {
   (void)sb;
@@ -117,15 +117,22 @@ on_agent_reply (struct sandbox *sb, void *ctx, struct ko_tlv reply,
   cli_conn_reply (ctx, err, NULL);
 }
 
-/* Sends a request about c whose reply is just OK or an error. */
+/* Sends the request; cb answers the connection. */
 static void
-forward (struct cli_conn *c, uint16_t method, struct ko_buf *b,
+forward (struct cli_conn *c, uint16_t method, const union ko_msg_request *m,
          agent_done_cb cb)
 {
   _cleanup_error_ ko_error *err = NULL;
-  if (agent_call (c->sb, method, b, MON_CALL_TIMEOUT_MS, cb, c, &err) < 0)
+  if (agent_call (c->sb, method, m, MON_CALL_TIMEOUT_MS, cb, c, &err) < 0)
     cli_conn_reply (c, err, NULL);
-  ko_buf_free (b);
+}
+
+/* A request about the container alone (ko_msg_container_ref). */
+static void
+forward_ref (struct cli_conn *c, uint16_t method, agent_done_cb cb)
+{
+  union ko_msg_request m = { .container_ref = { (char *)c->ctr->p->id } };
+  forward (c, method, &m, cb);
 }
 
 static void
@@ -157,17 +164,17 @@ serve_kill (struct cli_conn *c, struct container *ctr, struct ko_tlv body)
       ko_mon_kill_clear (&k);
       return reply_error (c, ESRCH, "container %s is not running", ctr->p->id);
     }
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, ctr->p->id);
-  ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, k.signal);
-  if (k.all)
-    ko_tlv_put_u32 (&b, KO_TAG_ALL, 1);
+  union ko_msg_request m = { .signal_process = {
+                                 .container_id = (char *)ctr->p->id,
+                                 .signal = k.signal,
+                                 .all = k.all,
+                             } };
   ko_mon_kill_clear (&k);
-  forward (c, KO_M_SIGNAL_PROCESS, &b, on_agent_reply);
+  forward (c, KO_M_SIGNAL_PROCESS, &m, on_agent_reply);
 }
 
 static void
-on_paused (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_paused (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
            const ko_error *err)
 {
   struct cli_conn *c = ctx;
@@ -185,28 +192,23 @@ serve_pause (struct cli_conn *c, struct container *ctr, bool pause)
   if (strcmp (ctr_status (ctr), want) != 0)
     return reply_error (c, EINVAL, "container %s is %s, not %s", ctr->p->id,
                         ctr_status (ctr), want);
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, ctr->p->id);
-  forward (c, pause ? KO_M_PAUSE_CONTAINER : KO_M_RESUME_CONTAINER, &b,
-           on_paused);
+  forward_ref (c, pause ? KO_M_PAUSE_CONTAINER : KO_M_RESUME_CONTAINER,
+               on_paused);
 }
 
 static void
-on_ps (struct sandbox *sb, void *ctx, struct ko_tlv reply, const ko_error *err)
+on_ps (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
+       const ko_error *err)
 {
   (void)sb;
   if (err)
     return cli_conn_reply (ctx, err, NULL);
-  /* pass on only well-formed pids: the guest's words */
-  struct ko_mon_pids pids;
-  _cleanup_error_ ko_error *e = NULL;
-  if (ko_mon_pids_decode (reply, &pids, &e) < 0)
-    return cli_conn_reply (ctx, e, NULL);
-  struct ko_buf b = { 0 };
+  /* the pids as decoded: the guest's words pass on only well-formed */
+  struct ko_mon_pids pids
+      = { reply->list_processes.pids, reply->list_processes.npids };
+  _cleanup_buf_ struct ko_buf b = { 0 };
   ko_mon_pids_encode (&b, &pids);
-  ko_mon_pids_clear (&pids);
   cli_conn_reply (ctx, NULL, &b);
-  ko_buf_free (&b);
 }
 
 /* QEMU's resident memory and CPU time, from /proc. */
@@ -240,22 +242,18 @@ vm_host_usage (pid_t pid, uint64_t *rss, uint64_t *cpu_ns)
 }
 
 static void
-on_stats (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_stats (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
           const ko_error *err)
 {
   struct cli_conn *c = ctx;
   if (err)
     return cli_conn_reply (c, err, NULL);
-  struct ko_mon_stats st = { 0 };
-  _cleanup_error_ ko_error *e = NULL;
-  if (ko_stats_decode (reply, &st.guest, &e) < 0)
-    return cli_conn_reply (c, e, NULL);
+  struct ko_mon_stats st
+      = { .guest = reply->stats_container, .oom_count = c->ctr->oom_count };
   vm_host_usage (sb->qemu_pid, &st.vm_rss, &st.vm_cpu_ns);
-  st.oom_count = c->ctr->oom_count;
-  struct ko_buf b = { 0 };
+  _cleanup_buf_ struct ko_buf b = { 0 };
   ko_mon_stats_encode (&b, &st);
   cli_conn_reply (c, NULL, &b);
-  ko_buf_free (&b);
 }
 
 static void
@@ -316,7 +314,6 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
       close (c->fds[i]);
   if (method != KO_MON_EXEC)
     c->nfds = 0;
-  struct ko_buf b = { 0 };
   switch (method)
     {
     case KO_MON_START:
@@ -333,11 +330,9 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
     case KO_MON_RESUME:
       return serve_pause (c, ctr, method == KO_MON_PAUSE);
     case KO_MON_PS:
-      ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, ctr->p->id);
-      return forward (c, KO_M_LIST_PROCESSES, &b, on_ps);
+      return forward_ref (c, KO_M_LIST_PROCESSES, on_ps);
     case KO_MON_STATS:
-      ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, ctr->p->id);
-      return forward (c, KO_M_STATS_CONTAINER, &b, on_stats);
+      return forward_ref (c, KO_M_STATS_CONTAINER, on_stats);
     case KO_MON_UPDATE:
       return serve_update (c, ctr, body);
     case KO_MON_EXEC:

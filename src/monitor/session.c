@@ -56,12 +56,42 @@ exec_unlink (struct exec_proc *e)
       }
 }
 
+/* A KILL or RESIZE from the caller, for the guest. */
+static void
+exec_forward (struct exec_proc *e, uint16_t method, struct ko_tlv body)
+{
+  struct sandbox *sb = e->c->sb;
+  char *cid = (char *)e->c->p->id;
+  struct ko_mon_kill k;
+  struct ko_mon_resize rs;
+  if (method == KO_MON_KILL && ko_mon_kill_decode (body, &k, NULL) == 0)
+    {
+      union ko_msg_request m = { .signal_process = {
+                                     .container_id = cid,
+                                     .exec_id = e->exec_id,
+                                     .signal = k.signal,
+                                 } };
+      ko_mon_kill_clear (&k);
+      agent_send (sb, KO_M_SIGNAL_PROCESS, &m);
+    }
+  else if (method == KO_MON_RESIZE
+           && ko_mon_resize_decode (body, &rs, NULL) == 0)
+    {
+      union ko_msg_request m = { .tty_win_resize = {
+                                     .container_id = cid,
+                                     .exec_id = e->exec_id,
+                                     .rows = rs.rows,
+                                     .cols = rs.cols,
+                                 } };
+      agent_send (sb, KO_M_TTY_WIN_RESIZE, &m);
+    }
+}
+
 /* KILL and RESIZE from the caller, or its end. */
 static void
 exec_on_conn (struct ko_watch *w, uint32_t events)
 {
   struct exec_proc *e = w->data;
-  struct container *c = e->c;
   (void)events;
   if (ko_buf_reserve (&e->conn_in, 4096) < 0)
     return;
@@ -90,31 +120,11 @@ exec_on_conn (struct ko_watch *w, uint32_t events)
       uint32_t id;
       uint16_t method;
       struct ko_tlv body;
-      struct ko_mon_kill k;
-      struct ko_mon_resize rs;
       if (ko_parse_request (e->conn_in.data + off + KO_FRAME_HDR_SIZE, h.len,
                             &id, &method, &body)
               == 0
           && !e->exited)
-        {
-          struct ko_buf b = { 0 };
-          ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-          ko_tlv_put_str (&b, KO_TAG_EXEC_ID, e->exec_id);
-          if (method == KO_MON_KILL && ko_mon_kill_decode (body, &k, NULL) == 0)
-            {
-              ko_tlv_put_u32 (&b, KO_TAG_SIGNAL, k.signal);
-              ko_mon_kill_clear (&k);
-              agent_send (c->sb, KO_M_SIGNAL_PROCESS, &b);
-            }
-          else if (method == KO_MON_RESIZE
-                   && ko_mon_resize_decode (body, &rs, NULL) == 0)
-            {
-              ko_tlv_put_u32 (&b, KO_TAG_ROWS, rs.rows);
-              ko_tlv_put_u32 (&b, KO_TAG_COLS, rs.cols);
-              agent_send (c->sb, KO_M_TTY_WIN_RESIZE, &b);
-            }
-          ko_buf_free (&b);
-        }
+        exec_forward (e, method, body);
       off += KO_FRAME_HDR_SIZE + h.len;
     }
   memmove (e->conn_in.data, e->conn_in.data + off, e->conn_in.len - off);
@@ -122,23 +132,20 @@ exec_on_conn (struct ko_watch *w, uint32_t events)
 }
 
 static void
-on_exec_reply (struct sandbox *sb, void *ctx, struct ko_tlv reply,
+on_exec_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
                const ko_error *err)
 {
   struct exec_proc *e = ctx;
   struct cli_conn *conn = e->pending;
   e->pending = NULL;
   (void)sb;
-  struct ko_mon_pid pid = { 0 };
-  _cleanup_error_ ko_error *e2 = NULL;
-  if (err == NULL && ko_mon_pid_decode (reply, &pid, &e2) < 0)
-    err = e2;
   if (err)
     {
       exec_unlink (e);
       exec_free (e);
       return cli_conn_reply (conn, err, NULL);
     }
+  struct ko_mon_pid pid = { reply->pid.pid };
   struct ko_buf b = { 0 };
   ko_mon_pid_encode (&b, &pid);
   /* the reply first, on the socket the session keeps */
@@ -232,15 +239,15 @@ exec_request (struct cli_conn *conn, struct container *c,
   conn->nfds = 0; /* the streams own them now */
   if (exec_streams (e, req, conn->fds, nfds, &err) < 0)
     goto fail;
-  struct ko_buf b = { 0 };
-  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, c->p->id);
-  ko_tlv_put_str (&b, KO_TAG_EXEC_ID, e->exec_id);
-  ko_process_encode (&b, KO_TAG_PROCESS, &req->process);
+  union ko_msg_request m = { .exec_process = {
+                                 .container_id = (char *)c->p->id,
+                                 .exec_id = e->exec_id,
+                                 .process = req->process,
+                             } };
   e->pending = conn;
-  int r = agent_call (c->sb, KO_M_EXEC_PROCESS, &b, MON_CALL_TIMEOUT_MS,
-                      on_exec_reply, e, &err);
-  ko_buf_free (&b);
-  if (r < 0)
+  if (agent_call (c->sb, KO_M_EXEC_PROCESS, &m, MON_CALL_TIMEOUT_MS,
+                  on_exec_reply, e, &err)
+      < 0)
     goto fail;
   c->execs[c->nexecs++] = e;
   return;

@@ -4,7 +4,8 @@
  * ko_msg_decode_event, ko_msg_reply_error and ko_msg_credit_decode, as the
  * monitor does for what the guest sends. Nothing may crash, overread or
  * leak, and whatever decodes must encode to bytes that decode and encode
- * to the same bytes again.
+ * to the same bytes again through ko_msg_encode_request, the monitor's
+ * encoder.
  *
  * Input: a kind byte (0 request, 1 reply, 2 event, 3 error reply, 4
  * credit), a u16 method or event (little-endian), then the body. */
@@ -12,46 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static int
-encode_request (struct ko_buf *b, uint16_t method,
-                const union ko_msg_request *m)
-{
-  switch (method)
-    {
-    case KO_M_CREATE_SANDBOX:
-      return ko_msg_create_sandbox_encode (b, &m->create_sandbox);
-    case KO_M_CREATE_CONTAINER:
-      return ko_msg_create_container_encode (b, &m->create_container);
-    case KO_M_START_CONTAINER:
-    case KO_M_LIST_PROCESSES:
-    case KO_M_STATS_CONTAINER:
-    case KO_M_PAUSE_CONTAINER:
-    case KO_M_RESUME_CONTAINER:
-      return ko_msg_container_ref_encode (b, &m->container_ref);
-    case KO_M_EXEC_PROCESS:
-      return ko_msg_exec_process_encode (b, &m->exec_process);
-    case KO_M_SIGNAL_PROCESS:
-      return ko_msg_signal_process_encode (b, &m->signal_process);
-    case KO_M_WAIT_PROCESS:
-    case KO_M_CLOSE_STDIN:
-      return ko_msg_process_ref_encode (b, &m->process_ref);
-    case KO_M_TTY_WIN_RESIZE:
-      return ko_msg_tty_win_resize_encode (b, &m->tty_win_resize);
-    case KO_M_UPDATE_CONTAINER:
-      return ko_msg_update_container_encode (b, &m->update_container);
-    case KO_M_UPDATE_INTERFACE:
-      return ko_msg_update_interface_encode (b, &m->update_interface);
-    case KO_M_UPDATE_ROUTES:
-      return ko_msg_update_routes_encode (b, &m->update_routes);
-    case KO_M_ONLINE_CPU_MEM:
-      return ko_msg_online_cpu_mem_encode (b, &m->online_cpu_mem);
-    case KO_M_DESTROY_SANDBOX:
-      return ko_msg_destroy_sandbox_encode (b, &m->destroy_sandbox);
-    default:
-      abort (); /* decoded, so it has an encoder */
-    }
-}
 
 static int
 encode_reply (struct ko_buf *b, uint16_t method, const union ko_msg_reply *m)
@@ -107,13 +68,13 @@ request (uint16_t method, struct ko_tlv body)
       ko_error_free (err);
       return;
     }
-  if (encode_request (&b1, method, &m) < 0)
+  if (ko_msg_encode_request (&b1, method, &m) < 0)
     abort ();
   ko_msg_request_clear (method, &m);
   struct ko_tlv again = { b1.data, b1.len };
   if (ko_msg_decode_request (method, again, &m, NULL) < 0)
     abort ();
-  encode_request (&b2, method, &m);
+  ko_msg_encode_request (&b2, method, &m);
   ko_msg_request_clear (method, &m);
   same (&b1, &b2);
   ko_buf_free (&b1);
