@@ -54,12 +54,37 @@ sandbox_stop (struct sandbox *sb)
   sb->destroy_requested = true;
 }
 
+static void
+on_grace_over (struct ko_timer *t)
+{
+  struct sandbox *sb = t->data;
+  sb->grace_over = true;
+}
+
 /* The sandbox's life is its first container's. */
 static bool
 sandbox_over (struct sandbox *sb)
 {
-  return sb->destroy_requested || !sandbox_alive (sb)
-         || (sb->nctrs && sb->ctrs[0]->init_exited);
+  if (sb->destroy_requested || !sandbox_alive (sb))
+    return true;
+  if (sb->nctrs == 0 || !sb->ctrs[0]->init_exited)
+    return false;
+  /* The sandbox's end is the pod's. Engines stop a pod by signalling
+   * every container at once (podman pod stop): a member still running
+   * gets a little time to end by itself, with its own status, before the
+   * VM goes. */
+  bool members = false;
+  for (size_t i = 1; i < sb->nctrs; i++)
+    members |= !sb->ctrs[i]->init_exited;
+  if (!members || sb->grace_over)
+    return true;
+  if (!sb->grace.armed)
+    {
+      ko_timer_init (&sb->grace, &sb->loop, on_grace_over, sb);
+      ko_timer_arm (&sb->grace, ko_now_ms () + MON_POD_GRACE_MS);
+      ctr_record (sb->ctrs[0], "stopped");
+    }
+  return false;
 }
 
 /* What is left to do once an event was handled. */

@@ -28,6 +28,8 @@
 #define MON_MAX_CONTAINERS 64 /* a pod: its sandbox and members */
 #define MON_MAX_CONNS 64      /* CLI connections being served */
 #define MON_CONN_READ_MS 5000 /* to send a whole request */
+/* how long a pod's members may take to end once its sandbox's init has */
+#define MON_POD_GRACE_MS 10000
 
 struct sandbox;
 struct container;
@@ -295,6 +297,8 @@ struct sandbox
   struct ko_watch sink_w[SINK_COUNT];
   struct container *ctrs[MON_MAX_CONTAINERS];
   size_t nctrs;
+  struct ko_timer grace; /* the sandbox's init ended, members run */
+  bool grace_over;
 };
 
 bool sandbox_alive (const struct sandbox *sb);

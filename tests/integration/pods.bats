@@ -174,6 +174,26 @@ qemus_of() {
   assert_nothing_left "$M1"
 }
 
+@test "pods: a pod stopped all at once (podman pod stop): members end by themselves, with their status" {
+  edit_spec '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; while true; do sleep 0.1; done"]'
+  start_sandbox
+  b1=$(member_bundle m1 sh -c 'trap "sleep 1; exit 7" TERM; while true; do sleep 0.1; done')
+  "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" \
+    create --bundle "$b1" --pid-file "$WORK/pid" "$M1" </dev/null >/dev/null 2>&1 &
+  rpid=$!
+  wait_status "$M1" created
+  ko start "$M1"
+  ko exec "$SB" true
+  ko exec "$M1" true
+  ko kill "$SB" TERM & ko kill "$M1" TERM
+  wait "$rpid"
+  [ "$(cat "$WORK/reaped")" = "exit 7" ]
+  wait_status "$SB" stopped
+  ko delete "$M1"
+  ko delete "$SB"
+  assert_nothing_left "$M1"
+}
+
 @test "pods: a killed monitor stops the whole pod; each delete reclaims its part" {
   start_sandbox
   b1=$(member_bundle m1 sleep 1000)
