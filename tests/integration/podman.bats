@@ -30,13 +30,9 @@ setup_file() {
   grep -q '^runtime_supports_json = .*"kata-oci"' "$PWORK/containers.conf"
   # the image: busybox-static and its applet links
   local r=$PWORK/rootfs
-  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root"
-  cp /bin/busybox "$r/bin/busybox"
-  for a in $(/bin/busybox --list); do
-    [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
-  done
-  echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
-  echo "root:x:0:" > "$r/etc/group"
+  # shellcheck source=images.bash
+  . "$BATS_TEST_DIRNAME/images.bash"
+  busybox_rootfs "$r"
   tar -C "$r" -cf "$PWORK/rootfs.tar" .
   kp import --change 'CMD ["/bin/sh"]' "$PWORK/rootfs.tar" "$IMAGE" >/dev/null
 }
