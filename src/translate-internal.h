@@ -1,0 +1,19 @@
+/* Between the parts of translate.c; not for use elsewhere. */
+#ifndef KO_TRANSLATE_INTERNAL_H
+#define KO_TRANSLATE_INTERNAL_H
+
+#include "msg.h"
+#include "oci.h"
+#include "translate.h"
+
+/* mounts[idx] -> a guest mount, and a bind into the share when it is one
+ * (translate-mounts.c). */
+int translate_mount (const oci_mount *m, size_t idx, const char *bundle,
+                     const char *rootfs, const char *id, struct ko_mount *out,
+                     struct share_bind **binds, size_t *nbinds, ko_error **err);
+
+/* A propagation name (shared, rslave, ...) -> its MS_* flags: -1 when
+ * unknown. */
+int propagation_flags (const char *name, uint64_t *out);
+
+#endif
