@@ -330,4 +330,3 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
   *out = km;
   return 0;
 }
-

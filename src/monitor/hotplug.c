@@ -47,7 +47,9 @@ enum
 
 struct update_op
 {
-  struct cli_conn *conn;
+  struct cli_conn *conn; /* NULL: a growth for a joining member */
+  vm_grown_cb grown;     /* then this is told instead */
+  void *grown_ctx;
   struct container *c;
   oci_linux_resources *r;
   int sizes[KO_MEMHP_SLOTS];
@@ -257,7 +259,10 @@ hotplug_close (struct sandbox *sb)
       /* not started yet */
       struct update_op *op = sb->updates;
       sb->updates = op->next;
-      cli_conn_reply (op->conn, err, NULL);
+      if (op->conn)
+        cli_conn_reply (op->conn, err, NULL);
+      else
+        op->grown (op->grown_ctx, err);
       oci_linux_resources_free (op->r);
       free (op);
     }
@@ -271,7 +276,10 @@ static void
 update_end (struct update_op *op, const ko_error *err)
 {
   struct sandbox *sb = op->c->sb;
-  cli_conn_reply (op->conn, err, NULL);
+  if (op->conn)
+    cli_conn_reply (op->conn, err, NULL);
+  else
+    op->grown (op->grown_ctx, err);
   oci_linux_resources_free (op->r);
   free (op);
   sb->updating = false;
@@ -334,6 +342,8 @@ on_online (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
     return update_fail_grow (op, err);
   log_debug ("container %s: VM memory grown to %d MiB", op->c->p->id,
              memhp_total_mb (&sb->memhp));
+  if (op->conn == NULL)
+    return update_end (op, NULL); /* the member is not in the guest yet */
   update_guest (op);
 }
 
@@ -447,7 +457,7 @@ update_begin (struct update_op *op)
   _cleanup_error_ ko_error *err = NULL;
   sb->updating = true;
   if (r->memory == NULL || !r->memory->has_limit || r->memory->limit <= 0)
-    return update_guest (op);
+    return op->conn ? update_guest (op) : update_end (op, NULL);
   if (memhp_plan (&sb->memhp, memhp_need_mb (r->memory->limit), op->sizes,
                   KO_MEMHP_SLOTS, &op->n, &err)
       < 0)
@@ -456,7 +466,7 @@ update_begin (struct update_op *op)
       return update_end (op, err);
     }
   if (op->n == 0)
-    return update_guest (op);
+    return op->conn ? update_guest (op) : update_end (op, NULL);
   int target = memhp_total_mb (&sb->memhp);
   for (int i = 0; i < op->n; i++)
     target += op->sizes[i];
@@ -480,6 +490,38 @@ update_next (struct sandbox *sb)
   update_begin (op);
 }
 
+static void
+update_queue (struct sandbox *sb, struct update_op *op)
+{
+  /* one at a time: each may grow the VM */
+  struct update_op **pp = &sb->updates;
+  while (*pp)
+    pp = &(*pp)->next;
+  *pp = op;
+  update_next (sb);
+}
+
+void
+vm_grow_for (struct container *c, int64_t limit_bytes, vm_grown_cb cb,
+             void *ctx)
+{
+  _cleanup_error_ ko_error *err = NULL;
+  struct update_op *op = calloc (1, sizeof *op);
+  oci_linux_resources *r = calloc (1, sizeof *r);
+  oci_memory *m = calloc (1, sizeof *m);
+  if (op == NULL || r == NULL || m == NULL)
+    {
+      free (op), free (r), free (m);
+      ko_error_set (&err, ENOMEM, "grow the VM");
+      return cb (ctx, err);
+    }
+  m->has_limit = true;
+  m->limit = limit_bytes;
+  r->memory = m;
+  *op = (struct update_op){ .grown = cb, .grown_ctx = ctx, .c = c, .r = r };
+  update_queue (c->sb, op);
+}
+
 void
 update_request (struct cli_conn *conn, struct container *c, const char *json)
 {
@@ -499,10 +541,5 @@ update_request (struct cli_conn *conn, struct container *c, const char *json)
   op->conn = conn;
   op->c = c;
   op->r = r;
-  /* one at a time: each may grow the VM */
-  struct update_op **pp = &sb->updates;
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = op;
-  update_next (sb);
+  update_queue (sb, op);
 }

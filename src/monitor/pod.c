@@ -8,6 +8,7 @@
 #include "console.h"
 #include "hooks.h"
 #include "log.h"
+#include "memhp.h"
 #include "oci.h"
 #include "sandbox.h"
 #include "state.h"
@@ -190,6 +191,40 @@ add_check (struct sandbox *sb, const struct ko_mon_add *req, ko_error **err)
   return 0;
 }
 
+static int64_t
+memory_limit (const struct container *c)
+{
+  const oci_spec *s = c->p->spec;
+  const oci_linux_resources *r = s && s->linux ? s->linux->resources : NULL;
+  return r && r->memory && r->memory->has_limit && r->memory->limit > 0
+             ? r->memory->limit
+             : 0;
+}
+
+/* What the pod's containers may use in all: the sum of their limits. */
+static int64_t
+pod_memory_limit (struct sandbox *sb)
+{
+  int64_t sum = 0;
+  for (size_t i = 0; i < sb->nctrs; i++)
+    if (!sb->ctrs[i]->init_exited)
+      sum += memory_limit (sb->ctrs[i]);
+  return sum;
+}
+
+static void
+on_grown (void *ctx, const ko_error *err)
+{
+  struct add_op *op = ctx;
+  if (err)
+    {
+      _cleanup_error_ ko_error *e = NULL;
+      ko_error_setx (&e, err->status, "the pod's VM: %s", err->msg);
+      return add_fail (op, e);
+    }
+  ctr_create (op->c, on_member_created, op);
+}
+
 /* What it gets from its create: the holder's socket, then its stdio. */
 static int
 member_stdio (struct container *c, struct cli_conn *conn, ko_error **err)
@@ -237,6 +272,11 @@ pod_add (struct cli_conn *conn, struct ko_tlv body)
     }
   *op = (struct add_op){ conn, c };
   ctr_record (c, "creating");
+  /* the VM holds every member's memory limit, as it holds the one of a
+   * container of its own: it grows first when it must */
+  int64_t pod = pod_memory_limit (sb);
+  if (memory_limit (c) > 0 && memhp_need_mb (pod) > memhp_total_mb (&sb->memhp))
+    return vm_grow_for (c, pod, on_grown, op);
   ctr_create (c, on_member_created, op);
 }
 

@@ -228,6 +228,11 @@ struct qmp_link
 void update_request (struct cli_conn *conn, struct container *c,
                      const char *json);
 void hotplug_close (struct sandbox *sb);
+/* Grows the VM so that it holds containers limited to limit_bytes in
+ * all (never shrinks), queued with the updates; cb gets the outcome. */
+typedef void (*vm_grown_cb) (void *ctx, const ko_error *err);
+void vm_grow_for (struct container *c, int64_t limit_bytes, vm_grown_cb cb,
+                  void *ctx);
 
 /* ---------- holder.c ---------- */
 

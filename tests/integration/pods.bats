@@ -194,6 +194,23 @@ qemus_of() {
   assert_nothing_left "$M1"
 }
 
+@test "pods: the VM grows for a member whose memory limit it could not hold" {
+  start_sandbox
+  before=$(ko exec "$SB" awk '/MemTotal/ {print $2}' /proc/meminfo)
+  b1=$(member_bundle m1 awk '/MemTotal/ {print $2}' /proc/meminfo)
+  jq '.linux.resources.memory.limit = 1073741824' "$b1/config.json" > "$b1/c.tmp"
+  mv "$b1/c.tmp" "$b1/config.json"
+  ko create --bundle "$b1" "$M1" </dev/null >"$WORK/m1.out" 2>&1
+  ko start "$M1"
+  wait_status "$M1" stopped
+  after=$(cat "$WORK/m1.out")
+  echo "MemTotal $before kB, then $after kB"
+  [ "$before" -lt 1048576 ]
+  [ "$after" -ge 1048576 ]
+  ko delete "$M1"
+  assert_nothing_left "$M1"
+}
+
 @test "pods: a killed monitor stops the whole pod; each delete reclaims its part" {
   start_sandbox
   b1=$(member_bundle m1 sleep 1000)
