@@ -3,6 +3,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
+#include "jsongen.h"
 #include "hostpath.h"
 #include "log.h"
 #include "client.h"
@@ -32,21 +33,12 @@
 #include <sys/wait.h>
 #include <yajl/yajl_gen.h>
 
-#define CLI_MONITOR_TIMEOUT_MS 60000
-
 static void
 oci_spec_freep (oci_spec **s)
 {
   oci_spec_free (*s);
 }
 #define _cleanup_spec_ __attribute__ ((cleanup (oci_spec_freep)))
-
-static void
-state_clearp (struct ko_state *s)
-{
-  state_clear (s);
-}
-#define _cleanup_state_ __attribute__ ((cleanup (state_clearp)))
 
 static int
 validate_bundle (const struct create_opts *o, char **bundle_out,
@@ -376,9 +368,9 @@ container_create (struct ko_global *g, const struct create_opts *o,
  * progress finishes first) that is released before the monitor is asked
  * anything: a monitor waiting on its guest must not hold up other
  * commands on the container. */
-static int
-read_state (struct ko_global *g, const char *id, struct ko_state *st,
-            ko_error **err)
+int
+container_read_state (struct ko_global *g, const char *id, struct ko_state *st,
+                      ko_error **err)
 {
   _cleanup_close_ int dirfd = -1;
   if (state_dir_open_shared (g->root, id, &dirfd, err) < 0)
@@ -392,7 +384,7 @@ int
 container_start (struct ko_global *g, const char *id, ko_error **err)
 {
   _cleanup_state_ struct ko_state st = { 0 };
-  if (read_state (g, id, &st, err) < 0)
+  if (container_read_state (g, id, &st, err) < 0)
     return -1;
   const char *status = state_status (&st);
   if (strcmp (status, "stopped") == 0)
@@ -421,7 +413,7 @@ kill_failed (struct ko_global *g, const char *id, const struct ko_state *st,
   proc_wait_gone (st->monitor_pid, st->monitor_start, 2000);
   _cleanup_state_ struct ko_state now = { 0 };
   _cleanup_error_ ko_error *e = NULL;
-  if (read_state (g, id, &now, &e) == 0
+  if (container_read_state (g, id, &now, &e) == 0
       && strcmp (state_status (&now), "stopped") == 0)
     {
       ko_error_free (*err);
@@ -436,7 +428,7 @@ container_kill (struct ko_global *g, const char *id, int sig, bool all,
                 ko_error **err)
 {
   _cleanup_state_ struct ko_state st = { 0 };
-  if (read_state (g, id, &st, err) < 0)
+  if (container_read_state (g, id, &st, err) < 0)
     return -1;
   if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, ESRCH, "container not running");
@@ -583,13 +575,6 @@ row_cmp (const void *a, const void *b)
                  ((const struct list_row *)b)->id);
 }
 
-static void
-gen_kv (yajl_gen y, const char *k, const char *v)
-{
-  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
-  yajl_gen_string (y, (const unsigned char *)(v ? v : ""), v ? strlen (v) : 0);
-}
-
 int
 container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
 {
@@ -695,7 +680,7 @@ container_pause (struct ko_global *g, const char *id, bool pause,
                  ko_error **err)
 {
   _cleanup_state_ struct ko_state st = { 0 };
-  if (read_state (g, id, &st, err) < 0)
+  if (container_read_state (g, id, &st, err) < 0)
     return -1;
   const char *status = state_status (&st), *need = pause ? "running" : "paused";
   if (strcmp (status, need) != 0)
@@ -709,7 +694,7 @@ int
 container_ps (struct ko_global *g, const char *id, bool json, ko_error **err)
 {
   _cleanup_state_ struct ko_state st = { 0 };
-  if (read_state (g, id, &st, err) < 0)
+  if (container_read_state (g, id, &st, err) < 0)
     return -1;
   if (strcmp (state_status (&st), "stopped") == 0)
     return ko_error_setx (err, EINVAL, "container %s is not running", id);
@@ -750,7 +735,7 @@ container_update (struct ko_global *g, const char *id,
                   const char *resources_json, ko_error **err)
 {
   _cleanup_state_ struct ko_state st = { 0 };
-  if (read_state (g, id, &st, err) < 0)
+  if (container_read_state (g, id, &st, err) < 0)
     return -1;
   const char *status = state_status (&st);
   if (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0)
@@ -765,150 +750,4 @@ container_update (struct ko_global *g, const char *id,
   _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   int r = client_update (dir, id, resources_json, CLI_MONITOR_TIMEOUT_MS, err);
   return r < 0 ? ko_error_wrap (err, "update %s", id) : 0;
-}
-
-static void
-gen_u64 (yajl_gen y, const char *k, uint64_t v)
-{
-  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
-  yajl_gen_integer (y, (long long)v);
-}
-
-static void
-gen_key (yajl_gen y, const char *k)
-{
-  yajl_gen_string (y, (const unsigned char *)k, strlen (k));
-}
-
-/* runc's stats event shape, plus "vm": the sandbox's usage on the host. */
-static void
-print_stats (const char *id, const struct ko_mon_stats *st)
-{
-  const struct ko_msg_stats_container_reply *g = &st->guest;
-  uint64_t vm_rss = st->vm_rss, vm_cpu = st->vm_cpu_ns;
-  yajl_gen y = yajl_gen_alloc (NULL);
-  yajl_gen_map_open (y);
-  gen_kv (y, "type", "stats");
-  gen_kv (y, "id", id);
-  gen_key (y, "data");
-  yajl_gen_map_open (y);
-  gen_key (y, "cpu");
-  yajl_gen_map_open (y);
-  gen_key (y, "usage");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "total", KO_STAT_V (g, CPU_USAGE_NS));
-  gen_u64 (y, "user", KO_STAT_V (g, CPU_USER_NS));
-  gen_u64 (y, "kernel", KO_STAT_V (g, CPU_SYSTEM_NS));
-  yajl_gen_map_close (y);
-  yajl_gen_map_close (y);
-  gen_key (y, "memory");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "cache", KO_STAT_V (g, MEM_CACHE));
-  gen_key (y, "usage");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "usage", KO_STAT_V (g, MEM_USAGE));
-  if (KO_STAT_HAS (g, MEM_LIMIT))
-    gen_u64 (y, "limit", KO_STAT_V (g, MEM_LIMIT));
-  if (KO_STAT_HAS (g, MEM_MAX_USAGE))
-    gen_u64 (y, "max", KO_STAT_V (g, MEM_MAX_USAGE));
-  yajl_gen_map_close (y);
-  gen_key (y, "swap");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "usage", KO_STAT_V (g, SWAP_USAGE));
-  yajl_gen_map_close (y);
-  gen_key (y, "raw");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "anon", KO_STAT_V (g, MEM_RSS));
-  gen_u64 (y, "file", KO_STAT_V (g, MEM_CACHE));
-  gen_u64 (y, "oom_kill", KO_STAT_V (g, OOM_KILLS));
-  yajl_gen_map_close (y);
-  yajl_gen_map_close (y);
-  gen_key (y, "pids");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "current", KO_STAT_V (g, PIDS_CURRENT));
-  if (KO_STAT_HAS (g, PIDS_LIMIT))
-    gen_u64 (y, "limit", KO_STAT_V (g, PIDS_LIMIT));
-  yajl_gen_map_close (y);
-  gen_key (y, "blkio");
-  yajl_gen_map_open (y);
-  gen_key (y, "ioServiceBytesRecursive");
-  yajl_gen_array_open (y);
-  const char *ops[] = { "Read", "Write" };
-  uint64_t vals[]
-      = { KO_STAT_V (g, IO_READ_BYTES), KO_STAT_V (g, IO_WRITE_BYTES) };
-  for (int i = 0; i < 2; i++)
-    {
-      yajl_gen_map_open (y);
-      gen_kv (y, "op", ops[i]);
-      gen_u64 (y, "value", vals[i]);
-      yajl_gen_map_close (y);
-    }
-  yajl_gen_array_close (y);
-  yajl_gen_map_close (y);
-  gen_key (y, "vm");
-  yajl_gen_map_open (y);
-  gen_u64 (y, "host_rss_bytes", vm_rss);
-  gen_u64 (y, "host_cpu_ns", vm_cpu);
-  yajl_gen_map_close (y);
-  yajl_gen_map_close (y);
-  yajl_gen_map_close (y);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf (y, &buf, &len);
-  printf ("%.*s\n", (int)len, buf);
-  fflush (stdout);
-  yajl_gen_free (y);
-}
-
-static void
-print_event (const char *type, const char *id, const char *data_key,
-             long long data_val)
-{
-  printf ("{\"type\":\"%s\",\"id\":\"%s\"", type, id);
-  if (data_key)
-    printf (",\"data\":{\"%s\":%lld}", data_key, data_val);
-  printf ("}\n");
-  fflush (stdout);
-}
-
-int
-container_events (struct ko_global *g, const char *id, bool stats_once,
-                  int interval_ms, ko_error **err)
-{
-  _cleanup_state_ struct ko_state cur = { 0 };
-  if (read_state (g, id, &cur, err) < 0)
-    return -1;
-  if (strcmp (state_status (&cur), "running") != 0)
-    return ko_error_setx (err, EINVAL, "container %s is %s, not running", id,
-                          state_status (&cur));
-  _cleanup_free_ char *dir = member_monitor_dir (g, &cur);
-  uint64_t ooms = 0, next_stats = 0;
-  for (;;)
-    {
-      struct ko_mon_stats st = { 0 };
-      _cleanup_error_ ko_error *e = NULL;
-      if (client_stats (dir, id, &st, CLI_MONITOR_TIMEOUT_MS, &e) < 0)
-        {
-          if (stats_once)
-            return ko_error_setx (err, e->status, "events %s: %s", id, e->msg);
-          /* the container has stopped: its last event */
-          _cleanup_state_ struct ko_state last = { 0 };
-          _cleanup_error_ ko_error *e2 = NULL;
-          if (read_state (g, id, &last, &e2) == 0)
-            print_event ("exit", id, "status",
-                         last.has_exit_status ? last.exit_status : -1);
-          return 0;
-        }
-      for (; ooms < st.oom_count; ooms++)
-        print_event ("oom", id, NULL, 0);
-      uint64_t now = ko_now_ms ();
-      if (stats_once || now >= next_stats)
-        {
-          print_stats (id, &st);
-          next_stats = now + interval_ms;
-        }
-      if (stats_once)
-        return 0;
-      usleep (interval_ms < 500 ? interval_ms * 1000 : 500000);
-    }
 }

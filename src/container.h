@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "error.h"
 
+/* how long the CLI waits for its monitor's answer */
+#define CLI_MONITOR_TIMEOUT_MS 60000
+
 struct create_opts
 {
   const char *id;
@@ -45,6 +48,12 @@ int container_update (struct ko_global *g, const char *id,
  * events as JSON lines, until the container stops. */
 int container_events (struct ko_global *g, const char *id, bool stats_once,
                       int interval_ms, ko_error **err);
+
+/* The container's state, read under a shared lock (released before the
+ * monitor is asked anything). */
+struct ko_state;
+int container_read_state (struct ko_global *g, const char *id,
+                          struct ko_state *st, ko_error **err);
 
 /* Fails unless the container exists and is in `status`. */
 int container_check_status (struct ko_global *g, const char *id,

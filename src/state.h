@@ -64,6 +64,12 @@ int state_parse (const char *data, size_t len, const char *name,
                  struct ko_state *st, ko_error **err);
 char *state_generate (const struct ko_state *st);
 void state_clear (struct ko_state *st);
+static inline void
+state_clearp (struct ko_state *s)
+{
+  state_clear (s);
+}
+#define _cleanup_state_ __attribute__ ((cleanup (state_clearp)))
 
 /* The effective status: the recorded one, unless the monitor is gone, in
  * which case the container has stopped. */
