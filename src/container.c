@@ -542,11 +542,15 @@ container_state (struct ko_global *g, const char *id, ko_error **err)
         return ko_error_setx (err, ENOENT, "container %s does not exist", id);
       return ko_error_set (err, errno, "open %s", dir);
     }
+  /* a shared lock when it is free; a create (which holds it for the
+   * VM's boot) or a delete in progress is never waited for: state.json
+   * is only ever replaced whole, so it reads consistent regardless */
+  bool locked = flock (dirfd, LOCK_SH | LOCK_NB) == 0;
   _cleanup_state_ struct ko_state st = { 0 };
   if (state_read (dirfd, &st, err) < 0)
     {
       /* the create that holds the lock has not written it yet */
-      if ((*err)->status != ENOENT || flock (dirfd, LOCK_SH | LOCK_NB) == 0)
+      if ((*err)->status != ENOENT || locked)
         return ko_error_wrap (err, "container %s", id);
       ko_error_free (*err);
       *err = NULL;
