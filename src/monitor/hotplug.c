@@ -332,6 +332,17 @@ update_guest (struct update_op *op)
     update_end (op, err);
 }
 
+/* The VM is large enough: an update goes on to the guest; a growth for a
+ * joining member is done (the member is not in the guest yet). */
+static void
+grown (struct update_op *op)
+{
+  if (op->conn)
+    update_guest (op);
+  else
+    update_end (op, NULL);
+}
+
 static void
 on_online (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
            const ko_error *err)
@@ -342,9 +353,7 @@ on_online (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
     return update_fail_grow (op, err);
   log_debug ("container %s: VM memory grown to %d MiB", op->c->p->id,
              memhp_total_mb (&sb->memhp));
-  if (op->conn == NULL)
-    return update_end (op, NULL); /* the member is not in the guest yet */
-  update_guest (op);
+  grown (op);
 }
 
 static void plug_next (struct update_op *op);
@@ -457,7 +466,7 @@ update_begin (struct update_op *op)
   _cleanup_error_ ko_error *err = NULL;
   sb->updating = true;
   if (r->memory == NULL || !r->memory->has_limit || r->memory->limit <= 0)
-    return op->conn ? update_guest (op) : update_end (op, NULL);
+    return grown (op);
   if (memhp_plan (&sb->memhp, memhp_need_mb (r->memory->limit), op->sizes,
                   KO_MEMHP_SLOTS, &op->n, &err)
       < 0)
@@ -466,7 +475,7 @@ update_begin (struct update_op *op)
       return update_end (op, err);
     }
   if (op->n == 0)
-    return op->conn ? update_guest (op) : update_end (op, NULL);
+    return grown (op);
   int target = memhp_total_mb (&sb->memhp);
   for (int i = 0; i < op->n; i++)
     target += op->sizes[i];
