@@ -183,17 +183,6 @@ qemus_of() {
   ps -eo args | grep -c "^[^ ]*qemu-system[^ ]* -name kata-oci-$1 " || true
 }
 
-# wait_until CMD...: retry for up to 60 s
-wait_until() {
-  local i
-  for i in $(seq 300); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "timed out waiting for: $*" >&2
-  return 1
-}
-
 @test "containerd CRI: a pod of two containers in one VM: localhost, ExecSync, ContainerStatus, the pod's IP, stop, remove" {
   pod_config "$WORK/pod.json" kot-cri-pod CONTAINER
   pod=$(run_pod "$WORK/pod.json")

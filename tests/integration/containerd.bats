@@ -151,17 +151,6 @@ kata-oci-state-pid() {
   "$KATA_OCI" --root "/run/containerd/runc/$NS" state "$CID" | jq -r .pid
 }
 
-# wait_until CMD...: retry for up to 60 s
-wait_until() {
-  local i
-  for i in $(seq 300); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "timed out waiting for: $*" >&2
-  return 1
-}
-
 @test "ctr run --with-ns network: the namespace's interface and address are the container's" {
   # what CRI does with the pod's namespace, by hand: a veth in a named one
   local ns=kot-ctr-$$ hostif=kotc$$h

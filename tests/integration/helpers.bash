@@ -101,3 +101,14 @@ http_get() {
     printf "GET %s HTTP/1.0\r\n\r\n" "$3" >&3
     sed "1,/^\r*$/d" <&3' http_get "$1" "$2" "$3"
 }
+
+# wait_until CMD...: retry for up to 60 s
+wait_until() {
+  local i
+  for i in $(seq 300); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "timed out waiting for: $*" >&2
+  return 1
+}
