@@ -1,6 +1,9 @@
-/* One cgroup v2 group per container, /sys/fs/cgroup/<id>: the freezer for
- * Pause/Resume, the authoritative list of the container's processes, its
- * resource limits, statistics and OOM kills. */
+/* One cgroup v2 group per container, /sys/fs/cgroup/pod/<id>: the freezer
+ * for Pause/Resume, the authoritative list of the container's processes,
+ * its resource limits, statistics and OOM kills. The VM is one pod, so
+ * every container's group sits under the one pod group, as a pod's
+ * containers do under their pod's group on a node: pod-wide usage is
+ * pod/'s own, and containers' weights are relative to each other. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -21,10 +24,11 @@
 #include "util.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_POD CGROUP_ROOT "/pod"
 #define FREEZE_TIMEOUT_MS 5000
-/* CGROUP_ROOT/<id>/<file>: an id is one path component, so at most
+/* CGROUP_POD/<id>/<file>: an id is one path component, so at most
  * NAME_MAX; small buffers keep the agent's stack (and RSS) small */
-#define CG_PATH_MAX (sizeof CGROUP_ROOT + NAME_MAX + 32)
+#define CG_PATH_MAX (sizeof CGROUP_POD + NAME_MAX + 32)
 
 static bool cgroup_ok;
 
@@ -38,11 +42,17 @@ cgroup_init (void)
       ag_log ("mount cgroup2: %s (no pause/resume)", strerror (errno));
       return;
     }
+  if (mkdir (CGROUP_POD, 0755) < 0 && errno != EEXIST)
+    {
+      ag_log ("mkdir %s: %s (no pause/resume)", CGROUP_POD, strerror (errno));
+      return;
+    }
   cgroup_ok = true;
   /* one at a time: a controller the kernel lacks must not block the rest */
   static const char ctl[][8] = { "+memory", "+cpu", "+cpuset", "+pids", "+io" };
   for (size_t i = 0; i < KO_ARRAY_SIZE (ctl); i++)
-    if (ag_write_str (CGROUP_ROOT "/cgroup.subtree_control", ctl[i]) < 0)
+    if (ag_write_str (CGROUP_ROOT "/cgroup.subtree_control", ctl[i]) < 0
+        || ag_write_str (CGROUP_POD "/cgroup.subtree_control", ctl[i]) < 0)
       ag_dbg ("cgroup controller %s: %s", ctl[i] + 1, strerror (errno));
 }
 
@@ -51,7 +61,7 @@ group_path (char *buf, size_t n, const char *id, const char *file)
 {
   if (!ag_relpath_ok (id) || strchr (id, '/') || strcmp (id, ".") == 0)
     return -1;
-  int r = snprintf (buf, n, CGROUP_ROOT "/%s%s%s", id, file ? "/" : "",
+  int r = snprintf (buf, n, CGROUP_POD "/%s%s%s", id, file ? "/" : "",
                     file ? file : "");
   return r < 0 || (size_t)r >= n ? -1 : 0;
 }
@@ -224,7 +234,7 @@ cpuset_fit (char **list, const char *file, ko_error **err)
   char have[256], fit[512], p[64];
   if (*list == NULL || **list == '\0')
     return 0;
-  snprintf (p, sizeof p, CGROUP_ROOT "/%s.effective", file);
+  snprintf (p, sizeof p, CGROUP_POD "/%s.effective", file);
   if (read_path (p, have, sizeof have) <= 0)
     return 0; /* no cpuset controller: the write says so */
   int n = ag_cpuset_fit (*list, have, fit, sizeof fit, err);

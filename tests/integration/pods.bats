@@ -274,3 +274,54 @@ qemus_of() {
   done
   [ "$(qemus_of "$SB")" -eq 1 ]
 }
+
+@test "pods: every container's guest cgroup is under the pod's group" {
+  start_sandbox
+  b1=$(member_bundle m1 sleep 1000)
+  jq '.linux.resources.memory.limit = 67108864' "$b1/config.json" > "$b1/c.tmp"
+  mv "$b1/c.tmp" "$b1/config.json"
+  ko create --bundle "$b1" "$M1" </dev/null
+  ko start "$M1"
+  # the member has no cgroup namespace: it sees the guest's paths
+  run ko exec "$M1" sh -c 'cat /proc/self/cgroup; ls /sys/fs/cgroup/pod;
+    cat /sys/fs/cgroup/pod/cgroup.subtree_control /sys/fs/cgroup/pod/'"$M1"'/memory.max'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "0::/pod/$M1" ]
+  [[ "$output" == *"$SB"* ]]
+  [[ "${lines[*]}" == *memory* ]]
+  [ "${lines[${#lines[@]}-1]}" = 67108864 ]
+  ko delete -f "$M1"
+  # its group goes with it; the sandbox's stays
+  run ko exec "$SB" ls /sys/fs/cgroup/pod
+  echo "$output"
+  [[ "$output" != *"$M1"* ]]
+}
+
+@test "pods: a CLI killed halfway through a member's create: the member deletes, the pod goes on" {
+  start_sandbox
+  mon=$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")
+  b1=$(member_bundle m1 sleep 1000)
+  for delay in 0.02 0.1 0.25 0.5 1; do
+    setsid "$KATA_OCI" --root "$TEST_ROOT" create --bundle "$b1" "$M1" </dev/null >/dev/null 2>&1 &
+    cli=$!
+    sleep "$delay"
+    # the CLI and whatever it forked (the member's holder)
+    pkill -9 -s "$cli" 2>/dev/null || true
+    wait "$cli" 2>/dev/null || true
+    echo "killed after $delay s: $(state_status "$M1" 2>&1)"
+    ko delete -f "$M1" 2>&1 | grep -v "does not exist" || true
+    assert_nothing_left "$M1"
+    # nothing of it in the monitor's mount namespace either
+    ! grep -q "$TEST_ROOT/$M1" "/proc/$mon/mounts"
+    [ "$(state_status "$SB")" = running ]
+    run ko exec "$SB" echo alive
+    [ "$output" = alive ]
+  done
+  # and a member joins afterwards as usual
+  b2=$(member_bundle m2 echo joined)
+  ko create --bundle "$b2" "$M2" </dev/null >"$WORK/m2.out"
+  ko start "$M2"
+  wait_status "$M2" stopped
+  grep -q joined "$WORK/m2.out"
+}

@@ -285,8 +285,9 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ "${lines[0]}" = lo ]
   [ "$(echo ${lines[1]})" = lo ]
   [ "${lines[2]}" = same-netns ]
-  # the init started in its group (no cgroup namespace: the guest's path)
-  [ "${lines[3]}" = "0::/$ID" ]
+  # the init started in its group, under the pod's (no cgroup namespace:
+  # the guest's path)
+  [ "${lines[3]}" = "0::/pod/$ID" ]
   [ "${#lines[@]}" -eq 4 ]
 }
 
