@@ -326,12 +326,13 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   uint32_t rows = kp.rows, cols = kp.cols;
   /* with -d the relay makes the pty itself (below) */
   /* a pod member's monitor is its sandbox's: name the container */
-  struct ko_mon_exec req = { .container_id = (char *)o->id,
-                             .exec_id = exec_id,
-                             .process = kp,
-                             .console_socket = o->console_socket && !o->detach
-                                                   ? (char *)o->console_socket
-                                                   : NULL };
+  struct ko_mon_exec req
+      = { .container_id = (char *)o->id,
+          .exec_id = exec_id,
+          .process = kp,
+          .console_socket
+          = o->console_socket && !o->detach ? (char *)o->console_socket : NULL,
+          .detached = o->detach };
   if (!o->detach)
     {
       int none = -1;

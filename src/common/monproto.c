@@ -143,7 +143,8 @@ ko_mon_exec_encode (struct ko_buf *b, const struct ko_mon_exec *m)
 {
   if (ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->container_id) < 0
       || ko_tlv_put_str (b, KO_TAG_EXEC_ID, m->exec_id) < 0
-      || ko_process_encode (b, KO_TAG_PROCESS, &m->process) < 0)
+      || ko_process_encode (b, KO_TAG_PROCESS, &m->process) < 0
+      || (m->detached && ko_tlv_put_u32 (b, KO_MON_TAG_DETACHED, 1) < 0))
     return -1;
   return ko_tlv_put_str (b, KO_MON_TAG_CONSOLE_SOCKET, m->console_socket);
 }
@@ -163,6 +164,12 @@ ko_mon_exec_decode (struct ko_tlv body, struct ko_mon_exec *m, ko_error **err)
         r = take_str (&f, &out.exec_id, "exec", err);
       else if (f.tag == KO_MON_TAG_CONSOLE_SOCKET)
         r = take_str (&f, &out.console_socket, "exec", err);
+      else if (f.tag == KO_MON_TAG_DETACHED)
+        {
+          uint32_t d = 0;
+          r = take_u32 (&f, &d, "exec", err);
+          out.detached = d != 0;
+        }
       else if (f.tag == KO_TAG_PROCESS)
         {
           if (have_proc)

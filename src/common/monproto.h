@@ -63,6 +63,9 @@ enum ko_mon_method
 #define KO_MON_TAG_BIND_READONLY 1012    /* u32 0/1 */
 #define KO_MON_TAG_CONTAINER_FIELDS 1013 /* bytes: CreateContainer fields */
 #define KO_MON_TAG_FORCE 1014            /* u32 0/1 */
+/* u32 0/1: the caller is a detached relay whose pid stands for the process
+ * (exec -d --pid-file): when it goes, the process goes */
+#define KO_MON_TAG_DETACHED 1015
 
 #define KO_MON_MAX_PIDS 65536
 #define KO_MON_MAX_BINDS 1024
@@ -86,6 +89,7 @@ struct ko_mon_exec
   char *exec_id;
   struct ko_process process;
   char *console_socket; /* NULL: the fds are the process's stdio */
+  bool detached;        /* KO_MON_TAG_DETACHED */
 };
 
 /* A pod member: what its create made ready, for the sandbox's monitor to

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@ struct exec_proc
   int tty_fd;
   bool started;
   bool exited;
+  bool detached;   /* the caller's pid stands for the process */
   uint32_t status; /* raw wait status */
 };
 
@@ -56,6 +58,17 @@ exec_unlink (struct exec_proc *e)
       }
 }
 
+static void
+exec_signal (struct exec_proc *e, uint32_t sig)
+{
+  union ko_msg_request m = { .signal_process = {
+                                 .container_id = (char *)e->c->p->id,
+                                 .exec_id = e->exec_id,
+                                 .signal = sig,
+                             } };
+  agent_send (e->c->sb, KO_M_SIGNAL_PROCESS, &m);
+}
+
 /* A KILL or RESIZE from the caller, for the guest. */
 static void
 exec_forward (struct exec_proc *e, uint16_t method, struct ko_tlv body)
@@ -66,13 +79,8 @@ exec_forward (struct exec_proc *e, uint16_t method, struct ko_tlv body)
   struct ko_mon_resize rs;
   if (method == KO_MON_KILL && ko_mon_kill_decode (body, &k, NULL) == 0)
     {
-      union ko_msg_request m = { .signal_process = {
-                                     .container_id = cid,
-                                     .exec_id = e->exec_id,
-                                     .signal = k.signal,
-                                 } };
+      exec_signal (e, k.signal);
       ko_mon_kill_clear (&k);
-      agent_send (sb, KO_M_SIGNAL_PROCESS, &m);
     }
   else if (method == KO_MON_RESIZE
            && ko_mon_resize_decode (body, &rs, NULL) == 0)
@@ -100,8 +108,14 @@ exec_on_conn (struct ko_watch *w, uint32_t events)
     return;
   if (n <= 0)
     {
-      /* the caller went away; the process goes on, as with runc */
+      /* the caller went away. A foreground exec's process goes on, as
+       * runc's does when runc exec is killed; a detached relay's pid is
+       * the process's for the engine (exec -d --pid-file), so a SIGKILL
+       * to that pid (containerd's ExecSync timeout, conmon's) must end
+       * the process, as it would end runc's */
       ko_watch_close (w);
+      if (e->detached && e->started && !e->exited)
+        exec_signal (e, SIGKILL);
       return;
     }
   e->conn_in.len += n;
@@ -234,6 +248,7 @@ exec_request (struct cli_conn *conn, struct container *c,
     }
   e->c = c;
   e->tty_fd = -1;
+  e->detached = req->detached;
   ko_watch_init (&e->conn, &c->sb->loop, -1, exec_on_conn, e);
   int nfds = conn->nfds;
   conn->nfds = 0; /* the streams own them now */

@@ -62,6 +62,23 @@ JSON
   ! kill -0 "$pid" 2>/dev/null
 }
 
+@test "exec -d: SIGKILL to the relay's pid ends the process, as it would runc's (containerd's ExecSync timeout)" {
+  ko exec -d --pid-file "$WORK/epid" "$ID" sleep 600 >"$WORK/out" 2>&1
+  run ko exec "$ID" ps -o args
+  [[ "$output" == *"sleep 600"* ]]
+  kill -KILL "$(cat "$WORK/epid")"
+  gone() { ! ko exec "$ID" ps -o args | grep -q "^sleep 600"; }
+  wait_until gone
+  # a foreground exec's process outlives a killed caller, as with runc
+  "$KATA_OCI" --root "$TEST_ROOT" exec "$ID" sleep 601 >/dev/null 2>&1 &
+  rpid=$!
+  there() { ko exec "$ID" ps -o args | grep -q "^sleep 601"; }
+  wait_until there
+  kill -KILL "$rpid"
+  sleep 1
+  there
+}
+
 @test "exec: SIGTERM to the relay reaches the process" {
   # the binary itself in the background, so that $! is the relay
   "$KATA_OCI" --root "$TEST_ROOT" exec "$ID" sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done' >"$WORK/out" &

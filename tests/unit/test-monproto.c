@@ -96,7 +96,23 @@ test_exec (void)
   is_int (g.process.nargs, 3, "exec: args");
   is_str (g.process.args[2], "echo hi", "exec: third arg");
   ok (g.process.terminal && g.process.rows == 24, "exec: terminal, rows");
+  ok (!g.detached, "exec: not detached unless said");
   ko_mon_exec_clear (&g);
+  ko_buf_free (&b);
+  e.detached = true;
+  ko_mon_exec_encode (&b, &e);
+  ok (ko_mon_exec_decode (body_of (&b), &g, NULL) == 0 && g.detached,
+      "exec: detached");
+  ko_mon_exec_clear (&g);
+  ko_buf_free (&b);
+  e.detached = false;
+  /* a detached flag of the wrong size */
+  ko_mon_exec_encode (&b, &e);
+  ko_tlv_put_u64 (&b, KO_MON_TAG_DETACHED, 1);
+  ko_error *derr = NULL;
+  ok (ko_mon_exec_decode (body_of (&b), &g, &derr) < 0, "exec: bad detached");
+  is_str (derr ? derr->msg : NULL, "exec: malformed field 1015", "its message");
+  ko_error_free (derr);
   ko_buf_free (&b);
   /* no process */
   ko_tlv_put_str (&b, KO_TAG_EXEC_ID, "x");
