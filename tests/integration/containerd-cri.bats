@@ -277,3 +277,59 @@ qemus_of() {
   cri stopp "$pod"
   cri rmp "$pod"
 }
+
+@test "containerd CRI: what critest checks of a container: user, read-only root, no_new_privs, DNS, sysctls, UpdateContainerResources, ExecSync timeout" {
+  pod_config "$WORK/pod.json" kot-cri-sec CONTAINER
+  jq '.dns_config = {servers: ["10.217.0.53"], searches: ["kot.example"], options: ["ndots:2"]}
+    | .linux.sysctls = {"kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "80"}' \
+    "$WORK/pod.json" > "$WORK/p.tmp" && mv "$WORK/p.tmp" "$WORK/pod.json"
+  pod=$(run_pod "$WORK/pod.json")
+  ctr_config "$WORK/c.json" sec CONTAINER sleep 1000
+  jq '.linux.security_context += {run_as_user: {value: 1000}, run_as_group: {value: 2000},
+        supplemental_groups: [3000], readonly_rootfs: true, no_new_privs: true,
+        capabilities: {drop_capabilities: ["ALL"], add_capabilities: ["NET_BIND_SERVICE"]}}
+    | .linux.resources = {memory_limit_in_bytes: 67108864}' \
+    "$WORK/c.json" > "$WORK/c.tmp" && mv "$WORK/c.tmp" "$WORK/c.json"
+  c=$(create_ctr "$pod" "$WORK/c.json" "$WORK/pod.json")
+  cri start "$c"
+  run cri exec "$c" sh -c 'id -u; id -g; id -G; touch /x 2>/dev/null || echo read-only;
+    cat /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_unprivileged_port_start;
+    grep -E "^(nameserver|search|options)" /etc/resolv.conf;
+    grep -E "^(NoNewPrivs|CapBnd|CapEff)" /proc/self/status'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 2000 ]
+  [[ " ${lines[2]} " == *" 3000 "* ]]
+  [ "${lines[3]}" = read-only ]
+  [ "${lines[4]}" = 1 ]
+  [ "${lines[5]}" = 80 ]
+  [[ "$output" == *"nameserver 10.217.0.53"* ]]
+  [[ "$output" == *"search kot.example"* ]]
+  [[ "$output" == *"options ndots:2"* ]]
+  [[ "$output" =~ NoNewPrivs:[[:space:]]+1 ]]
+  # NET_BIND_SERVICE alone (bit 10) bounds it; a uid other than 0 without
+  # ambient capabilities has none in effect after its execve, as in runc
+  [[ "$output" =~ CapBnd:[[:space:]]+0000000000000400 ]]
+  [[ "$output" =~ CapEff:[[:space:]]+0000000000000000 ]]
+  mem='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max'
+  run cri exec "$c" sh -c "$mem"
+  [ "$output" = 67108864 ]
+  # UpdateContainerResources reaches the guest's cgroup
+  echo '{"memory_limit_in_bytes": 134217728, "cpu_period": 100000, "cpu_quota": 50000}' > "$WORK/r.json"
+  cri update "$c" "$WORK/r.json"
+  run cri exec "$c" sh -c "$mem"
+  [ "$output" = 134217728 ]
+  run cri exec "$c" sh -c 'cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/cpu.max'
+  [ "$output" = "50000 100000" ]
+  # ExecSync with a timeout returns once it passes, and nothing of it stays
+  start=$(date +%s)
+  run cri exec --cmd-timeout 2 "$c" sleep 60
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [ $(( $(date +%s) - start )) -lt 30 ]
+  gone() { ! cri exec "$c" ps -o args | grep -q "^sleep 60"; }
+  wait_until gone
+  cri stopp "$pod"
+  cri rmp "$pod"
+}

@@ -104,6 +104,9 @@ def main():
     p = sub.add_parser("stop")
     p.add_argument("--grace", type=int, default=0)
     p.add_argument("ctr_id")
+    p = sub.add_parser("update")
+    p.add_argument("ctr_id")
+    p.add_argument("resources", help="a LinuxContainerResources in JSON")
     p = sub.add_parser("exec")
     p.add_argument("--cmd-timeout", type=int, default=0)
     p.add_argument("ctr_id")
@@ -162,6 +165,12 @@ def main():
             c.call("RemoveContainer",
                    pb.RemoveContainerRequest(container_id=a.ctr_id),
                    pb.RemoveContainerResponse)
+        elif a.cmd == "update":
+            req = pb.UpdateContainerResourcesRequest(
+                container_id=a.ctr_id,
+                linux=from_json(a.resources, pb.LinuxContainerResources))
+            c.call("UpdateContainerResources", req,
+                   pb.UpdateContainerResourcesResponse)
         elif a.cmd == "exec":
             argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
             r = c.call("ExecSync",
