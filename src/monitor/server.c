@@ -339,6 +339,8 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
       return serve_exec (c, ctr, body);
     case KO_MON_REMOVE:
       return pod_remove (c, ctr, body);
+    case KO_MON_METRICS:
+      return metrics_request (c);
     default:
       return reply_error (c, ENOSYS, "monitor: unsupported request %u", method);
     }
