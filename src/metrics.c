@@ -183,8 +183,7 @@ mark_named (const char *root, struct scrape *s, char *const *ids,
         return ko_error_set (err, ENOMEM, "metrics");
       fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0)
-        return ko_error_setx (err, ENOENT, "container %s does not exist",
-                              *ids);
+        return ko_error_setx (err, ENOENT, "container %s does not exist", *ids);
       if (state_read (fd, &st, err) < 0)
         return ko_error_wrap (err, "container %s", *ids);
       struct sb_entry *e = scrape_find (s, st.sandbox ? st.sandbox : *ids);
@@ -213,8 +212,11 @@ ask_monitors (struct scrape *s, bool only_named, bool warn)
         continue;
       if (!proc_alive (e->st.monitor_pid, e->st.monitor_start))
         {
-          if (warn && strcmp (state_status (&e->st), "stopped") != 0)
-            log_warn ("sandbox %s: its monitor is not running", e->id);
+          /* recorded as alive, gone now: killed */
+          if (warn && e->st.status && strcmp (e->st.status, "stopped") != 0)
+            log_warn ("sandbox %s: its monitor (pid %d) is gone: no metrics "
+                      "(kata_monitor_up 0)",
+                      e->id, (int)e->st.monitor_pid);
           continue;
         }
       e->fd = client_metrics_send (e->dir, &err);
@@ -343,8 +345,8 @@ up_part (struct render *r)
       < 0)
     return -1;
   FOR_SANDBOXES (r, e)
-  if (sb_u64 (r, e, "kata_guest_up", NULL, NULL,
-              e->answered && e->m.guest_up, false)
+  if (sb_u64 (r, e, "kata_guest_up", NULL, NULL, e->answered && e->m.guest_up,
+              false)
       < 0)
     return -1;
   return 0;
@@ -378,8 +380,8 @@ process_part (struct render *r)
     [KO_PV_CPU_SYSTEM_NS] = { "cpu_system_seconds_total", "counter",
                               "CPU time of %s in kernel mode.", true },
     [KO_PV_THREADS] = { "threads", "gauge", "Threads of %s.", false },
-    [KO_PV_FDS] = { "open_fds", "gauge", "Open file descriptors of %s.",
-                    false },
+    [KO_PV_FDS]
+    = { "open_fds", "gauge", "Open file descriptors of %s.", false },
     [KO_PV_READ_BYTES] = { "io_read_bytes_total", "counter",
                            "Bytes %s read through system calls "
                            "(/proc/PID/io rchar).",
@@ -393,8 +395,7 @@ process_part (struct render *r)
     for (unsigned k = 0; k < KO_PV_N; k++)
       {
         char name[96], help[256];
-        snprintf (name, sizeof name, "%s_%s", roles[ro].prefix,
-                  vals[k].suffix);
+        snprintf (name, sizeof name, "%s_%s", roles[ro].prefix, vals[k].suffix);
         snprintf (help, sizeof help, vals[k].help, roles[ro].what);
         if (ko_prom_family (r->out, name, vals[k].type, help, r->err) < 0)
           return -1;
@@ -402,8 +403,7 @@ process_part (struct render *r)
         for (size_t i = 0; e->answered && i < e->m.nprocs; i++)
           {
             const struct ko_mon_proc *p = &e->m.procs[i];
-            if (strcmp (p->role, roles[ro].role) != 0
-                || !(p->has & (1u << k)))
+            if (strcmp (p->role, roles[ro].role) != 0 || !(p->has & (1u << k)))
               continue;
             if (sb_u64 (r, e, name, p->container_id ? "container_id" : NULL,
                         p->container_id, p->v[k], vals[k].ns)
@@ -431,8 +431,7 @@ channel_part (struct render *r)
   };
   for (size_t f = 0; f < KO_ARRAY_SIZE (fams); f++)
     {
-      if (ko_prom_family (r->out, fams[f].name, "counter", fams[f].help,
-                          r->err)
+      if (ko_prom_family (r->out, fams[f].name, "counter", fams[f].help, r->err)
           < 0)
         return -1;
       FOR_SANDBOXES (r, e)
@@ -473,11 +472,9 @@ latency_part (struct render *r)
           else
             snprintf (le, sizeof le, "+Inf");
           ko_prom_labels_add (&lb, "le", le);
-          if (ko_prom_u64 (r->out, "kata_agent_request_duration_seconds_bucket",
-                           &lb,
-                           k < KO_MON_LAT_BUCKETS ? lat->buckets[k]
-                                                  : lat->count,
-                           r->err)
+          if (ko_prom_u64 (
+                  r->out, "kata_agent_request_duration_seconds_bucket", &lb,
+                  k < KO_MON_LAT_BUCKETS ? lat->buckets[k] : lat->count, r->err)
               < 0)
             return -1;
         }
@@ -550,8 +547,7 @@ network_part (struct render *r)
   };
   for (unsigned k = 0; k < KO_NIC_N; k++)
     {
-      if (ko_prom_family (r->out, fams[k].name, "counter", fams[k].help,
-                          r->err)
+      if (ko_prom_family (r->out, fams[k].name, "counter", fams[k].help, r->err)
           < 0)
         return -1;
       FOR_SANDBOXES (r, e)
@@ -585,8 +581,7 @@ guest_part (struct render *r)
     { "kata_guest_memory_free_bytes", "gauge",
       "The guest's free memory (MemFree).", KO_TAG_GM_MEM_FREE },
     { "kata_guest_memory_available_bytes", "gauge",
-      "The guest's available memory (MemAvailable).",
-      KO_TAG_GM_MEM_AVAILABLE },
+      "The guest's available memory (MemAvailable).", KO_TAG_GM_MEM_AVAILABLE },
     { "kata_guest_memory_cached_bytes", "gauge",
       "The guest's page cache (Cached).", KO_TAG_GM_MEM_CACHED },
     { "kata_guest_cpu_seconds_total", "counter",
@@ -616,8 +611,7 @@ guest_part (struct render *r)
       if (fams[f].name)
         {
           name = fams[f].name;
-          if (ko_prom_family (r->out, name, fams[f].type, fams[f].help,
-                              r->err)
+          if (ko_prom_family (r->out, name, fams[f].type, fams[f].help, r->err)
               < 0)
             return -1;
         }
@@ -786,8 +780,7 @@ listen_on (const char *addr, ko_error **err)
   if (fd < 0)
     ko_error_set (err, errno, "metrics: socket");
   else if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0
-           || bind (fd, ai->ai_addr, ai->ai_addrlen) < 0
-           || listen (fd, 16) < 0)
+           || bind (fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen (fd, 16) < 0)
     {
       ko_error_set (err, errno, "metrics: listen on %s", addr);
       close (fd);

@@ -108,8 +108,9 @@ sample (struct ko_buf *b, const char *name, const struct ko_prom_labels *l,
       if (l->v[i].value == NULL)
         continue;
       if (!ko_prom_label_name_ok (l->v[i].name))
-        return ko_error_setx (err, EINVAL, "metric %s: label name \"%s\" is "
-                                           "invalid",
+        return ko_error_setx (err, EINVAL,
+                              "metric %s: label name \"%s\" is "
+                              "invalid",
                               name, l->v[i].name ? l->v[i].name : "");
       if (put (b, sep, 1, err) < 0
           || put (b, l->v[i].name, strlen (l->v[i].name), err) < 0

@@ -59,8 +59,9 @@ add_nics (struct sandbox *sb, struct ko_mon_metrics *m)
       unsigned long long rb, rp, tb, tp;
       /* "  tap0: rxbytes rxpackets errs drop fifo frame compressed
        * multicast txbytes txpackets ..." */
-      if (sscanf (l + 1, " %16[^:]: %llu %llu %*u %*u %*u %*u %*u %*u %llu %llu",
-                  name, &rb, &rp, &tb, &tp)
+      if (sscanf (l + 1,
+                  " %16[^:]: %llu %llu %*u %*u %*u %*u %*u %*u %llu %llu", name,
+                  &rb, &rp, &tb, &tp)
           != 5)
         continue;
       for (size_t i = 0; i < sb->net.nlinks; i++)
@@ -97,8 +98,7 @@ host_side (struct sandbox *sb, struct ko_mon_metrics *m)
   for (unsigned k = 0; k < KO_MON_MAX_METHODS; k++)
     if (sb->lat[k].count)
       {
-        struct ko_mon_latency *l
-            = realloc (m->lat, (m->nlat + 1) * sizeof *l);
+        struct ko_mon_latency *l = realloc (m->lat, (m->nlat + 1) * sizeof *l);
         if (l == NULL)
           break;
         m->lat = l;
