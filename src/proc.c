@@ -146,9 +146,8 @@ proc_parse_key (const char *text, const char *key, uint64_t *out)
   return -1;
 }
 
-/* Reads /proc/PID/name into buf (NUL-terminated): its length or -1. */
-static ssize_t
-read_proc (pid_t pid, const char *name, char *buf, size_t size)
+ssize_t
+proc_read (pid_t pid, const char *name, char *buf, size_t size)
 {
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, name);
@@ -189,18 +188,18 @@ proc_usage (pid_t pid, uint32_t *has, uint64_t v[])
   *has = 0;
   if (pid <= 0)
     return;
-  if (read_proc (pid, "stat", buf, sizeof buf) > 0
+  if (proc_read (pid, "stat", buf, sizeof buf) > 0
       && proc_parse_stat (buf, &v[KO_PV_CPU_USER_NS], &v[KO_PV_CPU_SYSTEM_NS],
                           &v[KO_PV_THREADS], &v[KO_PV_RSS])
              == 0)
     *has |= 1u << KO_PV_CPU_USER_NS | 1u << KO_PV_CPU_SYSTEM_NS
             | 1u << KO_PV_THREADS | 1u << KO_PV_RSS;
-  if (read_proc (pid, "smaps_rollup", buf, sizeof buf) > 0
+  if (proc_read (pid, "smaps_rollup", buf, sizeof buf) > 0
       && proc_parse_key (buf, "Pss", &v[KO_PV_PSS]) == 0)
     *has |= 1u << KO_PV_PSS;
   if (count_fds (pid, &v[KO_PV_FDS]) == 0)
     *has |= 1u << KO_PV_FDS;
-  if (read_proc (pid, "io", buf, sizeof buf) > 0)
+  if (proc_read (pid, "io", buf, sizeof buf) > 0)
     {
       if (proc_parse_key (buf, "rchar", &v[KO_PV_READ_BYTES]) == 0)
         *has |= 1u << KO_PV_READ_BYTES;

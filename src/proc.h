@@ -17,6 +17,9 @@ bool proc_alive (pid_t pid, uint64_t start_time);
 bool proc_wait_gone (pid_t pid, uint64_t start_time, int timeout_ms);
 /* SIGKILL pid if it is still the recorded process, then wait for it. */
 void proc_kill_recorded (pid_t pid, uint64_t start_time);
+/* Reads /proc/PID/NAME into buf, NUL-terminated: its length, or -1 when
+ * the process or file is gone. */
+ssize_t proc_read (pid_t pid, const char *name, char *buf, size_t size);
 /* What a host process uses (KO_PV_* of monproto.h): /proc/PID/stat,
  * smaps_rollup, fd/ and io. *has gets a bit for every value read; 0 when
  * the process is gone. */

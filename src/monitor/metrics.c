@@ -11,7 +11,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,15 +42,9 @@ add_nics (struct sandbox *sb, struct ko_mon_metrics *m)
   struct container *c = sb->ctrs[0];
   if (sb->net.nlinks == 0 || c == NULL || c->holder_pid <= 0)
     return;
-  char path[64], buf[8192];
-  snprintf (path, sizeof path, "/proc/%d/net/dev", (int)c->holder_pid);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  char buf[8192];
+  if (proc_read (c->holder_pid, "net/dev", buf, sizeof buf) <= 0)
     return;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return;
-  buf[n] = '\0';
   for (char *l = strchr (buf, '\n'); l && m->nnics < KO_MON_MAX_NICS;
        l = strchr (l + 1, '\n'))
     {

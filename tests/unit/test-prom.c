@@ -38,9 +38,10 @@ test_family (void)
   ok (ko_prom_family (&b, "kata_x_bytes", "gauge", "A \\ help\nline.", NULL)
           == 0,
       "a family");
-  is_str (text (&b),
-          "# HELP kata_x_bytes A \\\\ help\\nline.\n# TYPE kata_x_bytes gauge\n",
-          "HELP escapes backslash and newline, then TYPE");
+  is_str (
+      text (&b),
+      "# HELP kata_x_bytes A \\\\ help\\nline.\n# TYPE kata_x_bytes gauge\n",
+      "HELP escapes backslash and newline, then TYPE");
   ko_buf_free (&b);
   ko_error *err = NULL;
   refused (ko_prom_family (&b, "1x", "gauge", "h", &err), &err,
