@@ -142,12 +142,14 @@ metrics_request (struct cli_conn *conn)
       return cli_conn_reply (conn, err, NULL);
     }
   op->conn = conn;
-  host_side (sb, &op->m);
   op->asked_ns = ko_now_ns ();
+  /* the guest first: it works while the host side is read */
   union ko_msg_request req = { .guest_metrics = { 0 } };
-  if (!sb->hello
-      || agent_call (sb, KO_M_GUEST_METRICS, &req, KO_MON_GUEST_DEADLINE_MS,
-                     on_guest, op, &err)
-             < 0)
+  bool asked = sb->hello
+               && agent_call (sb, KO_M_GUEST_METRICS, &req,
+                              KO_MON_GUEST_DEADLINE_MS, on_guest, op, &err)
+                      == 0;
+  host_side (sb, &op->m);
+  if (!asked)
     op_reply (op); /* the VM is gone: the host side alone */
 }
