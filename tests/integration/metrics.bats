@@ -256,3 +256,40 @@ EOT
   grep -q "^kata_network_receive_bytes_total{sandbox_id=\"$ID\",interface=\"$tap\"} [1-9]" "$WORK/m.txt"
   grep -q "^kata_network_transmit_packets_total{sandbox_id=\"$ID\",interface=\"$tap\"} [1-9]" "$WORK/m.txt"
 }
+
+@test "metrics: a pod is one sandbox; its member has its holder and its container series" {
+  M1=$ID-m1
+  EXTRA_IDS=$M1
+  set_args "$BUNDLE" sleep 1000
+  edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"
+    | .annotations["io.kubernetes.pod.name"] = "db"
+    | .annotations["io.kubernetes.pod.namespace"] = "team"
+    | .annotations["io.kubernetes.pod.uid"] = "uid-2"'
+  ko create --bundle "$BUNDLE" "$ID" </dev/null
+  ko start "$ID"
+  pid=$(ko state "$ID" | jq -r .pid)
+  b=$WORK/m1
+  make_bundle "$b"
+  set_args "$b" sleep 1000
+  jq --arg sb "$ID" --arg p "/proc/$pid/ns" '
+    .annotations["io.kubernetes.cri-o.ContainerType"] = "container"
+    | .annotations["io.kubernetes.cri-o.SandboxID"] = $sb
+    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
+        {type: "network", path: ($p + "/net")},
+        {type: "ipc", path: ($p + "/ipc")}, {type: "uts", path: ($p + "/uts")} ]' \
+    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
+  ko create --bundle "$b" "$M1" </dev/null
+  ko start "$M1"
+  # the member's id names its pod's sandbox
+  ko metrics "$M1" > "$WORK/m.txt"
+  promtool check metrics < "$WORK/m.txt"
+  L="sandbox_id=\"$ID\",pod_name=\"db\",pod_namespace=\"team\",pod_uid=\"uid-2\""
+  grep -q '^kata_sandboxes{state="running"} 1$' "$WORK/m.txt"
+  grep -q '^kata_containers{state="running"} 2$' "$WORK/m.txt"
+  [ "$(grep -c '^kata_hypervisor_pss_bytes{' "$WORK/m.txt")" -eq 1 ]
+  grep -q "^kata_holder_pss_bytes{$L,container_id=\"$M1\"} [1-9]" "$WORK/m.txt"
+  grep -q "^kata_holder_pss_bytes{$L,container_id=\"$ID\"} [1-9]" "$WORK/m.txt"
+  grep -q "^kata_container_memory_usage_bytes{$L,container_id=\"$M1\"} [1-9]" "$WORK/m.txt"
+  grep -q "^kata_container_pids{$L,container_id=\"$M1\"} 1$" "$WORK/m.txt"
+  ko delete -f "$M1"
+}
