@@ -120,9 +120,13 @@ on_guest (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
   op->m.guest_ns = ko_now_ns () - op->asked_ns;
   if (err == NULL)
     {
-      /* take it: the reply is the caller's to clear, emptied here */
-      op->m.guest = reply->guest_metrics;
-      memset ((void *)&reply->guest_metrics, 0, sizeof reply->guest_metrics);
+      /* a copy: the reply is agent.c's, valid during this call only */
+      const struct ko_msg_guest_metrics_reply *g = &reply->guest_metrics;
+      op->m.guest.has = g->has;
+      memcpy (op->m.guest.v, g->v, sizeof g->v);
+      for (size_t i = 0; i < g->nctrs; i++)
+        ko_msg_guest_metrics_add (&op->m.guest, g->ctrs[i].id,
+                                  &g->ctrs[i].stats);
       op->m.guest_up = true;
     }
   else
