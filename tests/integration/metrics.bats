@@ -223,12 +223,7 @@ EOT
 }
 
 @test "metrics: the tap's bytes and packets, as the host side counts them" {
-  N=$(( ($$ + BATS_TEST_NUMBER) % 200 + 20 ))
-  NS=kot-mx-$$-$BATS_TEST_NUMBER
-  HOSTIF=kom$$h$BATS_TEST_NUMBER
-  HOSTIF=${HOSTIF:0:15}
-  ip netns add "$NS"
-  ip link add "$HOSTIF" type veth peer name eth0 netns "$NS"
+  make_netns kot-mx
   ip addr add "10.214.$N.1/24" dev "$HOSTIF"
   ip link set "$HOSTIF" up
   ip -n "$NS" link set eth0 up
