@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,7 +133,8 @@ scan_root (const char *root, struct scrape *s, ko_error **err)
       if (fd < 0 || state_read (fd, &st, NULL) < 0)
         {
           /* a create in progress holds the lock and has no state yet */
-          s->containers[state_index ("creating")]++;
+          bool busy = fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) < 0;
+          s->containers[state_index (busy ? "creating" : "unknown")]++;
           continue;
         }
       size_t k = state_index (state_status (&st));

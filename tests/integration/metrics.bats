@@ -172,6 +172,16 @@ EOT
   run ko metrics --listen 127.0.0.1:0 nosuch
   [ "$status" -eq 1 ]
   [ "$output" = "kata-oci: container nosuch does not exist" ]
+  # a corrupt state: counted as unknown; named, an error that says where
+  mkdir "$TEST_ROOT/broken"
+  echo '{' > "$TEST_ROOT/broken/state.json"
+  run ko metrics
+  [ "$status" -eq 0 ]
+  grep -q '^kata_containers{state="unknown"} 1$' <<<"$output"
+  run ko metrics broken
+  rm -rf "$TEST_ROOT/broken"
+  [ "$status" -eq 1 ]
+  [[ "$output" == "kata-oci: container broken: state.json: corrupt"* ]]
   run ko metrics --listen 127.0.0.1
   [ "$status" -eq 1 ]
   [[ "$output" == *"--listen 127.0.0.1: expected HOST:PORT"* ]]
