@@ -27,7 +27,8 @@ PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-
   linux-source-6.1 bc bison flex libelf-dev xz-utils
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
   clang-format git podman conmon catatonit containerd containernetworking-plugins
-  python3-grpcio python3-protobuf protobuf-compiler python3-yaml iproute2"
+  python3-grpcio python3-protobuf protobuf-compiler python3-yaml iproute2
+  prometheus curl"
 echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES

@@ -218,6 +218,12 @@ container_kill_all (struct container *c, int sig)
       kill (p->pid, sig);
 }
 
+struct container *
+containers_first (void)
+{
+  return containers;
+}
+
 void
 containers_kill_all (int sig)
 {

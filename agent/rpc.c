@@ -440,6 +440,27 @@ stats_container (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
   return 0;
 }
 
+/* The guest and every container's cgroup; a container whose cgroup
+ * cannot be read is listed without statistics. */
+static int
+guest_metrics (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
+               ko_error **err)
+{
+  struct ko_msg_guest_metrics_reply m = { 0 };
+  int r = 0;
+  guest_metrics_read (&m);
+  for (struct container *c = containers_first (); c && r == 0; c = c->next)
+    {
+      struct ko_msg_stats_container_reply st = { 0 };
+      cgroup_stats (c->id, &st, NULL);
+      r = ko_msg_guest_metrics_add (&m, c->id, &st);
+    }
+  if (r == 0)
+    r = ko_msg_guest_metrics_reply_encode (reply, &m);
+  ko_msg_guest_metrics_reply_clear (&m);
+  return r < 0 ? ag_error_set (err, ENOMEM, "metrics") : 0;
+}
+
 /* ---- the sandbox ---- */
 
 static int
@@ -545,6 +566,7 @@ static const rpc_handler rpcs[] = {
   [KO_M_DESTROY_SANDBOX] = destroy_sandbox,
   [KO_M_ONLINE_CPU_MEM] = online_cpu_mem,
   [KO_M_REMOVE_CONTAINER] = remove_container,
+  [KO_M_GUEST_METRICS] = guest_metrics,
 };
 
 #ifdef KO_AGENT_TESTING

@@ -72,6 +72,10 @@ void container_set_init_ns (struct container *c, pid_t pid);
 size_t container_pids (struct container *c, pid_t **out);
 void container_kill_all (struct container *c, int sig);
 void containers_kill_all (int sig);
+/* The list of containers (follow ->next). */
+struct container *containers_first (void);
+/* metrics.c: the guest-wide GM_* values. */
+void guest_metrics_read (struct ko_msg_guest_metrics_reply *m);
 /* The container's process by exec id (NULL: the init), or NULL. */
 struct proc *proc_find (struct container *c, const char *exec_id);
 struct proc *proc_new (struct container *c);

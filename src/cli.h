@@ -29,7 +29,8 @@ struct ko_command
 /* Each command file defines one of these. */
 extern const struct ko_command cmd_create, cmd_start, cmd_state, cmd_kill,
     cmd_delete, cmd_run, cmd_exec, cmd_list, cmd_ps, cmd_pause, cmd_resume,
-    cmd_events, cmd_update, cmd_spec, cmd_features, cmd_check, cmd_env;
+    cmd_events, cmd_update, cmd_spec, cmd_features, cmd_check, cmd_env,
+    cmd_metrics;
 
 /* Prints the command's help to stdout. */
 void cli_print_help (const struct ko_command *c);

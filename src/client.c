@@ -220,6 +220,55 @@ client_stats (const char *dir, const char *id, struct ko_mon_stats *st,
   return r;
 }
 
+/* ---------- metrics, of many sandboxes at once ---------- */
+
+int
+client_metrics_send (const char *dir, ko_error **err)
+{
+  struct ko_buf b = { 0 };
+  int fd = connect_monitor (dir, err);
+  if (fd < 0)
+    return -1;
+  if (send_request (fd, KO_MON_METRICS, &b, NULL, 0, err) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+int
+client_metrics_read (int conn, struct ko_buf *in, struct ko_mon_metrics *m,
+                     ko_error **err)
+{
+  for (;;)
+    {
+      struct ko_frame_hdr h;
+      if (in->len >= KO_FRAME_HDR_SIZE)
+        {
+          if (ko_frame_hdr_decode (in->data, &h, err) < 0)
+            return -1;
+          if (in->len >= KO_FRAME_HDR_SIZE + h.len)
+            break;
+        }
+      if (ko_buf_reserve (in, 16384) < 0)
+        return ko_error_set (err, ENOMEM, "monitor reply");
+      ssize_t n = recv (conn, in->data + in->len, 16384, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return 0;
+      if (n <= 0)
+        return ko_error_setx (err, EPIPE, "the monitor closed the connection");
+      in->len += n;
+    }
+  struct ko_tlv body;
+  if (read_reply (conn, in, &body, 0, err) < 0
+      || ko_mon_metrics_decode (body, m, err) < 0)
+    return -1;
+  return 1;
+}
+
 /* ---------- pods ---------- */
 
 int

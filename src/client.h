@@ -26,6 +26,14 @@ int client_update (const char *dir, const char *id, const char *json,
 int client_stats (const char *dir, const char *id, struct ko_mon_stats *st,
                   int timeout_ms, ko_error **err);
 
+/* KO_MON_METRICS without waiting, to ask many monitors at once:
+ * client_metrics_send returns the connection with the request sent;
+ * client_metrics_read reads what has come: 1 with *m once the reply is
+ * whole, 0 when more is to come (poll conn), -1 with *err. */
+int client_metrics_send (const char *dir, ko_error **err);
+int client_metrics_read (int conn, struct ko_buf *in, struct ko_mon_metrics *m,
+                         ko_error **err);
+
 /* A pod member joins the sandbox whose state dir is dir: fds are its
  * holder's socket and its stdio (monproto.h, KO_MON_ADD). */
 int client_add (const char *dir, const struct ko_mon_add *req, const int *fds,

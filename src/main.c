@@ -18,7 +18,7 @@
 static const struct ko_command *const commands[] = {
   &cmd_create, &cmd_start, &cmd_state,    &cmd_kill,  &cmd_delete, &cmd_run,
   &cmd_exec,   &cmd_list,  &cmd_ps,       &cmd_pause, &cmd_resume, &cmd_events,
-  &cmd_update, &cmd_spec,  &cmd_features, &cmd_check, &cmd_env,
+  &cmd_update, &cmd_spec,  &cmd_features, &cmd_check, &cmd_env,    &cmd_metrics,
 };
 
 static void

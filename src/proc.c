@@ -2,9 +2,11 @@
 
 #include "error.h"
 #include "proc.h"
+#include "monproto.h"
 #include "loop.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t
 proc_start_time (pid_t pid)
@@ -101,4 +104,106 @@ write_pid_file (const char *path, pid_t pid, ko_error **err)
       return ko_error_set (err, e, "rename pid file %s", path);
     }
   return 0;
+}
+
+int
+proc_parse_stat (const char *text, uint64_t *user_ns, uint64_t *sys_ns,
+                 uint64_t *threads, uint64_t *rss)
+{
+  /* comm may hold spaces and parentheses: fields after the last ')' */
+  const char *p = strrchr (text, ')');
+  unsigned long long ut, st, th, pages;
+  if (p == NULL
+      || sscanf (p + 1,
+                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d "
+                 "%*d %*d %*d %llu %*d %*u %*u %llu",
+                 &ut, &st, &th, &pages)
+             != 4)
+    return -1;
+  long tick = sysconf (_SC_CLK_TCK);
+  uint64_t ns = 1000000000ull / (uint64_t)(tick > 0 ? tick : 100);
+  *user_ns = ut * ns;
+  *sys_ns = st * ns;
+  *threads = th;
+  *rss = pages * (uint64_t)sysconf (_SC_PAGESIZE);
+  return 0;
+}
+
+int
+proc_parse_key (const char *text, const char *key, uint64_t *out)
+{
+  size_t k = strlen (key);
+  for (const char *l = text; l && *l; l = strchr (l, '\n'), l = l ? l + 1 : l)
+    {
+      unsigned long long v;
+      char unit[4] = "";
+      if (strncmp (l, key, k) != 0 || l[k] != ':'
+          || sscanf (l + k + 1, "%llu %3s", &v, unit) < 1)
+        continue;
+      *out = strcmp (unit, "kB") == 0 ? v * 1024 : v;
+      return 0;
+    }
+  return -1;
+}
+
+ssize_t
+proc_read (pid_t pid, const char *name, char *buf, size_t size)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  size_t len = 0;
+  ssize_t n;
+  while (len < size - 1
+         && ((n = read (fd, buf + len, size - 1 - len)) > 0
+             || (n < 0 && errno == EINTR)))
+    len += n > 0 ? (size_t)n : 0;
+  buf[len] = '\0';
+  return (ssize_t)len;
+}
+
+static int
+count_fds (pid_t pid, uint64_t *out)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/fd", (int)pid);
+  DIR *d = opendir (path);
+  if (d == NULL)
+    return -1;
+  uint64_t n = 0;
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    n += de->d_name[0] != '.';
+  closedir (d);
+  *out = n;
+  return 0;
+}
+
+void
+proc_usage (pid_t pid, uint32_t *has, uint64_t v[])
+{
+  char buf[2048];
+  *has = 0;
+  if (pid <= 0)
+    return;
+  if (proc_read (pid, "stat", buf, sizeof buf) > 0
+      && proc_parse_stat (buf, &v[KO_PV_CPU_USER_NS], &v[KO_PV_CPU_SYSTEM_NS],
+                          &v[KO_PV_THREADS], &v[KO_PV_RSS])
+             == 0)
+    *has |= 1u << KO_PV_CPU_USER_NS | 1u << KO_PV_CPU_SYSTEM_NS
+            | 1u << KO_PV_THREADS | 1u << KO_PV_RSS;
+  if (proc_read (pid, "smaps_rollup", buf, sizeof buf) > 0
+      && proc_parse_key (buf, "Pss", &v[KO_PV_PSS]) == 0)
+    *has |= 1u << KO_PV_PSS;
+  if (count_fds (pid, &v[KO_PV_FDS]) == 0)
+    *has |= 1u << KO_PV_FDS;
+  if (proc_read (pid, "io", buf, sizeof buf) > 0)
+    {
+      if (proc_parse_key (buf, "rchar", &v[KO_PV_READ_BYTES]) == 0)
+        *has |= 1u << KO_PV_READ_BYTES;
+      if (proc_parse_key (buf, "wchar", &v[KO_PV_WRITE_BYTES]) == 0)
+        *has |= 1u << KO_PV_WRITE_BYTES;
+    }
 }

@@ -17,6 +17,21 @@ bool proc_alive (pid_t pid, uint64_t start_time);
 bool proc_wait_gone (pid_t pid, uint64_t start_time, int timeout_ms);
 /* SIGKILL pid if it is still the recorded process, then wait for it. */
 void proc_kill_recorded (pid_t pid, uint64_t start_time);
+/* Reads /proc/PID/NAME into buf, NUL-terminated: its length, or -1 when
+ * the process or file is gone. */
+ssize_t proc_read (pid_t pid, const char *name, char *buf, size_t size);
+/* What a host process uses (KO_PV_* of monproto.h): /proc/PID/stat,
+ * smaps_rollup, fd/ and io. *has gets a bit for every value read; 0 when
+ * the process is gone. */
+void proc_usage (pid_t pid, uint32_t *has, uint64_t v[]);
+/* The parsers it uses, on a file's text (unit-tested): */
+/* /proc/PID/stat: CPU user and system ns, threads, RSS bytes. */
+int proc_parse_stat (const char *text, uint64_t *user_ns, uint64_t *sys_ns,
+                     uint64_t *threads, uint64_t *rss);
+/* A "Key: value" line of smaps_rollup or io: 0 with *out (a kB value of
+ * smaps_rollup in bytes), -1 when absent. */
+int proc_parse_key (const char *text, const char *key, uint64_t *out);
+
 /* Writes a decimal pid to path via a temp file and rename. */
 int write_pid_file (const char *path, pid_t pid, ko_error **err);
 

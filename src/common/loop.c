@@ -6,11 +6,17 @@
 #include <unistd.h>
 
 uint64_t
-ko_now_ms (void)
+ko_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+ko_now_ms (void)
+{
+  return ko_now_ns () / 1000000;
 }
 
 int

@@ -37,8 +37,9 @@ struct ko_timer
   struct ko_timer *next;
 };
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* CLOCK_MONOTONIC in milliseconds, and in nanoseconds. */
 uint64_t ko_now_ms (void);
+uint64_t ko_now_ns (void);
 
 int ko_loop_init (struct ko_loop *l); /* -1 with errno */
 void ko_loop_fini (struct ko_loop *l);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static int
 bad (ko_error **err, const char *what, const struct ko_field *f)
 {
@@ -658,4 +660,288 @@ ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m, ko_error **err)
     return truncated (err, "stats");
   *m = out;
   return 0;
+}
+
+/* ---- metrics ---- */
+
+const uint64_t ko_mon_lat_bounds_us[KO_MON_LAT_BUCKETS]
+    = { 500,   1000,   2500,   5000,   10000,   25000,
+        50000, 100000, 250000, 500000, 1000000, 5000000 };
+
+int
+ko_mon_metrics_add_proc (struct ko_mon_metrics *m, const char *role,
+                         const char *container_id, uint32_t pid, uint32_t has,
+                         const uint64_t v[KO_PV_N])
+{
+  if (m->nprocs >= KO_MON_MAX_PROCS)
+    return -1;
+  struct ko_mon_proc *n = realloc (m->procs, (m->nprocs + 1) * sizeof *n);
+  if (n == NULL)
+    return -1;
+  m->procs = n;
+  struct ko_mon_proc *p = &n[m->nprocs];
+  memset (p, 0, sizeof *p);
+  p->role = strdup (role);
+  p->container_id = container_id ? strdup (container_id) : NULL;
+  if (p->role == NULL || (container_id && p->container_id == NULL))
+    {
+      free (p->role);
+      free (p->container_id);
+      return -1;
+    }
+  p->pid = pid;
+  p->has = has & ((1u << KO_PV_N) - 1);
+  memcpy (p->v, v, sizeof p->v);
+  m->nprocs++;
+  return 0;
+}
+
+int
+ko_mon_metrics_encode (struct ko_buf *b, const struct ko_mon_metrics *m)
+{
+  int r = 0;
+  for (size_t i = 0; i < m->nprocs; i++)
+    {
+      const struct ko_mon_proc *p = &m->procs[i];
+      size_t off = ko_tlv_begin (b, KO_MON_TAG_MX_PROC);
+      r |= ko_tlv_put_str (b, KO_MON_TAG_MX_ROLE, p->role);
+      r |= ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, p->container_id);
+      r |= ko_tlv_put_u32 (b, KO_TAG_PID, p->pid);
+      for (unsigned k = 0; k < KO_PV_N; k++)
+        if (p->has & (1u << k))
+          r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_PV_FIRST + k, p->v[k]);
+      ko_tlv_end (b, off);
+    }
+  for (unsigned k = 0; k < KO_CHAN_N; k++)
+    r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_CHAN_FIRST + k, m->chan[k]);
+  r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_BOOT_NS, m->boot_ns);
+  r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_UPTIME_NS, m->uptime_ns);
+  r |= ko_tlv_put_u32 (b, KO_MON_TAG_MX_GUEST_UP, m->guest_up);
+  r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_GUEST_NS, m->guest_ns);
+  for (size_t i = 0; i < m->nlat; i++)
+    {
+      const struct ko_mon_latency *l = &m->lat[i];
+      uint8_t raw[KO_MON_LAT_BUCKETS * 8];
+      for (unsigned k = 0; k < KO_MON_LAT_BUCKETS; k++)
+        for (unsigned j = 0; j < 8; j++)
+          raw[k * 8 + j] = (uint8_t)(l->buckets[k] >> (8 * j));
+      size_t off = ko_tlv_begin (b, KO_MON_TAG_MX_LATENCY);
+      r |= ko_tlv_put_u32 (b, KO_MON_TAG_MX_LAT_METHOD, l->method);
+      r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_LAT_COUNT, l->count);
+      r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_LAT_SUM_NS, l->sum_ns);
+      r |= ko_tlv_put_bytes (b, KO_MON_TAG_MX_LAT_BUCKETS, raw, sizeof raw);
+      ko_tlv_end (b, off);
+    }
+  for (size_t i = 0; i < m->nnics; i++)
+    {
+      size_t off = ko_tlv_begin (b, KO_MON_TAG_MX_NIC);
+      r |= ko_tlv_put_str (b, KO_MON_TAG_MX_NIC_NAME, m->nics[i].name);
+      for (unsigned k = 0; k < KO_NIC_N; k++)
+        r |= ko_tlv_put_u64 (b, KO_MON_TAG_MX_NIC_FIRST + k, m->nics[i].v[k]);
+      ko_tlv_end (b, off);
+    }
+  if (m->guest_up)
+    {
+      size_t off = ko_tlv_begin (b, KO_MON_TAG_MX_GUEST);
+      r |= ko_msg_guest_metrics_reply_encode (b, &m->guest);
+      ko_tlv_end (b, off);
+    }
+  return r ? -1 : 0;
+}
+
+static int
+proc_decode (const struct ko_field *f, struct ko_mon_metrics *m, ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  _cleanup_free_ char *role = NULL, *cid = NULL;
+  uint32_t pid = 0, has = 0;
+  uint64_t v[KO_PV_N] = { 0 };
+  struct ko_field g;
+  int n;
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    {
+      int k = g.tag - KO_MON_TAG_MX_PV_FIRST;
+      if (g.tag == KO_MON_TAG_MX_ROLE)
+        n = take_str (&g, &role, "metrics: process", err);
+      else if (g.tag == KO_TAG_CONTAINER_ID)
+        n = take_str (&g, &cid, "metrics: process", err);
+      else if (g.tag == KO_TAG_PID)
+        n = take_u32 (&g, &pid, "metrics: process", err);
+      else if (k >= 0 && k < KO_PV_N)
+        {
+          n = take_u64 (&g, &v[k], "metrics: process", err);
+          has |= 1u << k;
+        }
+      if (n < 0)
+        return -1;
+    }
+  if (n < 0)
+    return truncated (err, "metrics: process");
+  if (role == NULL)
+    return ko_error_setx (err, EINVAL, "metrics: a process without a role");
+  if (ko_mon_metrics_add_proc (m, role, cid, pid, has, v) < 0)
+    return ko_error_setx (err, E2BIG, "metrics: more than %d processes",
+                          KO_MON_MAX_PROCS);
+  return 0;
+}
+
+static int
+latency_decode (const struct ko_field *f, struct ko_mon_metrics *m,
+                ko_error **err)
+{
+  struct ko_mon_latency l = { 0 };
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g;
+  bool have_buckets = false;
+  int n;
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    {
+      if (g.tag == KO_MON_TAG_MX_LAT_METHOD)
+        n = take_u32 (&g, &l.method, "metrics: latency", err);
+      else if (g.tag == KO_MON_TAG_MX_LAT_COUNT)
+        n = take_u64 (&g, &l.count, "metrics: latency", err);
+      else if (g.tag == KO_MON_TAG_MX_LAT_SUM_NS)
+        n = take_u64 (&g, &l.sum_ns, "metrics: latency", err);
+      else if (g.tag == KO_MON_TAG_MX_LAT_BUCKETS)
+        {
+          if (g.len != KO_MON_LAT_BUCKETS * 8)
+            return bad (err, "metrics: latency", &g);
+          for (unsigned k = 0; k < KO_MON_LAT_BUCKETS; k++)
+            for (unsigned j = 0; j < 8; j++)
+              l.buckets[k] |= (uint64_t)g.val[k * 8 + j] << (8 * j);
+          have_buckets = true;
+        }
+      if (n < 0)
+        return -1;
+    }
+  if (n < 0)
+    return truncated (err, "metrics: latency");
+  /* cumulative buckets never fall and never pass the count */
+  for (unsigned k = 0; have_buckets && k < KO_MON_LAT_BUCKETS; k++)
+    if (l.buckets[k] > l.count || (k > 0 && l.buckets[k] < l.buckets[k - 1]))
+      return ko_error_setx (err, EINVAL,
+                            "metrics: latency of method %u: buckets out of "
+                            "order",
+                            l.method);
+  if (!have_buckets)
+    return ko_error_setx (err, EINVAL, "metrics: latency without buckets");
+  if (m->nlat >= KO_MON_MAX_METHODS)
+    return ko_error_setx (err, E2BIG, "metrics: more than %d methods",
+                          KO_MON_MAX_METHODS);
+  struct ko_mon_latency *nl = realloc (m->lat, (m->nlat + 1) * sizeof *nl);
+  if (nl == NULL)
+    return ko_error_set (err, ENOMEM, "metrics");
+  m->lat = nl;
+  nl[m->nlat++] = l;
+  return 0;
+}
+
+static int
+nic_decode (const struct ko_field *f, struct ko_mon_metrics *m, ko_error **err)
+{
+  if (m->nnics >= KO_MON_MAX_NICS)
+    return ko_error_setx (err, E2BIG, "metrics: more than %d NICs",
+                          KO_MON_MAX_NICS);
+  struct ko_mon_nic *nic = &m->nics[m->nnics];
+  memset (nic, 0, sizeof *nic);
+  struct ko_tlv r = ko_field_nested (f);
+  struct ko_field g;
+  int n;
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    {
+      int k = g.tag - KO_MON_TAG_MX_NIC_FIRST;
+      if (g.tag == KO_MON_TAG_MX_NIC_NAME)
+        {
+          if (g.len == 0 || g.len >= KO_IFNAMSIZ || memchr (g.val, '\0', g.len))
+            return bad (err, "metrics: NIC", &g);
+          memcpy (nic->name, g.val, g.len);
+          nic->name[g.len] = '\0';
+        }
+      else if (k >= 0 && k < KO_NIC_N
+               && take_u64 (&g, &nic->v[k], "metrics: NIC", err) < 0)
+        return -1;
+    }
+  if (n < 0)
+    return truncated (err, "metrics: NIC");
+  if (nic->name[0] == '\0')
+    return ko_error_setx (err, EINVAL, "metrics: a NIC without a name");
+  m->nnics++;
+  return 0;
+}
+
+int
+ko_mon_metrics_decode (struct ko_tlv body, struct ko_mon_metrics *m,
+                       ko_error **err)
+{
+  struct ko_mon_metrics out = { 0 };
+  struct ko_field f;
+  uint32_t up = 0;
+  bool have_guest = false;
+  int r;
+  while ((r = ko_tlv_next (&body, &f)) > 0)
+    {
+      int k = f.tag - KO_MON_TAG_MX_CHAN_FIRST;
+      if (f.tag == KO_MON_TAG_MX_PROC)
+        r = proc_decode (&f, &out, err);
+      else if (k >= 0 && k < KO_CHAN_N)
+        r = take_u64 (&f, &out.chan[k], "metrics", err);
+      else if (f.tag == KO_MON_TAG_MX_BOOT_NS)
+        r = take_u64 (&f, &out.boot_ns, "metrics", err);
+      else if (f.tag == KO_MON_TAG_MX_UPTIME_NS)
+        r = take_u64 (&f, &out.uptime_ns, "metrics", err);
+      else if (f.tag == KO_MON_TAG_MX_GUEST_NS)
+        r = take_u64 (&f, &out.guest_ns, "metrics", err);
+      else if (f.tag == KO_MON_TAG_MX_GUEST_UP)
+        r = take_u32 (&f, &up, "metrics", err);
+      else if (f.tag == KO_MON_TAG_MX_LATENCY)
+        r = latency_decode (&f, &out, err);
+      else if (f.tag == KO_MON_TAG_MX_NIC)
+        r = nic_decode (&f, &out, err);
+      else if (f.tag == KO_MON_TAG_MX_GUEST)
+        {
+          if (have_guest)
+            r = bad (err, "metrics", &f);
+          else if ((r = ko_msg_guest_metrics_reply_decode (ko_field_nested (&f),
+                                                           &out.guest, err))
+                   == 0)
+            have_guest = true;
+          else
+            ko_error_wrap (err, "metrics: guest");
+        }
+      if (r < 0)
+        goto fail;
+    }
+  if (r < 0)
+    {
+      truncated (err, "metrics");
+      goto fail;
+    }
+  if ((up != 0) != have_guest)
+    {
+      ko_error_setx (err, EINVAL, "metrics: the guest's part %s",
+                     have_guest ? "without guest_up" : "is missing");
+      goto fail;
+    }
+  out.guest_up = up != 0;
+  *m = out;
+  return 0;
+fail:
+  ko_mon_metrics_clear (&out);
+  return -1;
+}
+
+void
+ko_mon_metrics_clear (struct ko_mon_metrics *m)
+{
+  if (m == NULL)
+    return;
+  for (size_t i = 0; i < m->nprocs; i++)
+    {
+      free (m->procs[i].role);
+      free (m->procs[i].container_id);
+    }
+  free (m->procs);
+  free (m->lat);
+  ko_msg_guest_metrics_reply_clear (&m->guest);
+  memset (m, 0, sizeof *m);
 }

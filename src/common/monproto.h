@@ -44,6 +44,11 @@ enum ko_mon_method
   /* A member leaves: ko_mon_remove. Its processes are killed (FORCE) or
    * must have exited; its guest resources and share entries go. */
   KO_MON_REMOVE = 12,
+  /* Reply: ko_mon_metrics: the sandbox's host processes, channel, agent
+   * latency, NICs, and the guest's GuestMetrics when the agent answers
+   * within KO_MON_GUEST_DEADLINE_MS (else guest_up is false). Changes
+   * nothing; the monitor answers while it serves everything else. */
+  KO_MON_METRICS = 13,
 };
 
 /* monitor.sock only (never on the guest channel) */
@@ -66,6 +71,25 @@ enum ko_mon_method
 /* u32 0/1: the caller is a detached relay whose pid stands for the process
  * (exec -d --pid-file): when it goes, the process goes */
 #define KO_MON_TAG_DETACHED 1015
+
+/* KO_MON_METRICS reply fields: 1400..1449 */
+#define KO_MON_TAG_MX_PROC 1400 /* nested: a host process; repeated */
+#define KO_MON_TAG_MX_ROLE 1401 /* string: qemu, virtiofsd, monitor, holder */
+#define KO_MON_TAG_MX_PV_FIRST 1402    /* u64 ko_mon_proc values, in order */
+#define KO_MON_TAG_MX_CHAN_FIRST 1420  /* u64 channel counters, in order */
+#define KO_MON_TAG_MX_BOOT_NS 1424     /* u64: create to the agent's hello */
+#define KO_MON_TAG_MX_UPTIME_NS 1425   /* u64: since the monitor started */
+#define KO_MON_TAG_MX_GUEST_UP 1426    /* u32 0/1 */
+#define KO_MON_TAG_MX_GUEST_NS 1427    /* u64: this scrape's GuestMetrics */
+#define KO_MON_TAG_MX_LATENCY 1428     /* nested: LAT_*; repeated */
+#define KO_MON_TAG_MX_LAT_METHOD 1429  /* u32 */
+#define KO_MON_TAG_MX_LAT_COUNT 1430   /* u64 */
+#define KO_MON_TAG_MX_LAT_SUM_NS 1431  /* u64 */
+#define KO_MON_TAG_MX_LAT_BUCKETS 1432 /* KO_MON_LAT_BUCKETS x u64 LE */
+#define KO_MON_TAG_MX_NIC 1433         /* nested: NIC_*; repeated */
+#define KO_MON_TAG_MX_NIC_NAME 1434    /* string */
+#define KO_MON_TAG_MX_NIC_FIRST 1435   /* u64 ko_mon_nic values, in order */
+#define KO_MON_TAG_MX_GUEST 1440       /* nested: GuestMetrics' reply body */
 
 #define KO_MON_MAX_PIDS 65536
 #define KO_MON_MAX_BINDS 1024
@@ -204,6 +228,92 @@ void ko_mon_pids_clear (struct ko_mon_pids *m);
 int ko_mon_stats_encode (struct ko_buf *b, const struct ko_mon_stats *m);
 int ko_mon_stats_decode (struct ko_tlv body, struct ko_mon_stats *m,
                          ko_error **err);
+
+/* ---- KO_MON_METRICS ---- */
+#define KO_MON_GUEST_DEADLINE_MS 500
+#define KO_MON_MAX_PROCS 72 /* qemu, virtiofsd, the monitor, holders */
+#define KO_MON_MAX_NICS 16
+#define KO_MON_MAX_METHODS 64 /* request types with a latency histogram */
+/* upper bounds of the latency buckets, in microseconds (+Inf is count) */
+#define KO_MON_LAT_BUCKETS 12
+extern const uint64_t ko_mon_lat_bounds_us[KO_MON_LAT_BUCKETS];
+
+enum ko_mon_proc_value
+{
+  KO_PV_RSS, /* bytes */
+  KO_PV_PSS, /* bytes, /proc/PID/smaps_rollup */
+  KO_PV_CPU_USER_NS,
+  KO_PV_CPU_SYSTEM_NS,
+  KO_PV_THREADS,
+  KO_PV_FDS,
+  KO_PV_READ_BYTES,  /* /proc/PID/io read_bytes */
+  KO_PV_WRITE_BYTES, /* write_bytes */
+  KO_PV_N
+};
+
+struct ko_mon_proc
+{
+  char *role;         /* required */
+  char *container_id; /* a holder's container */
+  uint32_t pid;
+  uint32_t has; /* 1 << KO_PV_* for every value present */
+  uint64_t v[KO_PV_N];
+};
+
+enum
+{
+  KO_CHAN_FRAMES_OUT, /* host -> guest */
+  KO_CHAN_FRAMES_IN,
+  KO_CHAN_BYTES_OUT,
+  KO_CHAN_BYTES_IN,
+  KO_CHAN_N
+};
+
+struct ko_mon_latency
+{
+  uint32_t method;
+  uint64_t count, sum_ns;
+  uint64_t buckets[KO_MON_LAT_BUCKETS]; /* cumulative, as Prometheus */
+};
+
+enum
+{
+  KO_NIC_RX_BYTES,
+  KO_NIC_RX_PACKETS,
+  KO_NIC_TX_BYTES,
+  KO_NIC_TX_PACKETS,
+  KO_NIC_N
+};
+
+struct ko_mon_nic
+{
+  char name[KO_IFNAMSIZ]; /* the tap, host side */
+  uint64_t v[KO_NIC_N];
+};
+
+struct ko_mon_metrics
+{
+  struct ko_mon_proc *procs;
+  size_t nprocs;
+  uint64_t chan[KO_CHAN_N];
+  uint64_t boot_ns, uptime_ns, guest_ns;
+  bool guest_up;
+  struct ko_msg_guest_metrics_reply guest; /* when guest_up */
+  struct ko_mon_latency *lat;
+  size_t nlat;
+  struct ko_mon_nic nics[KO_MON_MAX_NICS];
+  size_t nnics;
+};
+
+/* Appends a process (taking copies of the strings): -1 when out of memory
+ * or past KO_MON_MAX_PROCS. */
+int ko_mon_metrics_add_proc (struct ko_mon_metrics *m, const char *role,
+                             const char *container_id, uint32_t pid,
+                             uint32_t has, const uint64_t v[KO_PV_N]);
+int ko_mon_metrics_encode (struct ko_buf *b, const struct ko_mon_metrics *m);
+int ko_mon_metrics_decode (struct ko_tlv body, struct ko_mon_metrics *m,
+                           ko_error **err);
+void ko_mon_metrics_clear (struct ko_mon_metrics *m);
 
 /* An error reply's body is the agent's (ko_msg_error): read it with
  * ko_msg_reply_error. */

@@ -123,6 +123,10 @@ static const struct mdesc destroy_sandbox_d
     = { sizeof (struct ko_msg_destroy_sandbox), 0, NULL };
 CODEC_PLAIN (destroy_sandbox, destroy_sandbox_d)
 
+static const struct mdesc guest_metrics_d
+    = { sizeof (struct ko_msg_guest_metrics), 0, NULL };
+CODEC_PLAIN (guest_metrics, guest_metrics_d)
+
 /* ---- flat replies and events ---- */
 
 #define T struct ko_msg_pid_reply
@@ -383,6 +387,130 @@ ko_msg_stats_container_reply_decode (struct ko_tlv body,
   return 0;
 }
 
+void
+ko_msg_guest_metrics_set (struct ko_msg_guest_metrics_reply *m, uint16_t tag,
+                          uint64_t v)
+{
+  if (tag < KO_TAG_GM_MEM_TOTAL || tag > KO_TAG_GM_UPTIME_NS)
+    return;
+  m->v[tag - KO_TAG_GM_MEM_TOTAL] = v;
+  m->has |= KO_GM_BIT (tag);
+}
+
+int
+ko_msg_guest_metrics_add (struct ko_msg_guest_metrics_reply *m, const char *id,
+                          const struct ko_msg_stats_container_reply *st)
+{
+  if (m->nctrs >= KO_GM_MAX_CONTAINERS)
+    return -1;
+  struct ko_guest_container *v = realloc (m->ctrs, (m->nctrs + 1) * sizeof *v);
+  if (v == NULL)
+    return -1;
+  m->ctrs = v;
+  if ((v[m->nctrs].id = strdup (id)) == NULL)
+    return -1;
+  v[m->nctrs++].stats = *st;
+  return 0;
+}
+
+int
+ko_msg_guest_metrics_reply_encode (struct ko_buf *b,
+                                   const struct ko_msg_guest_metrics_reply *m)
+{
+  int r = 0;
+  for (unsigned i = 0; i < KO_GM_N; i++)
+    if (m->has & (1u << i))
+      r |= ko_tlv_put_u64 (b, KO_TAG_GM_MEM_TOTAL + i, m->v[i]);
+  for (size_t i = 0; i < m->nctrs && r == 0; i++)
+    {
+      if (m->ctrs[i].id == NULL)
+        return -1;
+      size_t off = ko_tlv_begin (b, KO_TAG_GM_CONTAINER);
+      r |= ko_tlv_put_str (b, KO_TAG_CONTAINER_ID, m->ctrs[i].id);
+      r |= ko_msg_stats_container_reply_encode (b, &m->ctrs[i].stats);
+      ko_tlv_end (b, off);
+    }
+  return r ? -1 : 0;
+}
+
+/* One GM_CONTAINER: its id (required, once) and its statistics. */
+static int
+guest_container_decode (const struct ko_field *f,
+                        struct ko_msg_guest_metrics_reply *m, ko_error **err)
+{
+  struct ko_tlv r = ko_field_nested (f);
+  _cleanup_free_ char *id = NULL;
+  struct ko_field g;
+  int n;
+  while ((n = ko_tlv_next (&r, &g)) > 0)
+    if (g.tag == KO_TAG_CONTAINER_ID)
+      {
+        if (id != NULL || g.len > KO_GM_MAX_ID)
+          return ko_error_setx (err, EPROTO, "container: bad id");
+        if (ko_fields_str (&g, "container id", &id, err) < 0)
+          return -1;
+      }
+  if (n < 0)
+    return ko_error_setx (err, EPROTO, "container: truncated field");
+  if (id == NULL)
+    return ko_error_setx (err, EINVAL, "container: no container id");
+  struct ko_msg_stats_container_reply st;
+  if (ko_msg_stats_container_reply_decode (ko_field_nested (f), &st, err) < 0)
+    return ko_error_wrap (err, "container %s", id);
+  if (m->nctrs >= KO_GM_MAX_CONTAINERS)
+    return ko_error_setx (err, EPROTO, "more than %d containers",
+                          KO_GM_MAX_CONTAINERS);
+  if (ko_msg_guest_metrics_add (m, id, &st) < 0)
+    return ko_error_set (err, ENOMEM, "containers");
+  return 0;
+}
+
+int
+ko_msg_guest_metrics_reply_decode (struct ko_tlv body,
+                                   struct ko_msg_guest_metrics_reply *m,
+                                   ko_error **err)
+{
+  struct ko_field f;
+  int n;
+  memset (m, 0, sizeof *m);
+  while ((n = ko_tlv_next (&body, &f)) > 0)
+    {
+      if (f.tag == KO_TAG_GM_CONTAINER)
+        {
+          if (guest_container_decode (&f, m, err) < 0)
+            goto fail;
+          continue;
+        }
+      if (f.tag < KO_TAG_GM_MEM_TOTAL || f.tag > KO_TAG_GM_UPTIME_NS)
+        continue;
+      uint64_t v;
+      if (ko_field_u64 (&f, &v) < 0)
+        {
+          ko_error_setx (err, EPROTO, "metric %u: %u bytes, expected 8", f.tag,
+                         f.len);
+          goto fail;
+        }
+      ko_msg_guest_metrics_set (m, f.tag, v);
+    }
+  if (n == 0)
+    return 0;
+  ko_error_setx (err, EPROTO, "truncated field");
+fail:
+  ko_msg_guest_metrics_reply_clear (m);
+  return -1;
+}
+
+void
+ko_msg_guest_metrics_reply_clear (struct ko_msg_guest_metrics_reply *m)
+{
+  if (m == NULL)
+    return;
+  for (size_t i = 0; i < m->nctrs; i++)
+    free (m->ctrs[i].id);
+  free (m->ctrs);
+  memset (m, 0, sizeof *m);
+}
+
 /* ---- credit ---- */
 
 int
@@ -423,6 +551,7 @@ static const struct mdesc *const request_d[] = {
   [KO_M_DESTROY_SANDBOX] = &destroy_sandbox_d,
   [KO_M_ONLINE_CPU_MEM] = &online_cpu_mem_d,
   [KO_M_REMOVE_CONTAINER] = &container_ref_d,
+  [KO_M_GUEST_METRICS] = &guest_metrics_d,
 };
 
 static const struct mdesc *
@@ -496,6 +625,8 @@ ko_msg_encode_request (struct ko_buf *b, uint16_t method,
       return ko_msg_online_cpu_mem_encode (b, &m->online_cpu_mem);
     case KO_M_DESTROY_SANDBOX:
       return ko_msg_destroy_sandbox_encode (b, &m->destroy_sandbox);
+    case KO_M_GUEST_METRICS:
+      return ko_msg_guest_metrics_encode (b, &m->guest_metrics);
     default:
       return -1;
     }
@@ -521,6 +652,9 @@ ko_msg_decode_reply (uint16_t method, struct ko_tlv body, union ko_msg_reply *m,
     case KO_M_STATS_CONTAINER:
       r = ko_msg_stats_container_reply_decode (body, &m->stats_container, err);
       break;
+    case KO_M_GUEST_METRICS:
+      r = ko_msg_guest_metrics_reply_decode (body, &m->guest_metrics, err);
+      break;
     default:
       {
         struct ko_field f;
@@ -539,6 +673,8 @@ ko_msg_reply_clear (uint16_t method, union ko_msg_reply *m)
 {
   if (method == KO_M_LIST_PROCESSES)
     ko_msg_list_processes_reply_clear (&m->list_processes);
+  else if (method == KO_M_GUEST_METRICS)
+    ko_msg_guest_metrics_reply_clear (&m->guest_metrics);
 }
 
 const char *

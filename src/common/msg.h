@@ -290,6 +290,17 @@ int ko_msg_destroy_sandbox_decode (struct ko_tlv body,
                                    struct ko_msg_destroy_sandbox *m,
                                    ko_error **err);
 
+/* GuestMetrics: no fields. Reply: ko_msg_guest_metrics_reply. */
+struct ko_msg_guest_metrics
+{
+  char unused;
+};
+int ko_msg_guest_metrics_encode (struct ko_buf *b,
+                                 const struct ko_msg_guest_metrics *m);
+int ko_msg_guest_metrics_decode (struct ko_tlv body,
+                                 struct ko_msg_guest_metrics *m,
+                                 ko_error **err);
+
 /* Any request, by method: what the agent's dispatch decodes into. */
 union ko_msg_request
 {
@@ -306,6 +317,7 @@ union ko_msg_request
   struct ko_msg_update_routes update_routes;
   struct ko_msg_online_cpu_mem online_cpu_mem;
   struct ko_msg_destroy_sandbox destroy_sandbox;
+  struct ko_msg_guest_metrics guest_metrics;
 };
 /* Decodes the body of a request of method into the union member above.
  * ENOSYS for a method without a request (retired or unknown). */
@@ -379,6 +391,43 @@ int ko_msg_stats_container_reply_decode (struct ko_tlv body,
                                          struct ko_msg_stats_container_reply *m,
                                          ko_error **err);
 
+/* GuestMetrics: the GM_* values the agent could read (any may be
+ * missing) and every container's cgroup statistics, at most
+ * KO_GM_MAX_CONTAINERS of them, each id at most KO_GM_MAX_ID bytes. */
+#define KO_GM_N (KO_TAG_GM_UPTIME_NS - KO_TAG_GM_MEM_TOTAL + 1)
+#define KO_GM_MAX_CONTAINERS 64
+#define KO_GM_MAX_ID 1024
+struct ko_guest_container
+{
+  char *id;
+  struct ko_msg_stats_container_reply stats;
+};
+struct ko_msg_guest_metrics_reply
+{
+  uint32_t has;        /* KO_GM_BIT (tag) for every value present */
+  uint64_t v[KO_GM_N]; /* by tag - KO_TAG_GM_MEM_TOTAL */
+  struct ko_guest_container *ctrs;
+  size_t nctrs;
+};
+#define KO_GM_BIT(tag) (1u << ((tag)-KO_TAG_GM_MEM_TOTAL))
+#define KO_GM_HAS(m, name) (((m)->has & KO_GM_BIT (KO_TAG_GM_##name)) != 0)
+#define KO_GM_V(m, name) ((m)->v[KO_TAG_GM_##name - KO_TAG_GM_MEM_TOTAL])
+/* Sets the value of a GM_* tag (others are ignored). */
+void ko_msg_guest_metrics_set (struct ko_msg_guest_metrics_reply *m,
+                               uint16_t tag, uint64_t v);
+/* Appends a container (taking a copy of id): -1 when out of memory or
+ * past KO_GM_MAX_CONTAINERS. */
+int ko_msg_guest_metrics_add (struct ko_msg_guest_metrics_reply *m,
+                              const char *id,
+                              const struct ko_msg_stats_container_reply *st);
+int
+ko_msg_guest_metrics_reply_encode (struct ko_buf *b,
+                                   const struct ko_msg_guest_metrics_reply *m);
+int ko_msg_guest_metrics_reply_decode (struct ko_tlv body,
+                                       struct ko_msg_guest_metrics_reply *m,
+                                       ko_error **err);
+void ko_msg_guest_metrics_reply_clear (struct ko_msg_guest_metrics_reply *m);
+
 /* An OK reply's body, by the method it answers. */
 union ko_msg_reply
 {
@@ -386,6 +435,7 @@ union ko_msg_reply
   struct ko_msg_wait_process_reply wait_process;
   struct ko_msg_list_processes_reply list_processes;
   struct ko_msg_stats_container_reply stats_container;
+  struct ko_msg_guest_metrics_reply guest_metrics;
 };
 /* Methods without a reply body only check that it is well-formed. */
 int ko_msg_decode_reply (uint16_t method, struct ko_tlv body,

@@ -362,6 +362,7 @@ ko_method_name (uint16_t method)
     [KO_M_DESTROY_SANDBOX] = "DestroySandbox",
     [KO_M_ONLINE_CPU_MEM] = "OnlineCPUMem",
     [KO_M_REMOVE_CONTAINER] = "RemoveContainer",
+    [KO_M_GUEST_METRICS] = "GuestMetrics",
   };
   if (method < (sizeof names / sizeof names[0]) && names[method])
     return names[method];

@@ -121,6 +121,11 @@ enum ko_method
    * them, free its cgroup, mounts and streams. Replies once it is gone;
    * no ProcessExited event follows. */
   KO_M_REMOVE_CONTAINER = 19,
+  /* Reply: what the guest as a whole uses (GM_* fields: /proc/meminfo,
+   * /proc/stat, /proc/loadavg, processes, the agent's RSS) and one
+   * GM_CONTAINER per container (its cgroup's STAT_* fields). Reads only:
+   * changes nothing in the guest. No body. */
+  KO_M_GUEST_METRICS = 20,
 };
 
 enum ko_event
@@ -259,6 +264,25 @@ enum ko_tag
   KO_TAG_RT_DST_LEN = 150, /* u32 prefix length of RT_DST */
   KO_TAG_RT_GW = 151,      /* 4 or 16 bytes; absent: on-link */
   KO_TAG_RT_DEV = 152,     /* string: an IF_NAME */
+
+  /* GuestMetrics reply fields, all u64 (160..189 are the metrics') */
+  KO_TAG_GM_MEM_TOTAL = 160,     /* bytes: MemTotal */
+  KO_TAG_GM_MEM_FREE = 161,      /* bytes: MemFree */
+  KO_TAG_GM_MEM_AVAILABLE = 162, /* bytes: MemAvailable */
+  KO_TAG_GM_MEM_CACHED = 163,    /* bytes: Cached */
+  KO_TAG_GM_CPU_USER_NS = 164,   /* all CPUs: user + nice */
+  KO_TAG_GM_CPU_SYSTEM_NS = 165, /* system + irq + softirq */
+  KO_TAG_GM_CPU_IDLE_NS = 166,
+  KO_TAG_GM_CPU_IOWAIT_NS = 167,
+  KO_TAG_GM_LOAD1 = 168, /* load average x 1000 */
+  KO_TAG_GM_LOAD5 = 169,
+  KO_TAG_GM_LOAD15 = 170,
+  KO_TAG_GM_PROCS = 171,     /* processes (not threads) */
+  KO_TAG_GM_AGENT_RSS = 172, /* bytes */
+  KO_TAG_GM_UPTIME_NS = 173,
+  /* nested, repeated (<= KO_GM_MAX_CONTAINERS): CONTAINER_ID and the
+   * STAT_* fields of its cgroup */
+  KO_TAG_GM_CONTAINER = 180,
 };
 
 /* ---- frames ---- */

@@ -15,6 +15,22 @@
 
 static void calls_rearm (struct sandbox *sb);
 
+/* An answer (success or the guest's error) in the method's histogram. */
+static void
+latency_record (struct sandbox *sb, const struct agent_call *c)
+{
+  if (c->method >= KO_MON_MAX_METHODS)
+    return;
+  struct ko_mon_latency *l = &sb->lat[c->method];
+  uint64_t ns = ko_now_ns () - c->sent_ns;
+  l->method = c->method;
+  l->count++;
+  l->sum_ns += ns;
+  for (unsigned k = 0; k < KO_MON_LAT_BUCKETS; k++)
+    if (ns <= ko_mon_lat_bounds_us[k] * 1000)
+      l->buckets[k]++;
+}
+
 static void
 call_complete (struct sandbox *sb, struct agent_call *c,
                const union ko_msg_reply *reply, const ko_error *err)
@@ -93,6 +109,7 @@ queue_request (struct sandbox *sb, uint32_t id, uint16_t method,
                           ko_method_name (method));
   if (ko_request_append (&sb->mux.out, id, method, &body) < 0)
     return ko_error_set (err, ENOMEM, "%s", ko_method_name (method));
+  sb->chan[KO_CHAN_FRAMES_OUT]++;
   return 0;
 }
 
@@ -111,6 +128,7 @@ agent_call (struct sandbox *sb, uint16_t method,
   if (c->id == 0) /* 0 is for requests whose reply nobody reads */
     c->id = ++sb->next_id;
   c->method = method;
+  c->sent_ns = ko_now_ns ();
   c->deadline = ko_now_ms () + (uint64_t)timeout_ms;
   c->timeout_ms = timeout_ms;
   c->cb = cb;
@@ -147,6 +165,7 @@ agent_on_reply (struct sandbox *sb, uint32_t id, uint32_t status,
   if (c == NULL)
     return; /* fire and forget, or one that timed out */
   calls_rearm (sb);
+  latency_record (sb, c);
   _cleanup_error_ ko_error *err = NULL;
   if (status)
     {
@@ -254,6 +273,7 @@ agent_on_event (struct sandbox *sb, uint16_t event, struct ko_tlv body)
     case KO_E_HELLO:
       sb->agent_version = m.hello.version;
       sb->hello = true;
+      sb->hello_ns = ko_now_ns ();
       break;
     case KO_E_PROCESS_EXITED:
       c = sandbox_container (sb, m.process_exited.container_id);

@@ -50,6 +50,7 @@ mux_flush (struct sandbox *sb)
           return;
         }
       x->out_off += n;
+      sb->chan[KO_CHAN_BYTES_OUT] += (uint64_t)n;
     }
   if (x->out_off == x->out.len)
     x->out.len = x->out_off = 0;
@@ -70,6 +71,7 @@ mux_send (struct sandbox *sb, uint32_t stream, uint8_t type,
     return;
   if (ko_frame_append (&sb->mux.out, stream, type, payload, len) < 0)
     return mux_fail (sb, "out of memory queueing a frame");
+  sb->chan[KO_CHAN_FRAMES_OUT]++;
   mux_flush (sb);
 }
 
@@ -384,6 +386,7 @@ mux_parse (struct sandbox *sb)
         return mux_fail (sb, err->msg);
       if (x->in.len - off < KO_FRAME_HDR_SIZE + (size_t)h.len)
         break;
+      sb->chan[KO_CHAN_FRAMES_IN]++;
       handle_frame (sb, &h, x->in.data + off + KO_FRAME_HDR_SIZE);
       off += KO_FRAME_HDR_SIZE + h.len;
     }
@@ -423,6 +426,7 @@ chan_on_event (struct ko_watch *w, uint32_t events)
         return mux_fail (sb, n == 0 ? "agent closed the channel"
                                     : strerror (errno));
       x->in.len += (size_t)n;
+      sb->chan[KO_CHAN_BYTES_IN] += (uint64_t)n;
       mux_parse (sb);
       if (x->dead || (size_t)n < CHAN_READ)
         break;

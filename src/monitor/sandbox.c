@@ -661,7 +661,7 @@ autostart (struct sandbox *sb, ko_error **err)
 static void
 sandbox_init (struct sandbox *sb, struct container *c, struct monitor_params *p)
 {
-  *sb = (struct sandbox){ .p = p };
+  *sb = (struct sandbox){ .p = p, .start_ns = ko_now_ns () };
   sb->loop.epfd = -1;
   sb->qmp.q.fd = -1;
   ko_watch_init (&sb->listen, &sb->loop, -1, NULL, sb);

@@ -101,6 +101,7 @@ struct agent_call
 {
   uint32_t id;
   uint16_t method;
+  uint64_t sent_ns; /* for the latency histogram */
   uint64_t deadline;
   int timeout_ms;
   agent_done_cb cb;
@@ -259,6 +260,12 @@ void pod_member_exited (struct container *c);
 /* Frees a member that left (its guest side is gone). */
 void pod_member_free (struct container *c);
 
+/* ---------- metrics.c ---------- */
+
+/* KO_MON_METRICS: the host side at once, the guest's within
+ * KO_MON_GUEST_DEADLINE_MS; replies on conn. */
+void metrics_request (struct cli_conn *conn);
+
 /* ---------- sandbox.c ---------- */
 
 enum
@@ -304,6 +311,11 @@ struct sandbox
   size_t nctrs;
   struct ko_timer grace; /* the sandbox's init ended, members run */
   bool grace_over;
+  /* metrics: what the channel carried, the agent's answer times by
+   * method, the monitor's start and the agent's hello (monotonic ns) */
+  uint64_t chan[KO_CHAN_N];
+  struct ko_mon_latency lat[KO_MON_MAX_METHODS];
+  uint64_t start_ns, hello_ns;
 };
 
 bool sandbox_alive (const struct sandbox *sb);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "paths.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "unixsock.h"
 #include "util.h"
@@ -215,30 +216,12 @@ on_ps (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
 static void
 vm_host_usage (pid_t pid, uint64_t *rss, uint64_t *cpu_ns)
 {
-  char path[64], buf[1024];
+  char buf[1024];
+  uint64_t user, sys, threads;
   *rss = *cpu_ns = 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return;
-  buf[n] = '\0';
-  char *p = strrchr (buf, ')');
-  unsigned long long ut = 0, st = 0, rsspages = 0;
-  /* after ")": state(3) ... utime(14) stime(15) ... rss(24) */
-  if (p
-      && sscanf (p + 2,
-                 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d "
-                 "%*d %*d %*d %*d %*d %*u %*u %llu",
-                 &ut, &st, &rsspages)
-             == 3)
-    {
-      long tick = sysconf (_SC_CLK_TCK);
-      *cpu_ns = (ut + st) * (1000000000ull / (tick > 0 ? tick : 100));
-      *rss = rsspages * (uint64_t)sysconf (_SC_PAGESIZE);
-    }
+  if (proc_read (pid, "stat", buf, sizeof buf) > 0
+      && proc_parse_stat (buf, &user, &sys, &threads, rss) == 0)
+    *cpu_ns = user + sys;
 }
 
 static void
@@ -339,6 +322,8 @@ dispatch (struct cli_conn *c, uint16_t method, struct ko_tlv body)
       return serve_exec (c, ctr, body);
     case KO_MON_REMOVE:
       return pod_remove (c, ctr, body);
+    case KO_MON_METRICS:
+      return metrics_request (c);
     default:
       return reply_error (c, ENOSYS, "monitor: unsupported request %u", method);
     }

@@ -28,6 +28,8 @@ encode_reply (struct ko_buf *b, uint16_t method, const union ko_msg_reply *m)
       return ko_msg_list_processes_reply_encode (b, &m->list_processes);
     case KO_M_STATS_CONTAINER:
       return ko_msg_stats_container_reply_encode (b, &m->stats_container);
+    case KO_M_GUEST_METRICS:
+      return ko_msg_guest_metrics_reply_encode (b, &m->guest_metrics);
     default:
       return 0; /* no body */
     }

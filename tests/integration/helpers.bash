@@ -102,6 +102,18 @@ http_get() {
     sed "1,/^\r*$/d" <&3' http_get "$1" "$2" "$3"
 }
 
+# make_netns PREFIX: a network namespace as CNI's bridge plugin leaves it:
+# NS (PREFIX-PID-TEST) holding eth0, whose veth peer HOSTIF is on the
+# host; N is a number for this test's subnets. Both are down and bare.
+make_netns() {
+  N=$(( ($$ + BATS_TEST_NUMBER) % 200 + 20 ))
+  NS=$1-$$-$BATS_TEST_NUMBER
+  HOSTIF=kot$$h$BATS_TEST_NUMBER
+  HOSTIF=${HOSTIF:0:15}
+  ip netns add "$NS"
+  ip link add "$HOSTIF" type veth peer name eth0 netns "$NS"
+}
+
 # wait_until CMD...: retry for up to 60 s
 wait_until() {
   local i

@@ -9,12 +9,7 @@ load helpers
 
 setup() {
   setup_common
-  N=$(( ($$ + BATS_TEST_NUMBER) % 200 + 20 ))
-  NS=kot-net-$$-$BATS_TEST_NUMBER
-  HOSTIF=kot$$h$BATS_TEST_NUMBER
-  HOSTIF=${HOSTIF:0:15}
-  ip netns add "$NS"
-  ip link add "$HOSTIF" type veth peer name eth0 netns "$NS"
+  make_netns kot-net
   ip addr add "10.213.$N.1/24" dev "$HOSTIF"
   ip addr add "fd00:213:$N::1/64" dev "$HOSTIF" nodad
   ip link set "$HOSTIF" up

@@ -307,6 +307,130 @@ test_loop (void)
   ko_loop_fini (&l);
 }
 
+/* Decodes b as metrics, expecting failure with the exact message. */
+static void
+metrics_refused (struct ko_buf *b, const char *msg, const char *what)
+{
+  struct ko_mon_metrics m;
+  ko_error *err = NULL;
+  ok (ko_mon_metrics_decode (body_of (b), &m, &err) < 0, "metrics: %s", what);
+  is_str (err ? err->msg : NULL, msg, "its message");
+  ko_error_free (err);
+  ko_buf_free (b);
+}
+
+static void
+test_metrics (void)
+{
+  struct ko_buf b = { 0 };
+  struct ko_mon_metrics m = { 0 }, g;
+  uint64_t v[KO_PV_N] = { [KO_PV_PSS] = 100 << 20, [KO_PV_THREADS] = 4 };
+  ok (ko_mon_metrics_add_proc (&m, "qemu", NULL, 42,
+                               1u << KO_PV_PSS | 1u << KO_PV_THREADS, v)
+              == 0
+          && ko_mon_metrics_add_proc (&m, "holder", "c1", 43, 0, v) == 0,
+      "metrics: two processes");
+  m.chan[KO_CHAN_BYTES_IN] = 105;
+  m.boot_ns = 2000000000;
+  m.uptime_ns = 5;
+  m.guest_up = true;
+  ko_msg_guest_metrics_set (&m.guest, KO_TAG_GM_PROCS, 30);
+  struct ko_mon_latency lat
+      = { .method = KO_M_STATS_CONTAINER, .count = 3, .sum_ns = 9 };
+  for (unsigned k = 0; k < KO_MON_LAT_BUCKETS; k++)
+    lat.buckets[k] = k < 2 ? 1 : 3;
+  m.lat = &lat;
+  m.nlat = 1;
+  strcpy (m.nics[0].name, "tap0_kata");
+  m.nics[0].v[KO_NIC_TX_PACKETS] = 7;
+  m.nnics = 1;
+  ok (ko_mon_metrics_encode (&b, &m) == 0, "metrics encode");
+  m.lat = NULL;
+  m.nlat = 0;
+  ko_mon_metrics_clear (&m);
+  ok (ko_mon_metrics_decode (body_of (&b), &g, NULL) == 0, "metrics decode");
+  is_int (g.nprocs, 2, "metrics: processes");
+  is_str (g.procs[0].role, "qemu", "role");
+  is_int (g.procs[0].pid, 42, "pid");
+  is_int (g.procs[0].v[KO_PV_PSS], 100 << 20, "PSS");
+  is_int (g.procs[0].has, 1u << KO_PV_PSS | 1u << KO_PV_THREADS,
+          "only the values read");
+  is_str (g.procs[1].container_id, "c1", "a holder's container");
+  is_int (g.chan[KO_CHAN_BYTES_IN], 105, "channel bytes");
+  is_int (g.boot_ns, 2000000000, "boot time");
+  ok (g.guest_up, "guest up");
+  is_int (KO_GM_V (&g.guest, PROCS), 30, "the guest's part");
+  is_int (g.nlat, 1, "one histogram");
+  is_int (g.lat[0].method, KO_M_STATS_CONTAINER, "its method");
+  is_int (g.lat[0].buckets[KO_MON_LAT_BUCKETS - 1], 3, "its last bucket");
+  is_int (g.lat[0].buckets[0], 1, "its first bucket");
+  is_int (g.nnics, 1, "one NIC");
+  is_str (g.nics[0].name, "tap0_kata", "its name");
+  is_int (g.nics[0].v[KO_NIC_TX_PACKETS], 7, "its packets");
+  ko_mon_metrics_clear (&g);
+  ok (g.procs == NULL && g.lat == NULL, "clear frees");
+  ko_buf_free (&b);
+
+  /* a silent guest: no guest part */
+  struct ko_mon_metrics host_only = { 0 };
+  ko_mon_metrics_encode (&b, &host_only);
+  ok (ko_mon_metrics_decode (body_of (&b), &g, NULL) == 0 && !g.guest_up,
+      "metrics: the host side alone");
+  ko_mon_metrics_clear (&g);
+  ko_buf_free (&b);
+
+  ko_tlv_put_u32 (&b, KO_MON_TAG_MX_GUEST_UP, 1);
+  metrics_refused (&b, "metrics: the guest's part is missing",
+                   "guest up without its part");
+  size_t off = ko_tlv_begin (&b, KO_MON_TAG_MX_PROC);
+  ko_tlv_put_u32 (&b, KO_TAG_PID, 1);
+  ko_tlv_end (&b, off);
+  metrics_refused (&b, "metrics: a process without a role",
+                   "a process without a role");
+  off = ko_tlv_begin (&b, KO_MON_TAG_MX_PROC);
+  ko_tlv_put_str (&b, KO_MON_TAG_MX_ROLE, "qemu");
+  ko_tlv_put_u32 (&b, KO_MON_TAG_MX_PV_FIRST, 1);
+  ko_tlv_end (&b, off);
+  metrics_refused (&b, "metrics: process: malformed field 1402",
+                   "a 4-byte value");
+  for (int i = 0; i <= KO_MON_MAX_PROCS; i++)
+    {
+      off = ko_tlv_begin (&b, KO_MON_TAG_MX_PROC);
+      ko_tlv_put_str (&b, KO_MON_TAG_MX_ROLE, "holder");
+      ko_tlv_end (&b, off);
+    }
+  metrics_refused (&b, "metrics: more than 72 processes", "73 processes");
+  off = ko_tlv_begin (&b, KO_MON_TAG_MX_LATENCY);
+  ko_tlv_put_u64 (&b, KO_MON_TAG_MX_LAT_COUNT, 1);
+  ko_tlv_put_bytes (&b, KO_MON_TAG_MX_LAT_BUCKETS, "12345678", 8);
+  ko_tlv_end (&b, off);
+  metrics_refused (&b, "metrics: latency: malformed field 1432",
+                   "buckets of the wrong size");
+  uint8_t raw[KO_MON_LAT_BUCKETS * 8] = { 0 };
+  raw[0] = 2; /* the first bucket above the count */
+  off = ko_tlv_begin (&b, KO_MON_TAG_MX_LATENCY);
+  ko_tlv_put_u32 (&b, KO_MON_TAG_MX_LAT_METHOD, 11);
+  ko_tlv_put_u64 (&b, KO_MON_TAG_MX_LAT_COUNT, 1);
+  ko_tlv_put_bytes (&b, KO_MON_TAG_MX_LAT_BUCKETS, raw, sizeof raw);
+  ko_tlv_end (&b, off);
+  metrics_refused (&b, "metrics: latency of method 11: buckets out of order",
+                   "a bucket above the count");
+  off = ko_tlv_begin (&b, KO_MON_TAG_MX_NIC);
+  ko_tlv_put_str (&b, KO_MON_TAG_MX_NIC_NAME, "a-name-of-16-chr");
+  ko_tlv_end (&b, off);
+  metrics_refused (&b, "metrics: NIC: malformed field 1434",
+                   "a NIC name too long");
+  off = ko_tlv_begin (&b, KO_MON_TAG_MX_GUEST);
+  ko_tlv_put_u32 (&b, KO_TAG_GM_MEM_FREE, 1);
+  ko_tlv_end (&b, off);
+  ko_tlv_put_u32 (&b, KO_MON_TAG_MX_GUEST_UP, 1);
+  metrics_refused (&b, "metrics: guest: metric 161: 4 bytes, expected 8",
+                   "a malformed guest part");
+  ko_tlv_put_u64 (&b, KO_MON_TAG_MX_BOOT_NS, 1);
+  b.len--;
+  metrics_refused (&b, "metrics: truncated field", "truncated");
+}
+
 int
 main (void)
 {
@@ -316,5 +440,6 @@ main (void)
   test_resize_update ();
   test_replies ();
   test_loop ();
+  test_metrics ();
   return tap_done ();
 }

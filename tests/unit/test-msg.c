@@ -1003,6 +1003,114 @@ test_every_request (void)
   ko_msg_create_container_clear (&cc);
 }
 
+/* GuestMetrics: the empty request, the reply's values and containers, and
+ * what its decoder refuses. */
+static void
+test_guest_metrics (void)
+{
+  struct ko_buf b = { 0 };
+  union ko_msg_request rq;
+  ok (ko_msg_encode_request (&b, KO_M_GUEST_METRICS,
+                             &(union ko_msg_request){ .guest_metrics = { 0 } })
+              == 0
+          && b.len == 0,
+      "GuestMetrics: an empty request");
+  ok (ko_msg_decode_request (KO_M_GUEST_METRICS, tlv_of (&b), &rq, NULL) == 0,
+      "GuestMetrics: the agent decodes it");
+  is_str (ko_method_name (KO_M_GUEST_METRICS), "GuestMetrics", "its name");
+
+  struct ko_msg_guest_metrics_reply m = { 0 };
+  ko_msg_guest_metrics_set (&m, KO_TAG_GM_MEM_TOTAL, 256ull << 20);
+  ko_msg_guest_metrics_set (&m, KO_TAG_GM_LOAD1, 350);
+  ko_msg_guest_metrics_set (&m, KO_TAG_GM_UPTIME_NS, 7);
+  ko_msg_guest_metrics_set (&m, KO_TAG_STAT_MEM_USAGE, 1); /* not GM_: no */
+  struct ko_msg_stats_container_reply st = { 0 };
+  ko_msg_stats_set (&st, KO_TAG_STAT_MEM_USAGE, 4096);
+  ok (ko_msg_guest_metrics_add (&m, "c1", &st) == 0
+          && ko_msg_guest_metrics_add (
+                 &m, "c2", &(struct ko_msg_stats_container_reply){ 0 })
+                 == 0,
+      "two containers");
+  ok (ko_msg_guest_metrics_reply_encode (&b, &m) == 0, "reply encodes");
+  union ko_msg_reply g;
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, NULL) == 0,
+      "reply decodes");
+  is_int (g.guest_metrics.has, m.has, "the same values present");
+  is_int (KO_GM_V (&g.guest_metrics, MEM_TOTAL), 256ull << 20, "memory");
+  is_int (KO_GM_V (&g.guest_metrics, LOAD1), 350, "load");
+  ok (!KO_GM_HAS (&g.guest_metrics, PROCS), "an absent value stays absent");
+  is_int (g.guest_metrics.nctrs, 2, "two containers back");
+  is_str (g.guest_metrics.ctrs[0].id, "c1", "first id");
+  is_int (KO_STAT_V (&g.guest_metrics.ctrs[0].stats, MEM_USAGE), 4096,
+          "its memory");
+  is_str (g.guest_metrics.ctrs[1].id, "c2", "second id");
+  is_int (g.guest_metrics.ctrs[1].stats.has, 0, "no statistics");
+  ko_msg_reply_clear (KO_M_GUEST_METRICS, &g);
+  ok (g.guest_metrics.ctrs == NULL, "clear frees the containers");
+  ko_msg_guest_metrics_reply_clear (&m);
+  ko_buf_free (&b);
+
+  ko_error *err = NULL;
+  /* a value of the wrong size */
+  ko_tlv_put_u32 (&b, KO_TAG_GM_MEM_FREE, 1);
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, &err) < 0,
+      "a 4-byte metric is refused");
+  is_str (err ? err->msg : NULL,
+          "GuestMetrics reply: metric 161: 4 bytes, expected 8", "its message");
+  is_int (err ? err->status : 0, EPROTO, "EPROTO");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  /* a container without an id */
+  size_t off = ko_tlv_begin (&b, KO_TAG_GM_CONTAINER);
+  ko_tlv_put_u64 (&b, KO_TAG_STAT_MEM_USAGE, 1);
+  ko_tlv_end (&b, off);
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, &err) < 0,
+      "a container without an id is refused");
+  is_str (err ? err->msg : NULL,
+          "GuestMetrics reply: container: no container id", "its message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  /* a container's statistic of the wrong size */
+  off = ko_tlv_begin (&b, KO_TAG_GM_CONTAINER);
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "c");
+  ko_tlv_put_u32 (&b, KO_TAG_STAT_MEM_USAGE, 1);
+  ko_tlv_end (&b, off);
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, &err) < 0,
+      "a container's bad statistic is refused");
+  is_str (err ? err->msg : NULL,
+          "GuestMetrics reply: container c: statistic 123: 4 bytes, expected "
+          "8",
+          "its message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  /* more containers than any sandbox has */
+  for (int i = 0; i <= KO_GM_MAX_CONTAINERS; i++)
+    {
+      off = ko_tlv_begin (&b, KO_TAG_GM_CONTAINER);
+      ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "c");
+      ko_tlv_end (&b, off);
+    }
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, &err) < 0,
+      "65 containers are refused");
+  is_str (err ? err->msg : NULL, "GuestMetrics reply: more than 64 containers",
+          "its message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  /* truncated */
+  ko_tlv_put_u64 (&b, KO_TAG_GM_MEM_FREE, 1);
+  b.len -= 3;
+  ok (ko_msg_decode_reply (KO_M_GUEST_METRICS, tlv_of (&b), &g, &err) < 0,
+      "a truncated reply is refused");
+  is_str (err ? err->msg : NULL, "GuestMetrics reply: truncated field",
+          "its message");
+  ko_error_free (err);
+  ko_buf_free (&b);
+}
+
 int
 main (void)
 {
@@ -1018,5 +1126,6 @@ main (void)
   test_error_reply ();
   test_events ();
   test_every_request ();
+  test_guest_metrics ();
   return tap_done ();
 }
