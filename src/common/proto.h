@@ -259,6 +259,13 @@ enum ko_tag
   KO_TAG_RT_DST_LEN = 150, /* u32 prefix length of RT_DST */
   KO_TAG_RT_GW = 151,      /* 4 or 16 bytes; absent: on-link */
   KO_TAG_RT_DEV = 152,     /* string: an IF_NAME */
+
+  /* Disks (virtio-blk) the host attached for the container */
+  /* inside DEVICE: the node is the guest disk whose
+   * /sys/block/NAME/serial is this, made with that disk's own numbers */
+  KO_TAG_D_DISK = 190, /* string: a virtio-blk serial */
+  /* inside MOUNT: the source is the guest disk with this serial */
+  KO_TAG_M_DISK = 191, /* string: a virtio-blk serial */
 };
 
 /* ---- frames ---- */
