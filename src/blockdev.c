@@ -182,8 +182,7 @@ blockdev_add_device (struct ko_disks *disks, const oci_device *d, size_t idx,
     {
       ko_error_setx (err, ENODEV,
                      "config.json: %s: %s is not the block device %lld:%lld",
-                     where, k.source, (long long)d->major,
-                     (long long)d->minor);
+                     where, k.source, (long long)d->major, (long long)d->minor);
       free (k.source);
       return -1;
     }
@@ -272,7 +271,8 @@ blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
 
 static int
 throttle_list (struct ko_disks *disks, const oci_throttle_device *t, size_t n,
-               int which, const char *where, const char *field, ko_error **err)
+               int which, const char *where, const char *field,
+               bool changed[KO_MAX_DISKS], ko_error **err)
 {
   for (size_t i = 0; i < n; i++)
     {
@@ -289,13 +289,16 @@ throttle_list (struct ko_disks *disks, const oci_throttle_device *t, size_t n,
                               where, field, i, (long long)t[i].major,
                               (long long)t[i].minor);
       disks->v[j].limits[which] = t[i].rate;
+      if (changed)
+        changed[j] = true;
     }
   return 0;
 }
 
 int
 blockdev_apply_throttles (struct ko_disks *disks, const oci_linux_resources *r,
-                          const char *where, ko_error **err)
+                          const char *where, bool changed[KO_MAX_DISKS],
+                          ko_error **err)
 {
   const oci_block_io *b = r ? r->block_io : NULL;
   if (b == NULL)
@@ -306,22 +309,22 @@ blockdev_apply_throttles (struct ko_disks *disks, const oci_linux_resources *r,
               where);
   return throttle_list (disks, b->throttle_read_bps_device,
                         b->throttle_read_bps_device_len, KO_THR_BPS_READ, where,
-                        "throttleReadBpsDevice", err)
-                 < 0
+                        "throttleReadBpsDevice", changed, err)
+                     < 0
                  || throttle_list (disks, b->throttle_write_bps_device,
                                    b->throttle_write_bps_device_len,
                                    KO_THR_BPS_WRITE, where,
-                                   "throttleWriteBpsDevice", err)
+                                   "throttleWriteBpsDevice", changed, err)
                         < 0
                  || throttle_list (disks, b->throttle_read_iops_device,
                                    b->throttle_read_iops_device_len,
                                    KO_THR_IOPS_READ, where,
-                                   "throttleReadIOPSDevice", err)
+                                   "throttleReadIOPSDevice", changed, err)
                         < 0
                  || throttle_list (disks, b->throttle_write_iops_device,
                                    b->throttle_write_iops_device_len,
                                    KO_THR_IOPS_WRITE, where,
-                                   "throttleWriteIOPSDevice", err)
+                                   "throttleWriteIOPSDevice", changed, err)
                         < 0
              ? -1
              : 0;

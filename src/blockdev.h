@@ -76,9 +76,10 @@ int blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
                          const char *id, bool *is_disk, ko_error **err);
 
 /* linux.resources.blockIO's throttles onto the disks they name (by host
- * major:minor); a weight is logged as not honoured. Errors name where. */
+ * major:minor), marking them in changed[] when not NULL; a weight is logged
+ * as not honoured. Errors name where. */
 int blockdev_apply_throttles (struct ko_disks *disks,
                               const oci_linux_resources *r, const char *where,
-                              ko_error **err);
+                              bool changed[KO_MAX_DISKS], ko_error **err);
 
 #endif

@@ -734,7 +734,8 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
       && translate_linux (spec->linux, spec->process, id, &s, disks, err) < 0)
     goto fail;
   const oci_linux_resources *res = spec->linux ? spec->linux->resources : NULL;
-  if (blockdev_apply_throttles (disks, res, "config.json: linux.resources", err)
+  if (blockdev_apply_throttles (disks, res, "config.json: linux.resources",
+                                NULL, err)
       < 0)
     goto fail;
   if (res
