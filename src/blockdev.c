@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -127,6 +129,15 @@ open_disk (struct ko_disk *k, const char *path, bool exclusive,
   if (exclusive && k->blockdev)
     flags |= O_EXCL;
   k->fd = open (path, flags);
+  int ro = 0;
+  /* a read-only block device opens for writing, and fails every write */
+  if (k->fd >= 0 && k->blockdev && !k->readonly
+      && ioctl (k->fd, BLKROGET, &ro) == 0 && ro)
+    {
+      close (k->fd);
+      k->fd = -1;
+      errno = EROFS;
+    }
   if (k->fd >= 0)
     {
       struct stat st;
