@@ -315,8 +315,9 @@ blockdev_apply_throttles (struct ko_disks *disks, const oci_linux_resources *r,
   if (b == NULL)
     return 0;
   if (b->has_weight || b->has_leaf_weight || b->weight_device_len)
-    log_warn ("%s: blockIO weights are not honoured: QEMU has no "
-              "proportional share between disks (only the throttles are)",
+    log_warn ("%s: blockIO weights are not honoured on the host: QEMU gives "
+              "a disk no proportional share (the guest's io.weight orders "
+              "only the VM's own processes; the throttles hold)",
               where);
   return throttle_list (disks, b->throttle_read_bps_device,
                         b->throttle_read_bps_device_len, KO_THR_BPS_READ, where,
