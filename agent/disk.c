@@ -74,10 +74,9 @@ ag_disk_find (const char *serial, char *node, size_t len, dev_t *rdev,
           if (snprintf (node, len, "/dev/%s", name) >= (int)len)
             return ag_error_set (err, ENAMETOOLONG, "disk %s", serial);
           /* devtmpfs makes the node; make it if it is late */
-          if (stat (node, &st) < 0
-              && mknod (node, S_IFBLK | 0600, *rdev) < 0 && errno != EEXIST)
-            return ag_error_set (err, errno, "disk %s: mknod %s", serial,
-                                 node);
+          if (stat (node, &st) < 0 && mknod (node, S_IFBLK | 0600, *rdev) < 0
+              && errno != EEXIST)
+            return ag_error_set (err, errno, "disk %s: mknod %s", serial, node);
           return 0;
         }
       struct timespec ts = { 0, 50 * 1000 * 1000 };

@@ -207,19 +207,24 @@ do_mount (int root, const struct ko_mount *m_in, ko_error **err)
   if (m->dest == NULL || m->dest[0] != '/')
     return ag_error_set (err, EINVAL, "mount %s: destination must be absolute",
                          m->dest ? m->dest : "(none)");
-  /* a block volume: the guest disk holds the filesystem */
+  /* a block volume: the guest disk holds the filesystem; a bind of a
+   * host block device: the guest disk's node is bound */
   char disk[160];
   dev_t rdev;
   if (m->disk)
     {
-      if (bind || m->type == NULL)
+      if (!bind && m->type == NULL)
         return ag_error_set (err, EINVAL, "mount %s: a disk needs a type",
                              m->dest);
       if (ag_disk_find (m->disk, disk, sizeof disk, &rdev, err) < 0)
         return -1;
       m_copy.source = disk;
+      if (bind && (src = strdup (disk)) == NULL)
+        return ag_error_set (err, ENOMEM, "mount %s", m->dest);
+      if (bind)
+        mk = MK_FILE;
     }
-  if (bind)
+  else if (bind)
     {
       if (m->source == NULL || !ag_relpath_ok (m->source))
         return ag_error_set (err, EINVAL,

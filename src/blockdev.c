@@ -223,7 +223,7 @@ volume_annotation (const oci_spec *spec, const char *dest)
 
 int
 blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
-                     const oci_mount *m, size_t idx, bool readonly,
+                     const oci_mount *m, size_t idx, bool bind, bool readonly,
                      const char *id, bool *is_disk, ko_error **err)
 {
   char where[64];
@@ -254,8 +254,11 @@ blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
                               where, m->source);
       return 0;
     }
-  if (m->type == NULL || *m->type == '\0' || strcmp (m->type, "bind") == 0
-      || strcmp (m->type, "none") == 0)
+  /* a bind of a host block device: its node, as with linux.devices */
+  bool node = bind && S_ISBLK (st.st_mode);
+  if (!node
+      && (bind || m->type == NULL || *m->type == '\0'
+          || strcmp (m->type, "none") == 0))
     return ko_error_setx (err, EINVAL,
                           "config.json: %s.type: a block volume (%s) needs "
                           "the filesystem to mount it as (ext4, xfs), not "
@@ -268,7 +271,7 @@ blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
   if ((k.source = strdup (m->source)) == NULL)
     return ko_error_set (err, ENOMEM, "mounts");
   blockdev_serial (k.serial, id, 'm', idx);
-  if (open_disk (&k, k.source, true, where, err) < 0
+  if (open_disk (&k, k.source, !node, where, err) < 0
       || add_disk (disks, &k, where, err) < 0)
     {
       free (k.source);

@@ -69,11 +69,13 @@ int blockdev_add_device (struct ko_disks *disks, const oci_device *d,
 
 /* mounts[idx] whose source is a host block device, or a regular file the
  * block-volume annotation names: opened exclusively (a device the host has
- * mounted is refused) and added. *is_disk is false, with nothing done, for
- * any other mount. */
+ * mounted is refused) and added. A bind mount of a block device is its
+ * node (bound from the guest disk), opened as linux.devices are. *is_disk
+ * is false, with nothing done, for any other mount. */
 int blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
-                         const oci_mount *m, size_t idx, bool readonly,
-                         const char *id, bool *is_disk, ko_error **err);
+                         const oci_mount *m, size_t idx, bool bind,
+                         bool readonly, const char *id, bool *is_disk,
+                         ko_error **err);
 
 /* linux.resources.blockIO's throttles onto the disks they name (by host
  * major:minor), marking them in changed[] when not NULL; a weight is logged

@@ -312,16 +312,16 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
   bool bind = (o.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
   struct ko_mount km = { 0 };
   bool disk = false;
-  if (blockdev_add_volume (disks, spec, m, idx, (o.flags & MS_RDONLY) != 0, id,
-                           &disk, err)
+  if (blockdev_add_volume (disks, spec, m, idx, bind,
+                           (o.flags & MS_RDONLY) != 0, id, &disk, err)
       < 0)
     return -1;
   int r;
   if (disk)
     {
-      /* the guest mounts the disk; the host never does */
-      bind = false;
-      km.type = strdup (m->type);
+      /* the guest mounts the disk (or binds its node); the host never
+       * mounts it */
+      km.type = strdup (bind ? "bind" : m->type);
       km.source = strdup (disks->v[disks->n - 1].serial);
       km.disk = strdup (km.source ? km.source : "");
       r = km.type && km.source && km.disk

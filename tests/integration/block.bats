@@ -105,6 +105,18 @@ add_device() {
   [[ "$output" == *"blockIO.throttleReadBpsDevice[0]: 8:0 is no disk of the container's"* ]]
 }
 
+@test "block: a bind mount of a host block device binds the guest disk's node" {
+  local l
+  l=$(new_loop disk 4)
+  edit_spec ".mounts += [{\"destination\": \"/dev/xvdb\", \"type\": \"bind\", \"source\": \"$l\", \"options\": [\"rbind\"]}]"
+  set_args "$BUNDLE" sh -c 'echo via-bind | dd of=/dev/xvdb conv=fsync 2>/dev/null; test -b /dev/xvdb && echo is-block'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = is-block ]
+  [ "$(head -c 8 "$WORK/disk")" = via-bind ]
+}
+
 @test "block volume: ext4 on a loop device, mounted by the guest only; the data is on the host after stop" {
   grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
     skip "the guest kernel has no ext4"
