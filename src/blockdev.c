@@ -168,6 +168,20 @@ open_disk (struct ko_disk *k, const char *path, bool exclusive,
   return ko_error_set (err, e, "config.json: %s: open %s", where, path);
 }
 
+/* Opens k->source and adds k to disks; on failure frees what k holds. */
+static int
+attach (struct ko_disks *disks, struct ko_disk *k, bool exclusive,
+        const char *where, ko_error **err)
+{
+  if (open_disk (k, k->source, exclusive, where, err) == 0
+      && add_disk (disks, k, where, err) == 0)
+    return 0;
+  free (k->source);
+  if (k->fd >= 0)
+    close (k->fd);
+  return -1;
+}
+
 int
 blockdev_add_device (struct ko_disks *disks, const oci_device *d, size_t idx,
                      bool readonly, const char *id, ko_error **err)
@@ -198,15 +212,7 @@ blockdev_add_device (struct ko_disks *disks, const oci_device *d, size_t idx,
       return -1;
     }
   blockdev_serial (k.serial, id, 'd', idx);
-  if (open_disk (&k, k.source, false, where, err) < 0
-      || add_disk (disks, &k, where, err) < 0)
-    {
-      free (k.source);
-      if (k.fd >= 0)
-        close (k.fd);
-      return -1;
-    }
-  return 0;
+  return attach (disks, &k, false, where, err);
 }
 
 /* The annotation's value for this destination: "block" makes a regular
@@ -271,14 +277,8 @@ blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
   if ((k.source = strdup (m->source)) == NULL)
     return ko_error_set (err, ENOMEM, "mounts");
   blockdev_serial (k.serial, id, 'm', idx);
-  if (open_disk (&k, k.source, !node, where, err) < 0
-      || add_disk (disks, &k, where, err) < 0)
-    {
-      free (k.source);
-      if (k.fd >= 0)
-        close (k.fd);
-      return -1;
-    }
+  if (attach (disks, &k, !node, where, err) < 0)
+    return -1;
   *is_disk = true;
   return 0;
 }

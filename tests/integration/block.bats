@@ -37,6 +37,15 @@ new_loop() {
 
 minor_of() { echo $((16#$(stat -c %T "$1"))); }
 
+# refused MESSAGE: run fails with MESSAGE and leaves nothing
+refused() {
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$1"* ]]
+  assert_nothing_left "$ID"
+}
+
 # add_device LOOP [ACCESS]: the loop device as /dev/xvdz, with podman's
 # deny-all rule first and its own rule after (access rwm unless given)
 add_device() {
@@ -154,27 +163,15 @@ add_device() {
   local l ro mnt
   # a device the host lacks
   edit_spec '.linux.devices = [{"type": "b", "path": "/dev/xvdz", "major": 7, "minor": 1048575}]'
-  run ko run --bundle "$BUNDLE" "$ID"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"config.json: linux.devices[0]: the host has no block device 7:1048575"* ]]
-  assert_nothing_left "$ID"
+  refused "config.json: linux.devices[0]: the host has no block device 7:1048575"
   # not a block device: a character device's numbers
   edit_spec '.linux.devices = [{"type": "b", "path": "/dev/xvdz", "major": 1, "minor": 3}]'
-  run ko run --bundle "$BUNDLE" "$ID"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"config.json: linux.devices[0]: the host has no block device 1:3"* ]]
-  assert_nothing_left "$ID"
+  refused "config.json: linux.devices[0]: the host has no block device 1:3"
   # a read-only device the container may write
   ro=$(new_loop ro 4 -r)
   edit_spec '.linux.devices = []'
   add_device "$ro"
-  run ko run --bundle "$BUNDLE" "$ID"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"config.json: linux.devices[0]: $ro is read-only on the host"* ]]
-  assert_nothing_left "$ID"
+  refused "config.json: linux.devices[0]: $ro is read-only on the host"
   # a block device the host has mounted, as a volume
   l=$(new_loop busy 32)
   mkfs.ext4 -q "$l"

@@ -677,23 +677,27 @@ test_mounts (void)
   "{\"allow\": " #allow ", \"type\": \"" type "\", \"major\": " #maj           \
   ", \"minor\": " #min ", \"access\": \"" access "\"}"
 
+/* A spec parsed from fmt with its one %s filled in, or NULL. */
+static oci_spec *
+spec_of (const char *fmt, const char *arg)
+{
+  char *json = NULL;
+  if (asprintf (&json, fmt, arg) < 0)
+    abort ();
+  oci_spec *spec
+      = oci_spec_parse_data (json, strlen (json), "config.json", NULL);
+  free (json);
+  return spec;
+}
+
 static bool
 writable (const char *rules)
 {
-  char *json = NULL;
-  if (asprintf (&json,
-                "{\"ociVersion\": \"1.2.0\", \"linux\": {\"resources\": "
-                "{\"devices\": [%s]}}}",
-                rules)
-      < 0)
-    abort ();
-  ko_error *err = NULL;
-  oci_spec *spec
-      = oci_spec_parse_data (json, strlen (json), "config.json", &err);
-  free (json);
+  oci_spec *spec = spec_of ("{\"ociVersion\": \"1.2.0\", \"linux\": "
+                            "{\"resources\": {\"devices\": [%s]}}}",
+                            rules);
   bool w = spec && blockdev_writable (spec->linux->resources, 7, 3);
   oci_spec_free (spec);
-  ko_error_free (err);
   return w;
 }
 
@@ -1177,16 +1181,10 @@ test_resources_checks (void)
 static char *
 network_path_of (const char *namespaces)
 {
-  char *json = NULL;
-  if (asprintf (&json,
-                "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": "
-                "\"rootfs\"}, \"linux\": {\"namespaces\": %s}}",
-                namespaces)
-      < 0)
-    abort ();
-  oci_spec *spec
-      = oci_spec_parse_data (json, strlen (json), "config.json", NULL);
-  free (json);
+  oci_spec *spec = spec_of ("{\"ociVersion\": \"1.2.0\", \"root\": "
+                            "{\"path\": \"rootfs\"}, \"linux\": "
+                            "{\"namespaces\": %s}}",
+                            namespaces);
   const char *p = spec ? translate_network_path (spec) : NULL;
   char *r = p ? strdup (p) : NULL;
   oci_spec_free (spec);
