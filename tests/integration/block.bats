@@ -151,7 +151,7 @@ add_device() {
   mkfs.xfs -q "$WORK/vol.img"
   edit_spec ".annotations[\"io.katacontainers.volume./data\"] = \"block\"
     | .mounts += [{\"destination\": \"/data\", \"type\": \"xfs\", \"source\": \"$WORK/vol.img\", \"options\": [\"ro\"]}]"
-  set_args "$BUNDLE" sh -c 'grep " /data " /proc/mounts | cut -d" " -f3,4; touch /data/x 2>&1'
+  set_args "$BUNDLE" sh -c 'grep " /data " /proc/mounts | cut -d" " -f3,4; touch /data/x 2>&1; true'
   run ko run --bundle "$BUNDLE" "$ID"
   echo "$output"
   [ "$status" -eq 0 ]
