@@ -233,7 +233,7 @@ state_of() {
   [ ! -e "$WORK/vol/out2" ]
 }
 
-@test "podman run --device of a loop device: a disk of the VM, :r read-only, the bytes on the host" {
+@test "podman run --device and --mount type=bind of a loop device: a disk of the VM, :r read-only, the bytes on the host" {
   local l
   truncate -s 4M "$WORK/disk"
   l=$(losetup -f --show "$WORK/disk")
@@ -248,6 +248,12 @@ state_of() {
   echo "$output"
   [ "${lines[0]}" = from-podman ]
   [[ "$output" == *"Operation not permitted"* ]]
+  # --mount type=bind of the device: the guest disk's node
+  run kr --rm --mount "type=bind,src=$l,dst=/dev/xvdb" "$IMAGE" \
+    sh -c 'test -b /dev/xvdb && head -c 11 /dev/xvdb'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = from-podman ]
   # the VMs are gone: nothing holds the loop device
   ! fuser -s "$l" 2>/dev/null
   losetup -d "$l"
