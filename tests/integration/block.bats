@@ -16,23 +16,23 @@ setup() {
 }
 
 teardown() {
-  teardown_common
-  local l busy=
+  local l busy= rc=0
+  teardown_common || rc=1
   for l in "${LOOPS[@]}"; do
     # the VM is gone: no process may still hold the disk
     if fuser -s "$l" 2>/dev/null; then busy+=" $l"; fi
     losetup -d "$l" 2>/dev/null || true
   done
-  [ -z "$busy" ] || { echo "loop devices left: $busy" >&2; return 1; }
+  [ -z "$busy" ] || { echo "loop devices left busy: $busy" >&2; return 1; }
+  return $rc
 }
 
-# new_loop NAME SIZE_MB [losetup options]: a loop device over WORK/NAME
+# new_loop NAME SIZE_MB [losetup options]: LOOP, a loop device over
+# WORK/NAME (not in a subshell: teardown detaches what LOOPS lists)
 new_loop() {
   truncate -s "${2}M" "$WORK/$1"
-  local l
-  l=$(losetup -f --show "${@:3}" "$WORK/$1")
-  LOOPS+=("$l")
-  echo "$l"
+  LOOP=$(losetup -f --show "${@:3}" "$WORK/$1")
+  LOOPS+=("$LOOP")
 }
 
 minor_of() { echo $((16#$(stat -c %T "$1"))); }
@@ -57,7 +57,8 @@ add_device() {
 
 @test "block device: written in the guest, the host file has the bytes; node with the spec's mode and owner" {
   local l
-  l=$(new_loop disk 4)
+  new_loop disk 4
+  l=$LOOP
   head -c 1048576 /dev/urandom > "$BUNDLE/rootfs/pattern"
   add_device "$l"
   set_args "$BUNDLE" sh -c 'stat -c "%A %u %g" /dev/xvdz; dd if=/pattern of=/dev/xvdz bs=64k conv=fsync 2>/dev/null; head -c 1048576 /dev/xvdz | cmp /pattern - && echo same'
@@ -72,7 +73,8 @@ add_device() {
 
 @test "block device: read-only when the cgroup rules allow only reads" {
   local l
-  l=$(new_loop disk 4)
+  new_loop disk 4
+  l=$LOOP
   printf 'host-data' | dd of="$WORK/disk" conv=notrunc 2>/dev/null
   add_device "$l" r
   set_args "$BUNDLE" sh -c 'head -c 9 /dev/xvdz; echo; echo x | dd of=/dev/xvdz 2>&1; cat /sys/block/vda/ro'
@@ -86,7 +88,8 @@ add_device() {
 
 @test "block device: a 1 MiB/s write throttle holds; update raises it on the running container" {
   local l mi start end
-  l=$(new_loop disk 16)
+  new_loop disk 16
+  l=$LOOP
   mi=$(minor_of "$l")
   add_device "$l"
   edit_spec ".linux.resources.blockIO = {\"weight\": 500, \"throttleWriteBpsDevice\": [{\"major\": 7, \"minor\": $mi, \"rate\": 1048576}]}"
@@ -116,7 +119,8 @@ add_device() {
 
 @test "block: a bind mount of a host block device binds the guest disk's node" {
   local l
-  l=$(new_loop disk 4)
+  new_loop disk 4
+  l=$LOOP
   edit_spec ".mounts += [{\"destination\": \"/dev/xvdb\", \"type\": \"bind\", \"source\": \"$l\", \"options\": [\"rbind\"]}]"
   set_args "$BUNDLE" sh -c 'echo via-bind | dd of=/dev/xvdb conv=fsync 2>/dev/null; test -b /dev/xvdb && echo is-block'
   run ko run --bundle "$BUNDLE" "$ID"
@@ -130,7 +134,8 @@ add_device() {
   grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
     skip "the guest kernel has no ext4"
   local l
-  l=$(new_loop vol 32)
+  new_loop vol 32
+  l=$LOOP
   mkfs.ext4 -q "$l"
   edit_spec ".mounts += [{\"destination\": \"/data\", \"type\": \"ext4\", \"source\": \"$l\", \"options\": [\"rw\", \"noatime\"]}]"
   set_args "$BUNDLE" sh -c 'grep " /data " /proc/mounts | cut -d" " -f3,4; echo from-guest > /data/f; sync'
@@ -168,12 +173,14 @@ add_device() {
   edit_spec '.linux.devices = [{"type": "b", "path": "/dev/xvdz", "major": 1, "minor": 3}]'
   refused "config.json: linux.devices[0]: the host has no block device 1:3"
   # a read-only device the container may write
-  ro=$(new_loop ro 4 -r)
+  new_loop ro 4 -r
+  ro=$LOOP
   edit_spec '.linux.devices = []'
   add_device "$ro"
   refused "config.json: linux.devices[0]: $ro is read-only on the host"
   # a block device the host has mounted, as a volume
-  l=$(new_loop busy 32)
+  new_loop busy 32
+  l=$LOOP
   mkfs.ext4 -q "$l"
   mnt=$WORK/mnt
   mkdir "$mnt"
