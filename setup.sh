@@ -21,14 +21,15 @@ SUDO=
 #        catatonit (podman's pod infra image) and containerd (its runc v2
 #        shim) for the client tests, the CNI plugins and python3-grpcio,
 #        python3-protobuf and protoc for the CRI client test, python3-yaml to
-#        check contrib/kubernetes, iproute2 (ip, tc) for the network tests
+#        check contrib/kubernetes, iproute2 (ip, tc) for the network tests,
+#        e2fsprogs and xfsprogs (mkfs, debugfs) for the block tests
 PACKAGES="autoconf automake make gcc binutils pkg-config libyajl-dev libseccomp-dev
   libcap-dev uuid-dev musl-tools busybox-static cpio kmod lz4 ca-certificates
   linux-source-6.1 bc bison flex libelf-dev xz-utils
   qemu-system-x86 qemu-system-common procps bats jq clang libclang-rt-14-dev
   clang-format git podman conmon catatonit containerd containernetworking-plugins
   python3-grpcio python3-protobuf protobuf-compiler python3-yaml iproute2
-  prometheus curl"
+  prometheus curl e2fsprogs xfsprogs"
 echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES

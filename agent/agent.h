@@ -316,6 +316,11 @@ int ag_id_map_format (const struct ko_id_map *v, size_t n, char *buf,
  * 0, or -1 when there is none, it does not fit or it holds "..". */
 int ag_uevent_devname (const char *uevent, char *out, size_t len);
 
+/* The guest node (/dev/NAME) and numbers of the virtio-blk disk whose
+ * serial is serial, waiting up to 5 s for it to appear. */
+int ag_disk_find (const char *serial, char *node, size_t len, dev_t *rdev,
+                  ko_error **err);
+
 /* One cgroup file write; value points at buf or at a string of the
  * resources. */
 struct ag_cg_write

@@ -207,7 +207,24 @@ do_mount (int root, const struct ko_mount *m_in, ko_error **err)
   if (m->dest == NULL || m->dest[0] != '/')
     return ag_error_set (err, EINVAL, "mount %s: destination must be absolute",
                          m->dest ? m->dest : "(none)");
-  if (bind)
+  /* a block volume: the guest disk holds the filesystem; a bind of a
+   * host block device: the guest disk's node is bound */
+  char disk[160];
+  dev_t rdev;
+  if (m->disk)
+    {
+      if (!bind && m->type == NULL)
+        return ag_error_set (err, EINVAL, "mount %s: a disk needs a type",
+                             m->dest);
+      if (ag_disk_find (m->disk, disk, sizeof disk, &rdev, err) < 0)
+        return -1;
+      m_copy.source = disk;
+      if (bind && (src = strdup (disk)) == NULL)
+        return ag_error_set (err, ENOMEM, "mount %s", m->dest);
+      if (bind)
+        mk = MK_FILE;
+    }
+  else if (bind)
     {
       if (m->source == NULL || !ag_relpath_ok (m->source))
         return ag_error_set (err, EINVAL,
@@ -399,10 +416,20 @@ make_device (int root, const struct ko_device *d, bool userns, ko_error **err)
   _cleanup_close_ int pfd = open_in_root (root, *dir ? dir : "/", MK_DIR);
   if (pfd < 0)
     return ag_error_set (err, errno, "device %s", d->path);
+  /* a host disk: the node is the guest disk's, with its numbers */
+  char guest[160];
+  dev_t rdev = makedev (d->major, d->minor);
+  if (d->disk
+      && (type != S_IFBLK
+          || ag_disk_find (d->disk, guest, sizeof guest, &rdev, err) < 0))
+    return type != S_IFBLK ? ag_error_set (err, EINVAL,
+                                           "device %s: a disk must be of "
+                                           "type b",
+                                           d->path)
+                           : -1;
   if (userns && type != S_IFIFO)
     {
-      char guest[160];
-      if (guest_device_node (d, guest, sizeof guest, err) < 0)
+      if (!d->disk && guest_device_node (d, guest, sizeof guest, err) < 0)
         return -1;
       if (bind_device_node (pfd, name, guest, true) < 0)
         return ag_error_set (err, errno, "device %s: bind %s", d->path, guest);
@@ -410,7 +437,7 @@ make_device (int root, const struct ko_device *d, bool userns, ko_error **err)
     }
   mode_t perm = d->has_mode ? (d->mode & 07777) : 0666;
   unlinkat (pfd, name, 0);
-  if (mknodat (pfd, name, type | perm, makedev (d->major, d->minor)) < 0)
+  if (mknodat (pfd, name, type | perm, rdev) < 0)
     return ag_error_set (err, errno, "mknod %s", d->path);
   if ((d->has_uid || d->has_gid)
       && fchownat (pfd, name, d->has_uid ? d->uid : (uid_t)-1,

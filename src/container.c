@@ -98,6 +98,7 @@ static void
 params_clear (struct monitor_params *p)
 {
   binds_free (p->binds, p->nbinds);
+  ko_disks_clear (&p->disks);
   ko_process_clear (&p->process);
   ko_buf_free (&p->container_tlv);
   state_clear (&p->state);
@@ -192,9 +193,16 @@ build_params (struct ko_global *g, const struct create_opts *o,
     return -1;
   p->spec = spec;
   if (translate_container (spec, bundle, o->id, &p->container_tlv, &p->binds,
-                           &p->nbinds, err)
+                           &p->nbinds, &p->disks, err)
       < 0)
     return -1;
+  if (pi->member && p->disks.n)
+    return ko_error_setx (err, ENOTSUP,
+                          "config.json: %s: disks for a member of a pod "
+                          "(hot-plugged into its running VM) are not "
+                          "supported yet",
+                          p->disks.v[0].serial[10] == 'd' ? "linux.devices"
+                                                          : "mounts");
   if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX)
     return ko_error_setx (err, EINVAL,
                           "config.json: hostname: %zu bytes, more than the "

@@ -160,6 +160,43 @@ hypervisor_qemu_argv (const struct ko_settings *s,
          "romfile=",
          i, m[0], m[1], m[2], m[3], m[4], m[5]);
     }
+  for (size_t i = 0; i < vm->ndisks; i++)
+    {
+      const struct ko_disk *d = &vm->disks[i];
+      static const char *const limit[KO_THR_N]
+          = { "x-bps-read", "x-bps-write", "x-iops-read", "x-iops-write" };
+      /* QEMU opens nothing by path: the disk is the fd it inherits, named
+       * /dev/fdset/N, opened read-only or read-write as the disk is */
+      A ("-add-fd");
+      A ("fd=%d,set=%zu", KO_VM_DISK_FD (vm, i), i + 1);
+      /* a throttle group per disk, always there so that `update` can set
+       * limits on a disk that had none */
+      struct ko_buf tg = { 0 };
+      char one[64];
+      for (int k = 0; k < KO_THR_N; k++)
+        if (d->limits[k])
+          {
+            int len = snprintf (one, sizeof one, ",%s=%llu", limit[k],
+                                (unsigned long long)d->limits[k]);
+            ko_buf_append (&tg, one, (size_t)len);
+          }
+      ko_buf_append (&tg, "", 1);
+      A ("-object");
+      A ("throttle-group,id=tg%zu%s", i, (char *)tg.data);
+      ko_buf_free (&tg);
+      A ("-blockdev");
+      A ("driver=%s,node-name=disk%zu,filename=/dev/fdset/%zu,read-only=%s,"
+         "aio=threads",
+         d->blockdev ? "host_device" : "file", i, i + 1,
+         d->readonly ? "on" : "off");
+      A ("-blockdev");
+      A ("driver=throttle,node-name=thr%zu,throttle-group=tg%zu,file=disk%zu,"
+         "read-only=%s",
+         i, i, i, d->readonly ? "on" : "off");
+      A ("-device");
+      /* the guest finds the disk by its serial (/sys/block/NAME/serial) */
+      A ("virtio-blk-pci,id=blk%zu,drive=thr%zu,serial=%s", i, i, d->serial);
+    }
   /* never inflated: there for free page reporting, through which the guest
    * hands back the memory it frees (the agent loads the driver once idle) */
   A ("-device");
@@ -185,7 +222,7 @@ struct spawn_spec
   const void *confine_arg;
 };
 
-#define SPAWN_MAX_KEEP (KO_VM_FIXED_FDS + KO_VM_MAX_NICS)
+#define SPAWN_MAX_KEEP (KO_VM_FIXED_FDS + KO_VM_MAX_NICS + KO_MAX_DISKS)
 
 /* In the child between fork and exec: stdio, death signal, confinement,
  * exec. Whatever fails says so on stderr, which the monitor logs. */
@@ -323,6 +360,8 @@ hypervisor_start_qemu (const struct ko_settings *s,
   if (vm->nnics > KO_VM_MAX_NICS)
     return ko_error_setx (err, E2BIG, "more than %d network interfaces",
                           KO_VM_MAX_NICS);
+  if (vm->ndisks > KO_MAX_DISKS)
+    return ko_error_setx (err, E2BIG, "more than %d disks", KO_MAX_DISKS);
   _cleanup_strv_ char **argv = hypervisor_qemu_argv (s, vm);
   if (argv == NULL)
     return ko_error_set (err, ENOMEM, "qemu command line");
@@ -363,6 +402,8 @@ hypervisor_start_qemu (const struct ko_settings *s,
   keep[KO_VM_FD_CONSOLE] = console[1];
   for (size_t i = 0; i < vm->nnics; i++)
     keep[KO_VM_NIC_FD (i) - 3] = vm->nics[i].tap_fd;
+  for (size_t i = 0; i < vm->ndisks; i++)
+    keep[KO_VM_DISK_FD (vm, i) - 3] = vm->disks[i].fd;
   if (log_pipe (lp, err) < 0)
     goto out;
   const char *files[8];
@@ -377,7 +418,7 @@ hypervisor_start_qemu (const struct ko_settings *s,
           .new_net = !s->vsock };
   struct spawn_spec sp = { .argv = argv,
                            .keep = keep,
-                           .nkeep = KO_VM_FIXED_FDS + vm->nnics,
+                           .nkeep = KO_VM_FIXED_FDS + vm->nnics + vm->ndisks,
                            .log_fd = lp[1],
                            .confine = qemu_confine,
                            .confine_arg = &jail };

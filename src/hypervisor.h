@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "blockdev.h"
 #include "error.h"
 #include "settings.h"
 
@@ -27,8 +28,10 @@ struct ko_vm_config
   int vcpus;
   unsigned vsock_cid; /* used when settings->vsock */
   const struct ko_vm_nic *nics;
-  size_t nnics; /* at most KO_VM_MAX_NICS */
-  uid_t uid;    /* QEMU's own uid and gid (confine.h) */
+  size_t nnics;                /* at most KO_VM_MAX_NICS */
+  const struct ko_disk *disks; /* virtio-blk disks, their fds open */
+  size_t ndisks;               /* at most KO_MAX_DISKS */
+  uid_t uid;                   /* QEMU's own uid and gid (confine.h) */
 };
 
 /* What the monitor reads of a started QEMU */
@@ -50,6 +53,8 @@ enum
 };
 /* The fd QEMU finds NIC i's tap on */
 #define KO_VM_NIC_FD(i) (3 + KO_VM_FIXED_FDS + (int)(i))
+/* The fd QEMU finds disk i on, after the NICs' */
+#define KO_VM_DISK_FD(vm, i) (KO_VM_NIC_FD ((vm)->nnics) + (int)(i))
 
 /* NULL-terminated argv for QEMU; free with ko_strv_free. */
 char **hypervisor_qemu_argv (const struct ko_settings *s,

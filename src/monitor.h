@@ -33,6 +33,8 @@ struct monitor_params
   struct ko_state state;       /* what to record once created */
   struct share_bind *binds;    /* volumes: filled by translate_container */
   size_t nbinds;
+  /* disks (virtio-blk), their host fds open: filled by translate_container */
+  struct ko_disks disks;
   /* the parsed config.json: still valid in the forked monitor (hooks) */
   const struct oci_spec *spec;
   /* the locked state dir of a foreground `run`: released once created */

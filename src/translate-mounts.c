@@ -292,7 +292,8 @@ translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
 int
 translate_mount (const oci_mount *m, size_t idx, const char *bundle,
                  const char *rootfs, const char *id, struct ko_mount *out,
-                 struct share_bind **binds, size_t *nbinds, ko_error **err)
+                 struct share_bind **binds, size_t *nbinds,
+                 const oci_spec *spec, struct ko_disks *disks, ko_error **err)
 {
   if (m->destination == NULL || m->destination[0] != '/')
     return ko_error_setx (err, EINVAL,
@@ -310,15 +311,34 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
   _cleanup_free_ char *data = o.data;
   bool bind = (o.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
   struct ko_mount km = { 0 };
-  int r = bind ? translate_bind (m, idx, bundle, id, (o.flags & MS_RDONLY) != 0,
-                                 &km, binds, nbinds, err)
-               : translate_guest_fs (m, idx, rootfs, o.copyup, &km, err);
+  bool disk = false;
+  if (blockdev_add_volume (disks, spec, m, idx, bind,
+                           (o.flags & MS_RDONLY) != 0, id, &disk, err)
+      < 0)
+    return -1;
+  int r;
+  if (disk)
+    {
+      /* the guest mounts the disk (or binds its node); the host never
+       * mounts it */
+      km.type = strdup (bind ? "bind" : m->type);
+      km.source = strdup (disks->v[disks->n - 1].serial);
+      km.disk = strdup (km.source ? km.source : "");
+      r = km.type && km.source && km.disk
+              ? 0
+              : ko_error_set (err, ENOMEM, "mounts");
+    }
+  else
+    r = bind ? translate_bind (m, idx, bundle, id, (o.flags & MS_RDONLY) != 0,
+                               &km, binds, nbinds, err)
+             : translate_guest_fs (m, idx, rootfs, o.copyup, &km, err);
   if (r == 0 && (km.dest = strdup (m->destination)) == NULL)
     r = ko_error_set (err, ENOMEM, "mounts");
   if (r < 0)
     {
       free (km.type);
       free (km.source);
+      free (km.disk);
       return -1;
     }
   if (bind)

@@ -398,7 +398,8 @@ translate_sysctl (const oci_linux *l, uint64_t ns, bool net_path,
 }
 
 static int
-translate_devices (const oci_linux *l, struct ko_container_spec *s,
+translate_devices (const oci_linux *l, const char *id,
+                   struct ko_container_spec *s, struct ko_disks *disks,
                    ko_error **err)
 {
   for (size_t i = 0; i < l->devices_len; i++)
@@ -424,15 +425,18 @@ translate_devices (const oci_linux *l, struct ko_container_spec *s,
                               "config.json: linux.devices[%zu]: negative "
                               "major or minor",
                               i);
-      /* the guest has no disk for it: a node with the host's numbers would
-       * lead nowhere, or to a guest device of the same numbers */
+      /* a host block device becomes a disk of the VM; the guest makes the
+       * node with that disk's numbers (a node with the host's would lead
+       * nowhere, or to a guest device of the same numbers) */
+      char *disk = NULL;
       if (d->type[0] == 'b')
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: linux.devices[%zu]: block device "
-                              "%s (%lld:%lld): host block devices are not "
-                              "attached to the VM yet",
-                              i, d->path, (long long)d->major,
-                              (long long)d->minor);
+        {
+          bool ro = !blockdev_writable (l->resources, d->major, d->minor);
+          if (blockdev_add_device (disks, d, i, ro, id, err) < 0)
+            return -1;
+          if ((disk = strdup (disks->v[disks->n - 1].serial)) == NULL)
+            return ko_error_set (err, ENOMEM, "devices");
+        }
       struct ko_device kd = {
         .type = (uint32_t)d->type[0],
         .path = strdup (d->path),
@@ -444,6 +448,7 @@ translate_devices (const oci_linux *l, struct ko_container_spec *s,
         .has_mode = d->has_file_mode,
         .has_uid = d->has_uid,
         .has_gid = d->has_gid,
+        .disk = disk,
       };
       if (kd.path == NULL || ko_container_spec_add_device (s, &kd) < 0)
         return ko_error_set (err, ENOMEM, "devices");
@@ -577,8 +582,9 @@ translate_paths (char **v, size_t n, const char *what, uint16_t tag,
 }
 
 static int
-translate_linux (const oci_linux *l, const oci_process *proc,
-                 struct ko_container_spec *s, ko_error **err)
+translate_linux (const oci_linux *l, const oci_process *proc, const char *id,
+                 struct ko_container_spec *s, struct ko_disks *disks,
+                 ko_error **err)
 {
   uint64_t ns = 0;
   if (check_count ("linux.sysctl", l->sysctl.len, err) < 0
@@ -597,7 +603,7 @@ translate_linux (const oci_linux *l, const oci_process *proc,
   s->namespaces = ns;
   if (translate_sysctl (l, ns, linux_network_path (l) != NULL, s, err) < 0)
     return -1;
-  if (translate_devices (l, s, err) < 0)
+  if (translate_devices (l, id, s, disks, err) < 0)
     return -1;
   if (l->rootfs_propagation && *l->rootfs_propagation
       && propagation_flags (l->rootfs_propagation, &s->rootfs_propagation) < 0)
@@ -693,7 +699,7 @@ int
 translate_container_spec (const oci_spec *spec, const char *bundle,
                           const char *id, struct ko_container_spec *out,
                           struct share_bind **binds, size_t *nbinds,
-                          ko_error **err)
+                          struct ko_disks *disks, ko_error **err)
 {
   struct ko_container_spec s = { 0 };
   struct share_bind *bv = NULL;
@@ -715,7 +721,7 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
     {
       struct ko_mount m;
       if (translate_mount (&spec->mounts[i], i, bundle, rootfs, id, &m, &bv,
-                           &nb, err)
+                           &nb, spec, disks, err)
           < 0)
         goto fail;
       if (ko_container_spec_add_mount (&s, &m) < 0)
@@ -724,9 +730,14 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
           goto fail;
         }
     }
-  if (spec->linux && translate_linux (spec->linux, spec->process, &s, err) < 0)
+  if (spec->linux
+      && translate_linux (spec->linux, spec->process, id, &s, disks, err) < 0)
     goto fail;
   const oci_linux_resources *res = spec->linux ? spec->linux->resources : NULL;
+  if (blockdev_apply_throttles (disks, res, "config.json: linux.resources",
+                                NULL, err)
+      < 0)
+    goto fail;
   if (res
       && translate_check_resources (res, "config.json: linux.resources", err)
              < 0)
@@ -744,16 +755,18 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
 fail:
   ko_container_spec_clear (&s);
   binds_free (bv, nb);
+  ko_disks_clear (disks);
   return -1;
 }
 
 int
 translate_container (const oci_spec *spec, const char *bundle, const char *id,
                      struct ko_buf *b, struct share_bind **binds,
-                     size_t *nbinds, ko_error **err)
+                     size_t *nbinds, struct ko_disks *disks, ko_error **err)
 {
   struct ko_container_spec s;
-  if (translate_container_spec (spec, bundle, id, &s, binds, nbinds, err) < 0)
+  if (translate_container_spec (spec, bundle, id, &s, binds, nbinds, disks, err)
+      < 0)
     return -1;
   int r = ko_container_spec_encode (b, &s);
   ko_container_spec_clear (&s);
@@ -762,5 +775,6 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
   binds_free (*binds, *nbinds);
   *binds = NULL;
   *nbinds = 0;
+  ko_disks_clear (disks);
   return ko_error_set (err, ENOMEM, "the container's fields");
 }

@@ -4,6 +4,7 @@
 #ifndef KO_TRANSLATE_H
 #define KO_TRANSLATE_H
 
+#include "blockdev.h"
 #include "error.h"
 #include "oci.h"
 #include "msg.h"
@@ -44,18 +45,19 @@ int translate_check_message (const char *what, size_t len, ko_error **err);
 /* Frees what translate_container listed. */
 void binds_free (struct share_bind *binds, size_t n);
 /* The container-level fields of CreateContainer (*out, to clear with
- * ko_container_spec_clear), and the host paths to bind into the share
- * (relative to <dir>/shared/). Every config.json value the VM cannot honour
- * fails here, naming it. */
+ * ko_container_spec_clear), the host paths to bind into the share
+ * (relative to <dir>/shared/), and the disks to attach (*disks, opened
+ * here; to clear with ko_disks_clear). Every config.json value the VM cannot
+ * honour fails here, naming it. */
 int translate_container_spec (const oci_spec *spec, const char *bundle,
                               const char *id, struct ko_container_spec *out,
                               struct share_bind **binds, size_t *nbinds,
-                              ko_error **err);
+                              struct ko_disks *disks, ko_error **err);
 /* The same, encoded (ko_container_spec_encode) onto b: what the monitor
  * appends to CreateContainer after its own fields. */
 int translate_container (const oci_spec *spec, const char *bundle,
                          const char *id, struct ko_buf *b,
                          struct share_bind **binds, size_t *nbinds,
-                         ko_error **err);
+                         struct ko_disks *disks, ko_error **err);
 
 #endif

@@ -134,6 +134,7 @@ static const struct fdesc mount_f[] = {
   FIELD (T, M_DATA, K_STR, 0, data, "data"),
   FIELD (T, M_FLAGS, K_U64, 0, flags, "flags"),
   FIELD (T, M_PROPAGATION, K_U64, NONZERO, propagation, "propagation"),
+  FIELD (T, M_DISK, K_STR, 0, disk, "disk"),
 };
 static const struct mdesc mount_d = MDESC (T, mount_f);
 #undef T
@@ -147,6 +148,7 @@ static const struct fdesc device_f[] = {
   FIELD_HAS (T, D_MODE, K_U32, mode, has_mode, "mode"),
   FIELD_HAS (T, D_UID, K_U32, uid, has_uid, "uid"),
   FIELD_HAS (T, D_GID, K_U32, gid, has_gid, "gid"),
+  FIELD (T, D_DISK, K_STR, 0, disk, "disk"),
 };
 static const struct mdesc device_d = MDESC (T, device_f);
 #undef T

@@ -35,6 +35,7 @@ struct ko_mount
   char *data;   /* M_DATA, NULL: none */
   uint64_t flags;
   uint64_t propagation; /* 0: none (not sent) */
+  char *disk;           /* M_DISK: the source is this guest disk */
 };
 
 /* DEVICE */
@@ -45,6 +46,7 @@ struct ko_device
   uint64_t major, minor;
   uint32_t mode, uid, gid;
   bool has_mode, has_uid, has_gid;
+  char *disk; /* D_DISK: the guest disk whose node this is */
 };
 
 /* SYSCTL */

@@ -283,6 +283,13 @@ enum ko_tag
   /* nested, repeated (<= KO_GM_MAX_CONTAINERS): CONTAINER_ID and the
    * STAT_* fields of its cgroup */
   KO_TAG_GM_CONTAINER = 180,
+
+  /* Disks (virtio-blk) the host attached for the container */
+  /* inside DEVICE: the node is the guest disk whose
+   * /sys/block/NAME/serial is this, made with that disk's own numbers */
+  KO_TAG_D_DISK = 190, /* string: a virtio-blk serial */
+  /* inside MOUNT: the source is the guest disk with this serial */
+  KO_TAG_M_DISK = 191, /* string: a virtio-blk serial */
 };
 
 /* ---- frames ---- */

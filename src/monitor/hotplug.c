@@ -56,6 +56,10 @@ struct update_op
   int n, i;
   struct qmp_cmd cmd;
   char mem[32], dimm[32];
+  /* disks whose throttles the update changes, and their new limits */
+  bool disk_changed[KO_MAX_DISKS];
+  uint64_t disk_limits[KO_MAX_DISKS][KO_THR_N];
+  size_t disk_i;
   struct update_op *next;
 };
 
@@ -299,6 +303,58 @@ update_fail_grow (struct update_op *op, const ko_error *err)
   update_end (op, e);
 }
 
+static void throttle_next (struct update_op *op);
+
+static void
+on_throttled (struct sandbox *sb, struct qmp_cmd *cmd, const ko_error *err)
+{
+  struct update_op *op = cmd->ctx;
+  (void)sb;
+  if (err)
+    {
+      _cleanup_error_ ko_error *e = NULL;
+      ko_error_setx (&e, err->status, "blockIO of disk %s: %s",
+                     op->c->p->disks.v[op->disk_i].source, err->msg);
+      return update_end (op, e);
+    }
+  memcpy (op->c->p->disks.v[op->disk_i].limits, op->disk_limits[op->disk_i],
+          sizeof op->disk_limits[0]);
+  op->disk_i++;
+  throttle_next (op);
+}
+
+/* Each disk's new limits go to its throttle group, one after the other;
+ * then the host cgroup follows. */
+static void
+throttle_next (struct update_op *op)
+{
+  struct sandbox *sb = op->c->sb;
+  const struct ko_disks *d = &op->c->p->disks;
+  while (op->disk_i < d->n && !op->disk_changed[op->disk_i])
+    op->disk_i++;
+  if (op->disk_i >= d->n)
+    {
+      _cleanup_error_ ko_error *e = NULL;
+      cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
+      return update_end (op, e);
+    }
+  const uint64_t *l = op->disk_limits[op->disk_i];
+  memset (&op->cmd, 0, sizeof op->cmd);
+  snprintf (op->cmd.json, sizeof op->cmd.json,
+            "{\"execute\": \"qom-set\", \"arguments\": "
+            "{\"path\": \"/objects/tg%zu\", \"property\": \"limits\", "
+            "\"value\": {\"bps-read\": %llu, \"bps-write\": %llu, "
+            "\"iops-read\": %llu, \"iops-write\": %llu}}}",
+            op->disk_i, (unsigned long long)l[KO_THR_BPS_READ],
+            (unsigned long long)l[KO_THR_BPS_WRITE],
+            (unsigned long long)l[KO_THR_IOPS_READ],
+            (unsigned long long)l[KO_THR_IOPS_WRITE]);
+  op->cmd.what = "qom-set limits";
+  op->cmd.cb = on_throttled;
+  op->cmd.ctx = op;
+  qmp_submit (sb, &op->cmd, ko_now_ms () + MON_CALL_TIMEOUT_MS);
+}
+
 static void
 on_updated (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
             const ko_error *err)
@@ -307,6 +363,8 @@ on_updated (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
   (void)reply;
   if (err)
     return update_end (op, err);
+  if (op->r->block_io)
+    return throttle_next (op);
   /* the host side follows: same group, new limits, the memory one covering
    * the VM as it is now (a smaller limit leaves the VM's size alone) */
   _cleanup_error_ ko_error *e = NULL;
@@ -550,5 +608,21 @@ update_request (struct cli_conn *conn, struct container *c, const char *json)
   op->conn = conn;
   op->c = c;
   op->r = r;
+  /* throttles only on the container's disks, checked before anything
+   * changes */
+  const struct ko_disks *d = &c->p->disks;
+  struct ko_disk tmp[KO_MAX_DISKS];
+  struct ko_disks td = { tmp, d->n };
+  if (d->n)
+    memcpy (tmp, d->v, d->n * sizeof *tmp);
+  if (blockdev_apply_throttles (&td, r, "resources", op->disk_changed, &err)
+      < 0)
+    {
+      oci_linux_resources_free (r);
+      free (op);
+      return cli_conn_reply (conn, err, NULL);
+    }
+  for (size_t i = 0; i < d->n; i++)
+    memcpy (op->disk_limits[i], tmp[i].limits, sizeof op->disk_limits[i]);
   update_queue (sb, op);
 }

@@ -417,6 +417,8 @@ start_qemu (struct sandbox *sb, ko_error **err)
     }
   struct ko_vm_config vm = { .nics = nics,
                              .nnics = sb->net.nlinks,
+                             .disks = p->disks.v,
+                             .ndisks = p->disks.n,
                              .id = p->id,
                              .dir = p->dir,
                              .memory_mb = p->memory_mb,
@@ -431,7 +433,13 @@ start_qemu (struct sandbox *sb, ko_error **err)
       && (sink_start (sb, SINK_CONSOLE, KO_CONSOLE_LOG, vfds.console, err) < 0
           || sink_start (sb, SINK_QEMU, KO_QEMU_LOG, vfds.log, err) < 0))
     qr = -1;
-  /* QEMU has its own copies: the taps go away with it */
+  /* QEMU has its own copies: the taps and disks go away with it */
+  for (size_t i = 0; i < p->disks.n; i++)
+    if (p->disks.v[i].fd >= 0)
+      {
+        close (p->disks.v[i].fd);
+        p->disks.v[i].fd = -1;
+      }
   for (size_t i = 0; i < sb->net.nlinks; i++)
     if (sb->net.links[i].tap_fd >= 0)
       {

@@ -233,6 +233,32 @@ state_of() {
   [ ! -e "$WORK/vol/out2" ]
 }
 
+@test "podman run --device and --mount type=bind of a loop device: a disk of the VM, :r read-only, the bytes on the host" {
+  local l
+  truncate -s 4M "$WORK/disk"
+  l=$(losetup -f --show "$WORK/disk")
+  run kr --rm --device "$l:/dev/xvdz" "$IMAGE" \
+    sh -c 'echo from-podman | dd of=/dev/xvdz conv=fsync 2>/dev/null && head -c 11 /dev/xvdz'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = from-podman ]
+  [ "$(head -c 11 "$WORK/disk")" = from-podman ]
+  run kr --rm --device "$l:/dev/xvdz:r" "$IMAGE" \
+    sh -c 'head -c 11 /dev/xvdz; echo; echo x | dd of=/dev/xvdz 2>&1'
+  echo "$output"
+  [ "${lines[0]}" = from-podman ]
+  [[ "$output" == *"Operation not permitted"* ]]
+  # --mount type=bind of the device: the guest disk's node
+  run kr --rm --mount "type=bind,src=$l,dst=/dev/xvdb" "$IMAGE" \
+    sh -c 'test -b /dev/xvdb && head -c 11 /dev/xvdb'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = from-podman ]
+  # the VMs are gone: nothing holds the loop device
+  ! fuser -s "$l" 2>/dev/null
+  losetup -d "$l"
+}
+
 @test "podman pause/unpause: the container really freezes" {
   mkdir "$WORK/vol"
   cid=$(kr -d -v "$WORK/vol:/v" "$IMAGE" sh -c \

@@ -409,6 +409,36 @@ old_container_bytes (struct ko_buf *b, const struct ko_msg_create_container *m)
   ko_tlv_end (b, o);
 }
 
+/* The disk fields: a device node and a mount on a guest disk. */
+static void
+test_disk_fields (void)
+{
+  struct ko_container_spec s = { 0 }, d = { 0 };
+  struct ko_device dev = { .type = 'b',
+                           .path = strdup ("/dev/xvdz"),
+                           .major = 7,
+                           .minor = 3,
+                           .disk = strdup ("ko12345678d0") };
+  struct ko_mount m = { .dest = strdup ("/data"),
+                        .type = strdup ("ext4"),
+                        .source = strdup ("ko12345678m1"),
+                        .disk = strdup ("ko12345678m1") };
+  ko_container_spec_add_device (&s, &dev);
+  ko_container_spec_add_mount (&s, &m);
+  struct ko_buf b = { 0 }, again = { 0 };
+  ok (ko_container_spec_encode (&b, &s) == 0, "disk fields encode");
+  ok (ko_container_spec_decode (tlv_of (&b), &d, NULL) == 0,
+      "disk fields decode");
+  is_str (d.devices[0].disk, "ko12345678d0", "device: disk serial");
+  is_str (d.mounts[0].disk, "ko12345678m1", "mount: disk serial");
+  ko_container_spec_encode (&again, &d);
+  ok (same_bytes (&b, &again), "disk fields: decode + encode is identity");
+  ko_buf_free (&b);
+  ko_buf_free (&again);
+  ko_container_spec_clear (&s);
+  ko_container_spec_clear (&d);
+}
+
 static void
 test_create_container (void)
 {
@@ -553,6 +583,21 @@ test_create_container_rejects (void)
   ko_tlv_end (&b, o);
   expect_request_error (KO_M_CREATE_CONTAINER, &b, EINVAL,
                         "CreateContainer: device: no path");
+  container_body (&b, "c");
+  o = ko_tlv_begin (&b, KO_TAG_DEVICE);
+  ko_tlv_put_u32 (&b, KO_TAG_D_TYPE, 'b');
+  ko_tlv_put_str (&b, KO_TAG_D_PATH, "/dev/xvdz");
+  ko_tlv_put_bytes (&b, KO_TAG_D_DISK, "ko\0x", 4);
+  ko_tlv_end (&b, o);
+  expect_request_error (KO_M_CREATE_CONTAINER, &b, EPROTO,
+                        "CreateContainer: device: disk: holds a NUL byte");
+  container_body (&b, "c");
+  o = ko_tlv_begin (&b, KO_TAG_MOUNT);
+  ko_tlv_put_str (&b, KO_TAG_M_DEST, "/x");
+  ko_tlv_put_bytes (&b, KO_TAG_M_DISK, "ko\0x", 4);
+  ko_tlv_end (&b, o);
+  expect_request_error (KO_M_CREATE_CONTAINER, &b, EPROTO,
+                        "CreateContainer: mount: disk: holds a NUL byte");
   container_body (&b, "c");
   o = ko_tlv_begin (&b, KO_TAG_SYSCTL);
   ko_tlv_put_str (&b, KO_TAG_VALUE, "1");
@@ -1120,6 +1165,7 @@ main (void)
   test_exec_process ();
   test_resources ();
   test_create_container ();
+  test_disk_fields ();
   test_create_container_rejects ();
   test_network_and_memory ();
   test_replies ();

@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "tap.h"
 #include "translate.h"
+#include "blockdev.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +35,7 @@ struct result
   struct ko_buf tlv;
   struct share_bind *binds;
   size_t nbinds;
+  struct ko_disks disks;
   char *err;
 };
 
@@ -49,6 +51,7 @@ result_clear (struct result *r)
       free (r->binds[i].ctr_dest);
     }
   free (r->binds);
+  ko_disks_clear (&r->disks);
   free (r->err);
   memset (r, 0, sizeof *r);
 }
@@ -75,7 +78,7 @@ translate (const char *proc_extra, const char *extra, struct result *r)
   if (spec && translate_process (spec->process, &r->proc, &err) == 0
       && translate_seccomp (spec, &r->proc, &err) == 0
       && translate_container (spec, bundle, "ctr", &r->tlv, &r->binds,
-                              &r->nbinds, &err)
+                              &r->nbinds, &r->disks, &err)
              == 0)
     rc = 0;
   if (err)
@@ -668,6 +671,103 @@ test_mounts (void)
 
 /* ---- linux ---- */
 
+/* ---- disks ---- */
+
+#define RULE(allow, type, maj, min, access)                                    \
+  "{\"allow\": " #allow ", \"type\": \"" type "\", \"major\": " #maj           \
+  ", \"minor\": " #min ", \"access\": \"" access "\"}"
+
+/* A spec parsed from fmt with its one %s filled in, or NULL. */
+static oci_spec *
+spec_of (const char *fmt, const char *arg)
+{
+  char *json = NULL;
+  if (asprintf (&json, fmt, arg) < 0)
+    abort ();
+  oci_spec *spec
+      = oci_spec_parse_data (json, strlen (json), "config.json", NULL);
+  free (json);
+  return spec;
+}
+
+static bool
+writable (const char *rules)
+{
+  oci_spec *spec = spec_of ("{\"ociVersion\": \"1.2.0\", \"linux\": "
+                            "{\"resources\": {\"devices\": [%s]}}}",
+                            rules);
+  bool w = spec && blockdev_writable (spec->linux->resources, 7, 3);
+  oci_spec_free (spec);
+  return w;
+}
+
+static void
+test_disks (void)
+{
+  ok (writable (""), "disk: no rule naming it: read-write");
+  ok (writable (RULE (false, "a", -1, -1, "rwm")),
+      "disk: all denied: the entry's own access, as runc");
+  ok (writable (
+          RULE (false, "a", -1, -1, "rwm") "," RULE (true, "b", 7, 3, "rwm")),
+      "disk: podman's deny all, then --device");
+  ok (!writable (
+          RULE (false, "a", -1, -1, "rwm") "," RULE (true, "b", 7, 3, "r")),
+      "disk: --device ...:r is read-only");
+  ok (writable (RULE (false, "a", -1, -1, "rwm") "," RULE (
+          true, "b", 7, 4, "rwm") "," RULE (true, "b", 7, 3, "rw")),
+      "disk: another device's rule does not count");
+  ok (!writable (
+          RULE (true, "b", 7, 3, "rwm") "," RULE (false, "b", 7, -1, "w")),
+      "disk: a later deny of w wins");
+  ok (writable (RULE (true, "b", 7, 3, "r") "," RULE (true, "b", 7, 3, "w")),
+      "disk: r then w: read-write");
+  ok (writable (RULE (false, "c", -1, -1, "rwm")),
+      "disk: a rule of character devices does not name it");
+  char a[KO_DISK_SERIAL_MAX + 1], b[KO_DISK_SERIAL_MAX + 1];
+  blockdev_serial (a,
+                   "a-very-long-container-id-of-64-characters-0123456789abcdef",
+                   'd', 999);
+  blockdev_serial (b, "other", 'd', 999);
+  ok (strlen (a) <= KO_DISK_SERIAL_MAX && strcmp (a, b) != 0,
+      "disk serial: fits virtio-blk's 20 bytes, differs by container");
+  expect_error (
+      NULL,
+      ", \"linux\": {\"resources\": {\"blockIO\": "
+      "{\"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0, "
+      "\"rate\": 1048576}]}}}",
+      "config.json: linux.resources: blockIO.throttleReadBpsDevice[0]: "
+      "8:0 is no disk of the container's",
+      "blockIO: a throttle on a device the VM lacks is refused");
+  expect_error (NULL,
+                ", \"annotations\": {\"io.katacontainers.volume./data\": "
+                "\"direct\"}, \"mounts\": [{\"destination\": \"/data\", "
+                "\"type\": \"ext4\", \"source\": \"/nonexistent\"}]",
+                "config.json: annotations: io.katacontainers.volume./data: "
+                "\"direct\": the only value is \"block\"",
+                "block volume: unknown annotation value");
+  expect_error (NULL,
+                ", \"annotations\": {\"io.katacontainers.volume./data\": "
+                "\"block\"}, \"mounts\": [{\"destination\": \"/data\", "
+                "\"type\": \"ext4\", \"source\": \"/nonexistent/disk.img\"}]",
+                "config.json: mounts[0].source: a block volume needs an "
+                "absolute host path",
+                "block volume: missing file");
+  expect_error (NULL,
+                ", \"annotations\": {\"io.katacontainers.volume./data\": "
+                "\"block\"}, \"mounts\": [{\"destination\": \"/data\", "
+                "\"type\": \"ext4\", \"source\": \"/tmp\"}]",
+                "config.json: mounts[0].source: /tmp is neither a block device "
+                "nor a regular file",
+                "block volume: a directory");
+  expect_error (NULL,
+                ", \"annotations\": {\"io.katacontainers.volume./data\": "
+                "\"block\"}, \"mounts\": [{\"destination\": \"/data\", "
+                "\"type\": \"bind\", \"source\": \"/etc/hostname\"}]",
+                "config.json: mounts[0].type: a block volume (/etc/hostname) "
+                "needs the filesystem to mount it as",
+                "block volume: no filesystem type");
+}
+
 static void
 test_linux (void)
 {
@@ -753,10 +853,16 @@ test_linux (void)
                 "devices: no numbers");
   expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"b\", \"path\": "
-                "\"/dev/xvdz\", \"major\": 7, \"minor\": 0}]}",
-                "config.json: linux.devices[0]: block device /dev/xvdz (7:0): "
-                "host block devices are not attached to the VM yet",
-                "devices: a block device is refused, never faked");
+                "\"/dev/xvdz\", \"major\": 7, \"minor\": 1048575}]}",
+                "config.json: linux.devices[0]: the host has no block device "
+                "7:1048575 (for /dev/xvdz)",
+                "devices: a block device the host lacks is refused");
+  expect_error (NULL,
+                ", \"linux\": {\"devices\": [{\"type\": \"b\", \"path\": "
+                "\"/dev/xvdz\", \"major\": 1, \"minor\": 3}]}",
+                "config.json: linux.devices[0]: the host has no block device "
+                "1:3",
+                "devices: a character device given as b is refused");
   expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"c\", \"path\": "
                 "\"dev/x\", \"major\": 1, \"minor\": 3}]}",
@@ -1075,16 +1181,10 @@ test_resources_checks (void)
 static char *
 network_path_of (const char *namespaces)
 {
-  char *json = NULL;
-  if (asprintf (&json,
-                "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": "
-                "\"rootfs\"}, \"linux\": {\"namespaces\": %s}}",
-                namespaces)
-      < 0)
-    abort ();
-  oci_spec *spec
-      = oci_spec_parse_data (json, strlen (json), "config.json", NULL);
-  free (json);
+  oci_spec *spec = spec_of ("{\"ociVersion\": \"1.2.0\", \"root\": "
+                            "{\"path\": \"rootfs\"}, \"linux\": "
+                            "{\"namespaces\": %s}}",
+                            namespaces);
   const char *p = spec ? translate_network_path (spec) : NULL;
   char *r = p ? strdup (p) : NULL;
   oci_spec_free (spec);
@@ -1135,6 +1235,7 @@ main (void)
   test_seccomp ();
   test_mounts ();
   test_linux ();
+  test_disks ();
   test_userns ();
   test_cgroup ();
   test_fs_cache ();

@@ -1,0 +1,87 @@
+/* Disks the VM gets: host block devices (linux.devices of type b, block
+ * volumes) and block-volume files, each attached as a virtio-blk disk that
+ * the guest finds by its serial. The host never mounts them. */
+#ifndef KO_BLOCKDEV_H
+#define KO_BLOCKDEV_H
+
+#include "error.h"
+#include "oci.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KO_MAX_DISKS 16
+/* virtio-blk's serial holds 20 bytes */
+#define KO_DISK_SERIAL_MAX 20
+/* the annotation that makes a mount of a regular file a block volume:
+ * io.katacontainers.volume.<destination> = "block" */
+#define KO_BLOCK_VOLUME_ANNOTATION "io.katacontainers.volume."
+
+/* Throttles QEMU applies on the disk, from linux.resources.blockIO;
+ * 0 = none */
+enum
+{
+  KO_THR_BPS_READ,
+  KO_THR_BPS_WRITE,
+  KO_THR_IOPS_READ,
+  KO_THR_IOPS_WRITE,
+  KO_THR_N
+};
+
+struct ko_disk
+{
+  char *source; /* host path, for messages */
+  char serial[KO_DISK_SERIAL_MAX + 1];
+  int fd; /* what QEMU inherits: O_RDWR, or O_RDONLY when read-only */
+  bool readonly;
+  bool blockdev; /* a host block device (else a regular file) */
+  dev_t rdev;    /* its numbers; 0 for a file */
+  uint64_t limits[KO_THR_N];
+};
+
+struct ko_disks
+{
+  struct ko_disk *v;
+  size_t n;
+};
+
+/* Closes the fds and frees; accepts an empty list. */
+void ko_disks_clear (struct ko_disks *d);
+
+/* The serial of the container's disk number idx of kind ('d' for a
+ * device, 'm' for a mount): unique in a pod, at most KO_DISK_SERIAL_MAX. */
+void blockdev_serial (char out[KO_DISK_SERIAL_MAX + 1], const char *id,
+                      char kind, size_t idx);
+
+/* Whether the block device major:minor is attached read-write: false only
+ * when linux.resources.devices, applied in order (the last rule naming an
+ * access wins), lets the container read it and not write it. */
+bool blockdev_writable (const oci_linux_resources *r, int64_t major,
+                        int64_t minor);
+
+/* linux.devices[idx] of type b: opens the host device of its numbers (read
+ * and write unless readonly) and adds it to disks. Errors name the field. */
+int blockdev_add_device (struct ko_disks *disks, const oci_device *d,
+                         size_t idx, bool readonly, const char *id,
+                         ko_error **err);
+
+/* mounts[idx] whose source is a host block device, or a regular file the
+ * block-volume annotation names: opened exclusively (a device the host has
+ * mounted is refused) and added. A bind mount of a block device is its
+ * node (bound from the guest disk), opened as linux.devices are. *is_disk
+ * is false, with nothing done, for any other mount. */
+int blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
+                         const oci_mount *m, size_t idx, bool bind,
+                         bool readonly, const char *id, bool *is_disk,
+                         ko_error **err);
+
+/* linux.resources.blockIO's throttles onto the disks they name (by host
+ * major:minor), marking them in changed[] when not NULL; a weight is logged
+ * as not honoured. Errors name where. */
+int blockdev_apply_throttles (struct ko_disks *disks,
+                              const oci_linux_resources *r, const char *where,
+                              bool changed[KO_MAX_DISKS], ko_error **err);
+
+#endif

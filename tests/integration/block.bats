@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# Block storage into the VM: host block devices (linux.devices of type b)
+# and block volumes attached as virtio-blk disks, blockIO throttles applied
+# by QEMU, and the errors. Loop devices over files in the test's own
+# directory; each test checks that nothing is left and no loop device of its
+# own stays busy. podman's --device is in podman.bats.
+
+load helpers
+
+setup() {
+  setup_common
+  LOOPS=()
+  for a in dd cmp sleep time mount grep cat; do
+    [ -e "$BUNDLE/rootfs/bin/$a" ] || ln -s busybox "$BUNDLE/rootfs/bin/$a"
+  done
+}
+
+teardown() {
+  local l busy= rc=0
+  teardown_common || rc=1
+  for l in "${LOOPS[@]}"; do
+    # the VM is gone: no process may still hold the disk
+    if fuser -s "$l" 2>/dev/null; then busy+=" $l"; fi
+    losetup -d "$l" 2>/dev/null || true
+  done
+  [ -z "$busy" ] || { echo "loop devices left busy: $busy" >&2; return 1; }
+  return $rc
+}
+
+# new_loop NAME SIZE_MB [losetup options]: LOOP, a loop device over
+# WORK/NAME (not in a subshell: teardown detaches what LOOPS lists)
+new_loop() {
+  truncate -s "${2}M" "$WORK/$1"
+  LOOP=$(losetup -f --show "${@:3}" "$WORK/$1")
+  LOOPS+=("$LOOP")
+}
+
+minor_of() { echo $((16#$(stat -c %T "$1"))); }
+
+# refused MESSAGE: run fails with MESSAGE and leaves nothing
+refused() {
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$1"* ]]
+  assert_nothing_left "$ID"
+}
+
+# add_device LOOP [ACCESS]: the loop device as /dev/xvdz, with podman's
+# deny-all rule first and its own rule after (access rwm unless given)
+add_device() {
+  local mi
+  mi=$(minor_of "$1")
+  edit_spec ".linux.devices += [{\"type\": \"b\", \"path\": \"/dev/xvdz\", \"major\": 7, \"minor\": $mi, \"fileMode\": 432, \"uid\": 0, \"gid\": 6}]
+    | .linux.resources.devices = [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"b\", \"major\": 7, \"minor\": $mi, \"access\": \"${2:-rwm}\"}]"
+}
+
+@test "block device: written in the guest, the host file has the bytes; node with the spec's mode and owner" {
+  local l
+  new_loop disk 4
+  l=$LOOP
+  head -c 1048576 /dev/urandom > "$BUNDLE/rootfs/pattern"
+  add_device "$l"
+  set_args "$BUNDLE" sh -c 'stat -c "%A %u %g" /dev/xvdz; dd if=/pattern of=/dev/xvdz bs=64k conv=fsync 2>/dev/null; head -c 1048576 /dev/xvdz | cmp /pattern - && echo same'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the guest disk's numbers, the spec's mode and owner
+  [ "${lines[0]}" = "brw-rw---- 0 6" ]
+  [ "${lines[1]}" = "same" ]
+  cmp -n 1048576 "$BUNDLE/rootfs/pattern" "$WORK/disk"
+}
+
+@test "block device: read-only when the cgroup rules allow only reads" {
+  local l
+  new_loop disk 4
+  l=$LOOP
+  printf 'host-data' | dd of="$WORK/disk" conv=notrunc 2>/dev/null
+  add_device "$l" r
+  set_args "$BUNDLE" sh -c 'head -c 9 /dev/xvdz; echo; echo x | dd of=/dev/xvdz 2>&1; cat /sys/block/vda/ro'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "host-data" ]
+  [[ "$output" == *"Operation not permitted"* || "$output" == *"Read-only"* ]]
+  [ "$(head -c 9 "$WORK/disk")" = "host-data" ]
+}
+
+@test "block device: a 1 MiB/s write throttle holds; update raises it on the running container" {
+  local l mi start end
+  new_loop disk 16
+  l=$LOOP
+  mi=$(minor_of "$l")
+  add_device "$l"
+  edit_spec ".linux.resources.blockIO = {\"weight\": 500, \"throttleWriteBpsDevice\": [{\"major\": 7, \"minor\": $mi, \"rate\": 1048576}]}"
+  set_args "$BUNDLE" sleep 1000
+  ko --log "$WORK/log" create --bundle "$BUNDLE" "$ID" </dev/null
+  # the weight is not honoured, and says so
+  grep -q "blockIO weights are not honoured" "$WORK/log"
+  ko start "$ID"
+  start=$(date +%s%N)
+  ko exec "$ID" dd if=/dev/zero of=/dev/xvdz bs=64k count=48 oflag=direct
+  end=$(date +%s%N)
+  # 3 MiB at 1 MiB/s: QEMU lets a first second's worth through at once
+  [ $(( (end - start) / 1000000 )) -ge 1900 ]
+  echo "{\"blockIO\": {\"throttleWriteBpsDevice\": [{\"major\": 7, \"minor\": $mi, \"rate\": 67108864}]}}" > "$WORK/r.json"
+  ko update --resources "$WORK/r.json" "$ID"
+  start=$(date +%s%N)
+  ko exec "$ID" dd if=/dev/zero of=/dev/xvdz bs=64k count=48 oflag=direct
+  end=$(date +%s%N)
+  [ $(( (end - start) / 1000000 )) -lt 1900 ]
+  # a throttle on a device the VM lacks: refused, named
+  echo '{"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1}]}}' > "$WORK/r.json"
+  run ko update --resources "$WORK/r.json" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"blockIO.throttleReadBpsDevice[0]: 8:0 is no disk of the container's"* ]]
+}
+
+@test "block: a bind mount of a host block device binds the guest disk's node" {
+  local l
+  new_loop disk 4
+  l=$LOOP
+  edit_spec ".mounts += [{\"destination\": \"/dev/xvdb\", \"type\": \"bind\", \"source\": \"$l\", \"options\": [\"rbind\"]}]"
+  set_args "$BUNDLE" sh -c 'echo via-bind | dd of=/dev/xvdb conv=fsync 2>/dev/null; test -b /dev/xvdb && echo is-block'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = is-block ]
+  [ "$(head -c 8 "$WORK/disk")" = via-bind ]
+}
+
+@test "block volume: ext4 on a loop device, mounted by the guest only; the data is on the host after stop" {
+  grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no ext4"
+  local l
+  new_loop vol 32
+  l=$LOOP
+  mkfs.ext4 -q "$l"
+  edit_spec ".mounts += [{\"destination\": \"/data\", \"type\": \"ext4\", \"source\": \"$l\", \"options\": [\"rw\", \"noatime\"]}]"
+  set_args "$BUNDLE" sh -c 'grep " /data " /proc/mounts | cut -d" " -f3,4; echo from-guest > /data/f; sync'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "ext4 rw,noatime"* ]]
+  # never mounted on the host
+  ! grep -q "^$l " /proc/mounts
+  [ "$(debugfs -R 'cat /f' "$l" 2>/dev/null)" = from-guest ]
+}
+
+@test "block volume: a regular file with io.katacontainers.volume.<dest>=block, as xfs, read-only" {
+  grep -q '^CONFIG_XFS_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no xfs"
+  command -v mkfs.xfs >/dev/null || skip "xfsprogs is not installed"
+  truncate -s 300M "$WORK/vol.img"
+  mkfs.xfs -q "$WORK/vol.img"
+  edit_spec ".annotations[\"io.katacontainers.volume./data\"] = \"block\"
+    | .mounts += [{\"destination\": \"/data\", \"type\": \"xfs\", \"source\": \"$WORK/vol.img\", \"options\": [\"ro\"]}]"
+  set_args "$BUNDLE" sh -c 'grep " /data " /proc/mounts | cut -d" " -f3,4; touch /data/x 2>&1; true'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "xfs ro"* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "block: bad input names the field and leaves nothing" {
+  local l ro mnt
+  # a device the host lacks
+  edit_spec '.linux.devices = [{"type": "b", "path": "/dev/xvdz", "major": 7, "minor": 1048575}]'
+  refused "config.json: linux.devices[0]: the host has no block device 7:1048575"
+  # not a block device: a character device's numbers
+  edit_spec '.linux.devices = [{"type": "b", "path": "/dev/xvdz", "major": 1, "minor": 3}]'
+  refused "config.json: linux.devices[0]: the host has no block device 1:3"
+  # a read-only device the container may write
+  new_loop ro 4 -r
+  ro=$LOOP
+  edit_spec '.linux.devices = []'
+  add_device "$ro"
+  refused "config.json: linux.devices[0]: $ro is read-only on the host"
+  # a block device the host has mounted, as a volume
+  new_loop busy 32
+  l=$LOOP
+  mkfs.ext4 -q "$l"
+  mnt=$WORK/mnt
+  mkdir "$mnt"
+  mount "$l" "$mnt"
+  edit_spec ".linux.devices = [] | .linux.resources.devices = [] | .mounts += [{\"destination\": \"/data\", \"type\": \"ext4\", \"source\": \"$l\"}]"
+  run ko run --bundle "$BUNDLE" "$ID"
+  umount "$mnt"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: mounts["*"]: $l is in use on the host"* ]]
+  assert_nothing_left "$ID"
+  ! pgrep -f "kata-oci-$ID" >/dev/null
+}
