@@ -123,6 +123,12 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    * host is slow to schedule; about 1 boot in 9 panicked ("IO-APIC +
    * timer doesn't work!") with 20 VMs booting at once under TCG, none of
    * 40 with it.
+   * percpu_alloc=page: percpu memory in page-sized units. With the
+   * default 2 MB units, the second percpu chunk (every guest needs one)
+   * comes with a 4 MB array of memory-cgroup pointers, one per 4 bytes
+   * of the chunk, zeroed at boot: 4 MB less guest memory touched per VM
+   * (VmallocUsed 4.3 MB -> 0.4 MB), for percpu data mapped with 4 KB
+   * pages instead of one 2 MB page.
    * Two cuts under TCG only (KVM has neither cost):
    * - noreplace-smp: with one vCPU the kernel otherwise rewrites every
    *   LOCK prefix of its text to a NOP at boot, and TCG retranslates code
@@ -133,7 +139,8 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    *   TSC deadline timer under TCG); the HPET is then the tick, and one
    *   vCPU needs no broadcast. With more vCPUs each needs its own timer. */
   A ("console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests "
-     "initcall_blacklist=tracer_init_tracefs no_timer_check%s%s%s%s%s%s",
+     "initcall_blacklist=tracer_init_tracefs no_timer_check percpu_alloc=page"
+     "%s%s%s%s%s%s",
      s->kvm           ? ""
      : vm->vcpus == 1 ? " noreplace-smp nolapic_timer"
                       : " noreplace-smp",
