@@ -51,3 +51,21 @@ teardown() { teardown_common; }
   # the agent loaded them; the controllers it enables are there
   [[ "${lines[3]}" == *"cpuset cpu io memory"*"pids"* ]]
 }
+
+@test "under TCG one vCPU ticks from the HPET and skips the UP patching; two keep their local APIC timers" {
+  [ -e /dev/kvm ] && skip "KVM: these options are for TCG only"
+  # LOC: the local APIC timer's interrupts, summed over the vCPUs
+  set_args "$BUNDLE" sh -c 'cat /proc/cmdline; sleep 0.3; awk "/^ *LOC:/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) s += \$i; print s + 0 }" /proc/interrupts'
+  KATA_OCI_VCPUS=1 run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ " ${lines[0]} " == *" noreplace-smp nolapic_timer "* ]]
+  [ "${lines[1]}" -eq 0 ]
+  ko delete -f "$ID"
+  KATA_OCI_VCPUS=2 run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ " ${lines[0]} " == *" noreplace-smp "* ]]
+  [[ " ${lines[0]} " != *" nolapic_timer "* ]]
+  [ "${lines[1]}" -gt 0 ]
+}
