@@ -709,11 +709,12 @@ translate_check_resources (const oci_linux_resources *r, const char *where,
   return 0;
 }
 
-/* The device program. The container's nodes of guest disks (linux.devices
- * of type b, binds of host block devices) get a slot each, allowed: the
- * host hands the container these disks, and the spec's rules name the
- * host's numbers, which the guest's do not follow. Block volumes have no
- * node in the container and no slot. */
+/* The device program. Each guest disk the container gets (linux.devices
+ * of type b, binds of host block devices, block volumes) has a slot,
+ * allowed: the host hands the container these disks, and the spec's rules
+ * name the host's numbers, which the guest's do not follow. A block
+ * volume needs one too: the container's init mounts it, inside the
+ * group. Other containers' disks stay denied. */
 static int
 translate_devfilter (const oci_linux *l, struct ko_container_spec *s,
                      ko_error **err)
@@ -722,9 +723,7 @@ translate_devfilter (const oci_linux *l, struct ko_container_spec *s,
     if (s->devices[i].disk && push_disk (s, s->devices[i].disk, err) < 0)
       return -1;
   for (size_t i = 0; i < s->nmounts; i++)
-    if (s->mounts[i].disk && s->mounts[i].type
-        && strcmp (s->mounts[i].type, "bind") == 0
-        && push_disk (s, s->mounts[i].disk, err) < 0)
+    if (s->mounts[i].disk && push_disk (s, s->mounts[i].disk, err) < 0)
       return -1;
   return devfilter_compile (l, s->ndevfilter_disks, &s->devfilter,
                             &s->devfilter_len, err);
