@@ -284,7 +284,7 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
     | .linux.devices = [{"type": "c", "path": "/dev/kot-null", "major": 1, "minor": 3}]
     | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}]'
   jq -e '.linux.resources.devices == [{"allow": false, "access": "rwm"}]' "$BUNDLE/config.json"
-  set_args "$BUNDLE" sh -c 'mknod /tmp/k c 1 11 && echo mknod-ok; (: < /tmp/k) 2>&1; echo hi > /dev/null && cat /dev/null && echo null-ok; echo hi > /dev/kot-null && echo kot-ok; head -c 4 /dev/urandom | wc -c'
+  set_args "$BUNDLE" sh -c 'mknod /tmp/k c 1 11 && echo mknod-ok; (: < /tmp/k) 2>&1; echo hi > /dev/null && cat /dev/null && echo null-ok; echo hi > /dev/kot-null && echo kot-ok; head -c 4 /dev/urandom | wc -c; mknod /tmp/b b 254 0 && (: < /tmp/b) 2>&1; true'
   run_ctr
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = mknod-ok ]
@@ -292,6 +292,8 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ "${lines[2]}" = null-ok ]
   [ "${lines[3]}" = kot-ok ]
   [ "${lines[4]}" = 4 ]
+  # a guest disk (virtio-blk's major) is denied too
+  [[ "${lines[5]}" == *"Operation not permitted"* ]]
 
   # an explicit allow rule for c 1:11 r lets it be read, not written
   edit_spec '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rm"}]'
