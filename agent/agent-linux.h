@@ -69,6 +69,33 @@ struct ag_sock_fprog
   void *filter;
 };
 
+/* bpf(2): <linux/bpf.h>, what loading and attaching a cgroup device
+ * program needs */
+#define AG_BPF_PROG_LOAD 5
+#define AG_BPF_PROG_ATTACH 8
+#define AG_BPF_PROG_TYPE_CGROUP_DEVICE 15
+#define AG_BPF_CGROUP_DEVICE 6
+#define AG_BPF_JNE32_K 0x56 /* BPF_JMP32 | BPF_JNE | BPF_K */
+struct ag_bpf_insn
+{
+  uint8_t code;
+  uint8_t regs; /* dst in the low nibble, src in the high one */
+  int16_t off;
+  int32_t imm;
+};
+struct ag_bpf_prog_load
+{
+  uint32_t prog_type, insn_cnt;
+  uint64_t insns, license;
+  uint32_t log_level, log_size;
+  uint64_t log_buf;
+  uint32_t kern_version, prog_flags;
+};
+struct ag_bpf_prog_attach
+{
+  uint32_t target_fd, attach_bpf_fd, attach_type, attach_flags;
+};
+
 /* rtnetlink(7): <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>,
  * <linux/if_addr.h> */
 #ifndef AF_NETLINK

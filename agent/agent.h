@@ -279,6 +279,11 @@ int cgroup_enter (const char *id, pid_t pid, ko_error **err);
 /* The group of id opened as a directory (for ag_clone_into), or -1. */
 int cgroup_open (const char *id);
 size_t cgroup_pids (const char *id, pid_t **out);
+/* Loads the container's device program (s->devfilter, its disk slots
+ * given the guest disks' numbers) and attaches it to its group; nothing
+ * without one. */
+int cgroup_devices (const char *id, const struct ko_container_spec *s,
+                    ko_error **err);
 /* Freezes or thaws, and waits until that is done. */
 int cgroup_freeze (const char *id, bool freeze, ko_error **err);
 /* Applies the resources to the group (fitting its cpusets to the VM's); a

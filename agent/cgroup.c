@@ -5,6 +5,7 @@
  * containers do under their pod's group on a node: pod-wide usage is
  * pod/'s own, and containers' weights are relative to each other. */
 #define _GNU_SOURCE
+#include "agent-linux.h"
 #include "agent.h"
 
 #include <errno.h>
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -385,4 +388,66 @@ cgroup_watch_oom (const char *id)
   /* the watch goes away by itself with the group's directory */
   if (inotify_add_watch (oom_watch.fd, p, IN_MODIFY) < 0)
     ag_dbg ("watch %s: %s", p, strerror (errno));
+}
+
+/* Writes the guest numbers of disk slot i (proto.h, KO_DEVFILTER_SLOT):
+ * the host sent placeholders, knowing only its own numbers. */
+static int
+patch_disk_slot (struct ag_bpf_insn *v, size_t n, size_t i, const char *serial,
+                 ko_error **err)
+{
+  size_t at = KO_DEVFILTER_PROLOGUE + i * KO_DEVFILTER_SLOT;
+  if (at + KO_DEVFILTER_SLOT > n || v[at + 1].code != AG_BPF_JNE32_K
+      || (v[at + 1].regs & 0xf) != 4 || v[at + 2].code != AG_BPF_JNE32_K
+      || (v[at + 2].regs & 0xf) != 5)
+    return ko_error_setx (err, EPROTO, "device rules: no disk slot %zu", i);
+  char node[160];
+  dev_t rdev;
+  if (ag_disk_find (serial, node, sizeof node, &rdev, err) < 0)
+    return -1;
+  v[at + 1].imm = (int32_t)major (rdev);
+  v[at + 2].imm = (int32_t)minor (rdev);
+  return 0;
+}
+
+int
+cgroup_devices (const char *id, const struct ko_container_spec *s,
+                ko_error **err)
+{
+  if (s->devfilter == NULL)
+    return 0;
+  if (!cgroup_ok)
+    return ko_error_setx (err, ENOTSUP,
+                          "device rules: the guest has no cgroup v2 to "
+                          "enforce them in");
+  size_t n = s->devfilter_len / sizeof (struct ag_bpf_insn);
+  _cleanup_free_ struct ag_bpf_insn *v = malloc (s->devfilter_len);
+  if (v == NULL)
+    return ag_error_set (err, ENOMEM, "device rules");
+  memcpy (v, s->devfilter, s->devfilter_len);
+  for (size_t i = 0; i < s->ndevfilter_disks; i++)
+    if (patch_disk_slot (v, n, i, s->devfilter_disks[i], err) < 0)
+      return -1;
+  struct ag_bpf_prog_load load = {
+    .prog_type = AG_BPF_PROG_TYPE_CGROUP_DEVICE,
+    .insn_cnt = (uint32_t)n,
+    .insns = (uintptr_t)v,
+    .license = (uintptr_t) "GPL",
+  };
+  _cleanup_close_ int prog
+      = (int)syscall (SYS_bpf, AG_BPF_PROG_LOAD, &load, sizeof load);
+  if (prog < 0)
+    return ag_error_set (err, errno, "device rules: load the program");
+  _cleanup_close_ int dir = cgroup_open (id);
+  if (dir < 0)
+    return ag_error_set (err, errno, "device rules: open cgroup %s", id);
+  struct ag_bpf_prog_attach at = {
+    .target_fd = (uint32_t)dir,
+    .attach_bpf_fd = (uint32_t)prog,
+    .attach_type = AG_BPF_CGROUP_DEVICE,
+  };
+  /* the group holds the program once attached */
+  if (syscall (SYS_bpf, AG_BPF_PROG_ATTACH, &at, sizeof at) < 0)
+    return ag_error_set (err, errno, "device rules: attach to cgroup %s", id);
+  return 0;
 }

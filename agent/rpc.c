@@ -189,7 +189,8 @@ create_container (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
       || container_place_check (m, err) < 0 || cgroup_create (id, err) < 0)
     return -1;
   /* limits first: the group is still empty, nothing runs unconstrained */
-  if (m->spec.has_resources && cgroup_apply (id, &m->spec.resources, err) < 0)
+  if ((m->spec.has_resources && cgroup_apply (id, &m->spec.resources, err) < 0)
+      || cgroup_devices (id, &m->spec, err) < 0)
     {
       cgroup_remove (id);
       return -1;

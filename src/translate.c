@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "devfilter.h"
 #include "hostpath.h"
 #include "log.h"
 #include "msg.h"
@@ -457,6 +458,19 @@ translate_devices (const oci_linux *l, const char *id,
 }
 
 static int
+push_disk (struct ko_container_spec *s, const char *serial, ko_error **err)
+{
+  char *c = strdup (serial);
+  if (c == NULL
+      || ko_strv_push (&s->devfilter_disks, &s->ndevfilter_disks, c) < 0)
+    {
+      free (c);
+      return ko_error_set (err, ENOMEM, "device rules");
+    }
+  return 0;
+}
+
+static int
 translate_personality (const oci_personality *p, struct ko_container_spec *s,
                        ko_error **err)
 {
@@ -695,6 +709,26 @@ translate_check_resources (const oci_linux_resources *r, const char *where,
   return 0;
 }
 
+/* The device program. Each guest disk the container gets (linux.devices
+ * of type b, binds of host block devices, block volumes) has a slot,
+ * allowed: the host hands the container these disks, and the spec's rules
+ * name the host's numbers, which the guest's do not follow. A block
+ * volume needs one too: the container's init mounts it, inside the
+ * group. Other containers' disks stay denied. */
+static int
+translate_devfilter (const oci_linux *l, struct ko_container_spec *s,
+                     ko_error **err)
+{
+  for (size_t i = 0; i < s->ndevices; i++)
+    if (s->devices[i].disk && push_disk (s, s->devices[i].disk, err) < 0)
+      return -1;
+  for (size_t i = 0; i < s->nmounts; i++)
+    if (s->mounts[i].disk && push_disk (s, s->mounts[i].disk, err) < 0)
+      return -1;
+  return devfilter_compile (l, s->ndevfilter_disks, &s->devfilter,
+                            &s->devfilter_len, err);
+}
+
 int
 translate_container_spec (const oci_spec *spec, const char *bundle,
                           const char *id, struct ko_container_spec *out,
@@ -732,6 +766,8 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
     }
   if (spec->linux
       && translate_linux (spec->linux, spec->process, id, &s, disks, err) < 0)
+    goto fail;
+  if (translate_devfilter (spec->linux, &s, err) < 0)
     goto fail;
   const oci_linux_resources *res = spec->linux ? spec->linux->resources : NULL;
   if (blockdev_apply_throttles (disks, res, "config.json: linux.resources",

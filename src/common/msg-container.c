@@ -216,6 +216,8 @@ ko_container_spec_clear (struct ko_container_spec *s)
   free (s->sysctls);
   strv_clear (&s->masked, &s->nmasked);
   strv_clear (&s->readonly, &s->nreadonly);
+  free (s->devfilter);
+  strv_clear (&s->devfilter_disks, &s->ndevfilter_disks);
   ko_resources_clear (&s->resources);
   memset (s, 0, sizeof *s);
 }
@@ -335,6 +337,10 @@ ko_container_spec_encode (struct ko_buf *b, const struct ko_container_spec *s)
   r |= ko_tlv_put_str (b, KO_TAG_JOIN_CONTAINER, s->join_container);
   if (s->join_ns)
     r |= ko_tlv_put_u64 (b, KO_TAG_JOIN_NS, s->join_ns);
+  if (s->devfilter)
+    r |= ko_tlv_put_bytes (b, KO_TAG_DEVFILTER, s->devfilter, s->devfilter_len);
+  r |= put_paths (b, KO_TAG_DEVFILTER_DISK, s->devfilter_disks,
+                  s->ndevfilter_disks);
   return r ? -1 : 0;
 }
 
@@ -373,6 +379,24 @@ add_id_map (const struct ko_field *f, struct ko_id_map *v, size_t *n,
   return 0;
 }
 
+/* struct bpf_insn[]: whole instructions, bounded, at most once */
+static int
+set_devfilter (struct ko_container_spec *s, const struct ko_field *f,
+               ko_error **err)
+{
+  if (s->devfilter || f->len == 0 || f->len % 8 != 0
+      || f->len > 8 * KO_DEVFILTER_MAX_INSNS)
+    return ko_error_setx (err, EPROTO,
+                          "bad device program (%u bytes: whole 8-byte "
+                          "instructions, at most %d, once)",
+                          (unsigned)f->len, KO_DEVFILTER_MAX_INSNS);
+  if ((s->devfilter = malloc (f->len)) == NULL)
+    return ko_error_set (err, ENOMEM, "device program");
+  memcpy (s->devfilter, f->val, f->len);
+  s->devfilter_len = f->len;
+  return 0;
+}
+
 static int
 create_container_list (void *msg, const struct ko_field *f, ko_error **err)
 {
@@ -408,6 +432,22 @@ create_container_list (void *msg, const struct ko_field *f, ko_error **err)
         return -1;
       r = ko_container_spec_add_path (s, f->tag, str);
       break;
+    case KO_TAG_DEVFILTER:
+      return set_devfilter (s, f, err);
+    case KO_TAG_DEVFILTER_DISK:
+      if (s->ndevfilter_disks >= KO_DEVFILTER_MAX_DISKS)
+        return ko_error_setx (err, EPROTO,
+                              "device program: more than %d "
+                              "disks",
+                              KO_DEVFILTER_MAX_DISKS);
+      if (ko_fields_str (f, "device program disk", &str, err) < 0)
+        return -1;
+      if (ko_strv_push (&s->devfilter_disks, &s->ndevfilter_disks, str) < 0)
+        {
+          free (str);
+          return ko_error_set (err, ENOMEM, "device program");
+        }
+      return 0;
     case KO_TAG_UID_MAP:
       return add_id_map (f, s->uid_map, &s->nuid_map, err);
     case KO_TAG_GID_MAP:

@@ -112,6 +112,12 @@ struct ko_container_spec
    * the init of container join_container, the pod's sandbox */
   char *join_container;
   uint64_t join_ns;
+  /* the device program (KO_TAG_DEVFILTER), NULL: none; and the serials of
+   * its disk slots, in order */
+  uint8_t *devfilter;
+  size_t devfilter_len;
+  char **devfilter_disks; /* NULL-terminated */
+  size_t ndevfilter_disks;
 };
 /* Appends the container-level fields alone (what the monitor appends after
  * CONTAINER_ID, ROOTFS, HOSTNAME and PROCESS). */

@@ -290,7 +290,27 @@ enum ko_tag
   KO_TAG_D_DISK = 190, /* string: a virtio-blk serial */
   /* inside MOUNT: the source is the guest disk with this serial */
   KO_TAG_M_DISK = 191, /* string: a virtio-blk serial */
+
+  /* CreateContainer: the container's device rules (linux.resources.devices,
+   * linux.devices and runc's defaults), compiled on the host to a
+   * BPF_PROG_TYPE_CGROUP_DEVICE program the agent attaches to the
+   * container's cgroup; absent: every device is allowed */
+  KO_TAG_DEVFILTER = 192, /* bytes: struct bpf_insn[] (8 bytes each) */
+  /* repeated, in order: the serial of the disk whose guest numbers the
+   * agent writes into disk slot N of DEVFILTER (see KO_DEVFILTER_SLOT) */
+  KO_TAG_DEVFILTER_DISK = 193, /* string: a virtio-blk serial */
 };
+
+/* The device program's layout the agent relies on: KO_DEVFILTER_PROLOGUE
+ * instructions load the context (r2 = type, r3 = access, r4 = major,
+ * r5 = minor); then one slot of KO_DEVFILTER_SLOT instructions per
+ * DEVFILTER_DISK: "if (r2 == BLOCK && r4 == MAJOR && r5 == MINOR) return 1"
+ * with MAJOR at insn +1 and MINOR at insn +2, placeholders the agent
+ * replaces with the guest disk's numbers (the host knows only its own). */
+#define KO_DEVFILTER_PROLOGUE 6
+#define KO_DEVFILTER_SLOT 5
+#define KO_DEVFILTER_MAX_INSNS 4096
+#define KO_DEVFILTER_MAX_DISKS 16
 
 /* ---- frames ---- */
 struct ko_frame_hdr

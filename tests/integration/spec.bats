@@ -276,6 +276,39 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ "${lines[9]}" = pid=1 ]
 }
 
+@test "devices: the spec's device rules hold in the guest (runc's eBPF device program)" {
+  EXTRA_IDS="$ID-allow"
+  # kata-oci spec's deny-all rule, runc's defaults, a linux.devices entry;
+  # mknod is allowed for any device (as runc), opening it is not
+  edit_spec '.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]
+    | .linux.devices = [{"type": "c", "path": "/dev/kot-null", "major": 1, "minor": 3}]
+    | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}]'
+  jq -e '.linux.resources.devices == [{"allow": false, "access": "rwm"}]' "$BUNDLE/config.json"
+  set_args "$BUNDLE" sh -c 'mknod /tmp/k c 1 11 && echo mknod-ok; (: < /tmp/k) 2>&1; echo hi > /dev/null && cat /dev/null && echo null-ok; echo hi > /dev/kot-null && echo kot-ok; head -c 4 /dev/urandom | wc -c; mknod /tmp/b b 254 0 && (: < /tmp/b) 2>&1; true'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = mknod-ok ]
+  [[ "${lines[1]}" == *"Operation not permitted"* ]]
+  [ "${lines[2]}" = null-ok ]
+  [ "${lines[3]}" = kot-ok ]
+  [ "${lines[4]}" = 4 ]
+  # a guest disk (virtio-blk's major) is denied too
+  [[ "${lines[5]}" == *"Operation not permitted"* ]]
+
+  # an explicit allow rule for c 1:11 r lets it be read, not written
+  edit_spec '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rm"}]'
+  set_args "$BUNDLE" sh -c 'mknod /tmp/k c 1 11 && (: < /tmp/k) && echo read-ok; (: > /tmp/k) 2>&1; true'
+  ID="$ID-allow" run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = read-ok ]
+  [[ "${lines[1]}" == *"Operation not permitted"* ]]
+}
+
+@test "devices: a bad device rule names the field and leaves nothing" {
+  edit_spec '.linux.resources.devices = [{"allow": true, "type": "c", "access": "rwx"}]'
+  create_fails_with 'config.json: linux.resources.devices[0].access: "rwx" is not a subset of "rwm"'
+}
+
 @test "network: the container has the VM's network namespace, lo only, and exec shares it" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1

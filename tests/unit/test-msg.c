@@ -439,6 +439,74 @@ test_disk_fields (void)
   ko_container_spec_clear (&d);
 }
 
+/* an error's message, freed */
+static char *
+take_msg (ko_error **err)
+{
+  char *m = *err ? strdup ((*err)->msg) : NULL;
+  ko_error_free (*err);
+  *err = NULL;
+  return m;
+}
+
+static void
+test_devfilter_fields (void)
+{
+  struct ko_container_spec s = { 0 }, d = { 0 };
+  uint8_t prog[16] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95 };
+  s.devfilter = malloc (sizeof prog);
+  memcpy (s.devfilter, prog, sizeof prog);
+  s.devfilter_len = sizeof prog;
+  ko_strv_push (&s.devfilter_disks, &s.ndevfilter_disks, strdup ("ko1d0"));
+  ko_strv_push (&s.devfilter_disks, &s.ndevfilter_disks, strdup ("ko1m2"));
+  struct ko_buf b = { 0 }, again = { 0 };
+  ok (ko_container_spec_encode (&b, &s) == 0, "device program encodes");
+  ok (ko_container_spec_decode (tlv_of (&b), &d, NULL) == 0,
+      "device program decodes");
+  ok (d.devfilter_len == sizeof prog
+          && memcmp (d.devfilter, prog, sizeof prog) == 0,
+      "device program: the bytes");
+  ok (d.ndevfilter_disks == 2 && strcmp (d.devfilter_disks[1], "ko1m2") == 0,
+      "device program: disk slots in order");
+  ko_container_spec_encode (&again, &d);
+  ok (same_bytes (&b, &again), "device program: decode + encode is identity");
+  ko_buf_free (&b);
+  ko_buf_free (&again);
+  ko_container_spec_clear (&d);
+
+  /* bounded and whole instructions, once */
+  static const size_t bad[] = { 0, 12, 8 * KO_DEVFILTER_MAX_INSNS + 8 };
+  uint8_t *big = calloc (1, 8 * KO_DEVFILTER_MAX_INSNS + 8);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (bad); i++)
+    {
+      ko_error *err = NULL;
+      ko_tlv_put_bytes (&b, KO_TAG_DEVFILTER, big, bad[i]);
+      ok (ko_container_spec_decode (tlv_of (&b), &d, &err) < 0,
+          "a %zu-byte device program refused", bad[i]);
+      char *m = take_msg (&err);
+      ok (m && strstr (m, "bad device program"), "message: %s", m);
+      free (m);
+      ko_buf_free (&b);
+    }
+  ko_error *err = NULL;
+  ko_tlv_put_bytes (&b, KO_TAG_DEVFILTER, big, 8);
+  ko_tlv_put_bytes (&b, KO_TAG_DEVFILTER, big, 8);
+  ok (ko_container_spec_decode (tlv_of (&b), &d, &err) < 0,
+      "two device programs refused");
+  free (take_msg (&err));
+  ko_buf_free (&b);
+  free (big);
+  for (int i = 0; i <= KO_DEVFILTER_MAX_DISKS; i++)
+    ko_tlv_put_str (&b, KO_TAG_DEVFILTER_DISK, "ko1d0");
+  ok (ko_container_spec_decode (tlv_of (&b), &d, &err) < 0,
+      "more than KO_DEVFILTER_MAX_DISKS slots refused");
+  char *m = take_msg (&err);
+  is_str (m, "device program: more than 16 disks", "disk slots bound");
+  free (m);
+  ko_buf_free (&b);
+  ko_container_spec_clear (&s);
+}
+
 static void
 test_create_container (void)
 {
@@ -1166,6 +1234,7 @@ main (void)
   test_resources ();
   test_create_container ();
   test_disk_fields ();
+  test_devfilter_fields ();
   test_create_container_rejects ();
   test_network_and_memory ();
   test_replies ();
