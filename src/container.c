@@ -660,11 +660,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
           yajl_gen_map_close (y);
         }
       yajl_gen_array_close (y);
-      const unsigned char *buf;
-      size_t len;
-      yajl_gen_get_buf (y, &buf, &len);
-      printf ("%.*s\n", (int)len, buf);
-      yajl_gen_free (y);
+      gen_print_free (y);
     }
   else
     {

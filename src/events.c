@@ -88,12 +88,7 @@ print_stats (const char *id, const struct ko_mon_stats *st)
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
   yajl_gen_map_close (y);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf (y, &buf, &len);
-  printf ("%.*s\n", (int)len, buf);
-  fflush (stdout);
-  yajl_gen_free (y);
+  gen_print_free (y);
 }
 
 static void

@@ -3,6 +3,7 @@
 #define KO_JSONGEN_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
@@ -24,6 +25,18 @@ gen_u64 (yajl_gen y, const char *k, uint64_t v)
 {
   gen_key (y, k);
   yajl_gen_integer (y, (long long)v);
+}
+
+/* Prints what y made as one line on stdout, then frees y. */
+static inline void
+gen_print_free (yajl_gen y)
+{
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf (y, &buf, &len);
+  printf ("%.*s\n", (int)len, buf);
+  fflush (stdout);
+  yajl_gen_free (y);
 }
 
 #endif
