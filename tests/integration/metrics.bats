@@ -128,7 +128,8 @@ EOT
   last() { query "last_over_time($1[1m])"; }
   wait_until query "kata_hypervisor_pss_bytes{sandbox_id=\"$ID\"}"
   wait_until query "kata_container_memory_usage_bytes{container_id=\"$ID\"}"
-  curl -s "http://127.0.0.1:$pport/api/v1/targets" | jq -c '.data.activeTargets[] | {health, lastError, lastScrapeDuration}'
+  # for the log only: the targets API may answer "not ready" for a while
+  curl -s "http://127.0.0.1:$pport/api/v1/targets" | jq -c '.data.activeTargets[] | {health, lastError, lastScrapeDuration}' || true
   # at least one whole scrape (a loaded host may time one out)
   wait_until query 'max_over_time(up{job="kata"}[1m]) == 1' || { cat "$WORK/prometheus.log"; false; }
   pss=$(last "kata_hypervisor_pss_bytes{sandbox_id=\"$ID\",pod_name=\"web\"}")
