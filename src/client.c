@@ -28,11 +28,14 @@ send_request (int fd, uint16_t method, const struct ko_buf *body,
               const int *fds, int nfds, ko_error **err)
 {
   struct ko_buf req = { 0 };
+  if (nfds > KO_MON_MAX_FDS)
+    return ko_error_setx (err, E2BIG, "request: %d fds, more than %d", nfds,
+                          KO_MON_MAX_FDS);
   if (ko_request_append (&req, 1, method, body) < 0)
     return ko_error_set (err, ENOMEM, "request");
   union
   {
-    char buf[CMSG_SPACE (4 * sizeof (int))];
+    char buf[CMSG_SPACE (KO_MON_MAX_FDS * sizeof (int))];
     struct cmsghdr align;
   } u;
   memset (&u, 0, sizeof u);

@@ -5,6 +5,7 @@
 #include "hooks.h"
 #include "jsongen.h"
 #include "hostpath.h"
+#include "hypervisor.h"
 #include "log.h"
 #include "client.h"
 #include "monitor.h"
@@ -188,6 +189,24 @@ build_params (struct ko_global *g, const struct create_opts *o,
                                         cache, err);
       p->settings.fs_cache_bad = NULL; /* the annotation wins */
     }
+  /* slots for members' disks, in a pod's VM only: a lone container's VM
+   * does not pay for them */
+  p->root_ports = pi->sandbox ? KO_VM_POD_ROOT_PORTS : 0;
+  const char *ports
+      = oci_map_get (&spec->annotations, KO_VM_ROOT_PORTS_ANNOTATION);
+  if (ports && !pi->member)
+    {
+      char *end;
+      errno = 0;
+      long v = strtol (ports, &end, 10);
+      if (*ports == '\0' || *end || errno || v < 0 || v > KO_VM_MAX_ROOT_PORTS)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: annotations: %s: expected 0 to "
+                              "%d, not \"%s\"",
+                              KO_VM_ROOT_PORTS_ANNOTATION, KO_VM_MAX_ROOT_PORTS,
+                              ports);
+      p->root_ports = (int)v;
+    }
   if (translate_process (spec->process, &p->process, err) < 0
       || translate_seccomp (spec, &p->process, err) < 0)
     return -1;
@@ -196,13 +215,6 @@ build_params (struct ko_global *g, const struct create_opts *o,
                            &p->nbinds, &p->disks, err)
       < 0)
     return -1;
-  if (pi->member && p->disks.n)
-    return ko_error_setx (err, ENOTSUP,
-                          "config.json: %s: disks for a member of a pod "
-                          "(hot-plugged into its running VM) are not "
-                          "supported yet",
-                          p->disks.v[0].serial[10] == 'd' ? "linux.devices"
-                                                          : "mounts");
   if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX)
     return ko_error_setx (err, EINVAL,
                           "config.json: hostname: %zu bytes, more than the "

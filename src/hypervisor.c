@@ -224,6 +224,13 @@ hypervisor_qemu_argv (const struct ko_settings *s,
       /* the guest finds the disk by its serial (/sys/block/NAME/serial) */
       A ("virtio-blk-pci,id=blk%zu,drive=thr%zu,serial=%s", i, i, d->serial);
     }
+  /* empty slots for a pod's members' disks (hotplug.c); no I/O window:
+   * virtio-pci devices need none, and 4 KiB each would run out at 16 */
+  for (int i = 0; i < vm->root_ports; i++)
+    {
+      A ("-device");
+      A ("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,io-reserve=0", i, i + 1);
+    }
   /* never inflated: there for free page reporting, through which the guest
    * hands back the memory it frees (the agent loads the driver once idle) */
   A ("-device");
@@ -394,6 +401,9 @@ hypervisor_start_qemu (const struct ko_settings *s,
                           KO_VM_MAX_NICS);
   if (vm->ndisks > KO_MAX_DISKS)
     return ko_error_setx (err, E2BIG, "more than %d disks", KO_MAX_DISKS);
+  if (vm->root_ports < 0 || vm->root_ports > KO_VM_MAX_ROOT_PORTS)
+    return ko_error_setx (err, E2BIG, "more than %d PCIe root ports",
+                          KO_VM_MAX_ROOT_PORTS);
   _cleanup_strv_ char **argv = hypervisor_qemu_argv (s, vm);
   if (argv == NULL)
     return ko_error_set (err, ENOMEM, "qemu command line");

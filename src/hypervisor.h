@@ -31,6 +31,7 @@ struct ko_vm_config
   size_t nnics;                /* at most KO_VM_MAX_NICS */
   const struct ko_disk *disks; /* virtio-blk disks, their fds open */
   size_t ndisks;               /* at most KO_MAX_DISKS */
+  int root_ports;              /* pcie-root-ports rp0.. for hot-plugged disks */
   uid_t uid;                   /* QEMU's own uid and gid (confine.h) */
 };
 
@@ -42,6 +43,13 @@ struct ko_vm_fds
 };
 
 #define KO_VM_MAX_NICS 8
+/* A pod's sandbox VM gets KO_VM_POD_ROOT_PORTS PCIe root ports, each taking
+ * one member's disk hot-plugged later (tests/bench/README.md: what they
+ * cost); the annotation sets 0 to KO_VM_MAX_ROOT_PORTS for any VM. */
+#define KO_VM_POD_ROOT_PORTS 8
+#define KO_VM_MAX_ROOT_PORTS 16
+#define KO_VM_ROOT_PORTS_ANNOTATION                                            \
+  "io.katacontainers.config.hypervisor.pcie_root_port"
 /* QEMU's fds, less 3: what it serves and reaches, handed to it */
 enum
 {

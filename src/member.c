@@ -288,8 +288,29 @@ member_add (const struct monitor_params *p, const struct member_mounts *m,
                                 p->binds[i].ctr_dest, p->binds[i].readonly };
   req.binds = binds;
   req.nbinds = p->nbinds;
-  int fds[4];
+  /* its disks go with it, opened and checked here as for a VM of its own:
+   * the monitor hot-plugs them before the agent creates it */
+  struct ko_mon_disk disks[KO_MON_MAX_DISKS];
+  int fds[KO_MON_MAX_FDS];
   int nfds = member_fds (p, sock, fds);
+  if (p->disks.n > KO_MON_MAX_DISKS)
+    {
+      free (binds);
+      return ko_error_setx (err, E2BIG, "more than %d disks", KO_MON_MAX_DISKS);
+    }
+  for (size_t i = 0; i < p->disks.n; i++)
+    {
+      const struct ko_disk *d = &p->disks.v[i];
+      disks[i] = (struct ko_mon_disk){ .source = d->source,
+                                       .readonly = d->readonly,
+                                       .blockdev = d->blockdev,
+                                       .rdev = d->rdev };
+      memcpy (disks[i].serial, d->serial, sizeof disks[i].serial);
+      memcpy (disks[i].limits, d->limits, sizeof disks[i].limits);
+      fds[nfds++] = d->fd;
+    }
+  req.disks = disks;
+  req.ndisks = p->disks.n;
   int r = client_add (sandbox_dir, &req, fds, nfds, MEMBER_ADD_TIMEOUT_MS, err);
   free (binds);
   return r;
@@ -363,3 +384,8 @@ fail:
   state_dir_remove (g->root, o->id, &e2);
   return -1;
 }
+
+_Static_assert(KO_MON_MAX_DISKS == KO_MAX_DISKS
+                   && KO_MON_DISK_LIMITS == KO_THR_N
+                   && KO_MON_DISK_SERIAL_MAX == KO_DISK_SERIAL_MAX,
+               "monproto.h's disk sizes are blockdev.h's");

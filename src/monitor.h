@@ -28,6 +28,7 @@ struct monitor_params
   struct ko_settings settings;
   int memory_mb, vcpus;
   int max_memory_mb; /* what hotplug may grow the VM to; 0: host memory */
+  int root_ports;    /* for members' disks: a pod's sandbox only */
   struct ko_process process;   /* stream ids are filled in by the monitor */
   struct ko_buf container_tlv; /* extra CreateContainer fields */
   struct ko_state state;       /* what to record once created */

@@ -28,8 +28,9 @@ pod_classify (const struct oci_spec *spec, const char *id, struct pod_info *pi)
   for (size_t i = 0; i < KO_ARRAY_SIZE (sandbox_keys) && !pi->sandbox_id; i++)
     if ((pi->sandbox_id = oci_map_get (&spec->annotations, sandbox_keys[i])))
       pi->key = sandbox_keys[i];
-  if ((type && strcmp (type, "sandbox") == 0) || pi->sandbox_id == NULL
-      || *pi->sandbox_id == '\0' || strcmp (pi->sandbox_id, id) == 0)
+  pi->sandbox = type && strcmp (type, "sandbox") == 0;
+  if (pi->sandbox || pi->sandbox_id == NULL || *pi->sandbox_id == '\0'
+      || strcmp (pi->sandbox_id, id) == 0)
     {
       pi->sandbox_id = NULL;
       pi->key = NULL;

@@ -27,6 +27,7 @@ struct ko_state;
 struct pod_info
 {
   bool member;
+  bool sandbox; /* the engine says it is a pod's sandbox (not podman) */
   const char *sandbox_id; /* a member's sandbox (points into the spec) */
   const char *key;        /* the annotation that named it */
   /* a member: CLONE_NEW* namespaces it shares with the sandbox's init in

@@ -78,6 +78,9 @@ qmp_parse (const char *line, size_t len, struct qmp_msg *m, ko_error **err)
       r.kind = QMP_EVENT;
       r.event = printable (YAJL_GET_STRING (v));
       v = get (root, yajl_t_string, "data", "info", "device");
+      /* DEVICE_DELETED names it one level up */
+      if (v == NULL)
+        v = get (root, yajl_t_string, "data", "device", NULL);
       if (v)
         r.device = printable (YAJL_GET_STRING (v));
       v = get (root, yajl_t_number, "data", "info", "status");
@@ -131,12 +134,57 @@ qmp_close (struct ko_qmp *q)
   ko_buf_free (&q->in);
 }
 
+static int send_rest (struct ko_qmp *q, const char *line, ko_error **err);
+
 int
-qmp_send (struct ko_qmp *q, const char *json, ko_error **err)
+qmp_send (struct ko_qmp *q, const char *json, int fd, ko_error **err)
 {
   _cleanup_free_ char *line = NULL;
   if (asprintf (&line, "%s\n", json) < 0)
     return ko_error_set (err, ENOMEM, "QMP");
+  if (fd >= 0)
+    {
+      /* with the command's first bytes: QEMU keeps the fd that came with
+       * what it read last */
+      union
+      {
+        char buf[CMSG_SPACE (sizeof (int))];
+        struct cmsghdr align;
+      } u;
+      memset (&u, 0, sizeof u);
+      struct iovec iov = { line, 1 };
+      struct msghdr msg = { .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = u.buf,
+                            .msg_controllen = sizeof u.buf };
+      struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &fd, sizeof fd);
+      ssize_t w;
+      do
+        {
+          w = sendmsg (q->fd, &msg, MSG_NOSIGNAL);
+          if (w < 0 && errno == EAGAIN)
+            {
+              struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+              if (poll (&pfd, 1, 5000) <= 0)
+                return ko_error_setx (err, ETIMEDOUT,
+                                      "QMP: QEMU does not read");
+            }
+        }
+      while (w < 0 && (errno == EAGAIN || errno == EINTR));
+      if (w < 0)
+        return ko_error_set (err, errno, "QMP: send");
+      return send_rest (q, line + 1, err);
+    }
+  return send_rest (q, line, err);
+}
+
+static int
+send_rest (struct ko_qmp *q, const char *line, ko_error **err)
+{
   /* commands are small: the socket buffer takes them whole, or QEMU is
    * stuck and a short wait says so */
   size_t len = strlen (line), off = 0;

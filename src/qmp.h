@@ -27,7 +27,8 @@ struct qmp_msg
   enum qmp_kind kind;
   char *error;    /* QMP_ERROR: desc, printable */
   char *event;    /* QMP_EVENT: its name */
-  char *device;   /* ACPI_DEVICE_OST: data.info.device, when present */
+  char *device;   /* ACPI_DEVICE_OST: data.info.device; DEVICE_DELETED:
+                     data.device; when present */
   int64_t status; /* ACPI_DEVICE_OST: data.info.status (0: success) */
 };
 void qmp_msg_clear (struct qmp_msg *m);
@@ -44,8 +45,9 @@ struct ko_qmp
 /* Connects to the socket at path; the greeting is read like any message. */
 int qmp_connect (const char *path, struct ko_qmp *q, ko_error **err);
 void qmp_close (struct ko_qmp *q);
-/* Sends one command line (JSON without the line end). */
-int qmp_send (struct ko_qmp *q, const char *json, ko_error **err);
+/* Sends one command line (JSON without the line end); with fd >= 0, the
+ * fd goes along (SCM_RIGHTS) for the command to take (add-fd). */
+int qmp_send (struct ko_qmp *q, const char *json, int fd, ko_error **err);
 /* The next message: 1 with *m, 0 when no whole line has arrived yet, -1 when
  * QEMU closed the connection or sent something malformed. */
 int qmp_read (struct ko_qmp *q, struct qmp_msg *m, ko_error **err);

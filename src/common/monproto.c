@@ -1,5 +1,6 @@
 #include "monproto.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,89 @@ bind_decode (const struct ko_field *bf, struct ko_mon_bind *x, ko_error **err)
   return 0;
 }
 
+static int
+disk_encode (struct ko_buf *b, const struct ko_mon_disk *x)
+{
+  uint8_t lim[KO_MON_DISK_LIMITS * 8];
+  for (size_t k = 0; k < KO_MON_DISK_LIMITS; k++)
+    for (int j = 0; j < 8; j++)
+      lim[k * 8 + j] = (uint8_t)(x->limits[k] >> (8 * j));
+  size_t off = ko_tlv_begin (b, KO_MON_TAG_DISK);
+  if (ko_tlv_put_str (b, KO_MON_TAG_DISK_SOURCE, x->source) < 0
+      || ko_tlv_put_str (b, KO_MON_TAG_DISK_SERIAL, x->serial) < 0
+      || ko_tlv_put_u32 (b, KO_MON_TAG_DISK_READONLY, x->readonly) < 0
+      || ko_tlv_put_u32 (b, KO_MON_TAG_DISK_BLOCKDEV, x->blockdev) < 0
+      || ko_tlv_put_u64 (b, KO_MON_TAG_DISK_RDEV, x->rdev) < 0
+      || ko_tlv_put_bytes (b, KO_MON_TAG_DISK_LIMITS, lim, sizeof lim) < 0)
+    return -1;
+  ko_tlv_end (b, off);
+  return 0;
+}
+
+/* A serial names QEMU objects and a sysfs file in the guest: letters,
+ * digits, '-' and '_' only. */
+static bool
+serial_ok (const char *s)
+{
+  size_t n = strlen (s);
+  if (n == 0 || n > KO_MON_DISK_SERIAL_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!(isalnum ((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+      return false;
+  return true;
+}
+
+static int
+disk_decode (const struct ko_field *df, struct ko_mon_disk *x, ko_error **err)
+{
+  struct ko_tlv t = ko_field_nested (df);
+  struct ko_field f;
+  _cleanup_free_ char *serial = NULL;
+  uint32_t ro = 0, bd = 0;
+  bool have_limits = false;
+  int r;
+  memset (x, 0, sizeof *x);
+  while ((r = ko_tlv_next (&t, &f)) > 0)
+    {
+      if (f.tag == KO_MON_TAG_DISK_SOURCE)
+        r = take_str (&f, &x->source, "add: disk", err);
+      else if (f.tag == KO_MON_TAG_DISK_SERIAL)
+        r = take_str (&f, &serial, "add: disk", err);
+      else if (f.tag == KO_MON_TAG_DISK_READONLY)
+        r = take_u32 (&f, &ro, "add: disk", err);
+      else if (f.tag == KO_MON_TAG_DISK_BLOCKDEV)
+        r = take_u32 (&f, &bd, "add: disk", err);
+      else if (f.tag == KO_MON_TAG_DISK_RDEV)
+        r = take_u64 (&f, &x->rdev, "add: disk", err);
+      else if (f.tag == KO_MON_TAG_DISK_LIMITS)
+        {
+          if (f.len != KO_MON_DISK_LIMITS * 8)
+            r = bad (err, "add: disk", &f);
+          else
+            for (size_t k = 0; k < KO_MON_DISK_LIMITS; k++)
+              {
+                x->limits[k] = 0;
+                for (int j = 0; j < 8; j++)
+                  x->limits[k] |= (uint64_t)f.val[k * 8 + j] << (8 * j);
+              }
+          have_limits = true;
+        }
+      else
+        r = 0;
+      if (r < 0)
+        return -1;
+    }
+  x->readonly = ro != 0;
+  x->blockdev = bd != 0;
+  if (r < 0 || !x->source || !serial || !have_limits)
+    return ko_error_setx (err, EINVAL, "add: disk: malformed");
+  if (!serial_ok (serial))
+    return ko_error_setx (err, EINVAL, "add: disk %s: bad serial", x->source);
+  memcpy (x->serial, serial, strlen (serial) + 1);
+  return 0;
+}
+
 int
 ko_mon_add_encode (struct ko_buf *b, const struct ko_mon_add *m)
 {
@@ -275,6 +359,9 @@ ko_mon_add_encode (struct ko_buf *b, const struct ko_mon_add *m)
     return -1;
   for (size_t i = 0; i < m->nbinds; i++)
     if (bind_encode (b, &m->binds[i]) < 0)
+      return -1;
+  for (size_t i = 0; i < m->ndisks; i++)
+    if (disk_encode (b, &m->disks[i]) < 0)
       return -1;
   return 0;
 }
@@ -333,6 +420,24 @@ add_field (struct ko_mon_add *m, const struct ko_field *f, bool *have_proc,
         m->nbinds++;
         return 0;
       }
+    case KO_MON_TAG_DISK:
+      {
+        if (m->ndisks >= KO_MON_MAX_DISKS)
+          return ko_error_setx (err, E2BIG, "add: more than %d disks",
+                                KO_MON_MAX_DISKS);
+        struct ko_mon_disk *nd
+            = realloc (m->disks, (m->ndisks + 1) * sizeof *nd);
+        if (nd == NULL)
+          return ko_error_set (err, ENOMEM, "add");
+        m->disks = nd;
+        if (disk_decode (f, &m->disks[m->ndisks], err) < 0)
+          {
+            free (m->disks[m->ndisks].source);
+            return -1;
+          }
+        m->ndisks++;
+        return 0;
+      }
     }
   return 0;
 }
@@ -385,6 +490,9 @@ ko_mon_add_clear (struct ko_mon_add *m)
       free (m->binds[i].ctr_dest);
     }
   free (m->binds);
+  for (size_t i = 0; i < m->ndisks; i++)
+    free (m->disks[i].source);
+  free (m->disks);
   memset (m, 0, sizeof *m);
 }
 

@@ -71,6 +71,16 @@ enum ko_mon_method
 /* u32 0/1: the caller is a detached relay whose pid stands for the process
  * (exec -d --pid-file): when it goes, the process goes */
 #define KO_MON_TAG_DETACHED 1015
+/* KO_MON_ADD: a member's disks, hot-plugged into the VM; their fds are the
+ * request's last ones, one per disk, in order */
+#define KO_MON_TAG_DISK 1016          /* nested: DISK_*; repeated */
+#define KO_MON_TAG_DISK_SOURCE 1017   /* string: host path, for messages */
+#define KO_MON_TAG_DISK_SERIAL 1018   /* string: the virtio-blk serial */
+#define KO_MON_TAG_DISK_READONLY 1019 /* u32 0/1 */
+#define KO_MON_TAG_DISK_BLOCKDEV 1020 /* u32 0/1: a block device, else a file  \
+                                       */
+#define KO_MON_TAG_DISK_RDEV 1021   /* u64: its numbers (blockIO names them) */
+#define KO_MON_TAG_DISK_LIMITS 1022 /* KO_MON_DISK_LIMITS x u64 LE */
 
 /* KO_MON_METRICS reply fields: 1400..1449 */
 #define KO_MON_TAG_MX_PROC 1400 /* nested: a host process; repeated */
@@ -93,6 +103,12 @@ enum ko_mon_method
 
 #define KO_MON_MAX_PIDS 65536
 #define KO_MON_MAX_BINDS 1024
+/* a member's disks: as many as a container may have (blockdev.h) */
+#define KO_MON_MAX_DISKS 16
+#define KO_MON_DISK_LIMITS 4
+#define KO_MON_DISK_SERIAL_MAX 20
+/* fds with one request: a member's holder socket, stdio, disks */
+#define KO_MON_MAX_FDS (4 + KO_MON_MAX_DISKS)
 
 /* START, DESTROY, PAUSE, RESUME, PS, STATS */
 struct ko_mon_target
@@ -135,6 +151,15 @@ struct ko_mon_add
     bool readonly;
   } * binds;
   size_t nbinds;
+  struct ko_mon_disk
+  {
+    char *source;
+    char serial[KO_MON_DISK_SERIAL_MAX + 1];
+    bool readonly, blockdev;
+    uint64_t rdev;
+    uint64_t limits[KO_MON_DISK_LIMITS];
+  } * disks;
+  size_t ndisks;
 };
 
 struct ko_mon_remove

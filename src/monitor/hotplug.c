@@ -20,23 +20,6 @@
 
 /* ---------- the QMP link ---------- */
 
-struct qmp_cmd;
-typedef void (*qmp_done_cb) (struct sandbox *sb, struct qmp_cmd *cmd,
-                             const ko_error *err);
-
-struct qmp_cmd
-{
-  char json[512];
-  const char *what;    /* for messages */
-  char ost_device[32]; /* "": no guest acknowledgement to wait for */
-  bool sent, replied, ok, ost_done;
-  int64_t ost_status;
-  uint64_t deadline;
-  qmp_done_cb cb;
-  void *ctx;
-  struct qmp_cmd *next;
-};
-
 enum
 {
   LINK_CLOSED,
@@ -95,10 +78,10 @@ qmp_fail_msg (struct sandbox *sb, int status, const char *what, const char *msg)
 }
 
 static int
-qmp_send_line (struct sandbox *sb, const char *json)
+qmp_send_line (struct sandbox *sb, const char *json, int fd)
 {
   _cleanup_error_ ko_error *err = NULL;
-  if (qmp_send (&sb->qmp.q, json, &err) < 0)
+  if (qmp_send (&sb->qmp.q, json, fd, &err) < 0)
     {
       qmp_link_fail (sb, err);
       return -1;
@@ -137,11 +120,11 @@ qmp_kick (struct sandbox *sb)
   if (l->phase == LINK_READY && !c->sent)
     {
       c->sent = true;
-      qmp_send_line (sb, c->json);
+      qmp_send_line (sb, c->json, c->has_fd ? c->fd : -1);
     }
 }
 
-static void
+void
 qmp_submit (struct sandbox *sb, struct qmp_cmd *c, uint64_t deadline)
 {
   struct qmp_link *l = &sb->qmp;
@@ -177,7 +160,7 @@ qmp_on_msg (struct sandbox *sb, const struct qmp_msg *msg)
   if (l->phase == LINK_GREETING && msg->kind == QMP_GREETING)
     {
       l->phase = LINK_CAPS;
-      qmp_send_line (sb, "{\"execute\": \"qmp_capabilities\"}");
+      qmp_send_line (sb, "{\"execute\": \"qmp_capabilities\"}", -1);
       return;
     }
   if (l->phase == LINK_CAPS && msg->kind != QMP_EVENT)
@@ -193,7 +176,7 @@ qmp_on_msg (struct sandbox *sb, const struct qmp_msg *msg)
   if (msg->kind == QMP_EVENT)
     {
       if (c->ost_device[0] && msg->device
-          && strcmp (msg->event, "ACPI_DEVICE_OST") == 0
+          && strcmp (msg->event, c->event ? c->event : "ACPI_DEVICE_OST") == 0
           && strcmp (msg->device, c->ost_device) == 0)
         {
           c->ost_done = true;
@@ -248,8 +231,9 @@ qmp_on_timer (struct ko_timer *t)
   /* what QEMU says later would be taken for the next command's: start
    * over with a new connection */
   qmp_fail_msg (sb, ETIMEDOUT, c->what,
-                c->replied ? "the guest did not take the memory in time"
-                           : "no answer from QEMU in time");
+                !c->replied ? "no answer from QEMU in time"
+                : c->event  ? "the guest did not release the device in time"
+                            : "the guest did not take the memory in time");
 }
 
 void
@@ -339,13 +323,15 @@ throttle_next (struct update_op *op)
       return update_end (op, e);
     }
   const uint64_t *l = op->disk_limits[op->disk_i];
+  char path[32];
+  disks_tg_path (op->c, op->disk_i, path, sizeof path);
   memset (&op->cmd, 0, sizeof op->cmd);
   snprintf (op->cmd.json, sizeof op->cmd.json,
             "{\"execute\": \"qom-set\", \"arguments\": "
-            "{\"path\": \"/objects/tg%zu\", \"property\": \"limits\", "
+            "{\"path\": \"%s\", \"property\": \"limits\", "
             "\"value\": {\"bps-read\": %llu, \"bps-write\": %llu, "
             "\"iops-read\": %llu, \"iops-write\": %llu}}}",
-            op->disk_i, (unsigned long long)l[KO_THR_BPS_READ],
+            path, (unsigned long long)l[KO_THR_BPS_READ],
             (unsigned long long)l[KO_THR_BPS_WRITE],
             (unsigned long long)l[KO_THR_IOPS_READ],
             (unsigned long long)l[KO_THR_IOPS_WRITE]);

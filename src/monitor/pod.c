@@ -26,6 +26,7 @@ member_params_free (struct monitor_params *p)
   if (p == NULL)
     return;
   free (p->binds);
+  ko_disks_clear (&p->disks);
   state_clear (&p->state);
   oci_spec_free ((oci_spec *)p->spec);
   free (p);
@@ -44,6 +45,7 @@ pod_member_free (struct container *c)
         break;
       }
   execs_free (c);
+  disks_close (c);
   struct stream *ss[] = { c->in, c->out, c->err };
   for (size_t i = 0; i < KO_ARRAY_SIZE (ss); i++)
     if (ss[i])
@@ -79,6 +81,8 @@ member_new (struct sandbox *sb, struct ko_mon_add *req, ko_error **err)
     .sb = sb, .p = p, .dirfd = -1, .tty_fd = -1, .member = true, .add = add
   };
   c->oom_log.interval_ms = 1000;
+  for (size_t i = 0; i < KO_MAX_DISKS; i++)
+    c->pdisks[i] = (struct plugged_disk){ .fd = -1, .slot = -1 };
   ko_watch_init (&c->holder_w, &sb->loop, -1, NULL, c);
   p->id = add->container_id;
   p->dir = add->state_dir;
@@ -122,6 +126,27 @@ member_load (struct container *c, ko_error **err)
                                  a->binds[i].ctr_dest, a->binds[i].readonly };
     }
   p->nbinds = a->nbinds;
+  /* its disks as its create opened them; the fds come with the request */
+  if (a->ndisks > KO_MAX_DISKS)
+    return ko_error_setx (err, E2BIG, "add: more than %d disks", KO_MAX_DISKS);
+  p->disks.v = calloc (a->ndisks + 1, sizeof *p->disks.v);
+  if (p->disks.v == NULL)
+    return ko_error_set (err, ENOMEM, "add");
+  for (size_t i = 0; i < a->ndisks; i++)
+    {
+      const struct ko_mon_disk *x = &a->disks[i];
+      struct ko_disk *d = &p->disks.v[i];
+      *d = (struct ko_disk){ .source = strdup (x->source),
+                             .fd = -1,
+                             .readonly = x->readonly,
+                             .blockdev = x->blockdev,
+                             .rdev = (dev_t)x->rdev };
+      p->disks.n++;
+      if (d->source == NULL)
+        return ko_error_set (err, ENOMEM, "add");
+      memcpy (d->serial, x->serial, sizeof d->serial);
+      memcpy (d->limits, x->limits, sizeof d->limits);
+    }
   return 0;
 }
 
@@ -134,16 +159,30 @@ struct add_op
 {
   struct cli_conn *conn;
   struct container *c;
+  ko_error *err; /* a failure, answered once its disks are unplugged */
 };
 
 static void
+add_failed (struct container *c, void *ctx, const ko_error *unplug_err)
+{
+  struct add_op *op = ctx;
+  _cleanup_error_ ko_error *e = NULL;
+  if (unplug_err)
+    ko_error_setx (&e, op->err->status, "%s (and %s)", op->err->msg,
+                   unplug_err->msg);
+  share_remove (c);
+  cli_conn_reply (op->conn, e ? e : op->err, NULL);
+  pod_member_free (c);
+  ko_error_free (op->err);
+  free (op);
+}
+
+/* What was plugged for it goes first. */
+static void
 add_fail (struct add_op *op, const ko_error *err)
 {
-  struct container *c = op->c;
-  share_remove (c);
-  cli_conn_reply (op->conn, err, NULL);
-  pod_member_free (c);
-  free (op);
+  ko_error_setx (&op->err, err->status, "%s", err->msg);
+  disks_unplug (op->c, add_failed, op);
 }
 
 static void
@@ -225,16 +264,46 @@ on_grown (void *ctx, const ko_error *err)
   ctr_create (op->c, on_member_created, op);
 }
 
-/* What it gets from its create: the holder's socket, then its stdio. */
+static void
+on_plugged (struct container *c, void *ctx, const ko_error *err)
+{
+  struct add_op *op = ctx;
+  struct sandbox *sb = c->sb;
+  if (err)
+    {
+      /* nothing of them is left: answered at once */
+      _cleanup_error_ ko_error *e = NULL;
+      ko_error_setx (&e, err->status, "%s", err->msg);
+      op->err = take_ptr (e);
+      return add_failed (c, op, NULL);
+    }
+  /* the VM holds every member's memory limit, as it holds the one of a
+   * container of its own: it grows first when it must */
+  int64_t pod = pod_memory_limit (sb);
+  if (memory_limit (c) > 0 && memhp_need_mb (pod) > memhp_total_mb (&sb->memhp))
+    return vm_grow_for (c, pod, on_grown, op);
+  ctr_create (c, on_member_created, op);
+}
+
+/* What it gets from its create: the holder's socket, its stdio, then
+ * one fd per disk. */
 static int
 member_stdio (struct container *c, struct cli_conn *conn, ko_error **err)
 {
-  if (conn->nfds < 1)
-    return ko_error_setx (err, EINVAL, "add: no holder socket");
+  int ndisks = (int)c->p->disks.n;
+  if (conn->nfds < 1 + ndisks || conn->nfds - 1 - ndisks > 3)
+    return ko_error_setx (err, EINVAL,
+                          "add: %d fds for a holder socket, stdio and %d "
+                          "disks",
+                          conn->nfds, ndisks);
   holder_adopt (c, (pid_t)c->add->holder_pid, conn->fds[0]);
+  int nstdio = conn->nfds - 1 - ndisks;
   int fds[3] = { -1, -1, -1 };
-  for (int i = 1; i < conn->nfds; i++)
-    fds[i - 1] = conn->fds[i];
+  for (int i = 0; i < nstdio; i++)
+    fds[i] = conn->fds[1 + i];
+  for (int i = 0; i < ndisks; i++)
+    c->pdisks[i].fd = conn->fds[1 + nstdio + i];
+  c->npdisks = (size_t)ndisks;
   conn->nfds = 0;
   return ctr_setup_stdio (c, fds, err);
 }
@@ -270,14 +339,10 @@ pod_add (struct cli_conn *conn, struct ko_tlv body)
       cli_conn_reply (conn, err, NULL);
       return pod_member_free (c);
     }
-  *op = (struct add_op){ conn, c };
+  *op = (struct add_op){ conn, c, NULL };
   ctr_record (c, "creating");
-  /* the VM holds every member's memory limit, as it holds the one of a
-   * container of its own: it grows first when it must */
-  int64_t pod = pod_memory_limit (sb);
-  if (memory_limit (c) > 0 && memhp_need_mb (pod) > memhp_total_mb (&sb->memhp))
-    return vm_grow_for (c, pod, on_grown, op);
-  ctr_create (c, on_member_created, op);
+  /* its disks are in the VM before the agent looks for them */
+  disks_plug (c, on_plugged, op);
 }
 
 /* ---------- exit and removal ---------- */
@@ -295,6 +360,21 @@ struct remove_op
   struct container *c;
   ko_error *reply_err; /* what to answer once it is gone */
 };
+
+static void
+on_unplugged (struct container *c, void *ctx, const ko_error *err)
+{
+  struct remove_op *op = ctx;
+  /* a disk QEMU still holds is the delete's failure: the host device
+   * stays busy */
+  if (err && op->reply_err == NULL && sandbox_alive (c->sb))
+    ko_error_setx (&op->reply_err, err->status, "%s", err->msg);
+  share_remove (c);
+  cli_conn_reply (op->conn, op->reply_err, NULL);
+  pod_member_free (c);
+  ko_error_free (op->reply_err);
+  free (op);
+}
 
 static void
 on_removed (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
@@ -319,11 +399,8 @@ on_removed (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
       c->exit_status = 128 + 9;
     }
   pod_member_exited (c);
-  share_remove (c);
-  cli_conn_reply (op->conn, op->reply_err, NULL);
-  pod_member_free (c);
-  ko_error_free (op->reply_err);
-  free (op);
+  /* its mounts went with it: the guest lets its disks go */
+  disks_unplug (c, on_unplugged, op);
 }
 
 static void

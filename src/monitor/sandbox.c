@@ -424,6 +424,7 @@ start_qemu (struct sandbox *sb, ko_error **err)
                              .memory_mb = p->memory_mb,
                              .max_memory_mb = sb->memhp.max_mb,
                              .memory_slots = sb->memhp.slots,
+                             .root_ports = p->root_ports,
                              .vcpus = p->vcpus,
                              .vsock_cid = 3 + (getpid () % 100000),
                              .uid = KO_QEMU_ID_BASE + (uid_t)getpid () };

@@ -138,7 +138,7 @@ struct cli_conn
   struct ko_watch w;
   struct ko_timer deadline;
   struct ko_buf in;
-  int fds[4];
+  int fds[KO_MON_MAX_FDS];
   int nfds;
   uint32_t req_id;
   uint16_t method;
@@ -182,6 +182,14 @@ struct container
   bool member;            /* of a pod, in its sandbox's VM (pod.c) */
   bool removing;          /* RemoveContainer is in flight */
   struct ko_mon_add *add; /* a member's: what its params point into */
+  /* a member's disks (c->p->disks), hot-plugged (diskplug.c) */
+  struct plugged_disk
+  {
+    int fd;        /* the monitor's copy, until QEMU has it */
+    int slot;      /* its root port; -1: none */
+    unsigned done; /* DISK_* steps QEMU has done */
+  } pdisks[KO_MAX_DISKS];
+  size_t npdisks;
 };
 
 const char *ctr_status (const struct container *c);
@@ -215,6 +223,28 @@ void execs_free (struct container *c);
 
 struct qmp_cmd;
 struct update_op;
+typedef void (*qmp_done_cb) (struct sandbox *sb, struct qmp_cmd *cmd,
+                             const ko_error *err);
+
+/* One QMP command; the queue runs them one at a time. cb runs once: err
+ * NULL when QEMU returned and the awaited event (if any) came. */
+struct qmp_cmd
+{
+  char json[512];
+  const char *what;    /* for messages */
+  char ost_device[32]; /* "": no event to wait for after the reply */
+  const char *event;   /* the event naming ost_device; NULL: ACPI_DEVICE_OST */
+  bool has_fd;         /* fd goes along with the command (add-fd) */
+  int fd;
+  bool sent, replied, ok, ost_done;
+  int64_t ost_status;
+  uint64_t deadline;
+  qmp_done_cb cb;
+  void *ctx;
+  struct qmp_cmd *next;
+};
+/* Queues c (owned by the caller until its cb ran). */
+void qmp_submit (struct sandbox *sb, struct qmp_cmd *c, uint64_t deadline);
 struct qmp_link
 {
   struct ko_qmp q;
@@ -234,6 +264,33 @@ void hotplug_close (struct sandbox *sb);
 typedef void (*vm_grown_cb) (void *ctx, const ko_error *err);
 void vm_grow_for (struct container *c, int64_t limit_bytes, vm_grown_cb cb,
                   void *ctx);
+
+/* ---------- diskplug.c: a member's disks ---------- */
+
+enum
+{
+  DISK_FD = 1,   /* add-fd */
+  DISK_TG = 2,   /* the throttle group */
+  DISK_FILE = 4, /* the file or host_device node */
+  DISK_THR = 8,  /* the throttle node */
+  DISK_DEV = 16, /* the virtio-blk-pci device */
+};
+/* fdsets of hot-plugged disks: after the boot disks' (1..KO_MAX_DISKS) */
+#define KO_HP_FDSET(slot) (100 + (slot))
+
+typedef void (*disks_done_cb) (struct container *c, void *ctx,
+                               const ko_error *err);
+/* Plugs c's disks, one after the other; when one fails, what was plugged
+ * is unplugged before cb gets the error, which names the disk. */
+void disks_plug (struct container *c, disks_done_cb cb, void *ctx);
+/* Unplugs what is plugged: device_del, waiting for the guest to let it
+ * go, then the nodes, the throttle group and the fdset. cb gets the first
+ * error (what failed stays, its root port taken). */
+void disks_unplug (struct container *c, disks_done_cb cb, void *ctx);
+/* Closes the fds not handed to QEMU (the VM is gone). */
+void disks_close (struct container *c);
+/* The QOM path of the throttle group of c's disk i. */
+void disks_tg_path (const struct container *c, size_t i, char *out, size_t len);
 
 /* ---------- holder.c ---------- */
 
@@ -302,7 +359,8 @@ struct sandbox
   struct ko_memhp memhp; /* the VM's memory, as booted and as plugged */
   unsigned dimm_seq;     /* QOM ids: never reused, even after a failure */
   struct qmp_link qmp;
-  bool updating;             /* one update at a time: they may grow the VM */
+  uint32_t ports_used; /* root ports holding a member's disk (diskplug.c) */
+  bool updating;       /* one update at a time: they may grow the VM */
   struct update_op *updates; /* waiting for their turn */
   struct ko_network net;     /* the interfaces passed into the VM */
   struct ko_logsink sinks[SINK_COUNT];

@@ -340,7 +340,7 @@ conn_read (struct cli_conn *c)
     return -1;
   union
   {
-    char buf[CMSG_SPACE (4 * sizeof (int))];
+    char buf[CMSG_SPACE (KO_MON_MAX_FDS * sizeof (int))];
     struct cmsghdr align;
   } u;
   struct iovec iov = { c->in.data + c->in.len, 4096 };
@@ -359,7 +359,7 @@ conn_read (struct cli_conn *c)
         int k = (m->cmsg_len - CMSG_LEN (0)) / sizeof (int);
         int *p = (int *)CMSG_DATA (m);
         for (int i = 0; i < k; i++)
-          if (c->nfds < 4)
+          if (c->nfds < KO_MON_MAX_FDS)
             c->fds[c->nfds++] = p[i];
           else
             close (p[i]);

@@ -325,23 +325,3 @@ qemus_of() {
   wait_status "$M2" stopped
   grep -q joined "$WORK/m2.out"
 }
-
-@test "pods: a member with a block device is refused clearly; the sandbox runs on" {
-  local l mi b1
-  start_sandbox
-  truncate -s 4M "$WORK/disk"
-  l=$(losetup -f --show "$WORK/disk")
-  mi=$((16#$(stat -c %T "$l")))
-  b1=$(member_bundle m1 true)
-  jq --argjson mi "$mi" '.linux.devices = [{type: "b", path: "/dev/xvdz", major: 7, minor: $mi}]' \
-    "$b1/config.json" > "$b1/c.tmp" && mv "$b1/c.tmp" "$b1/config.json"
-  run ko create --bundle "$b1" "$M1"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"config.json: linux.devices: disks for a member of a pod"*"not supported yet"* ]]
-  assert_nothing_left "$M1"
-  [ "$(state_status "$SB")" = running ]
-  # nothing holds the device
-  ! fuser -s "$l" 2>/dev/null
-  losetup -d "$l"
-}
