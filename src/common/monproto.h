@@ -77,8 +77,9 @@ enum ko_mon_method
 #define KO_MON_TAG_DISK_SOURCE 1017   /* string: host path, for messages */
 #define KO_MON_TAG_DISK_SERIAL 1018   /* string: the virtio-blk serial */
 #define KO_MON_TAG_DISK_READONLY 1019 /* u32 0/1 */
-#define KO_MON_TAG_DISK_BLOCKDEV 1020 /* u32 0/1: a block device, else a file  \
-                                       */
+#define KO_MON_TAG_DISK_BLOCKDEV                                               \
+  1020                              /* u32 0/1: a block device, else a file    \
+                                     */
 #define KO_MON_TAG_DISK_RDEV 1021   /* u64: its numbers (blockIO names them) */
 #define KO_MON_TAG_DISK_LIMITS 1022 /* KO_MON_DISK_LIMITS x u64 LE */
 

@@ -26,8 +26,8 @@ struct plug_op
 {
   struct container *c;
   bool unplug;
-  size_t i;      /* the disk */
-  unsigned cur;  /* the step sent */
+  size_t i;       /* the disk */
+  unsigned cur;   /* the step sent */
   unsigned tried; /* unplug: the steps of disk i already tried */
   ko_error *err;
   disks_done_cb cb;
@@ -41,8 +41,8 @@ static const struct
 {
   unsigned st, needs_gone;
 } steps[] = {
-  { DISK_FD, DISK_FILE },   { DISK_TG, DISK_THR },   { DISK_FILE, DISK_THR },
-  { DISK_THR, DISK_DEV },   { DISK_DEV, 0 },
+  { DISK_FD, DISK_FILE }, { DISK_TG, DISK_THR }, { DISK_FILE, DISK_THR },
+  { DISK_THR, DISK_DEV }, { DISK_DEV, 0 },
 };
 
 static void plug_next (struct plug_op *op);
@@ -106,13 +106,12 @@ on_step (struct sandbox *sb, struct qmp_cmd *cmd, const ko_error *err)
   unplug_next (op);
 }
 
-static void
-submit (struct plug_op *op, unsigned st, const char *what, const char *fmt,
-        ...) __attribute__ ((format (printf, 4, 5)));
+static void submit (struct plug_op *op, unsigned st, const char *what,
+                    const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 static void
-submit (struct plug_op *op, unsigned st, const char *what, const char *fmt,
-        ...)
+submit (struct plug_op *op, unsigned st, const char *what, const char *fmt, ...)
 {
   struct plugged_disk *pd = &op->c->pdisks[op->i];
   memset (&op->cmd, 0, sizeof op->cmd);
@@ -193,8 +192,8 @@ plug_send (struct plug_op *op, unsigned st)
                      "{\"driver\": \"%s\", \"node-name\": \"hp-file%d\", "
                      "\"filename\": \"/dev/fdset/%d\", \"read-only\": %s, "
                      "\"aio\": \"threads\"}}",
-                     d->blockdev ? "host_device" : "file", s,
-                     KO_HP_FDSET (s), ro);
+                     d->blockdev ? "host_device" : "file", s, KO_HP_FDSET (s),
+                     ro);
     case DISK_THR:
       return submit (op, st, "blockdev-add throttle",
                      "{\"execute\": \"blockdev-add\", \"arguments\": "

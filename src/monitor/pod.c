@@ -172,6 +172,9 @@ add_failed (struct container *c, void *ctx, const ko_error *unplug_err)
                    unplug_err->msg);
   share_remove (c);
   cli_conn_reply (op->conn, e ? e : op->err, NULL);
+  /* a forced remove that waited: it is gone */
+  if (c->remove_after_add)
+    cli_conn_reply (c->remove_after_add, NULL, NULL);
   pod_member_free (c);
   ko_error_free (op->err);
   free (op);
@@ -195,6 +198,15 @@ on_member_created (struct sandbox *sb, void *ctx,
   (void)reply;
   if (err)
     return add_fail (op, err);
+  c->adding = false;
+  struct cli_conn *waiting = take_ptr (c->remove_after_add);
+  if (waiting)
+    {
+      /* removed before anything runs in it */
+      cli_conn_reply (op->conn, NULL, NULL);
+      free (op);
+      return member_remove (c, waiting, NULL);
+    }
   struct stream *ss[] = { c->in, c->out, c->err };
   for (size_t i = 0; i < KO_ARRAY_SIZE (ss); i++)
     if (ss[i])
@@ -340,6 +352,7 @@ pod_add (struct cli_conn *conn, struct ko_tlv body)
       return pod_member_free (c);
     }
   *op = (struct add_op){ conn, c, NULL };
+  c->adding = true;
   ctr_record (c, "creating");
   /* its disks are in the VM before the agent looks for them */
   disks_plug (c, on_plugged, op);
@@ -442,11 +455,18 @@ pod_remove (struct cli_conn *conn, struct container *c, struct ko_tlv body)
                    "container %s is the pod's sandbox: delete it to stop "
                    "the pod",
                    c->p->id);
-  else if (c->removing)
+  else if (c->removing || c->remove_after_add)
     ko_error_setx (&err, EBUSY, "container %s is being removed", c->p->id);
   else if (!c->init_exited && !force)
     ko_error_setx (&err, EBUSY, "container %s is not stopped", c->p->id);
   if (err)
     return cli_conn_reply (conn, err, NULL);
+  if (c->adding)
+    {
+      /* its disks are being plugged, or the agent creates it: the removal
+       * follows (a create killed halfway, then delete --force) */
+      c->remove_after_add = conn;
+      return;
+    }
   member_remove (c, conn, NULL);
 }

@@ -178,9 +178,11 @@ struct container
   size_t nexecs;
   uint64_t oom_count;
   struct ko_ratelimit oom_log;
-  bool starting;          /* a start is in flight */
-  bool member;            /* of a pod, in its sandbox's VM (pod.c) */
-  bool removing;          /* RemoveContainer is in flight */
+  bool starting; /* a start is in flight */
+  bool member;   /* of a pod, in its sandbox's VM (pod.c) */
+  bool removing; /* RemoveContainer is in flight */
+  bool adding;   /* a member's add is in flight (its disks...) */
+  struct cli_conn *remove_after_add; /* a forced remove, once added */
   struct ko_mon_add *add; /* a member's: what its params point into */
   /* a member's disks (c->p->disks), hot-plugged (diskplug.c) */
   struct plugged_disk

@@ -137,3 +137,162 @@ qemu_holds() {
   run ko exec "$SB" echo alive
   [ "$output" = alive ]
 }
+
+@test "pod disks: a 1 MiB/s write throttle holds on a member's disk; update raises it" {
+  local l mi b1 start end
+  start_sandbox
+  new_loop dev 16
+  l=$LOOP
+  mi=$(minor_of "$l")
+  b1=$(member_bundle m1 sleep 1000)
+  add_device "$b1" "$l" /dev/xvdz
+  edit "$b1" '.linux.resources.blockIO = {throttleWriteBpsDevice: [{major: 7, minor: $mi, rate: 1048576}]}' --argjson mi "$mi"
+  ko create --bundle "$b1" "$M1" </dev/null
+  ko start "$M1"
+  start=$(date +%s%N)
+  ko exec "$M1" dd if=/dev/zero of=/dev/xvdz bs=64k count=48 oflag=direct
+  end=$(date +%s%N)
+  # 3 MiB at 1 MiB/s: QEMU lets a first second's worth through at once
+  [ $(( (end - start) / 1000000 )) -ge 1900 ]
+  echo "{\"blockIO\": {\"throttleWriteBpsDevice\": [{\"major\": 7, \"minor\": $mi, \"rate\": 67108864}]}}" > "$WORK/r.json"
+  ko update --resources "$WORK/r.json" "$M1"
+  start=$(date +%s%N)
+  ko exec "$M1" dd if=/dev/zero of=/dev/xvdz bs=64k count=48 oflag=direct
+  end=$(date +%s%N)
+  [ $(( (end - start) / 1000000 )) -lt 1900 ]
+  ko delete -f "$M1"
+  refute qemu_holds "$l"
+  losetup -d "$l"
+}
+
+@test "pod disks: two members with disks; each delete unplugs its own, the other's keeps working" {
+  local l1 l2 b1 b2
+  start_sandbox
+  new_loop d1 4
+  l1=$LOOP
+  new_loop d2 4
+  l2=$LOOP
+  b1=$(member_bundle m1 sleep 1000)
+  b2=$(member_bundle m2 sleep 1000)
+  add_device "$b1" "$l1" /dev/xvdb
+  add_device "$b2" "$l2" /dev/xvdc
+  ko create --bundle "$b1" "$M1" </dev/null
+  ko create --bundle "$b2" "$M2" </dev/null
+  ko start "$M1"
+  ko start "$M2"
+  ko exec "$M1" sh -c 'echo one | dd of=/dev/xvdb conv=fsync 2>/dev/null'
+  ko exec "$M2" sh -c 'echo two | dd of=/dev/xvdc conv=fsync 2>/dev/null'
+  ko delete -f "$M1"
+  refute qemu_holds "$l1"
+  qemu_holds "$l2"
+  losetup -d "$l1"
+  # the other member's disk is still there and works
+  ko exec "$M2" sh -c 'echo two-again | dd of=/dev/xvdc conv=fsync 2>/dev/null'
+  ko delete -f "$M2"
+  refute qemu_holds "$l2"
+  [ "$(head -c 3 "$WORK/d1")" = one ]
+  [ "$(head -c 9 "$WORK/d2")" = two-again ]
+  run ko exec "$SB" echo alive
+  [ "$output" = alive ]
+}
+
+@test "pod disks: a second disk that cannot be plugged undoes the first; no free root port is a clear error" {
+  local l1 l2 b1 b2
+  # one root port: the member's second disk finds none
+  edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "1"'
+  start_sandbox
+  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 1 ]
+  new_loop d1 4
+  l1=$LOOP
+  new_loop d2 4
+  l2=$LOOP
+  b1=$(member_bundle m1 sleep 1000)
+  add_device "$b1" "$l1" /dev/xvdb
+  add_device "$b1" "$l2" /dev/xvdc
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"disk $l2: no free PCIe root port in the pod's VM (1, all in use"* ]]
+  assert_nothing_left "$M1"
+  refute qemu_holds "$l1"
+  refute qemu_holds "$l2"
+  # the port is free again: a member with one disk takes it
+  b2=$(member_bundle m2 sleep 1000)
+  add_device "$b2" "$l1" /dev/xvdb
+  ko create --bundle "$b2" "$M2" </dev/null
+  qemu_holds "$l1"
+  # and the next finds none, named
+  edit "$b1" '.linux.devices = [.linux.devices[1]]'
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"disk $l2: no free PCIe root port"* ]]
+  assert_nothing_left "$M1"
+  ko delete -f "$M2"
+  refute qemu_holds "$l1"
+  losetup -d "$l1"
+  losetup -d "$l2"
+  [ "$(state_status "$SB")" = running ]
+}
+
+@test "pod disks: a bad second disk is refused before anything is plugged" {
+  local l1 b1
+  start_sandbox
+  new_loop d1 4
+  l1=$LOOP
+  b1=$(member_bundle m1 sleep 1000)
+  add_device "$b1" "$l1" /dev/xvdb
+  edit "$b1" '.mounts += [{destination: "/data", type: "ext4", source: "/nonexistent-disk", options: ["rw"]}]
+    | .annotations["io.katacontainers.volume./data"] = "block"'
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: mounts"*"/nonexistent-disk"* ]]
+  assert_nothing_left "$M1"
+  refute qemu_holds "$l1"
+  losetup -d "$l1"
+}
+
+@test "pod disks: a lone container's VM has no root ports; a pod sandbox's has them" {
+  set_args "$BUNDLE" sleep 1000
+  edit_spec 'del(.annotations["io.kubernetes.cri-o.ContainerType"])'
+  ko create --bundle "$BUNDLE" "$SB" </dev/null
+  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -c 'pcie-root-port' || true)" -eq 0 ]
+  ko delete -f "$SB"
+  edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"'
+  ko create --bundle "$BUNDLE" "$SB" </dev/null
+  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 8 ]
+  ko delete -f "$SB"
+  edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "17"'
+  run ko create --bundle "$BUNDLE" "$SB"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"io.katacontainers.config.hypervisor.pcie_root_port: expected 0 to 16, not \"17\""* ]]
+}
+
+@test "pod disks: a CLI killed halfway through a member's create with a disk: the delete unplugs it" {
+  local l b1 mon
+  start_sandbox
+  mon=$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")
+  new_loop d1 4
+  l=$LOOP
+  b1=$(member_bundle m1 sleep 1000)
+  add_device "$b1" "$l" /dev/xvdb
+  for delay in 0.05 0.2 0.4 0.7 1.2; do
+    setsid "$KATA_OCI" --root "$TEST_ROOT" create --bundle "$b1" "$M1" </dev/null >/dev/null 2>&1 &
+    cli=$!
+    sleep "$delay"
+    pkill -9 -s "$cli" 2>/dev/null || true
+    wait "$cli" 2>/dev/null || true
+    echo "killed after $delay s: $(state_status "$M1" 2>&1)"
+    ko delete -f "$M1" 2>&1 | grep -v "does not exist" || true
+    assert_nothing_left "$M1"
+    refute qemu_holds "$l"
+    [ "$(state_status "$SB")" = running ]
+  done
+  # and the disk plugs again afterwards
+  ko create --bundle "$b1" "$M1" </dev/null
+  qemu_holds "$l"
+  ko delete -f "$M1"
+  refute qemu_holds "$l"
+}
