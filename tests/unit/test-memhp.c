@@ -202,6 +202,21 @@ test_qmp (void)
           && m.device == NULL,
       "qmp: a device that is not a string is ignored");
   qmp_msg_clear (&m);
+  ok (parse ("{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": "
+             "\"hp-blk3\", \"path\": \"/machine/peripheral/hp-blk3\"}}",
+             &m, &e)
+              == 0
+          && strcmp (m.event, "DEVICE_DELETED") == 0 && m.device
+          && strcmp (m.device, "hp-blk3") == 0,
+      "qmp: DEVICE_DELETED names its device");
+  qmp_msg_clear (&m);
+  ok (parse ("{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": "
+             "\"/machine/peripheral/hp-blk3/virtio-backend\"}}",
+             &m, &e)
+              == 0
+          && m.device == NULL,
+      "qmp: DEVICE_DELETED of a backend, without a device: none");
+  qmp_msg_clear (&m);
 
   /* refused, with the reason */
   ok (parse ("[1]", &m, &e) < 0 && e && strstr (e, "not a JSON object"),

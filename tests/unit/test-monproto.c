@@ -171,6 +171,115 @@ test_resize_update (void)
   ko_buf_free (&b);
 }
 
+static struct ko_mon_add
+add_base (void)
+{
+  static char *args[] = { "true", NULL };
+  struct ko_mon_add a = { .container_id = "m1",
+                          .state_dir = "/run/k/m1",
+                          .bundle = "/b",
+                          .rootfs = "/b/rootfs",
+                          .holder_pid = 42 };
+  a.process.args = args;
+  a.process.nargs = 1;
+  a.process.cwd = "/";
+  return a;
+}
+
+/* decodes b, which must fail with a message containing want */
+static void
+add_refused (const struct ko_buf *b, const char *want, const char *what)
+{
+  struct ko_mon_add g;
+  ko_error *err = NULL;
+  ok (ko_mon_add_decode (body_of (b), &g, &err) < 0 && err
+          && strstr (err->msg, want),
+      "add: %s (%s)", what, err ? err->msg : "accepted");
+  ok (err && err->status == (strstr (want, "more than") ? E2BIG : EINVAL),
+      "add: %s: its status", what);
+  ko_error_free (err);
+}
+
+static void
+test_add_disks (void)
+{
+  struct ko_mon_disk d[2] = {
+    { .source = "/dev/loop3",
+      .serial = "ko-m1-d0",
+      .blockdev = true,
+      .rdev = 0x703,
+      .limits = { 1, 2, 3, 1ull << 40 } },
+    { .source = "/tmp/vol", .serial = "ko-m1-m1", .readonly = true },
+  };
+  struct ko_mon_add a = add_base (), g;
+  a.disks = d;
+  a.ndisks = 2;
+  struct ko_buf b = { 0 };
+  ok (ko_mon_add_encode (&b, &a) == 0, "add with disks encodes");
+  ok (ko_mon_add_decode (body_of (&b), &g, NULL) == 0, "add decodes");
+  is_int (g.ndisks, 2, "add: two disks");
+  if (g.ndisks == 2)
+    {
+      is_str (g.disks[0].source, "/dev/loop3", "add: disk source");
+      is_str (g.disks[0].serial, "ko-m1-d0", "add: disk serial");
+      ok (g.disks[0].blockdev && !g.disks[0].readonly
+              && g.disks[0].rdev == 0x703,
+          "add: a block device, read-write, its numbers");
+      ok (g.disks[0].limits[0] == 1 && g.disks[0].limits[3] == 1ull << 40,
+          "add: its limits, 64 bits");
+      ok (!g.disks[1].blockdev && g.disks[1].readonly, "add: a read-only file");
+    }
+  ko_mon_add_clear (&g);
+  ko_buf_free (&b);
+
+  /* what the decoder refuses */
+  struct ko_mon_disk bad = d[0];
+  memcpy (bad.serial, "a/b", 4);
+  a.disks = &bad;
+  a.ndisks = 1;
+  ko_mon_add_encode (&b, &a);
+  add_refused (&b, "add: disk /dev/loop3: bad serial", "a serial with '/'");
+  ko_buf_free (&b);
+  bad.serial[0] = '\0';
+  ko_mon_add_encode (&b, &a);
+  add_refused (&b, "bad serial", "an empty serial");
+  ko_buf_free (&b);
+
+  struct ko_mon_disk many[KO_MON_MAX_DISKS + 1];
+  for (size_t i = 0; i <= KO_MON_MAX_DISKS; i++)
+    many[i] = d[1];
+  a.disks = many;
+  a.ndisks = KO_MON_MAX_DISKS + 1;
+  ko_mon_add_encode (&b, &a);
+  add_refused (&b, "add: more than 16 disks", "17 disks");
+  ko_buf_free (&b);
+
+  /* a disk without its limits, and limits of the wrong size */
+  a = add_base ();
+  ko_mon_add_encode (&b, &a);
+  size_t off = ko_tlv_begin (&b, KO_MON_TAG_DISK);
+  ko_tlv_put_str (&b, KO_MON_TAG_DISK_SOURCE, "/x");
+  ko_tlv_put_str (&b, KO_MON_TAG_DISK_SERIAL, "s");
+  ko_tlv_end (&b, off);
+  add_refused (&b, "add: disk: malformed", "no limits");
+  ko_buf_free (&b);
+  ko_mon_add_encode (&b, &a);
+  off = ko_tlv_begin (&b, KO_MON_TAG_DISK);
+  ko_tlv_put_str (&b, KO_MON_TAG_DISK_SOURCE, "/x");
+  ko_tlv_put_str (&b, KO_MON_TAG_DISK_SERIAL, "s");
+  ko_tlv_put_bytes (&b, KO_MON_TAG_DISK_LIMITS, "12345678", 8);
+  ko_tlv_end (&b, off);
+  add_refused (&b, "add: disk", "limits of 8 bytes");
+  ko_buf_free (&b);
+  ko_mon_add_encode (&b, &a);
+  off = ko_tlv_begin (&b, KO_MON_TAG_DISK);
+  ko_tlv_put_str (&b, KO_MON_TAG_DISK_SERIAL, "s");
+  ko_tlv_put_bytes (&b, KO_MON_TAG_DISK_LIMITS, many, 32);
+  ko_tlv_end (&b, off);
+  add_refused (&b, "add: disk: malformed", "no source");
+  ko_buf_free (&b);
+}
+
 static void
 test_replies (void)
 {
@@ -438,6 +547,7 @@ main (void)
   test_kill ();
   test_exec ();
   test_resize_update ();
+  test_add_disks ();
   test_replies ();
   test_loop ();
   test_metrics ();

@@ -40,6 +40,10 @@ classify (const char *annotations, const char *id, bool member,
   pod_classify (s, id, &pi);
   ok (pi.member == member, "%s: %s", what,
       member ? "a member" : "a VM of its own");
+  /* a pod's sandbox gets root ports for its members' disks */
+  bool sandbox_type = strstr (annotations, "\"sandbox\"") != NULL;
+  ok (pi.sandbox == sandbox_type, "%s: %s", what,
+      sandbox_type ? "a pod's sandbox" : "not known as a pod's sandbox");
   is_str (pi.sandbox_id, sandbox, "%s: its sandbox", what);
   pod_info_clear (&pi);
   oci_spec_free (s);
