@@ -46,7 +46,7 @@ struct ko_vm_fds
 /* A pod's sandbox VM gets KO_VM_POD_ROOT_PORTS PCIe root ports, each taking
  * one member's disk hot-plugged later (tests/bench/README.md: what they
  * cost); the annotation sets 0 to KO_VM_MAX_ROOT_PORTS for any VM. */
-#define KO_VM_POD_ROOT_PORTS 8
+#define KO_VM_POD_ROOT_PORTS 4
 #define KO_VM_MAX_ROOT_PORTS 16
 #define KO_VM_ROOT_PORTS_ANNOTATION                                            \
   "io.katacontainers.config.hypervisor.pcie_root_port"

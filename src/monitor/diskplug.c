@@ -152,6 +152,15 @@ take_slot (struct container *c, size_t i, ko_error **err)
         c->pdisks[i].slot = s;
         return 0;
       }
+  if (n == 0)
+    return ko_error_setx (err, ENOSPC,
+                          "disk %s: the pod's VM has no PCIe root port to "
+                          "plug it into (only a sandbox that the "
+                          "io.kubernetes.cri-o.ContainerType or "
+                          "io.kubernetes.cri.container-type annotation "
+                          "names gets some; its annotation %s sets how "
+                          "many)",
+                          c->p->disks.v[i].source, KO_VM_ROOT_PORTS_ANNOTATION);
   return ko_error_setx (err, ENOSPC,
                         "disk %s: no free PCIe root port in the pod's VM "
                         "(%d, all in use; the sandbox's annotation %s sets "

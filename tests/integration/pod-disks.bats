@@ -253,7 +253,8 @@ qemu_holds() {
   losetup -d "$l1"
 }
 
-@test "pod disks: a lone container's VM has no root ports; a pod sandbox's has them" {
+@test "pod disks: a lone container's VM has no root ports, a pod sandbox's 4; without any, a member's disk is refused clearly" {
+  local b1
   set_args "$BUNDLE" sleep 1000
   edit_spec 'del(.annotations["io.kubernetes.cri-o.ContainerType"])'
   ko create --bundle "$BUNDLE" "$SB" </dev/null
@@ -261,7 +262,21 @@ qemu_holds() {
   ko delete -f "$SB"
   edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"'
   ko create --bundle "$BUNDLE" "$SB" </dev/null
-  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 8 ]
+  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 4 ]
+  ko delete -f "$SB"
+  # a member's disk in a VM without root ports (podman's infra has no
+  # annotation that says it is a pod's sandbox)
+  edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "0"'
+  ko create --bundle "$BUNDLE" "$SB" </dev/null
+  new_loop d1 4
+  b1=$(member_bundle m1 true)
+  add_device "$b1" "$LOOP" /dev/xvdb
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"disk $LOOP: the pod's VM has no PCIe root port to plug it into"*"io.katacontainers.config.hypervisor.pcie_root_port sets how many"* ]]
+  assert_nothing_left "$M1"
+  refute qemu_holds "$LOOP"
   ko delete -f "$SB"
   edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "17"'
   run ko create --bundle "$BUNDLE" "$SB"
