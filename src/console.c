@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "console.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,28 +13,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
-
-static int
-send_fd (int sock, int fd, const char *name)
-{
-  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  memset (&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &fd, sizeof fd);
-  return sendmsg (sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
 
 int
 console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
@@ -79,7 +58,7 @@ console_make_pty (const char *socket_path, uint32_t rows, uint32_t cols,
       close (slave);
       return ko_error_set (err, e, "connect to console socket %s", socket_path);
     }
-  if (send_fd (sock, master, "/dev/ptmx") < 0)
+  if (ko_unix_send_fd (sock, master, "/dev/ptmx", strlen ("/dev/ptmx")) < 0)
     {
       int e = errno;
       close (slave);

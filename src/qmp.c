@@ -146,26 +146,10 @@ qmp_send (struct ko_qmp *q, const char *json, int fd, ko_error **err)
     {
       /* with the command's first bytes: QEMU keeps the fd that came with
        * what it read last */
-      union
-      {
-        char buf[CMSG_SPACE (sizeof (int))];
-        struct cmsghdr align;
-      } u;
-      memset (&u, 0, sizeof u);
-      struct iovec iov = { line, 1 };
-      struct msghdr msg = { .msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = u.buf,
-                            .msg_controllen = sizeof u.buf };
-      struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (c), &fd, sizeof fd);
       ssize_t w;
       do
         {
-          w = sendmsg (q->fd, &msg, MSG_NOSIGNAL);
+          w = ko_unix_send_fd (q->fd, fd, line, 1);
           if (w < 0 && errno == EAGAIN)
             {
               struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };

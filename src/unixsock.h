@@ -8,11 +8,16 @@
 
 #include "error.h"
 
+#include <sys/types.h>
+
 /* A listening SOCK_STREAM socket at dir/name (a stale one there is
  * replaced); the fd is close-on-exec. */
 int ko_unix_listen (const char *dir, const char *name, ko_error **err);
 
 /* A SOCK_STREAM socket connected to dir/name; close-on-exec. */
 int ko_unix_connect (const char *dir, const char *name, ko_error **err);
+
+/* One sendmsg of len bytes of data with fd (SCM_RIGHTS): what it returns. */
+ssize_t ko_unix_send_fd (int sock, int fd, const void *data, size_t len);
 
 #endif

@@ -176,7 +176,7 @@ plug_send (struct plug_op *op, unsigned st)
   const struct ko_disk *d = &op->c->p->disks.v[op->i];
   int s = pd->slot;
   const char *ro = d->readonly ? "true" : "false";
-  const uint64_t *l = d->limits;
+  char lim[160];
   switch (st)
     {
     case DISK_FD:
@@ -185,16 +185,12 @@ plug_send (struct plug_op *op, unsigned st)
                      "{\"fdset-id\": %d, \"opaque\": \"%s\"}}",
                      KO_HP_FDSET (s), d->serial);
     case DISK_TG:
-      return submit (
-          op, st, "object-add throttle-group",
-          "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": "
-          "\"throttle-group\", \"id\": \"hp-tg%d\", \"limits\": "
-          "{\"bps-read\": %llu, \"bps-write\": %llu, \"iops-read\": %llu, "
-          "\"iops-write\": %llu}}}",
-          s, (unsigned long long)l[KO_THR_BPS_READ],
-          (unsigned long long)l[KO_THR_BPS_WRITE],
-          (unsigned long long)l[KO_THR_IOPS_READ],
-          (unsigned long long)l[KO_THR_IOPS_WRITE]);
+      disks_limits_json (lim, sizeof lim, d->limits);
+      return submit (op, st, "object-add throttle-group",
+                     "{\"execute\": \"object-add\", \"arguments\": "
+                     "{\"qom-type\": \"throttle-group\", \"id\": "
+                     "\"hp-tg%d\", \"limits\": %s}}",
+                     s, lim);
     case DISK_FILE:
       return submit (op, st, "blockdev-add",
                      "{\"execute\": \"blockdev-add\", \"arguments\": "
@@ -353,6 +349,18 @@ disks_close (struct container *c)
         close (c->pdisks[i].fd);
         c->pdisks[i].fd = -1;
       }
+}
+
+void
+disks_limits_json (char *out, size_t len, const uint64_t *l)
+{
+  snprintf (out, len,
+            "{\"bps-read\": %llu, \"bps-write\": %llu, \"iops-read\": "
+            "%llu, \"iops-write\": %llu}",
+            (unsigned long long)l[KO_THR_BPS_READ],
+            (unsigned long long)l[KO_THR_BPS_WRITE],
+            (unsigned long long)l[KO_THR_IOPS_READ],
+            (unsigned long long)l[KO_THR_IOPS_WRITE]);
 }
 
 void

@@ -322,19 +322,15 @@ throttle_next (struct update_op *op)
       cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
       return update_end (op, e);
     }
-  const uint64_t *l = op->disk_limits[op->disk_i];
-  char path[32];
+  char path[32], lim[160];
   disks_tg_path (op->c, op->disk_i, path, sizeof path);
+  disks_limits_json (lim, sizeof lim, op->disk_limits[op->disk_i]);
   memset (&op->cmd, 0, sizeof op->cmd);
   snprintf (op->cmd.json, sizeof op->cmd.json,
             "{\"execute\": \"qom-set\", \"arguments\": "
             "{\"path\": \"%s\", \"property\": \"limits\", "
-            "\"value\": {\"bps-read\": %llu, \"bps-write\": %llu, "
-            "\"iops-read\": %llu, \"iops-write\": %llu}}}",
-            path, (unsigned long long)l[KO_THR_BPS_READ],
-            (unsigned long long)l[KO_THR_BPS_WRITE],
-            (unsigned long long)l[KO_THR_IOPS_READ],
-            (unsigned long long)l[KO_THR_IOPS_WRITE]);
+            "\"value\": %s}}",
+            path, lim);
   op->cmd.what = "qom-set limits";
   op->cmd.cb = on_throttled;
   op->cmd.ctx = op;

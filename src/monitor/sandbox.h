@@ -291,6 +291,8 @@ void disks_plug (struct container *c, disks_done_cb cb, void *ctx);
 void disks_unplug (struct container *c, disks_done_cb cb, void *ctx);
 /* Closes the fds not handed to QEMU (the VM is gone). */
 void disks_close (struct container *c);
+/* ThrottleLimits' JSON of limits[KO_THR_N]. */
+void disks_limits_json (char *out, size_t len, const uint64_t *limits);
 /* The QOM path of the throttle group of c's disk i. */
 void disks_tg_path (const struct container *c, size_t i, char *out, size_t len);
 

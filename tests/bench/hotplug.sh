@@ -56,7 +56,6 @@ sb=bench-hp-$$
 BENCH_IDS="$BENCH_IDS $sb"
 edit_bundle "$WORK/idle" '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "8"'
 ko run -d --bundle "$WORK/idle" "$sb" </dev/null >/dev/null 2>&1 || die "sandbox $sb"
-pid=$(ko state "$sb" | jq -r .pid)
 devs=()
 for i in 1 2 3 4; do
   truncate -s 16M "$WORK/disk$i"
@@ -69,13 +68,7 @@ for r in $(seq "$RUNS"); do
   for n in 0 1 4; do
     b=$WORK/m$n
     [ -d "$b" ] || {
-      make_bundle "$b" sleep 1000
-      edit_bundle "$b" '.annotations["io.kubernetes.cri-o.ContainerType"] = "container"
-        | .annotations["io.kubernetes.cri-o.SandboxID"] = "'"$sb"'"
-        | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
-            {type: "network", path: "/proc/'"$pid"'/ns/net"},
-            {type: "ipc", path: "/proc/'"$pid"'/ns/ipc"},
-            {type: "uts", path: "/proc/'"$pid"'/ns/uts"} ]'
+      member_of "$sb" "$b" sleep 1000
       for i in $(seq "$n"); do
         edit_bundle "$b" '.linux.devices += [{type: "b", path: "/dev/xvd'"$i"'", major: 7, minor: '"${devs[$((i - 1))]}"'}]'
       done

@@ -81,6 +81,19 @@ edit_bundle() {
   jq "$2" "$1/config.json" > "$1/c.tmp" && mv "$1/c.tmp" "$1/config.json"
 }
 
+# member_of SANDBOX DIR ARG...: a member bundle, its namespaces the pod's
+member_of() {
+  local sb=$1 b=$2 pid; shift 2
+  make_bundle "$b" "$@"
+  pid=$(ko state "$sb" | jq -r .pid)
+  edit_bundle "$b" '.annotations["io.kubernetes.cri-o.ContainerType"] = "container"
+    | .annotations["io.kubernetes.cri-o.SandboxID"] = "'"$sb"'"
+    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
+        {type: "network", path: "/proc/'"$pid"'/ns/net"},
+        {type: "ipc", path: "/proc/'"$pid"'/ns/ipc"},
+        {type: "uts", path: "/proc/'"$pid"'/ns/uts"} ]'
+}
+
 now_ns() { date +%s%N; }
 
 # stats V...: prints "median min max" of the numbers (median of an even

@@ -27,18 +27,6 @@ tree_pss() {
 }
 
 make_bundle "$WORK/idle" sleep 1000
-# member_of SANDBOX DIR ARG...: a member bundle, its namespaces the pod's
-member_of() {
-  local sb=$1 b=$2 pid; shift 2
-  make_bundle "$b" "$@"
-  pid=$(ko state "$sb" | jq -r .pid)
-  edit_bundle "$b" '.annotations["io.kubernetes.cri-o.ContainerType"] = "container"
-    | .annotations["io.kubernetes.cri-o.SandboxID"] = "'"$sb"'"
-    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
-        {type: "network", path: "/proc/'"$pid"'/ns/net"},
-        {type: "ipc", path: "/proc/'"$pid"'/ns/ipc"},
-        {type: "uts", path: "/proc/'"$pid"'/ns/uts"} ]'
-}
 monitor_of() { jq -r .monitorPid "$ROOT/$1/state.json"; }
 holder_of() { ko state "$1" | jq -r .pid; }
 

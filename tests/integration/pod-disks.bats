@@ -44,28 +44,6 @@ refute() {
 
 minor_of() { echo $((16#$(stat -c %T "$1"))); }
 
-# member_bundle NAME ARG...: a member's bundle (pods.bats)
-member_bundle() {
-  local name=$1; shift
-  local b=$WORK/$name pid
-  pid=$(ko state "$SB" | jq -r .pid)
-  make_bundle "$b"
-  set_args "$b" "$@"
-  for a in dd cmp sleep mount grep cat; do
-    [ -e "$b/rootfs/bin/$a" ] || ln -s busybox "$b/rootfs/bin/$a"
-  done
-  jq --arg sb "$SB" --arg p "/proc/$pid/ns" '
-    .annotations["io.kubernetes.cri-o.ContainerType"] = "container"
-    | .annotations["io.kubernetes.cri-o.SandboxID"] = $sb
-    | .root.readonly = false
-    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
-        {type: "network", path: ($p + "/net")},
-        {type: "ipc", path: ($p + "/ipc")},
-        {type: "uts", path: ($p + "/uts")} ]' \
-    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
-  echo "$b"
-}
-
 # edit BUNDLE JQ-FILTER [jq args]
 edit() {
   local b=$1 f=$2; shift 2
@@ -91,6 +69,7 @@ start_sandbox() {
 }
 
 qemu_pid() { pgrep -f "[q]emu-system.*-name kata-oci-$SB" | head -1; }
+root_ports() { pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l; }
 
 # holds FILE: whether the sandbox's QEMU has FILE (or the device) open
 qemu_holds() {
@@ -132,6 +111,9 @@ qemu_holds() {
   losetup -d "$l"
   cmp -n 1048576 "$WORK/pattern" "$WORK/dev"
   debugfs -R 'cat /f' "$WORK/vol" 2>/dev/null | grep -qx in-volume
+  # the guest unmounted it before letting the disk go: clean, no journal
+  # to replay
+  e2fsck -fn "$WORK/vol"
   # the sandbox runs on
   [ "$(state_status "$SB")" = running ]
   run ko exec "$SB" echo alive
@@ -201,7 +183,7 @@ qemu_holds() {
   # one root port: the member's second disk finds none
   edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "1"'
   start_sandbox
-  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 1 ]
+  [ "$(root_ports)" -eq 1 ]
   new_loop d1 4
   l1=$LOOP
   new_loop d2 4
@@ -258,11 +240,11 @@ qemu_holds() {
   set_args "$BUNDLE" sleep 1000
   edit_spec 'del(.annotations["io.kubernetes.cri-o.ContainerType"])'
   ko create --bundle "$BUNDLE" "$SB" </dev/null
-  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -c 'pcie-root-port' || true)" -eq 0 ]
+  [ "$(root_ports)" -eq 0 ]
   ko delete -f "$SB"
   edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"'
   ko create --bundle "$BUNDLE" "$SB" </dev/null
-  [ "$(pgrep -af "[q]emu-system.*-name kata-oci-$SB" | grep -o 'pcie-root-port' | wc -l)" -eq 4 ]
+  [ "$(root_ports)" -eq 4 ]
   ko delete -f "$SB"
   # a member's disk in a VM without root ports (podman's infra has no
   # annotation that says it is a pod's sandbox)

@@ -25,25 +25,6 @@ teardown() {
   for m in $M1 $M2; do assert_nothing_left "$m"; done
 }
 
-# member_bundle NAME ARG...: a member's bundle, its namespaces the sandbox's
-member_bundle() {
-  local name=$1; shift
-  local b=$WORK/$name pid
-  pid=$(ko state "$SB" | jq -r .pid)
-  make_bundle "$b"
-  set_args "$b" "$@"
-  jq --arg sb "$SB" --arg p "/proc/$pid/ns" '
-    .annotations["io.kubernetes.cri-o.ContainerType"] = "container"
-    | .annotations["io.kubernetes.cri-o.SandboxID"] = $sb
-    | .root.readonly = false
-    | .linux.namespaces = [ {type: "pid"}, {type: "mount"},
-        {type: "network", path: ($p + "/net")},
-        {type: "ipc", path: ($p + "/ipc")},
-        {type: "uts", path: ($p + "/uts")} ]' \
-    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
-  echo "$b"
-}
-
 start_sandbox() {
   ko create --bundle "$BUNDLE" "$SB" </dev/null
   ko start "$SB"

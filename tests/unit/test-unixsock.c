@@ -183,6 +183,55 @@ test_qmp (const char *dir)
                 "qmp_connect to a missing socket");
 }
 
+/* add-fd: the fd goes with the command's first byte, the line follows
+ * whole; a peer that is gone is an error that says so. */
+static void
+test_qmp_send_fd (void)
+{
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    abort ();
+  struct ko_qmp q = { .fd = sv[0] };
+  ko_error *err = NULL;
+  int pfd[2];
+  if (pipe (pfd) < 0)
+    abort ();
+  ok (qmp_send (&q, "{\"execute\": \"add-fd\"}", pfd[0], &err) == 0,
+      "qmp_send with an fd");
+  char buf[64] = "";
+  union
+  {
+    char b[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = { buf, 1 };
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = u.b,
+                        .msg_controllen = sizeof u.b };
+  ssize_t n = recvmsg (sv[1], &msg, MSG_CMSG_CLOEXEC);
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  int got = -1;
+  if (c && c->cmsg_type == SCM_RIGHTS)
+    memcpy (&got, CMSG_DATA (c), sizeof got);
+  ok (n == 1 && buf[0] == '{' && got >= 0, "the fd comes with the first byte");
+  struct stat a, b;
+  ok (got >= 0 && fstat (got, &a) == 0 && fstat (pfd[0], &b) == 0
+          && a.st_ino == b.st_ino,
+      "it is the fd sent");
+  n = read (sv[1], buf + 1, sizeof buf - 2);
+  ok (n > 0 && strcmp (buf, "{\"execute\": \"add-fd\"}\n") == 0,
+      "then the rest of the line (%s)", buf);
+  if (got >= 0)
+    close (got);
+  close (sv[1]);
+  int r = qmp_send (&q, "{}", pfd[0], &err);
+  expect_error (r, err, EPIPE, "QMP: send", "qmp_send to a peer that is gone");
+  close (sv[0]);
+  close (pfd[0]);
+  close (pfd[1]);
+}
+
 int
 main (void)
 {
@@ -196,6 +245,7 @@ main (void)
   round_trip (huge, "dir near PATH_MAX");
   test_errors (mid);
   test_qmp (mid);
+  test_qmp_send_fd ();
   free (mid);
   free (huge);
   char *cmd = NULL;
