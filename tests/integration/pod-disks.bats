@@ -293,3 +293,25 @@ qemu_holds() {
   ko delete -f "$M1"
   refute qemu_holds "$l"
 }
+
+@test "pod disks: a disk QEMU refuses (the same device twice) undoes the first; the error names it" {
+  local l b1
+  start_sandbox
+  new_loop d1 4
+  l=$LOOP
+  b1=$(member_bundle m1 sleep 1000)
+  add_device "$b1" "$l" /dev/xvdb
+  add_device "$b1" "$l" /dev/xvdc
+  run ko create --bundle "$b1" "$M1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  # the second one's device_add: QEMU's image lock; the first, plugged
+  # by then, is unplugged again
+  [[ "$output" == *"disk $l: device_add: "*"lock"* ]]
+  assert_nothing_left "$M1"
+  refute qemu_holds "$l"
+  losetup -d "$l"
+  [ "$(state_status "$SB")" = running ]
+  run ko exec "$SB" echo alive
+  [ "$output" = alive ]
+}
