@@ -16,26 +16,11 @@ setup() {
 }
 
 teardown() {
-  local l busy= rc=0
+  local rc=0
   teardown_common || rc=1
-  for l in "${LOOPS[@]}"; do
-    # the VM is gone: no process may still hold the disk
-    if fuser -s "$l" 2>/dev/null; then busy+=" $l"; fi
-    losetup -d "$l" 2>/dev/null || true
-  done
-  [ -z "$busy" ] || { echo "loop devices left busy: $busy" >&2; return 1; }
+  release_loops || rc=1
   return $rc
 }
-
-# new_loop NAME SIZE_MB [losetup options]: LOOP, a loop device over
-# WORK/NAME (not in a subshell: teardown detaches what LOOPS lists)
-new_loop() {
-  truncate -s "${2}M" "$WORK/$1"
-  LOOP=$(losetup -f --show "${@:3}" "$WORK/$1")
-  LOOPS+=("$LOOP")
-}
-
-minor_of() { echo $((16#$(stat -c %T "$1"))); }
 
 # refused MESSAGE: run fails with MESSAGE and leaves nothing
 refused() {

@@ -144,3 +144,67 @@ member_bundle() {
     "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
   echo "$b"
 }
+
+# create_killed BUNDLE ID DELAY: a create of ID, killed with whatever it
+# forked (a member's holder) DELAY s after it began; says what it left
+create_killed() {
+  local cli
+  setsid "$KATA_OCI" --root "$TEST_ROOT" create --bundle "$1" "$2" </dev/null >/dev/null 2>&1 &
+  cli=$!
+  sleep "$3"
+  pkill -9 -s "$cli" 2>/dev/null || true
+  wait "$cli" 2>/dev/null || true
+  echo "killed after $3 s: $(state_status "$2" 2>&1)"
+}
+
+# write_ms ID DEV: milliseconds an exec in ID takes to write 3 MiB to DEV
+# with O_DIRECT (against a 1 MiB/s throttle at least 1.9 s: QEMU lets a
+# first second's worth through at once)
+write_ms() {
+  local start end
+  start=$(date +%s%N)
+  ko exec "$1" dd if=/dev/zero of="$2" bs=64k count=48 oflag=direct || return 1
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 ))
+}
+
+# setup_pod: this test's pod: SB (its id), a CRI-O sandbox running
+# `sleep 1000`, and members M1 and M2 that teardown_pod deletes
+setup_pod() {
+  setup_common
+  SB=$ID
+  M1=$ID-m1
+  M2=$ID-m2
+  EXTRA_IDS="$M1 $M2"
+  set_args "$BUNDLE" sleep 1000
+  edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"'
+}
+
+teardown_pod() {
+  local m rc=0
+  for m in $M1 $M2; do ko delete -f "$m" >/dev/null 2>&1 || true; done
+  teardown_common || rc=1
+  for m in $M1 $M2; do assert_nothing_left "$m" || rc=1; done
+  return $rc
+}
+
+# new_loop NAME SIZE_MB [losetup options]: LOOP, a loop device over
+# WORK/NAME (not in a subshell: release_loops detaches what LOOPS lists)
+new_loop() {
+  truncate -s "${2}M" "$WORK/$1"
+  LOOP=$(losetup -f --show "${@:3}" "$WORK/$1")
+  LOOPS+=("$LOOP")
+}
+
+minor_of() { echo $((16#$(stat -c %T "$1"))); }
+
+# release_loops: detaches the test's loop devices; fails when one was still
+# busy (its VM is gone: no process may hold the disk any more)
+release_loops() {
+  local l busy=
+  for l in "${LOOPS[@]}"; do
+    if fuser -s "$l" 2>/dev/null; then busy+=" $l"; fi
+    losetup -d "$l" 2>/dev/null || true
+  done
+  [ -z "$busy" ] || { echo "loop devices left busy: $busy" >&2; return 1; }
+}

@@ -9,20 +9,12 @@
 load helpers
 
 setup() {
-  setup_common
-  SB=$ID
-  M1=$ID-m1
-  M2=$ID-m2
-  EXTRA_IDS="$M1 $M2"
-  set_args "$BUNDLE" sleep 1000
-  edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"
-    | .hostname = "podhost"'
+  setup_pod
+  edit_spec '.hostname = "podhost"'
 }
 
 teardown() {
-  for m in $M1 $M2; do ko delete -f "$m" >/dev/null 2>&1 || true; done
-  teardown_common
-  for m in $M1 $M2; do assert_nothing_left "$m"; done
+  teardown_pod
 }
 
 start_sandbox() {
@@ -284,13 +276,7 @@ qemus_of() {
   mon=$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")
   b1=$(member_bundle m1 sleep 1000)
   for delay in 0.02 0.1 0.25 0.5 1; do
-    setsid "$KATA_OCI" --root "$TEST_ROOT" create --bundle "$b1" "$M1" </dev/null >/dev/null 2>&1 &
-    cli=$!
-    sleep "$delay"
-    # the CLI and whatever it forked (the member's holder)
-    pkill -9 -s "$cli" 2>/dev/null || true
-    wait "$cli" 2>/dev/null || true
-    echo "killed after $delay s: $(state_status "$M1" 2>&1)"
+    create_killed "$b1" "$M1" "$delay"
     ko delete -f "$M1" 2>&1 | grep -v "does not exist" || true
     assert_nothing_left "$M1"
     # nothing of it in the monitor's mount namespace either
