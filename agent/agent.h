@@ -325,6 +325,15 @@ int ag_uevent_devname (const char *uevent, char *out, size_t len);
  * serial is serial, waiting up to 5 s for it to appear. */
 int ag_disk_find (const char *serial, char *node, size_t len, dev_t *rdev,
                   ko_error **err);
+/* Mounts the filesystem of disk serial (type, MS_* flags, data) at path,
+ * in the agent's own namespace, where the container's init finds it: the
+ * init runs in the container's cgroup, whose device rules need not let it
+ * open the disk. */
+int ag_disk_mount (const char *serial, const char *path, const char *type,
+                   uint64_t flags, const char *data, ko_error **err);
+/* Detaches what ag_disk_mount mounted at path (the container's namespace
+ * keeps it until its last process is gone). */
+void ag_disk_umount (const char *path);
 
 /* One cgroup file write; value points at buf or at a string of the
  * resources. */

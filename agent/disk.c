@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -84,4 +85,30 @@ ag_disk_find (const char *serial, char *node, size_t len, dev_t *rdev,
     }
   return ag_error_set (err, ENODEV,
                        "disk %s: no such virtio-blk disk in the VM", serial);
+}
+
+/* what a rootfs disk's mount may carry (no bind, move or remount) */
+#define DISK_MOUNT_FLAGS                                                       \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME   \
+   | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC)
+
+int
+ag_disk_mount (const char *serial, const char *path, const char *type,
+               uint64_t flags, const char *data, ko_error **err)
+{
+  char node[160];
+  dev_t rdev;
+  if (ag_disk_find (serial, node, sizeof node, &rdev, err) < 0)
+    return -1;
+  if (mount (node, path, type, (unsigned long)(flags & DISK_MOUNT_FLAGS), data)
+      < 0)
+    return ag_error_set (err, errno, "mount disk %s (%s, %s) at %s", serial,
+                         node, type, path);
+  return 0;
+}
+
+void
+ag_disk_umount (const char *path)
+{
+  umount2 (path, MNT_DETACH);
 }

@@ -96,6 +96,9 @@ container_free (struct container *c)
   cgroup_remove (c->id);
   if (c->mntns_fd >= 0)
     close (c->mntns_fd);
+  if (c->rootfs_mount)
+    ag_disk_umount (c->rootfs_mount);
+  free (c->rootfs_mount);
   free (c->id);
   free (c);
 }
@@ -281,6 +284,10 @@ proc_check_done (struct proc *p)
     }
   if ((p->out && !p->out->eof) || (p->err && !p->err->eof))
     return;
+  /* the host stops the VM once it hears of the init's end: what the
+   * container wrote to its disks must be on them first */
+  if (p->exec_id == NULL && p->c->has_disks)
+    sync ();
   p->reported = true;
   struct ko_msg_process_exited ev
       = { p->c->id, p->exec_id, (uint32_t)p->pid, (uint32_t)p->status };

@@ -121,6 +121,10 @@ container_spec_check (const struct ko_msg_create_container *m,
   if (!ag_relpath_ok (m->rootfs))
     return ko_error_setx (
         err, EINVAL, "rootfs %s: must be a path inside the share", m->rootfs);
+  if (s->rootfs_disk
+      && (s->rootfs_disk_type == NULL || *s->rootfs_disk_type == '\0'))
+    return ko_error_setx (err, EINVAL, "rootfs disk %s: no filesystem type",
+                          s->rootfs_disk);
   if (!s->has_namespaces)
     s->namespaces = DEFAULT_NAMESPACES;
   /* the init mounts and pivots: never in the agent's own mount namespace */
@@ -208,6 +212,31 @@ create_container (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
       return ag_error_set (err, ENOMEM, "container");
     }
   c->init = p;
+  c->has_disks = m->spec.rootfs_disk != NULL;
+  for (size_t i = 0; i < m->spec.nmounts; i++)
+    c->has_disks |= m->spec.mounts[i].disk != NULL;
+  for (size_t i = 0; i < m->spec.ndevices; i++)
+    c->has_disks |= m->spec.devices[i].disk != NULL;
+  if (m->spec.rootfs_disk)
+    {
+      if (asprintf (&c->rootfs_mount, "%s/%s", KO_GUEST_SHARE_DIR, m->rootfs)
+          < 0)
+        {
+          c->rootfs_mount = NULL;
+          container_free (c);
+          return ag_error_set (err, ENOMEM, "rootfs");
+        }
+      if (ag_disk_mount (m->spec.rootfs_disk, c->rootfs_mount,
+                         m->spec.rootfs_disk_type, m->spec.rootfs_disk_flags,
+                         m->spec.rootfs_disk_data, err)
+          < 0)
+        {
+          free (c->rootfs_mount);
+          c->rootfs_mount = NULL;
+          container_free (c);
+          return ko_error_wrap (err, "rootfs");
+        }
+    }
   if (launch_init (c, p, m, req, err) < 0)
     {
       container_free (c); /* kills the init */

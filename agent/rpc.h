@@ -50,6 +50,12 @@ struct container
    * EOF and its exit status (about 3 ms under TCG). Held, that happens
    * when the container is freed, after the status is out. */
   int mntns_fd;
+  /* a block rootfs: where the agent mounted its disk (under the share), to
+   * detach when the container goes; NULL: none */
+  char *rootfs_mount;
+  /* it has disks (rootfs, volumes, devices): the guest's page cache holds
+   * what it wrote until synced, and the VM may go right after its end */
+  bool has_disks;
   bool paused;
   uint64_t oom_kills; /* memory.events oom_kill last reported */
   /* RemoveContainer: its reply once every process is reaped */

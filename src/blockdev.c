@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -343,4 +345,379 @@ blockdev_apply_throttles (struct ko_disks *disks, const oci_linux_resources *r,
                         < 0
              ? -1
              : 0;
+}
+
+/* ---- a block root filesystem ---- */
+
+void
+ko_mountinfo_clear (struct ko_mountinfo *m)
+{
+  if (m == NULL)
+    return;
+  free (m->root);
+  free (m->point);
+  free (m->opts);
+  free (m->fstype);
+  free (m->source);
+  memset (m, 0, sizeof *m);
+}
+
+/* A copy of the field [s, e) with mountinfo's octal escapes (\040 for a
+ * space, \134 for a backslash ...) undone. */
+static char *
+unescape (const char *s, const char *e)
+{
+  char *out = malloc ((size_t)(e - s) + 1), *o = out;
+  if (out == NULL)
+    return NULL;
+  while (s < e)
+    {
+      if (*s == '\\' && e - s >= 4 && s[1] >= '0' && s[1] <= '3' && s[2] >= '0'
+          && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+        {
+          *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *o++ = *s++;
+    }
+  *o = '\0';
+  return out;
+}
+
+/* Splits the line [s, e) into at most max space-separated fields. */
+static size_t
+split (const char *s, const char *e, const char **f, const char **fe,
+       size_t max)
+{
+  size_t n = 0;
+  while (s < e && n < max)
+    {
+      while (s < e && *s == ' ')
+        s++;
+      if (s == e)
+        break;
+      f[n] = s;
+      while (s < e && *s != ' ')
+        s++;
+      fe[n++] = s;
+    }
+  return n;
+}
+
+/* One line: "ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - TYPE SOURCE
+ * SUPER". 0 when read, -1 when malformed. */
+static int
+parse_line (const char *s, const char *e, struct ko_mountinfo *m)
+{
+  const char *f[64], *fe[64];
+  size_t n = split (s, e, f, fe, 64), dash;
+  for (dash = 6; dash < n; dash++)
+    if (fe[dash] - f[dash] == 1 && *f[dash] == '-')
+      break;
+  unsigned maj, min;
+  char nums[32];
+  if (n < 6 || dash + 2 >= n || fe[2] - f[2] >= (long)sizeof nums)
+    return -1;
+  memcpy (nums, f[2], (size_t)(fe[2] - f[2]));
+  nums[fe[2] - f[2]] = '\0';
+  char end;
+  if (sscanf (nums, "%u:%u%c", &maj, &min, &end) != 2)
+    return -1;
+  memset (m, 0, sizeof *m);
+  m->major = maj;
+  m->minor = min;
+  m->root = unescape (f[3], fe[3]);
+  m->point = unescape (f[4], fe[4]);
+  m->opts = unescape (f[5], fe[5]);
+  m->fstype = unescape (f[dash + 1], fe[dash + 1]);
+  m->source = unescape (f[dash + 2], fe[dash + 2]);
+  if (!m->root || !m->point || !m->opts || !m->fstype || !m->source)
+    {
+      ko_mountinfo_clear (m);
+      return -1;
+    }
+  return 0;
+}
+
+int
+blockdev_mountinfo_find (const char *text, const char *point,
+                         struct ko_mountinfo *m, char **other, ko_error **err)
+{
+  struct ko_mountinfo found = { 0 };
+  bool have = false;
+  size_t lineno = 0;
+  *other = NULL;
+  memset (m, 0, sizeof *m);
+  /* first the mount at point, then the others of its device */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      lineno = 0;
+      for (const char *s = text; *s;)
+        {
+          const char *e = strchr (s, '\n');
+          if (e == NULL)
+            e = s + strlen (s);
+          lineno++;
+          struct ko_mountinfo l;
+          if (e > s && parse_line (s, e, &l) < 0)
+            {
+              ko_mountinfo_clear (&found);
+              free (*other);
+              *other = NULL;
+              return ko_error_setx (
+                  err, EINVAL, "mountinfo: line %zu: cannot be read", lineno);
+            }
+          if (e > s && pass == 0 && strcmp (l.point, point) == 0)
+            {
+              /* the last one is on top */
+              ko_mountinfo_clear (&found);
+              found = l;
+              have = true;
+            }
+          else if (e > s && pass == 1 && *other == NULL
+                   && l.major == found.major && l.minor == found.minor
+                   && strcmp (l.point, point) != 0)
+            {
+              *other = l.point;
+              l.point = NULL;
+              ko_mountinfo_clear (&l);
+            }
+          else if (e > s)
+            ko_mountinfo_clear (&l);
+          s = *e ? e + 1 : e;
+        }
+      if (!have)
+        return ko_error_setx (err, ENOENT, "%s is no mount point", point);
+    }
+  *m = found;
+  return 0;
+}
+
+unsigned long
+blockdev_mount_flags (const char *opts)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long flag;
+  } known[]
+      = { { "ro", MS_RDONLY },         { "nosuid", MS_NOSUID },
+          { "nodev", MS_NODEV },       { "noexec", MS_NOEXEC },
+          { "noatime", MS_NOATIME },   { "nodiratime", MS_NODIRATIME },
+          { "relatime", MS_RELATIME }, { "strictatime", MS_STRICTATIME } };
+  unsigned long flags = 0;
+  for (const char *s = opts; s && *s;)
+    {
+      size_t len = strcspn (s, ",");
+      for (size_t i = 0; i < KO_ARRAY_SIZE (known); i++)
+        if (strlen (known[i].name) == len
+            && strncmp (s, known[i].name, len) == 0)
+          flags |= known[i].flag;
+      s += len;
+      if (*s == ',')
+        s++;
+    }
+  return flags;
+}
+
+void
+ko_rootfs_disk_clear (struct ko_rootfs_disk *r)
+{
+  if (r == NULL)
+    return;
+  free (r->point);
+  memset (r, 0, sizeof *r);
+}
+
+/* mountinfo as text (bounded: 16 MiB is far more than any host has). */
+static char *
+read_mountinfo (ko_error **err)
+{
+  _cleanup_close_ int fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ko_error_set (err, errno, "open /proc/self/mountinfo"), NULL;
+  size_t len = 0, cap = 65536;
+  char *text = malloc (cap);
+  while (text)
+    {
+      ssize_t n = read (fd, text + len, cap - len - 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (n < 0)
+            {
+              ko_error_set (err, errno, "read /proc/self/mountinfo");
+              free (text);
+              return NULL;
+            }
+          text[len] = '\0';
+          return text;
+        }
+      len += (size_t)n;
+      if (len + 1 == cap)
+        {
+          char *t = cap < (16u << 20) ? realloc (text, cap *= 2) : NULL;
+          if (t == NULL)
+            free (text);
+          text = t;
+        }
+    }
+  ko_error_set (err, ENOMEM, "/proc/self/mountinfo");
+  return NULL;
+}
+
+/* Why the rootfs cannot be a disk: an error when the annotation asked for
+ * one, else a note in the log and the share. */
+static int not_block (bool forced, ko_error **err, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static int
+not_block (bool forced, ko_error **err, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  if (forced)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: root.path: %s (annotation %s=block)",
+                          msg, KO_ROOTFS_ANNOTATION);
+  log_debug ("rootfs over virtio-fs: %s", msg);
+  return 0;
+}
+
+int
+blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
+                 const char *rootfs, const char *id, bool may_hotplug,
+                 struct ko_rootfs_disk *r, ko_error **err)
+{
+  memset (r, 0, sizeof *r);
+  const char *ann = oci_map_get (&spec->annotations, KO_ROOTFS_ANNOTATION);
+  const char *kata
+      = oci_map_get (&spec->annotations, KO_ROOTFS_KATA_ANNOTATION);
+  if (ann && strcmp (ann, "block") != 0 && strcmp (ann, "virtio-fs") != 0)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: annotations: %s: \"%s\": expected "
+                          "\"block\" or \"virtio-fs\"",
+                          KO_ROOTFS_ANNOTATION, ann);
+  if (kata && strcmp (kata, "true") != 0 && strcmp (kata, "false") != 0)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: annotations: %s: \"%s\": expected "
+                          "\"true\" or \"false\"",
+                          KO_ROOTFS_KATA_ANNOTATION, kata);
+  bool forced = ann && strcmp (ann, "block") == 0;
+  if ((ann && !forced) || (!ann && kata && strcmp (kata, "true") == 0))
+    return 0;
+  _cleanup_free_ char *point = realpath (rootfs, NULL);
+  if (point == NULL)
+    return ko_error_set (err, errno, "config.json: root.path: %s", rootfs);
+  _cleanup_free_ char *text = read_mountinfo (err);
+  if (text == NULL)
+    return -1;
+  struct ko_mountinfo m;
+  _cleanup_free_ char *other = NULL;
+  _cleanup_error_ ko_error *e = NULL;
+  if (blockdev_mountinfo_find (text, point, &m, &other, &e) < 0)
+    {
+      if (e->status != ENOENT)
+        return ko_error_setx (err, e->status, "/proc/self/%s", e->msg);
+      return not_block (forced, err, "%s is not a mount point", point);
+    }
+  int ret = 0;
+  char sys[64];
+  struct stat st;
+  snprintf (sys, sizeof sys, "/sys/dev/block/%u:%u", m.major, m.minor);
+  if (strcmp (m.root, "/") != 0)
+    ret = not_block (forced, err,
+                     "%s is %s of the filesystem of %s, not all of it", point,
+                     m.root, m.source);
+  else if (stat (sys, &st) < 0)
+    ret = not_block (forced, err, "%s is not on a block device (%s %s)", point,
+                     m.fstype, m.source);
+  else if (strcmp (m.fstype, "ext4") != 0 && strcmp (m.fstype, "xfs") != 0)
+    ret = not_block (forced, err,
+                     "%s is %s; the guest mounts ext4 and xfs disks", point,
+                     m.fstype);
+  else if (other)
+    ret = not_block (forced, err,
+                     "%s (%s) is also mounted at %s on the host, which would "
+                     "go on using it",
+                     point, m.source, other);
+  else if (!may_hotplug)
+    ret = not_block (forced, err,
+                     "%s is on %s, but disks for a member of a pod "
+                     "(hot-plugged into its running VM) are not supported "
+                     "yet",
+                     point, m.source);
+  else
+    {
+      /* read-write even for a read-only root: the container's mount
+       * points are made in it before the agent remounts it read-only, as
+       * runc makes them on the host */
+      struct ko_disk k = { .fd = -1,
+                           .readonly = false,
+                           .blockdev = true,
+                           .rdev = makedev (m.major, m.minor) };
+      k.source = host_node (m.major, m.minor);
+      if (k.source == NULL)
+        ret = ko_error_setx (err, ENODEV,
+                             "config.json: root.path: %s: the host has no "
+                             "node for block device %u:%u",
+                             point, m.major, m.minor);
+      else
+        {
+          blockdev_serial (k.serial, id, 'r', 0);
+          strcpy (r->serial, k.serial);
+          if (attach (disks, &k, false, "root.path", err) < 0)
+            ret = -1;
+        }
+      if (ret == 0)
+        {
+          snprintf (r->fstype, sizeof r->fstype, "%s", m.fstype);
+          /* a filesystem copied from one image has its UUID: xfs refuses
+           * a second one in the guest without nouuid */
+          r->data = strcmp (m.fstype, "xfs") == 0 ? "nouuid" : NULL;
+          r->guest_flags = 0;
+          r->host_flags = blockdev_mount_flags (m.opts);
+          r->point = take_ptr (point);
+        }
+      else
+        r->serial[0] = '\0';
+    }
+  ko_mountinfo_clear (&m);
+  return ret;
+}
+
+int
+blockdev_rootfs_seal (struct ko_rootfs_disk *r, ko_error **err)
+{
+  if (r->serial[0] == '\0' || (r->host_flags & MS_RDONLY))
+    return 0;
+  /* the superblock goes read-only (every view of it): the host writes
+   * nothing more, not even ext4's lazy inode table init */
+  if (mount (NULL, r->point, NULL, MS_REMOUNT | MS_RDONLY | r->host_flags, NULL)
+      < 0)
+    return ko_error_set (err, errno,
+                         "config.json: root.path: remount %s read-only for "
+                         "the VM to own its disk%s",
+                         r->point,
+                         errno == EBUSY ? " (a file in it is open for "
+                                          "writing on the host)"
+                                        : "");
+  r->sealed = true;
+  return 0;
+}
+
+void
+blockdev_rootfs_unseal (struct ko_rootfs_disk *r)
+{
+  if (!r->sealed)
+    return;
+  if (mount (NULL, r->point, NULL, MS_REMOUNT | (r->host_flags & ~MS_RDONLY),
+             NULL)
+      < 0)
+    log_warn ("rootfs %s: remount read-write: %s", r->point, strerror (errno));
+  r->sealed = false;
 }

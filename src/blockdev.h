@@ -77,6 +77,72 @@ int blockdev_add_volume (struct ko_disks *disks, const oci_spec *spec,
                          bool readonly, const char *id, bool *is_disk,
                          ko_error **err);
 
+/* ---- a block root filesystem ----
+ *
+ * When the bundle's rootfs is the mount point of a whole filesystem on a
+ * host block device (a devicemapper or loop-backed ext4 or xfs, as the
+ * devmapper and blockfile snapshotters make) that is mounted nowhere else,
+ * the device goes to the VM as a disk and the container's init mounts it as
+ * its rootfs; the host's mount is remounted read-only first (flushed, and
+ * never written by the host while the guest owns the filesystem). The
+ * annotation forces either path: "block" (an error when it cannot be) or
+ * "virtio-fs"; Kata's disable_block_device_use=true means virtio-fs. */
+#define KO_ROOTFS_ANNOTATION "io.kata-oci.rootfs"
+#define KO_ROOTFS_KATA_ANNOTATION                                              \
+  "io.katacontainers.config.hypervisor.disable_block_device_use"
+
+/* One line of /proc/self/mountinfo, its strings unescaped. */
+struct ko_mountinfo
+{
+  unsigned major, minor;
+  char *root;   /* the path inside the filesystem that is mounted */
+  char *point;  /* the mount point */
+  char *opts;   /* per-mount options: rw,nosuid,... */
+  char *fstype; /* ext4, xfs, ... */
+  char *source;
+};
+void ko_mountinfo_clear (struct ko_mountinfo *m);
+
+/* Pure: in mountinfo's text, the mount at point (the last, the one on top)
+ * into *m, and in *other (to free) the mount point of another mount of the
+ * same device, NULL when there is none. -1 (ENOENT) when point is no mount
+ * point; EINVAL, naming the line, when a line cannot be read. */
+int blockdev_mountinfo_find (const char *text, const char *point,
+                             struct ko_mountinfo *m, char **other,
+                             ko_error **err);
+
+/* Pure: MS_* per-mount flags of mountinfo's options (rw,nosuid,...). */
+unsigned long blockdev_mount_flags (const char *opts);
+
+/* What the guest needs of a block rootfs and how to seal the host's mount. */
+struct ko_rootfs_disk
+{
+  char serial[KO_DISK_SERIAL_MAX + 1]; /* "" when the rootfs is shared */
+  char fstype[16];
+  const char *data;         /* fs options for the guest's mount, or NULL */
+  uint64_t guest_flags;     /* MS_RDONLY when the root is read-only */
+  char *point;              /* the host's mount point (to free) */
+  unsigned long host_flags; /* its per-mount flags, for the remount */
+  bool sealed;              /* remounted read-only by us */
+};
+void ko_rootfs_disk_clear (struct ko_rootfs_disk *r);
+
+/* Decides whether rootfs (the host path) goes to the VM as a disk: when it
+ * does, opens the device, adds it to disks and fills *r; when not, leaves
+ * r->serial empty. may_hotplug is false for a pod member (whose VM is
+ * running): then only the share is possible. Errors name the field and
+ * the annotation that asked. */
+int blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
+                     const char *rootfs, const char *id, bool may_hotplug,
+                     struct ko_rootfs_disk *r, ko_error **err);
+
+/* Remounts the host's mount of a block rootfs read-only (which flushes it):
+ * from here on only the guest writes the filesystem. EBUSY (a file open
+ * for writing on the host) is an error naming the mount. */
+int blockdev_rootfs_seal (struct ko_rootfs_disk *r, ko_error **err);
+/* Undoes the seal, for a create that fails before the VM has the disk. */
+void blockdev_rootfs_unseal (struct ko_rootfs_disk *r);
+
 /* linux.resources.blockIO's throttles onto the disks they name (by host
  * major:minor), marking them in changed[] when not NULL; a weight is logged
  * as not honoured. Errors name where. */

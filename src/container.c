@@ -100,6 +100,7 @@ params_clear (struct monitor_params *p)
 {
   binds_free (p->binds, p->nbinds);
   ko_disks_clear (&p->disks);
+  ko_rootfs_disk_clear (&p->rootfs_disk);
   ko_process_clear (&p->process);
   ko_buf_free (&p->container_tlv);
   state_clear (&p->state);
@@ -211,9 +212,14 @@ build_params (struct ko_global *g, const struct create_opts *o,
       || translate_seccomp (spec, &p->process, err) < 0)
     return -1;
   p->spec = spec;
-  if (translate_container (spec, bundle, o->id, &p->container_tlv, &p->binds,
-                           &p->nbinds, &p->disks, err)
-      < 0)
+  /* first, so that a block rootfs is disk 0 */
+  if (blockdev_rootfs (&p->disks, spec, rootfs, o->id, !pi->member,
+                       &p->rootfs_disk, err)
+          < 0
+      || translate_container (spec, bundle, o->id, &p->rootfs_disk,
+                              &p->container_tlv, &p->binds, &p->nbinds,
+                              &p->disks, err)
+             < 0)
     return -1;
   if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX)
     return ko_error_setx (err, EINVAL,
@@ -372,8 +378,11 @@ container_create (struct ko_global *g, const struct create_opts *o,
   int r = build_params (g, o, spec, &pi, bundle, rootfs, dir, &p, err);
   if (r == 0 && !pi.member)
     r = monitor_preflight (&p, err);
+  /* the host stops writing a block rootfs before the VM may */
   if (r == 0)
-    r = state_dir_create (g->root, o->id, &dirfd, err);
+    r = blockdev_rootfs_seal (&p.rootfs_disk, err);
+  if (r == 0 && (r = state_dir_create (g->root, o->id, &dirfd, err)) < 0)
+    blockdev_rootfs_unseal (&p.rootfs_disk);
   if (r == 0 && pi.member)
     r = member_create (g, o, &p, &pi, &sandbox, dirfd, err);
   else if (r == 0 && p.foreground)

@@ -36,6 +36,8 @@ struct monitor_params
   size_t nbinds;
   /* disks (virtio-blk), their host fds open: filled by translate_container */
   struct ko_disks disks;
+  /* the rootfs as a disk (its serial set) or over the share */
+  struct ko_rootfs_disk rootfs_disk;
   /* the parsed config.json: still valid in the forked monitor (hooks) */
   const struct oci_spec *spec;
   /* the locked state dir of a foreground `run`: released once created */

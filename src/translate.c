@@ -797,14 +797,26 @@ fail:
 
 int
 translate_container (const oci_spec *spec, const char *bundle, const char *id,
-                     struct ko_buf *b, struct share_bind **binds,
-                     size_t *nbinds, struct ko_disks *disks, ko_error **err)
+                     const struct ko_rootfs_disk *rd, struct ko_buf *b,
+                     struct share_bind **binds, size_t *nbinds,
+                     struct ko_disks *disks, ko_error **err)
 {
   struct ko_container_spec s;
   if (translate_container_spec (spec, bundle, id, &s, binds, nbinds, disks, err)
       < 0)
     return -1;
-  int r = ko_container_spec_encode (b, &s);
+  int r = 0;
+  if (rd && rd->serial[0])
+    {
+      s.rootfs_disk = strdup (rd->serial);
+      s.rootfs_disk_type = strdup (rd->fstype);
+      s.rootfs_disk_data = rd->data ? strdup (rd->data) : NULL;
+      s.rootfs_disk_flags = rd->guest_flags;
+      r = !s.rootfs_disk || !s.rootfs_disk_type
+          || (rd->data && !s.rootfs_disk_data);
+    }
+  if (r == 0)
+    r = ko_container_spec_encode (b, &s);
   ko_container_spec_clear (&s);
   if (r == 0)
     return 0;

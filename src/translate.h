@@ -54,10 +54,12 @@ int translate_container_spec (const oci_spec *spec, const char *bundle,
                               struct share_bind **binds, size_t *nbinds,
                               struct ko_disks *disks, ko_error **err);
 /* The same, encoded (ko_container_spec_encode) onto b: what the monitor
- * appends to CreateContainer after its own fields. */
+ * appends to CreateContainer after its own fields; rd, when not NULL and
+ * its serial set, makes the rootfs that disk's filesystem. */
 int translate_container (const oci_spec *spec, const char *bundle,
-                         const char *id, struct ko_buf *b,
-                         struct share_bind **binds, size_t *nbinds,
-                         struct ko_disks *disks, ko_error **err);
+                         const char *id, const struct ko_rootfs_disk *rd,
+                         struct ko_buf *b, struct share_bind **binds,
+                         size_t *nbinds, struct ko_disks *disks,
+                         ko_error **err);
 
 #endif

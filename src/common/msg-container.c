@@ -181,6 +181,13 @@ static const struct fdesc create_container_f[] = {
              "resources"),
   FIELD (T, JOIN_CONTAINER, K_STR, 0, spec.join_container, "join container"),
   FIELD (T, JOIN_NS, K_U64, NONZERO, spec.join_ns, "join namespaces"),
+  FIELD (T, ROOTFS_DISK, K_STR, 0, spec.rootfs_disk, "rootfs disk"),
+  FIELD (T, ROOTFS_DISK_TYPE, K_STR, 0, spec.rootfs_disk_type,
+         "rootfs disk type"),
+  FIELD (T, ROOTFS_DISK_DATA, K_STR, 0, spec.rootfs_disk_data,
+         "rootfs disk data"),
+  FIELD (T, ROOTFS_DISK_FLAGS, K_U64, NONZERO, spec.rootfs_disk_flags,
+         "rootfs disk flags"),
 };
 static const struct mdesc create_container_d = MDESC (T, create_container_f);
 #undef T
@@ -205,6 +212,9 @@ ko_container_spec_clear (struct ko_container_spec *s)
     return;
   free (s->domainname);
   free (s->join_container);
+  free (s->rootfs_disk);
+  free (s->rootfs_disk_type);
+  free (s->rootfs_disk_data);
   for (size_t i = 0; i < s->nmounts; i++)
     ko_fields_clear (&mount_d, &s->mounts[i]);
   free (s->mounts);
@@ -341,6 +351,11 @@ ko_container_spec_encode (struct ko_buf *b, const struct ko_container_spec *s)
     r |= ko_tlv_put_bytes (b, KO_TAG_DEVFILTER, s->devfilter, s->devfilter_len);
   r |= put_paths (b, KO_TAG_DEVFILTER_DISK, s->devfilter_disks,
                   s->ndevfilter_disks);
+  r |= ko_tlv_put_str (b, KO_TAG_ROOTFS_DISK, s->rootfs_disk);
+  r |= ko_tlv_put_str (b, KO_TAG_ROOTFS_DISK_TYPE, s->rootfs_disk_type);
+  r |= ko_tlv_put_str (b, KO_TAG_ROOTFS_DISK_DATA, s->rootfs_disk_data);
+  if (s->rootfs_disk_flags)
+    r |= ko_tlv_put_u64 (b, KO_TAG_ROOTFS_DISK_FLAGS, s->rootfs_disk_flags);
   return r ? -1 : 0;
 }
 

@@ -118,6 +118,12 @@ struct ko_container_spec
   size_t devfilter_len;
   char **devfilter_disks; /* NULL-terminated */
   size_t ndevfilter_disks;
+  /* the rootfs is this guest disk's filesystem (ROOTFS_DISK*), NULL: the
+   * share's ROOTFS */
+  char *rootfs_disk;
+  char *rootfs_disk_type; /* required with rootfs_disk */
+  char *rootfs_disk_data; /* NULL: none */
+  uint64_t rootfs_disk_flags;
 };
 /* Appends the container-level fields alone (what the monitor appends after
  * CONTAINER_ID, ROOTFS, HOSTNAME and PROCESS). */

@@ -299,6 +299,14 @@ enum ko_tag
   /* repeated, in order: the serial of the disk whose guest numbers the
    * agent writes into disk slot N of DEVFILTER (see KO_DEVFILTER_SLOT) */
   KO_TAG_DEVFILTER_DISK = 193, /* string: a virtio-blk serial */
+
+  /* CreateContainer: the rootfs is the filesystem on this disk (a block
+   * device the host had mounted as the bundle's rootfs), mounted by the
+   * container's init where ROOTFS would have been bound from the share */
+  KO_TAG_ROOTFS_DISK = 200,       /* string: a virtio-blk serial */
+  KO_TAG_ROOTFS_DISK_TYPE = 201,  /* string: ext4, xfs; required with it */
+  KO_TAG_ROOTFS_DISK_DATA = 202,  /* string: fs-specific options */
+  KO_TAG_ROOTFS_DISK_FLAGS = 203, /* u64 MS_* (MS_RDONLY ...) */
 };
 
 /* The device program's layout the agent relies on: KO_DEVFILTER_PROLOGUE

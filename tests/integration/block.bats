@@ -10,17 +10,38 @@ load helpers
 setup() {
   setup_common
   LOOPS=()
+  MNTS=()
   for a in dd cmp sleep time mount grep cat; do
     [ -e "$BUNDLE/rootfs/bin/$a" ] || ln -s busybox "$BUNDLE/rootfs/bin/$a"
   done
 }
 
 teardown() {
-  local rc=0
+  local l rc=0
   teardown_common || rc=1
+  for l in "${MNTS[@]}"; do umount "$l" 2>/dev/null || true; done
   release_loops || rc=1
   return $rc
 }
+
+# block_rootfs [FSTYPE]: the bundle's rootfs copied onto a filesystem on
+# a loop device (ext4 unless given), mounted at the bundle's rootfs, as
+# the devmapper and blockfile snapshotters leave it; ROOTDEV is the device
+block_rootfs() {
+  local fs=${1:-ext4}
+  new_loop root.img 320
+  ROOTDEV=$LOOP
+  "mkfs.$fs" -q "$ROOTDEV"
+  mkdir "$WORK/copy"
+  mount "$ROOTDEV" "$WORK/copy"
+  cp -a "$BUNDLE/rootfs/." "$WORK/copy/"
+  umount "$WORK/copy"
+  mount "$ROOTDEV" "$BUNDLE/rootfs"
+  MNTS+=("$BUNDLE/rootfs")
+}
+
+# host_mount_opts PATH: the options of the mount at PATH
+host_mount_opts() { awk -v p="$1" '$2 == p { print $4 }' /proc/mounts | tail -1; }
 
 # refused MESSAGE: run fails with MESSAGE and leaves nothing
 refused() {
@@ -178,4 +199,90 @@ add_device() {
   [[ "$output" == *"config.json: mounts["*"]: $l is in use on the host"* ]]
   assert_nothing_left "$ID"
   ! pgrep -f "kata-oci-$ID" >/dev/null
+}
+
+@test "block rootfs: a loop-mounted ext4 rootfs is the guest's disk; read-only on the host meanwhile; the data is on the host after stop" {
+  grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no ext4"
+  head -c 1048576 /dev/urandom > "$BUNDLE/rootfs/pattern"
+  block_rootfs ext4
+  edit_spec '.root.readonly = false'
+  set_args "$BUNDLE" sh -c 'grep " / " /proc/mounts | cut -d" " -f1,3; cat /pattern /pattern > /doubled; echo from-guest > /etc/written'
+  ko create --bundle "$BUNDLE" "$ID"
+  # the host does not write it while the guest does
+  [[ "$(host_mount_opts "$BUNDLE/rootfs")" == ro,* ]]
+  ko start "$ID"
+  for _ in $(seq 100); do
+    [ "$(ko state "$ID" | jq -r .status)" = stopped ] && break
+    sleep 0.1
+  done
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+  # read afresh: the host's mount was read-only and is stale
+  umount "$BUNDLE/rootfs"
+  mount -o ro "$ROOTDEV" "$BUNDLE/rootfs"
+  [ "$(cat "$BUNDLE/rootfs/etc/written")" = from-guest ]
+  cat "$BUNDLE/rootfs/pattern" "$BUNDLE/rootfs/pattern" | cmp - "$BUNDLE/rootfs/doubled"
+}
+
+@test "block rootfs: what the guest mounts, run in the foreground; a read-only root on xfs" {
+  grep -q '^CONFIG_XFS_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no xfs"
+  command -v mkfs.xfs >/dev/null || skip "xfsprogs is not installed"
+  block_rootfs xfs
+  # a throttle on the rootfs device's numbers names that disk
+  edit_spec ".root.readonly = true
+    | .linux.resources.blockIO.throttleReadBpsDevice = [{\"major\": 7, \"minor\": $(minor_of "$ROOTDEV"), \"rate\": 104857600}]"
+
+  set_args "$BUNDLE" sh -c 'grep " / " /proc/mounts | cut -d" " -f1,3,4; touch /x 2>&1; cat /sys/block/vda/serial; echo'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "/dev/vda xfs ro,"* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+  [[ "${lines[2]}" == ko*r0 ]]
+}
+
+@test "block rootfs: io.kata-oci.rootfs=virtio-fs keeps the share; a device mounted twice stays on the share" {
+  grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no ext4"
+  block_rootfs ext4
+  edit_spec '.root.readonly = false | .annotations["io.kata-oci.rootfs"] = "virtio-fs"'
+  set_args "$BUNDLE" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = virtiofs ]
+  [[ "$(host_mount_opts "$BUNDLE/rootfs")" == rw,* ]]
+  ko delete "$ID" 2>/dev/null || true
+  # Kata's own switch says the same
+  edit_spec 'del(.annotations["io.kata-oci.rootfs"]) | .annotations["io.katacontainers.config.hypervisor.disable_block_device_use"] = "true"'
+  run ko run --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = virtiofs ]
+  ko delete "$ID" 2>/dev/null || true
+  # mounted a second time on the host: the host would go on using it
+  mkdir "$WORK/second"
+  mount "$ROOTDEV" "$WORK/second"
+  MNTS+=("$WORK/second")
+  edit_spec 'del(.annotations["io.katacontainers.config.hypervisor.disable_block_device_use"])'
+  run ko run --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = virtiofs ]
+  ko delete "$ID" 2>/dev/null || true
+  edit_spec '.annotations["io.kata-oci.rootfs"] = "block"'
+  refused "config.json: root.path: $BUNDLE/rootfs ($ROOTDEV) is also mounted at $WORK/second on the host"
+  [[ "$(host_mount_opts "$BUNDLE/rootfs")" == rw,* ]]
+}
+
+@test "block rootfs: bad annotations and a rootfs that is no block mount name what is wrong and leave nothing" {
+  edit_spec '.annotations["io.kata-oci.rootfs"] = "disk"'
+  refused 'config.json: annotations: io.kata-oci.rootfs: "disk": expected "block" or "virtio-fs"'
+  edit_spec '.annotations["io.kata-oci.rootfs"] = "block"'
+  refused "config.json: root.path: $BUNDLE/rootfs is not a mount point (annotation io.kata-oci.rootfs=block)"
+  mount -t tmpfs tmpfs "$BUNDLE/rootfs"
+  MNTS+=("$BUNDLE/rootfs")
+  refused "config.json: root.path: $BUNDLE/rootfs is not on a block device (tmpfs tmpfs)"
+  edit_spec 'del(.annotations["io.kata-oci.rootfs"]) | .annotations["io.katacontainers.config.hypervisor.disable_block_device_use"] = "yes"'
+  refused 'config.json: annotations: io.katacontainers.config.hypervisor.disable_block_device_use: "yes": expected "true" or "false"'
 }

@@ -259,6 +259,30 @@ state_of() {
   losetup -d "$l"
 }
 
+@test "podman run --rootfs of a loop-mounted ext4: the VM's disk, read-only on the host meanwhile, the data on the host after" {
+  local l
+  truncate -s 320M "$WORK/root.img"
+  mkfs.ext4 -q -d "$PWORK/rootfs" "$WORK/root.img"
+  l=$(losetup -f --show "$WORK/root.img")
+  mkdir "$WORK/root"
+  mount "$l" "$WORK/root"
+  run kr --rm --rootfs "$WORK/root" sh -c \
+    'grep " / " /proc/mounts | cut -d" " -f1,3; echo from-podman > /written'
+  echo "$output"
+  local opts
+  opts=$(awk -v p="$WORK/root" '$2 == p { print $4 }' /proc/mounts)
+  umount "$WORK/root"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "/dev/vda ext4" ]
+  # the host's mount was sealed read-only for the VM
+  [[ "$opts" == ro,* ]]
+  mount -o ro "$l" "$WORK/root"
+  [ "$(cat "$WORK/root/written")" = from-podman ]
+  umount "$WORK/root"
+  ! fuser -s "$l" 2>/dev/null
+  losetup -d "$l"
+}
+
 @test "podman pause/unpause: the container really freezes" {
   mkdir "$WORK/vol"
   cid=$(kr -d -v "$WORK/vol:/v" "$IMAGE" sh -c \

@@ -508,6 +508,36 @@ test_devfilter_fields (void)
 }
 
 static void
+test_rootfs_disk_fields (void)
+{
+  struct ko_container_spec s = { 0 }, d = { 0 };
+  s.rootfs_disk = strdup ("ko1r0");
+  s.rootfs_disk_type = strdup ("xfs");
+  s.rootfs_disk_data = strdup ("nouuid");
+  s.rootfs_disk_flags = MS_RDONLY;
+  struct ko_buf b = { 0 };
+  ok (ko_container_spec_encode (&b, &s) == 0, "rootfs disk encodes");
+  ok (ko_container_spec_decode (tlv_of (&b), &d, NULL) == 0,
+      "rootfs disk decodes");
+  is_str (d.rootfs_disk, "ko1r0", "rootfs disk: serial");
+  is_str (d.rootfs_disk_type, "xfs", "rootfs disk: type");
+  is_str (d.rootfs_disk_data, "nouuid", "rootfs disk: data");
+  ok (d.rootfs_disk_flags == MS_RDONLY, "rootfs disk: flags");
+  ko_container_spec_clear (&d);
+  ko_buf_free (&b);
+  /* a serial holding a NUL is refused like any string */
+  ko_tlv_put_bytes (&b, KO_TAG_ROOTFS_DISK, "ko\0r0", 5);
+  ko_error *err = NULL;
+  ok (ko_container_spec_decode (tlv_of (&b), &d, &err) < 0 && err,
+      "rootfs disk: a serial with a NUL refused");
+  char *m = take_msg (&err);
+  ok (m && strstr (m, "rootfs disk"), "message names it: %s", m);
+  free (m);
+  ko_buf_free (&b);
+  ko_container_spec_clear (&s);
+}
+
+static void
 test_create_container (void)
 {
   char *args[] = { "/bin/sh", NULL };
@@ -1235,6 +1265,7 @@ main (void)
   test_create_container ();
   test_disk_fields ();
   test_devfilter_fields ();
+  test_rootfs_disk_fields ();
   test_create_container_rejects ();
   test_network_and_memory ();
   test_replies ();

@@ -77,7 +77,7 @@ translate (const char *proc_extra, const char *extra, struct result *r)
   int rc = -1;
   if (spec && translate_process (spec->process, &r->proc, &err) == 0
       && translate_seccomp (spec, &r->proc, &err) == 0
-      && translate_container (spec, bundle, "ctr", &r->tlv, &r->binds,
+      && translate_container (spec, bundle, "ctr", NULL, &r->tlv, &r->binds,
                               &r->nbinds, &r->disks, &err)
              == 0)
     rc = 0;
@@ -1222,6 +1222,73 @@ test_network (void)
   ok (1, "routes: none to sort");
 }
 
+static void
+test_mountinfo (void)
+{
+  static const char text[]
+      = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+        "40 22 7:0 / /run/c\\040d/rootfs rw,nosuid,noatime shared:9 - ext4 "
+        "/dev/loop0 rw\n"
+        "41 22 7:1 /sub /mnt/part ro,relatime - xfs /dev/loop1 ro\n"
+        "42 40 0:50 / /run/c\\040d/rootfs ro,nodev - tmpfs tmpfs rw\n"
+        "43 22 7:2 / /mnt/a rw - ext4 /dev/loop2 rw\n"
+        "44 22 7:2 / /mnt/b rw - ext4 /dev/loop2 rw\n"
+        "45 22 7:3 / /mnt/opt rw master:3 shared:4 - xfs /dev/loop3 rw\n";
+  struct ko_mountinfo m;
+  char *other = NULL;
+  ko_error *err = NULL;
+  ok (blockdev_mountinfo_find (text, "/mnt/part", &m, &other, &err) == 0
+          && m.major == 7 && m.minor == 1 && strcmp (m.root, "/sub") == 0
+          && strcmp (m.fstype, "xfs") == 0 && other == NULL,
+      "mountinfo: a bind of part of a filesystem: its root");
+  ko_mountinfo_clear (&m);
+  ok (blockdev_mountinfo_find (text, "/run/c d/rootfs", &m, &other, &err) == 0
+          && strcmp (m.fstype, "tmpfs") == 0 && m.major == 0,
+      "mountinfo: escapes undone; the last mount on a point is on top");
+  ko_mountinfo_clear (&m);
+  free (other);
+  other = NULL;
+  ok (blockdev_mountinfo_find (text, "/mnt/a", &m, &other, &err) == 0 && other
+          && strcmp (other, "/mnt/b") == 0
+          && strcmp (m.source, "/dev/loop2") == 0,
+      "mountinfo: another mount of the same device is named");
+  ko_mountinfo_clear (&m);
+  free (other);
+  other = NULL;
+  ok (blockdev_mountinfo_find (text, "/mnt/opt", &m, &other, &err) == 0
+          && strcmp (m.fstype, "xfs") == 0
+          && strcmp (m.source, "/dev/loop3") == 0 && other == NULL,
+      "mountinfo: optional fields before the separator");
+  ko_mountinfo_clear (&m);
+  ok (blockdev_mountinfo_find (text, "/mnt", &m, &other, &err) < 0 && err
+          && err->status == ENOENT && other == NULL,
+      "mountinfo: no mount point: ENOENT");
+  ko_error_free (err);
+  err = NULL;
+  ok (blockdev_mountinfo_find ("22 1 254:1 / / rw shared:1 ext4 /dev/vda1\n",
+                               "/", &m, &other, &err)
+              < 0
+          && err && err->status == EINVAL
+          && strstr (err->msg, "line 1: cannot be read"),
+      "mountinfo: a line without its separator is an error");
+  ko_error_free (err);
+  err = NULL;
+  ok (blockdev_mountinfo_find ("1 2 x:y / / rw - ext4 /dev/x rw\n", "/", &m,
+                               &other, &err)
+              < 0
+          && err && err->status == EINVAL,
+      "mountinfo: bad device numbers are an error");
+  ko_error_free (err);
+  ok (blockdev_mount_flags ("rw,nosuid,nodev,noexec,relatime")
+          == (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME),
+      "mount flags: per-mount options");
+  ok (blockdev_mount_flags ("ro,noatime,nodiratime,rootcontext=x")
+          == (MS_RDONLY | MS_NOATIME | MS_NODIRATIME),
+      "mount flags: unknown options ignored");
+  ok (blockdev_mount_flags ("") == 0 && blockdev_mount_flags (NULL) == 0,
+      "mount flags: none");
+}
+
 int
 main (void)
 {
@@ -1236,6 +1303,7 @@ main (void)
   test_mounts ();
   test_linux ();
   test_disks ();
+  test_mountinfo ();
   test_userns ();
   test_cgroup ();
   test_fs_cache ();
