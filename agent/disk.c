@@ -111,4 +111,5 @@ void
 ag_disk_umount (const char *path)
 {
   umount2 (path, MNT_DETACH);
+  rmdir (path);
 }

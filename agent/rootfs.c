@@ -562,7 +562,12 @@ rootfs_setup (const char *rootfs_rel, const struct ko_container_spec *spec,
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return ag_error_set (err, errno, "make mounts private");
   _cleanup_free_ char *rootfs = NULL;
-  if (asprintf (&rootfs, "%s/%s", KO_GUEST_SHARE_DIR, rootfs_rel) < 0)
+  /* a block rootfs: the agent mounted its disk there */
+  if (asprintf (&rootfs, "%s/%s",
+                spec->rootfs_disk ? KO_GUEST_DISK_ROOTFS_DIR
+                                  : KO_GUEST_SHARE_DIR,
+                rootfs_rel)
+      < 0)
     return ag_error_set (err, ENOMEM, "rootfs");
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ag_error_set (err, errno, "rootfs %s", rootfs_rel);

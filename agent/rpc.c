@@ -219,12 +219,21 @@ create_container (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
     c->has_disks |= m->spec.devices[i].disk != NULL;
   if (m->spec.rootfs_disk)
     {
-      if (asprintf (&c->rootfs_mount, "%s/%s", KO_GUEST_SHARE_DIR, m->rootfs)
+      if (asprintf (&c->rootfs_mount, "%s/%s", KO_GUEST_DISK_ROOTFS_DIR,
+                    m->rootfs)
           < 0)
         {
           c->rootfs_mount = NULL;
           container_free (c);
           return ag_error_set (err, ENOMEM, "rootfs");
+        }
+      if (ko_mkdir_p (c->rootfs_mount, 0700) < 0 && errno != EEXIST)
+        {
+          ag_error_set (err, errno, "rootfs: mkdir %s", c->rootfs_mount);
+          free (c->rootfs_mount);
+          c->rootfs_mount = NULL;
+          container_free (c);
+          return -1;
         }
       if (ag_disk_mount (m->spec.rootfs_disk, c->rootfs_mount,
                          m->spec.rootfs_disk_type, m->spec.rootfs_disk_flags,

@@ -590,7 +590,7 @@ not_block (bool forced, ko_error **err, const char *fmt, ...)
 
 int
 blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
-                 const char *rootfs, const char *id, bool may_hotplug,
+                 const char *rootfs, const char *id, bool member,
                  struct ko_rootfs_disk *r, ko_error **err)
 {
   memset (r, 0, sizeof *r);
@@ -645,12 +645,14 @@ blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
                      "%s (%s) is also mounted at %s on the host, which would "
                      "go on using it",
                      point, m.source, other);
-  else if (!may_hotplug)
-    ret = not_block (forced, err,
-                     "%s is on %s, but disks for a member of a pod "
-                     "(hot-plugged into its running VM) are not supported "
-                     "yet",
-                     point, m.source);
+  else if (member && !forced)
+    {
+      /* hot-plugged only when asked: the pod VM's few root ports are kept
+       * for the members' devices and volumes */
+      log_debug ("rootfs over virtio-fs: %s is on %s, but a pod member's "
+                 "rootfs is hot-plugged as a disk only with %s=block",
+                 point, m.source, KO_ROOTFS_ANNOTATION);
+    }
   else
     {
       /* read-write even for a read-only root: the container's mount

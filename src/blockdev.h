@@ -129,11 +129,11 @@ void ko_rootfs_disk_clear (struct ko_rootfs_disk *r);
 
 /* Decides whether rootfs (the host path) goes to the VM as a disk: when it
  * does, opens the device, adds it to disks and fills *r; when not, leaves
- * r->serial empty. may_hotplug is false for a pod member (whose VM is
- * running): then only the share is possible. Errors name the field and
- * the annotation that asked. */
+ * r->serial empty. A pod member's (hot-plugged into the running VM, on one
+ * of its few root ports) only when the annotation asks. Errors name the
+ * field and the annotation that asked. */
 int blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
-                     const char *rootfs, const char *id, bool may_hotplug,
+                     const char *rootfs, const char *id, bool member,
                      struct ko_rootfs_disk *r, ko_error **err);
 
 /* Remounts the host's mount of a block rootfs read-only (which flushes it):

@@ -213,7 +213,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
     return -1;
   p->spec = spec;
   /* first, so that a block rootfs is disk 0 */
-  if (blockdev_rootfs (&p->disks, spec, rootfs, o->id, !pi->member,
+  if (blockdev_rootfs (&p->disks, spec, rootfs, o->id, pi->member,
                        &p->rootfs_disk, err)
           < 0
       || translate_container (spec, bundle, o->id, &p->rootfs_disk,

@@ -57,6 +57,10 @@
 #define KO_AGENT_SERIAL_NAME "agent.channel.0"
 #define KO_SHARE_TAG "kataShared"
 #define KO_GUEST_SHARE_DIR "/run/kata/shared"
+/* where the agent mounts a block rootfs (ROOTFS_DISK), at the ROOTFS path
+ * under it: guest-local, not over the share, whose directories a virtio-fs
+ * revalidation may replace (taking what is mounted on them along) */
+#define KO_GUEST_DISK_ROOTFS_DIR "/run/kata/rootfs"
 
 enum ko_frame_type
 {
@@ -301,8 +305,9 @@ enum ko_tag
   KO_TAG_DEVFILTER_DISK = 193, /* string: a virtio-blk serial */
 
   /* CreateContainer: the rootfs is the filesystem on this disk (a block
-   * device the host had mounted as the bundle's rootfs), mounted by the
-   * container's init where ROOTFS would have been bound from the share */
+   * device the host had mounted as the bundle's rootfs), which the agent
+   * mounts at KO_GUEST_DISK_ROOTFS_DIR/ROOTFS for the init to bind as its
+   * root, in place of the share's ROOTFS */
   KO_TAG_ROOTFS_DISK = 200,       /* string: a virtio-blk serial */
   KO_TAG_ROOTFS_DISK_TYPE = 201,  /* string: ext4, xfs; required with it */
   KO_TAG_ROOTFS_DISK_DATA = 202,  /* string: fs-specific options */

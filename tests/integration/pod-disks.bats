@@ -14,6 +14,7 @@ setup() {
 teardown() {
   local rc=0
   teardown_pod || rc=1
+  [ -z "${ROOTMNT:-}" ] || umount "$ROOTMNT" 2>/dev/null || true
   release_loops || rc=1
   return $rc
 }
@@ -277,4 +278,43 @@ qemu_holds() {
   [ "$(state_status "$SB")" = running ]
   run ko exec "$SB" echo alive
   [ "$output" = alive ]
+}
+
+@test "pod disks: a member's loop-mounted rootfs stays on virtio-fs unless io.kata-oci.rootfs=block hot-plugs it" {
+  local b1 l
+  grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no ext4"
+  start_sandbox
+  b1=$(member_bundle m1 sh -c 'grep " / " /proc/mounts | cut -d" " -f1,3; echo from-member > /written; echo done')
+  new_loop root.img 320
+  l=$LOOP
+  mkfs.ext4 -q -d "$b1/rootfs" "$l"
+  mount "$l" "$b1/rootfs"
+  ROOTMNT=$b1/rootfs
+  # a member's rootfs is not hot-plugged unasked: root ports are few
+  ko create --bundle "$b1" "$M1" </dev/null >"$WORK/m1.out"
+  ko start "$M1"
+  wait_status "$M1" stopped
+  cat "$WORK/m1.out"
+  [ "$(head -1 "$WORK/m1.out")" = "kataShared virtiofs" ]
+  ko delete "$M1"
+  [[ "$(awk -v p="$b1/rootfs" '$2 == p { print $4 }' /proc/mounts)" == rw,* ]]
+  # asked: a disk of the running VM, the host's mount sealed read-only
+  edit "$b1" '.annotations["io.kata-oci.rootfs"] = "block"'
+  ko create --bundle "$b1" "$M1" </dev/null >"$WORK/m1.out"
+  qemu_holds "$l"
+  [[ "$(awk -v p="$b1/rootfs" '$2 == p { print $4 }' /proc/mounts)" == ro,* ]]
+  ko start "$M1"
+  wait_status "$M1" stopped
+  cat "$WORK/m1.out"
+  [[ "$(head -1 "$WORK/m1.out")" == "/dev/vd"*" ext4" ]]
+  [ "$(tail -1 "$WORK/m1.out")" = done ]
+  ko delete "$M1"
+  refute qemu_holds "$l"
+  umount "$b1/rootfs"
+  ROOTMNT=
+  mount -o ro "$l" "$WORK/root.check" 2>/dev/null || { mkdir "$WORK/root.check"; mount -o ro "$l" "$WORK/root.check"; }
+  [ "$(cat "$WORK/root.check/written")" = from-member ]
+  umount "$WORK/root.check"
+  [ "$(state_status "$SB")" = running ]
 }
