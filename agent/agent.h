@@ -365,5 +365,10 @@ int ag_cpuset_fit (const char *want, const char *have, char *out, size_t len,
 int ag_cg_sum (const char *text, const char *key, uint64_t *sum);
 /* A single-value file: 1 with *out, 0 for "max", -1 if unreadable. */
 int ag_cg_num (const char *text, uint64_t *out);
+/* The next decimal number in *s, past whatever is not a digit, with *s
+ * moved past it: 1, or 0 at the end of the string. For /proc and sysfs
+ * text: no sscanf or strtoul, whose stdio scanner (with its float parser)
+ * is 13 KB of the agent's image, all of it resident. */
+int ag_next_u64 (const char **s, uint64_t *v);
 
 #endif

@@ -39,19 +39,19 @@ find_once (const char *serial, char *name, size_t len, dev_t *rdev)
   while (r < 0 && (e = readdir (d)) != NULL)
     {
       char path[300], text[64];
-      unsigned maj, min;
+      const char *p = text;
+      uint64_t maj, min;
       if (e->d_name[0] == '.')
         continue;
       snprintf (path, sizeof path, "/sys/block/%s/serial", e->d_name);
       if (read_line (path, text, sizeof text) < 0 || strcmp (text, serial))
         continue;
       snprintf (path, sizeof path, "/sys/block/%s/dev", e->d_name);
-      if (read_line (path, text, sizeof text) < 0
-          || sscanf (text, "%u:%u", &maj, &min) != 2
-          || strlen (e->d_name) >= len)
+      if (read_line (path, text, sizeof text) < 0 || !ag_next_u64 (&p, &maj)
+          || !ag_next_u64 (&p, &min) || strlen (e->d_name) >= len)
         continue;
       strcpy (name, e->d_name);
-      *rdev = makedev (maj, min);
+      *rdev = makedev ((unsigned)maj, (unsigned)min);
       r = 0;
     }
   closedir (d);

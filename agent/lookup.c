@@ -308,6 +308,19 @@ ag_cg_num (const char *text, uint64_t *out)
   return scan_u64 (text, out) ? 1 : -1;
 }
 
+int
+ag_next_u64 (const char **s, uint64_t *v)
+{
+  const char *p = *s;
+  while (*p && (*p < '0' || *p > '9'))
+    p++;
+  const char *e = scan_u64 (p, v);
+  if (e == NULL)
+    return 0;
+  *s = e;
+  return 1;
+}
+
 /* ---- cpusets: the host's numbers against the VM's own ---- */
 
 /* Sets the bits of a cpu or node list ("0-3,7"; empty is none) below

@@ -193,23 +193,30 @@ load_modules (int root, const char *list)
   const char *dir = root == AT_FDCWD ? MODULE_DIR : MODULE_DIR + 1;
   char path[192];
   snprintf (path, sizeof path, "%s/%s", dir, list);
+  /* one name a line: a few hundred bytes (no stdio: its FILE code would
+   * be a page of the resident image for this one read) */
+  char list_text[1024];
   int lfd = openat (root, path, O_RDONLY | O_CLOEXEC);
-  FILE *f = lfd >= 0 ? fdopen (lfd, "r") : NULL;
-  if (f == NULL)
+  ssize_t len = lfd >= 0 ? read (lfd, list_text, sizeof list_text - 1) : -1;
+  if (len < 0)
     {
       if (errno != ENOENT)
-        ag_log ("open %s: %s", path, strerror (errno));
+        ag_log ("read %s: %s", path, strerror (errno));
       else
         ag_dbg ("no %s: the kernel has its drivers built in", path);
       if (lfd >= 0)
         close (lfd);
       return;
     }
-  char line[128];
-  while (fgets (line, sizeof line, f))
+  close (lfd);
+  if ((size_t)len == sizeof list_text - 1)
+    ag_log ("%s: only its first %zu bytes read", path, sizeof list_text - 1);
+  list_text[len] = '\0';
+  char *save = NULL;
+  for (char *line = strtok_r (list_text, "\r\n", &save); line;
+       line = strtok_r (NULL, "\r\n", &save))
     {
-      line[strcspn (line, "\r\n")] = '\0';
-      if (line[0] == '\0' || strchr (line, '/'))
+      if (strchr (line, '/') || strlen (line) > 127)
         continue;
       /* the host said there is no vsock device: its modules are dead weight */
       if (ag_serial_only
@@ -229,7 +236,6 @@ load_modules (int root, const char *list)
         ag_dbg ("loaded %s", line);
       close (fd);
     }
-  fclose (f);
 }
 
 /* Whether the VM has a virtio device of this type: its id as sysfs shows
@@ -374,7 +380,9 @@ main (int argc, char **argv)
 {
   if (getpid () != 1)
     {
-      fprintf (stderr, "kata-agent: runs only as PID 1 of the guest\n");
+      static const char msg[] = "kata-agent: runs only as PID 1 of the guest\n";
+      ssize_t w = write (STDERR_FILENO, msg, sizeof msg - 1);
+      (void)w;
       return 1;
     }
   boot ();

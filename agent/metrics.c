@@ -34,9 +34,9 @@ meminfo (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
       for (size_t i = 0; i < KO_ARRAY_SIZE (keys); i++)
         {
           size_t k = strlen (keys[i].key);
-          unsigned long long kb;
-          if (strncmp (line, keys[i].key, k) == 0
-              && sscanf (line + k, "%llu", &kb) == 1)
+          const char *p = line + k;
+          uint64_t kb;
+          if (strncmp (line, keys[i].key, k) == 0 && ag_next_u64 (&p, &kb))
             ko_msg_guest_metrics_set (m, keys[i].tag, kb * 1024);
         }
       line = next;
@@ -48,12 +48,13 @@ meminfo (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
 static void
 cpu_times (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
 {
-  unsigned long long v[7];
-  if (ag_read_str ("/proc/stat", buf, n) < 0
-      || sscanf (buf, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                 &v[2], &v[3], &v[4], &v[5], &v[6])
-             != 7)
+  uint64_t v[7];
+  if (ag_read_str ("/proc/stat", buf, n) < 0 || strncmp (buf, "cpu ", 4) != 0)
     return;
+  const char *p = buf;
+  for (size_t i = 0; i < KO_ARRAY_SIZE (v); i++)
+    if (!ag_next_u64 (&p, &v[i]))
+      return;
   long hz = sysconf (_SC_CLK_TCK);
   uint64_t ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
   ko_msg_guest_metrics_set (m, KO_TAG_GM_CPU_USER_NS, (v[0] + v[1]) * ns);
@@ -66,24 +67,30 @@ cpu_times (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
 static void
 load_uptime (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
 {
-  unsigned a, b, c, d, e, f;
-  if (ag_read_str ("/proc/loadavg", buf, n) >= 0
-      && sscanf (buf, "%u.%u %u.%u %u.%u", &a, &b, &c, &d, &e, &f) == 6)
+  /* "1.00 0.50 0.25 ...": two decimals, as the kernel prints them */
+  uint64_t l[6];
+  const char *p = buf;
+  if (ag_read_str ("/proc/loadavg", buf, n) >= 0 && ag_next_u64 (&p, &l[0])
+      && ag_next_u64 (&p, &l[1]) && ag_next_u64 (&p, &l[2])
+      && ag_next_u64 (&p, &l[3]) && ag_next_u64 (&p, &l[4])
+      && ag_next_u64 (&p, &l[5]))
     {
-      /* two decimals, as the kernel prints them */
-      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD1, a * 1000ull + b * 10);
-      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD5, c * 1000ull + d * 10);
-      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD15, e * 1000ull + f * 10);
+      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD1, l[0] * 1000 + l[1] * 10);
+      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD5, l[2] * 1000 + l[3] * 10);
+      ko_msg_guest_metrics_set (m, KO_TAG_GM_LOAD15, l[4] * 1000 + l[5] * 10);
     }
-  unsigned long long s;
-  unsigned cs;
-  if (ag_read_str ("/proc/uptime", buf, n) >= 0
-      && sscanf (buf, "%llu.%u", &s, &cs) == 2)
+  /* "seconds.centiseconds ..." */
+  uint64_t s, cs;
+  p = buf;
+  if (ag_read_str ("/proc/uptime", buf, n) >= 0 && ag_next_u64 (&p, &s)
+      && ag_next_u64 (&p, &cs))
     ko_msg_guest_metrics_set (m, KO_TAG_GM_UPTIME_NS,
                               s * 1000000000ull + cs * 10000000ull);
-  unsigned long long pages;
-  if (ag_read_str ("/proc/self/statm", buf, n) >= 0
-      && sscanf (buf, "%*u %llu", &pages) == 1)
+  /* "size resident ..." */
+  uint64_t pages;
+  p = buf;
+  if (ag_read_str ("/proc/self/statm", buf, n) >= 0 && ag_next_u64 (&p, &pages)
+      && ag_next_u64 (&p, &pages))
     ko_msg_guest_metrics_set (m, KO_TAG_GM_AGENT_RSS,
                               pages * (uint64_t)sysconf (_SC_PAGESIZE));
 }

@@ -174,13 +174,16 @@ container_pids (struct container *c, pid_t **out)
   struct dirent *e;
   while (d && (e = readdir (d)))
     {
-      char *end;
-      long pid = strtol (e->d_name, &end, 10);
-      if (*end || pid <= 1)
+      const char *end = e->d_name;
+      uint64_t num;
+      if (e->d_name[0] < '1' || e->d_name[0] > '9' || !ag_next_u64 (&end, &num)
+          || *end || num <= 1 || num > INT32_MAX)
         continue;
+      pid_t pid = (pid_t)num;
       char p[64];
       struct stat st;
-      snprintf (p, sizeof p, "/proc/%ld/ns/%s", pid, by_pid ? "pid" : "mnt");
+      snprintf (p, sizeof p, "/proc/%d/ns/%s", (int)pid,
+                by_pid ? "pid" : "mnt");
       if (stat (p, &st) < 0 || st.st_ino != want || st.st_dev != c->ns_dev)
         continue;
       if (n == cap)
@@ -191,7 +194,7 @@ container_pids (struct container *c, pid_t **out)
             break;
           v = nv;
         }
-      v[n++] = (pid_t)pid;
+      v[n++] = pid;
     }
   if (d)
     closedir (d);

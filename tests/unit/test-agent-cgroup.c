@@ -210,6 +210,18 @@ main (void)
   is_int (ag_cg_sum (stat, "anon", &v), 1, "memory.stat: anon once");
   is_int (v, 4096, "memory.stat: anon, not anon_thp");
   is_int (ag_cg_sum (stat, "shmem", &v), 0, "memory.stat: missing key");
+  const char *p = "0.25 1.50 12/345", *dev = "254:16";
+  uint64_t w[5];
+  int got = 0;
+  while (got < 5 && ag_next_u64 (&p, &w[got]))
+    got++;
+  is_int (got, 5, "next number: five in /proc/loadavg-like text");
+  ok (w[0] == 0 && w[1] == 25 && w[2] == 1 && w[3] == 50 && w[4] == 12,
+      "next number: 0 25 1 50 12");
+  is_str (p, "/345", "next number: stops past the last one read");
+  ok (ag_next_u64 (&dev, &w[0]) && ag_next_u64 (&dev, &w[1]) && w[0] == 254
+          && w[1] == 16 && *dev == '\0',
+      "next number: a device's major:minor");
   const char *io = "254:0 rbytes=1000 wbytes=20 rios=3 wios=1\n"
                    "8:0 rbytes=24 wbytes=5 rios=1 wios=1 dbytes=0\n";
   ag_cg_sum (io, "rbytes", &v);
