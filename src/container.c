@@ -192,7 +192,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
     }
   /* slots for members' disks, in a pod's VM only: a lone container's VM
    * does not pay for them */
-  p->root_ports = pi->sandbox ? KO_VM_POD_ROOT_PORTS : 0;
+  p->root_ports = pi->sandbox ? KO_VM_POD_ROOT_PORTS : p->settings.root_ports;
   const char *ports
       = oci_map_get (&spec->annotations, KO_VM_ROOT_PORTS_ANNOTATION);
   if (ports && !pi->member)

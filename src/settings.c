@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "settings.h"
+#include "hypervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +84,7 @@ settings_load (struct ko_settings *s)
     s->fs_cache = "auto";
   s->memory_mb = env_int ("KATA_OCI_MEMORY_MB", 256, 64, 1 << 20);
   s->vcpus = env_int ("KATA_OCI_VCPUS", 1, 1, 256);
+  s->root_ports = env_int ("KATA_OCI_ROOT_PORTS", 0, 0, KO_VM_MAX_ROOT_PORTS);
   s->boot_timeout_ms = env_int ("KATA_OCI_BOOT_TIMEOUT", 60, 1, 3600) * 1000;
   const char *force = getenv ("KATA_OCI_ACCEL");
   s->kvm = dev_usable ("/dev/kvm");
@@ -127,6 +129,7 @@ settings_print (const struct ko_settings *s, const char *root)
           s->fs_cache_bad ? s->fs_cache_bad : s->fs_cache);
   printf ("memory_mb=%d\n", s->memory_mb);
   printf ("vcpus=%d\n", s->vcpus);
+  printf ("root_ports=%d\n", s->root_ports);
   printf ("boot_timeout_s=%d\n", s->boot_timeout_ms / 1000);
   printf ("accel=%s\n", s->kvm ? "kvm" : "tcg");
   printf ("channel=%s\n", s->vsock ? "vsock" : "virtio-serial");

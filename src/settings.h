@@ -25,6 +25,9 @@ struct ko_settings
   const char *fs_cache_bad;
   int memory_mb;
   int vcpus;
+  /* PCIe root ports of a VM no annotation marks a pod's sandbox (a lone
+   * container's, podman's infra container's): for members' disks */
+  int root_ports;
   int boot_timeout_ms; /* until the agent's hello */
   bool kvm;            /* /dev/kvm usable */
   bool vsock;          /* /dev/vhost-vsock usable */

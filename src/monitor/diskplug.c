@@ -159,7 +159,8 @@ take_slot (struct container *c, size_t i, ko_error **err)
                           "io.kubernetes.cri-o.ContainerType or "
                           "io.kubernetes.cri.container-type annotation "
                           "names gets some; its annotation %s sets how "
-                          "many)",
+                          "many, and KATA_OCI_ROOT_PORTS for a VM without "
+                          "them, such as podman's infra container's)",
                           c->p->disks.v[i].source, KO_VM_ROOT_PORTS_ANNOTATION);
   return ko_error_setx (err, ENOSPC,
                         "disk %s: no free PCIe root port in the pod's VM "

@@ -219,6 +219,10 @@ qemu_holds() {
   ko create --bundle "$BUNDLE" "$SB" </dev/null
   [ "$(root_ports)" -eq 0 ]
   ko delete -f "$SB"
+  # podman's infra container is one such: the environment gives it some
+  KATA_OCI_ROOT_PORTS=2 ko create --bundle "$BUNDLE" "$SB" </dev/null
+  [ "$(root_ports)" -eq 2 ]
+  ko delete -f "$SB"
   edit_spec '.annotations["io.kubernetes.cri-o.ContainerType"] = "sandbox"'
   ko create --bundle "$BUNDLE" "$SB" </dev/null
   [ "$(root_ports)" -eq 4 ]
@@ -230,7 +234,7 @@ qemu_holds() {
   new_loop d1 4
   b1=$(member_bundle m1 true)
   add_device "$b1" "$LOOP" /dev/xvdb
-  member_refused "$b1" "disk $LOOP: the pod's VM has no PCIe root port to plug it into*io.katacontainers.config.hypervisor.pcie_root_port sets how many"
+  member_refused "$b1" "disk $LOOP: the pod's VM has no PCIe root port to plug it into*io.katacontainers.config.hypervisor.pcie_root_port sets how many, and KATA_OCI_ROOT_PORTS for a VM without them"
   refute qemu_holds "$LOOP"
   ko delete -f "$SB"
   edit_spec '.annotations["io.katacontainers.config.hypervisor.pcie_root_port"] = "17"'

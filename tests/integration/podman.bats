@@ -595,6 +595,38 @@ need_catatonit() {
   done < "$WORK/ctrs"
 }
 
+@test "podman pod with KATA_OCI_ROOT_PORTS: a member's --device is hot-plugged into the pod's VM and unplugged at its rm" {
+  need_catatonit
+  local l pod=kp-poddisk-$$
+  # root ports reach the infra container's VM through conmon's environment
+  sed 's|^conmon_env_vars = \[|conmon_env_vars = ["KATA_OCI_ROOT_PORTS=2", |' \
+    "$PWORK/containers.conf" > "$WORK/ports.conf"
+  grep -q '"KATA_OCI_ROOT_PORTS=2"' "$WORK/ports.conf"
+  kpp() {
+    CONTAINERS_CONF=$WORK/ports.conf \
+      podman --root "$PWORK/storage" --runroot "$PWORK/run" --tmpdir "$PWORK/tmp" \
+      --cgroup-manager=cgroupfs \
+      --runtime "${KATA_OCI_PODMAN_RUNTIME:-$KATA_OCI}" "$@"
+  }
+  truncate -s 4M "$WORK/disk"
+  l=$(losetup -f --show "$WORK/disk")
+  kpp pod create --name "$pod" --network none >/dev/null
+  kpp run -d --pod "$pod" --name "$pod-idle" --ulimit nofile=1024:1024 "$IMAGE" sleep 1000 >/dev/null
+  run kpp run --rm --pod "$pod" --ulimit nofile=1024:1024 --device "$l:/dev/xvdz" "$IMAGE" \
+    sh -c 'echo from-member | dd of=/dev/xvdz conv=fsync 2>/dev/null && head -c 11 /dev/xvdz'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = from-member ]
+  [ "$(head -c 11 "$WORK/disk")" = from-member ]
+  # the member is gone, its disk unplugged: the pod's VM runs on without it
+  infra=$(kpp pod inspect --format '{{.InfraContainerID}}' "$pod")
+  [ "$(qemus_of "$infra")" -eq 1 ]
+  ! fuser -s "$l" 2>/dev/null
+  [ "$(state_of "$pod-idle")" = running ]
+  kpp pod rm -f -t 0 "$pod" >/dev/null
+  losetup -d "$l"
+}
+
 @test "podman pod on the bridge network: the pod's address is every member's, reached from the host" {
   need_catatonit
   pod=kp-podnet-$$
