@@ -275,6 +275,23 @@ add_device() {
   [[ "$(host_mount_opts "$BUNDLE/rootfs")" == rw,* ]]
 }
 
+@test "block rootfs: a file open for writing on the host: the host cannot seal it, create fails and leaves it read-write" {
+  grep -q '^CONFIG_EXT4_FS=y' "$BUILDDIR/guest/vmlinux.config" 2>/dev/null ||
+    skip "the guest kernel has no ext4"
+  block_rootfs ext4
+  local holder
+  sleep 1000 > "$BUNDLE/rootfs/busy" &
+  holder=$!
+  run ko run --bundle "$BUNDLE" "$ID"
+  kill "$holder"
+  wait "$holder" 2>/dev/null || true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: root.path: remount $BUNDLE/rootfs read-only for the VM to own its disk (a file in it is open for writing on the host)"* ]]
+  assert_nothing_left "$ID"
+  [[ "$(host_mount_opts "$BUNDLE/rootfs")" == rw,* ]]
+}
+
 @test "block rootfs: bad annotations and a rootfs that is no block mount name what is wrong and leave nothing" {
   edit_spec '.annotations["io.kata-oci.rootfs"] = "disk"'
   refused 'config.json: annotations: io.kata-oci.rootfs: "disk": expected "block" or "virtio-fs"'
