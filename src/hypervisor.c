@@ -111,9 +111,8 @@ hypervisor_qemu_argv (const struct ko_settings *s,
    * bounce buffers (swiotlb), touched at boot: no device here needs them.
    * Two cuts in the boot of Debian's kernel (about 0.35 s and 0.13 s of
    * every start under TCG), both settings it leaves on for hosts where
-   * they matter; the project's kernel builds no self-tests, and has
-   * kallsyms for the blacklist (its ~1100 trace events' files were 5.6 MB
-   * of slab and about 0.1 s of boot):
+   * they matter; the project's kernel builds neither self-tests nor
+   * tracing, so both are no-ops there:
    * - cryptomgr.notests: the crypto self-tests of every algorithm built
    *   in; the guest uses none for the container (modules are unsigned,
    *   virtio-fs and the channel are not encrypted). Kata does the same.
