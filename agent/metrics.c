@@ -55,8 +55,9 @@ cpu_times (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
   for (size_t i = 0; i < KO_ARRAY_SIZE (v); i++)
     if (!ag_next_u64 (&p, &v[i]))
       return;
-  long hz = sysconf (_SC_CLK_TCK);
-  uint64_t ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+  /* /proc/stat counts in USER_HZ, 100 on Linux (sysconf's constant,
+   * without sysconf's code in the agent's image) */
+  uint64_t ns = 1000000000ull / 100;
   ko_msg_guest_metrics_set (m, KO_TAG_GM_CPU_USER_NS, (v[0] + v[1]) * ns);
   ko_msg_guest_metrics_set (m, KO_TAG_GM_CPU_SYSTEM_NS,
                             (v[2] + v[5] + v[6]) * ns);
@@ -92,7 +93,7 @@ load_uptime (struct ko_msg_guest_metrics_reply *m, char *buf, size_t n)
   if (ag_read_str ("/proc/self/statm", buf, n) >= 0 && ag_next_u64 (&p, &pages)
       && ag_next_u64 (&p, &pages))
     ko_msg_guest_metrics_set (m, KO_TAG_GM_AGENT_RSS,
-                              pages * (uint64_t)sysconf (_SC_PAGESIZE));
+                              pages * (uint64_t)getpagesize ());
 }
 
 static void

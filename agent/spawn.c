@@ -265,17 +265,19 @@ run_process (const struct ko_process *p, int wait_fd)
   gid_t gids[p->nadd_gids + 1];
   for (size_t i = 0; i < p->nadd_gids; i++)
     gids[i] = p->add_gids[i];
-  if (setgroups (p->nadd_gids, gids) < 0)
+  /* raw system calls: the child is single-threaded, and musl's wrappers
+   * bring its all-threads machinery (__synccall) into the agent's image */
+  if (syscall (SYS_setgroups, p->nadd_gids, gids) < 0)
     {
       ag_error_set (&err, errno, "setgroups");
       child_fail (err);
     }
-  if (setgid (p->gid) < 0)
+  if (syscall (SYS_setgid, p->gid) < 0)
     {
       ag_error_set (&err, errno, "setgid %u", p->gid);
       child_fail (err);
     }
-  if (setuid (p->uid) < 0)
+  if (syscall (SYS_setuid, p->uid) < 0)
     {
       ag_error_set (&err, errno, "setuid %u", p->uid);
       child_fail (err);
