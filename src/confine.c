@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef __NR_fchmodat2
@@ -121,7 +122,8 @@ confine_qemu_summary (void)
          "capabilities, no_new_privs, seccomp (-sandbox " KO_QEMU_SANDBOX
          "), private mount/IPC/UTS namespaces (network "
          "too, without vsock) "
-         "with a read-only root holding /usr, its devices and the guest "
+         "with a read-only root holding /usr, device nodes of its own and the "
+         "guest "
          "images, rlimits nofile 4096 nproc 1024 core 0";
 }
 
@@ -235,9 +237,39 @@ drop_privileges (const struct ko_jail *j)
  * directories of their own elsewhere. */
 static const char *const usr_links[]
     = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
-/* What QEMU opens in /dev */
-static const char *const devices[]
-    = { "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/kvm" };
+/* What QEMU opens in /dev: nodes of the jail's own, whatever the modes of
+ * the host's (a host /dev/null left 0644 once made QEMU's image locking
+ * fall back to a kind that let it attach one disk twice) ... */
+static const struct
+{
+  const char *name;
+  unsigned major, minor;
+} dev_nodes[] = {
+  { "dev/null", 1, 3 },
+  { "dev/zero", 1, 5 },
+  { "dev/urandom", 1, 9 },
+  { "dev/random", 1, 8 },
+};
+/* ... but /dev/kvm, whose group and mode are the host's policy */
+static const char *const devices[] = { "/dev/kvm" };
+
+/* A tmpfs at the jail's /dev with the nodes above, read-only. */
+static int
+make_dev (void)
+{
+  if (mkdir ("dev", 0755) < 0
+      || mount ("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+                "mode=0755,size=16k,nr_inodes=16")
+             < 0)
+    return fail ("mount the jail's /dev", NULL);
+  for (size_t i = 0; i < KO_ARRAY_SIZE (dev_nodes); i++)
+    if (mknod (dev_nodes[i].name, S_IFCHR | 0666,
+               makedev (dev_nodes[i].major, dev_nodes[i].minor))
+            < 0
+        || chmod (dev_nodes[i].name, 0666) < 0)
+      return fail ("mknod", dev_nodes[i].name);
+  return 0;
+}
 
 int
 confine_qemu (const struct ko_jail *j)
@@ -281,7 +313,7 @@ confine_qemu (const struct ko_jail *j)
     return fail ("mount the jail's root", NULL);
   const unsigned long long ro
       = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  if (mirror (usr, "/usr", ro) < 0)
+  if (mirror (usr, "/usr", ro) < 0 || make_dev () < 0)
     return -1;
   for (size_t i = 0; i < KO_ARRAY_SIZE (usr_links); i++)
     if (target[i][0] && symlink (target[i], usr_links[i]) < 0)
@@ -301,6 +333,9 @@ confine_qemu (const struct ko_jail *j)
                  | MS_NOEXEC,
              NULL)
           < 0
+      || mount (NULL, "dev", NULL,
+                MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL)
+             < 0
       || syscall (SYS_pivot_root, ".", ".") < 0 || umount2 (".", MNT_DETACH) < 0
       || chdir ("/") < 0)
     return fail ("enter the jail", NULL);

@@ -127,6 +127,11 @@ caps() {
   [ ! -e "/proc/$qemu/root$TEST_ROOT" ]
   [ "$(ls /proc/$qemu/root/dev | sort | tr '\n' ' ')" = "null random urandom zero " ] ||
     [ "$(ls /proc/$qemu/root/dev | sort | tr '\n' ' ')" = "kvm null random urandom zero " ]
+  # nodes of its own (mode 0666 whatever the host's are), on a read-only /dev
+  [ "$(stat -c '%F %t:%T %a' /proc/$qemu/root/dev/null)" = "character special file 1:3 666" ]
+  [ "$(stat -c '%F %t:%T %a' /proc/$qemu/root/dev/urandom)" = "character special file 1:9 666" ]
+  [ "$(stat -c %d /proc/$qemu/root/dev/null)" != "$(stat -c %d /dev/null)" ]
+  grep -E " /dev ro,nosuid,noexec[, ].* - tmpfs " /proc/$qemu/mountinfo
   grep -qE "^Max core file size +0 +0" /proc/$qemu/limits
   grep -qE "^Max processes +1024 +1024" /proc/$qemu/limits
   grep -q -- "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" <(tr '\0' ' ' < /proc/$qemu/cmdline)
