@@ -494,6 +494,34 @@ blockdev_mountinfo_find (const char *text, const char *point,
   return 0;
 }
 
+int
+ko_mountinfo_each (const char *text,
+                   int (*fn) (const struct ko_mountinfo *m, void *arg),
+                   void *arg, ko_error **err)
+{
+  size_t lineno = 0;
+  for (const char *s = text; *s;)
+    {
+      const char *e = strchr (s, '\n');
+      if (e == NULL)
+        e = s + strlen (s);
+      lineno++;
+      if (e > s)
+        {
+          struct ko_mountinfo l;
+          if (parse_line (s, e, &l) < 0)
+            return ko_error_setx (
+                err, EINVAL, "mountinfo: line %zu: cannot be read", lineno);
+          int r = fn (&l, arg);
+          ko_mountinfo_clear (&l);
+          if (r)
+            return r;
+        }
+      s = *e ? e + 1 : e;
+    }
+  return 0;
+}
+
 unsigned long
 blockdev_mount_flags (const char *opts)
 {
@@ -530,9 +558,8 @@ ko_rootfs_disk_clear (struct ko_rootfs_disk *r)
   memset (r, 0, sizeof *r);
 }
 
-/* mountinfo as text (bounded: 16 MiB is far more than any host has). */
-static char *
-read_mountinfo (ko_error **err)
+char *
+ko_mountinfo_read (ko_error **err)
 {
   _cleanup_close_ int fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -613,7 +640,7 @@ blockdev_rootfs (struct ko_disks *disks, const oci_spec *spec,
   _cleanup_free_ char *point = realpath (rootfs, NULL);
   if (point == NULL)
     return ko_error_set (err, errno, "config.json: root.path: %s", rootfs);
-  _cleanup_free_ char *text = read_mountinfo (err);
+  _cleanup_free_ char *text = ko_mountinfo_read (err);
   if (text == NULL)
     return -1;
   struct ko_mountinfo m;

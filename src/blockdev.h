@@ -111,6 +111,17 @@ int blockdev_mountinfo_find (const char *text, const char *point,
                              struct ko_mountinfo *m, char **other,
                              ko_error **err);
 
+/* /proc/self/mountinfo as text, to free (bounded: 16 MiB is far more than
+ * any host has). */
+char *ko_mountinfo_read (ko_error **err);
+
+/* Pure: calls fn on each line of mountinfo's text, in order, until fn
+ * returns non-zero, which it returns; 0 after the last line. -1 (EINVAL,
+ * naming the line) when a line cannot be read. */
+int ko_mountinfo_each (const char *text,
+                       int (*fn) (const struct ko_mountinfo *m, void *arg),
+                       void *arg, ko_error **err);
+
 /* Pure: MS_* per-mount flags of mountinfo's options (rw,nosuid,...). */
 unsigned long blockdev_mount_flags (const char *opts);
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "hostpath.h"
+#include "blockdev.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int
@@ -79,4 +83,119 @@ hostpath_of_fd (int fd)
     return NULL;
   buf[n] = '\0';
   return strdup (buf);
+}
+
+/* type, and what a container should use instead (NULL: nothing) */
+static const struct
+{
+  const char *type, *instead;
+} kernel_fs[] = {
+  { "proc", "a mount of type \"proc\" (the guest's own)" },
+  { "sysfs", "a mount of type \"sysfs\" (the guest's own)" },
+  { "cgroup", "a mount of type \"cgroup\" (the guest's own)" },
+  { "cgroup2", "a mount of type \"cgroup\" (the guest's own)" },
+  { "devpts", "a mount of type \"devpts\" (the guest's own)" },
+  { "devtmpfs", "linux.devices, naming the devices it needs" },
+  { "the host's /dev", "linux.devices, naming the devices it needs" },
+  { "debugfs", NULL },
+  { "tracefs", NULL },
+  { "securityfs", NULL },
+  { "bpf", NULL },
+  { "configfs", NULL },
+  { "efivarfs", NULL },
+  { "pstore", NULL },
+  { "fusectl", NULL },
+  { "binfmt_misc", NULL },
+  { "selinuxfs", NULL },
+  { "smackfs", NULL },
+  { "nsfs", NULL },
+};
+
+struct kfs_find
+{
+  unsigned major, minor;
+  const char *found;
+};
+
+static int
+kfs_line (const struct ko_mountinfo *m, void *arg)
+{
+  struct kfs_find *f = arg;
+  if (m->major != f->major || m->minor != f->minor)
+    return 0;
+  if (strcmp (m->fstype, "tmpfs") == 0 && strcmp (m->point, "/dev") == 0)
+    f->found = "the host's /dev";
+  for (size_t i = 0; f->found == NULL && i < KO_ARRAY_SIZE (kernel_fs); i++)
+    if (strcmp (m->fstype, kernel_fs[i].type) == 0)
+      f->found = kernel_fs[i].type;
+  return f->found != NULL;
+}
+
+const char *
+hostpath_kernel_fs (const char *mountinfo, unsigned long dev, int *bad,
+                    ko_error **err)
+{
+  struct kfs_find f = { major ((dev_t)dev), minor ((dev_t)dev), NULL };
+  *bad = ko_mountinfo_each (mountinfo, kfs_line, &f, err) < 0 ? -1 : 0;
+  return *bad < 0 ? NULL : f.found;
+}
+
+const char *
+hostpath_kernel_fs_instead (const char *what)
+{
+  for (size_t i = 0; what && i < KO_ARRAY_SIZE (kernel_fs); i++)
+    if (strcmp (what, kernel_fs[i].type) == 0)
+      return kernel_fs[i].instead;
+  return NULL;
+}
+
+struct share_walk
+{
+  const char *path, *text;
+  size_t len;
+  ko_error **err;
+  const char *top; /* the mount at path is on this kernel filesystem */
+};
+
+static int
+share_line (const struct ko_mountinfo *m, void *arg)
+{
+  struct share_walk *w = arg;
+  bool top = strcmp (m->point, w->path) == 0;
+  if (!top
+      && !(strncmp (m->point, w->path, w->len) == 0 && m->point[w->len] == '/'))
+    return 0;
+  int bad;
+  const char *what = hostpath_kernel_fs (
+      w->text, (unsigned long)makedev (m->major, m->minor), &bad, w->err);
+  if (bad < 0)
+    return -1;
+  if (what == NULL)
+    return 0;
+  if (top)
+    w->top = what;
+  /* a parent detached first takes its children along: EINVAL then */
+  else if (umount2 (m->point, MNT_DETACH) < 0 && errno != EINVAL
+           && errno != ENOENT)
+    return ko_error_set (w->err, errno, "unmount %s (%s) from the share",
+                         m->point, what);
+  return 0;
+}
+
+int
+hostpath_share_check (const char *path, ko_error **err)
+{
+  _cleanup_free_ char *text = ko_mountinfo_read (err);
+  if (text == NULL)
+    return -1;
+  struct share_walk w = { path, text, strlen (path), err, NULL };
+  if (ko_mountinfo_each (text, share_line, &w, err) < 0)
+    return -1;
+  if (w.top)
+    return ko_error_setx (err, EPERM,
+                          "it is on %s%s, the host kernel's own: shared, the "
+                          "guest would reach the host past the VM",
+                          strncmp (w.top, "the ", 4) == 0 ? "" : "the host's ",
+                          w.top);
+  return 0;
 }

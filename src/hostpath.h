@@ -22,4 +22,28 @@ int hostpath_open_source (const char *bundle, const char *path, size_t idx,
 /* The path an O_PATH fd stands for, as the kernel sees it; NULL on error. */
 char *hostpath_of_fd (int fd);
 
+/* The host kernel's own filesystems: proc, sysfs, cgroups, device nodes
+ * (devtmpfs, devpts, or a tmpfs mounted at /dev), debugfs, bpf ... Shared
+ * into the VM, virtiofsd (root on the host) would read and write them for
+ * the guest: the host's settings, processes and device nodes' modes, past
+ * the VM's boundary. */
+
+/* Pure: in mountinfo's text, what the filesystem of device dev (an
+ * st_dev) is when it is one of those: its type, or "the host's /dev";
+ * NULL when it is storage, or not found. -1 in *bad with err set when the
+ * text cannot be read. */
+const char *hostpath_kernel_fs (const char *mountinfo, unsigned long dev,
+                                int *bad, ko_error **err);
+
+/* Pure: what to use in a VM instead of sharing a filesystem that
+ * hostpath_kernel_fs named. */
+const char *hostpath_kernel_fs_instead (const char *what);
+
+/* In the caller's mount namespace, after path was bound (recursively) from
+ * the host: -1 (EPERM, naming what) when the mount at path itself is on
+ * one of the host kernel's filesystems; else unmounts (lazily) every mount
+ * beneath path that is, so that the guest sees the directories under them
+ * instead. */
+int hostpath_share_check (const char *path, ko_error **err);
+
 #endif

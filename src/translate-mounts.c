@@ -1,6 +1,7 @@
 /* config.json mounts -> the guest's mounts and the share's binds. */
 #include "config.h"
 
+#include "blockdev.h"
 #include "hostpath.h"
 #include "log.h"
 #include "msg.h"
@@ -251,6 +252,27 @@ translate_bind (const oci_mount *m, size_t idx, const char *bundle,
                           "reach host devices or sockets through its "
                           "share",
                           idx, src);
+  /* the host's proc, sysfs, /dev ...: virtiofsd would read and write them
+   * for the guest (the share re-checks what it binds, and hides such
+   * mounts beneath the source) */
+  _cleanup_free_ char *mi = ko_mountinfo_read (err);
+  if (mi == NULL)
+    return -1;
+  int bad;
+  const char *what = hostpath_kernel_fs (mi, st.st_dev, &bad, err);
+  if (bad < 0)
+    return -1;
+  if (what)
+    {
+      const char *instead = hostpath_kernel_fs_instead (what);
+      return ko_error_setx (
+          err, EPERM,
+          "config.json: mounts[%zu].source: %s is on %s%s, "
+          "the host kernel's own: shared into the VM, the "
+          "guest would reach the host past it%s%s",
+          idx, src, strncmp (what, "the ", 4) == 0 ? "" : "the host's ", what,
+          instead ? "; use " : "", instead ? instead : "");
+    }
   _cleanup_free_ char *dest = NULL;
   if (asprintf (&dest, "%s/mounts/%zu", id, idx) < 0)
     return ko_error_set (err, ENOMEM, "mounts");

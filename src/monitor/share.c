@@ -78,6 +78,8 @@ share_bind_one (const char *dir, const struct share_bind *b, ko_error **err)
     }
   if (mount (b->source, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ko_error_set (err, errno, "bind %s", b->source);
+  if (hostpath_share_check (path, err) < 0)
+    return ko_error_wrap (err, "mount source %s", b->source);
   if (b->readonly
       && mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC,
                 NULL)
@@ -141,6 +143,8 @@ share_add (struct container *c, ko_error **err)
   snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", rfd);
   if (mount (fdpath, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ko_error_set (err, errno, "bind rootfs %s", c->p->rootfs);
+  if (hostpath_share_check (path, err) < 0)
+    return ko_error_wrap (err, "rootfs %s", c->p->rootfs);
   if (share_harden (path, err) < 0)
     return -1;
   for (size_t i = 0; i < c->p->nbinds; i++)

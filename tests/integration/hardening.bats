@@ -98,6 +98,42 @@ caps() {
   assert_nothing_left "$ID"
 }
 
+@test "a bind of the host's sysfs, proc or /dev is refused, naming what it is" {
+  for src in /sys /proc/sys/kernel /proc/cpuinfo /dev /dev/pts; do
+    edit_spec "del(.mounts[] | select(.destination == \"/h\")) | .mounts += [{\"destination\": \"/h\", \"type\": \"bind\", \"source\": \"$src\", \"options\": [\"rbind\", \"ro\"]}]"
+    run ko create --bundle "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"].source: $src is on the host's "*", the host kernel's own: shared into the VM, the guest would reach the host past it"* ]]
+    assert_nothing_left "$ID"
+  done
+  # the guest's own instead, as the message says
+  [[ "$output" == *'use a mount of type "devpts"'* ]]
+}
+
+@test "the host's proc, sysfs and /dev beneath a bind source are hidden from the guest" {
+  t=$WORK/tree
+  mkdir -p "$t/p" "$t/s" "$t/d" "$t/k"
+  echo kept > "$t/k/f"
+  mount -t proc proc "$t/p"
+  mount -t sysfs sysfs "$t/s"
+  # the host's /dev, read-only here (per mount: the host's stays writable)
+  mount --bind /dev "$t/d" && mount -o remount,bind,ro "$t/d"
+  mount -t tmpfs -o size=1m tmpfs "$t/k" && echo tmp > "$t/k/g"
+  edit_spec ".mounts += [{\"destination\": \"/h\", \"type\": \"bind\", \"source\": \"$t\", \"options\": [\"rbind\"]}] | .root.readonly = false"
+  set_args "$BUNDLE" sh -c 'echo "p=$(ls /h/p | wc -l) s=$(ls /h/s | wc -l) d=$(ls /h/d | wc -l)"; cat /h/k/g; chmod 600 /h/d/null; echo chmod=$?'
+  run ko run --bundle "$BUNDLE" "$ID"
+  umount "$t/p" "$t/s" "$t/d" "$t/k"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"p=0 s=0 d=0"* ]]
+  # an ordinary filesystem beneath is still shared
+  [[ "$output" == *tmp* ]]
+  [[ "$output" == *"chmod=1"* ]]
+  [ "$(stat -c %a /dev/null)" = 666 ]
+  assert_nothing_left "$ID"
+}
+
 @test "QEMU runs confined: own uid, no capabilities, no_new_privs, seccomp, a root of its own" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null

@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "translate.h"
 #include "blockdev.h"
+#include "hostpath.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -667,6 +669,76 @@ test_mounts (void)
                 "config.json: mounts[0].source: /dev/null is neither a "
                 "directory nor a regular file",
                 "bind: a device node");
+  /* the host kernel's own filesystems (this test runs on a Linux host,
+   * which has all three mounted) */
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"bind\", \"source\": \"/sys\"}]",
+                "config.json: mounts[0].source: /sys is on the host's sysfs, "
+                "the host kernel's own: shared into the VM, the guest would "
+                "reach the host past it; use a mount of type \"sysfs\"",
+                "bind: the host's sysfs");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"bind\", \"source\": \"/proc/sys/kernel\"}]",
+                "config.json: mounts[0].source: /proc/sys/kernel is on the "
+                "host's proc",
+                "bind: a directory of the host's proc");
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"bind\", \"source\": \"/proc/cpuinfo\"}]",
+                "config.json: mounts[0].source: /proc/cpuinfo is on the "
+                "host's proc",
+                "bind: a file of the host's proc");
+}
+
+static void
+test_kernel_fs (void)
+{
+  const char *text
+      = "21 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+        "22 21 0:5 / /dev rw,nosuid - tmpfs tmpfs rw\n"
+        "23 22 0:6 / /dev/shm rw - tmpfs shm rw\n"
+        "24 21 0:7 / /proc rw - proc proc rw\n"
+        "25 21 0:8 / /sys rw - sysfs sysfs rw\n"
+        "26 25 0:9 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+        "27 21 0:10 / /mnt/dev2 rw - devtmpfs udev rw\n"
+        "28 21 0:11 / /sys/kernel/debug rw - debugfs debugfs rw\n"
+        "29 21 0:5 /pts /mnt/devbind rw - tmpfs tmpfs rw\n";
+  int bad;
+  ko_error *err = NULL;
+  const char *w;
+  ok ((w = hostpath_kernel_fs (text, makedev (254, 1), &bad, &err)) == NULL
+          && bad == 0,
+      "kernel fs: ext4 is storage");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 6), &bad, &err)) == NULL,
+      "kernel fs: a tmpfs at /dev/shm is storage");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 5), &bad, &err))
+          && strcmp (w, "the host's /dev") == 0,
+      "kernel fs: the tmpfs at /dev holds the host's device nodes");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 7), &bad, &err))
+          && strcmp (w, "proc") == 0
+          && strstr (hostpath_kernel_fs_instead (w), "\"proc\""),
+      "kernel fs: proc, and what to use instead");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 9), &bad, &err))
+          && strcmp (w, "cgroup") == 0,
+      "kernel fs: a cgroup hierarchy");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 10), &bad, &err))
+          && strcmp (w, "devtmpfs") == 0
+          && strstr (hostpath_kernel_fs_instead (w), "linux.devices"),
+      "kernel fs: devtmpfs wherever it is mounted");
+  ok ((w = hostpath_kernel_fs (text, makedev (0, 11), &bad, &err))
+          && strcmp (w, "debugfs") == 0 && !hostpath_kernel_fs_instead (w),
+      "kernel fs: debugfs, with nothing instead");
+  ok (hostpath_kernel_fs (text, makedev (9, 9), &bad, &err) == NULL && bad == 0,
+      "kernel fs: a device no mount names");
+  ok (hostpath_kernel_fs ("1 2 x:y / / rw - ext4 /dev/x rw\n", makedev (0, 7),
+                          &bad, &err)
+              == NULL
+          && bad < 0 && err && err->status == EINVAL
+          && strstr (err->msg, "line 1: cannot be read"),
+      "kernel fs: an unreadable mountinfo is an error");
+  ko_error_free (err);
 }
 
 /* ---- linux ---- */
@@ -1304,6 +1376,7 @@ main (void)
   test_linux ();
   test_disks ();
   test_mountinfo ();
+  test_kernel_fs ();
   test_userns ();
   test_cgroup ();
   test_fs_cache ();
