@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "pod.h"
 #include "proc.h"
+#include "psformat.h"
 #include "report.h"
 #include "settings.h"
 #include "state.h"
@@ -719,24 +720,45 @@ container_pause (struct ko_global *g, const char *id, bool pause,
   return client_pause (dir, id, pause, CLI_MONITOR_TIMEOUT_MS, err);
 }
 
-int
-container_ps (struct ko_global *g, const char *id, bool json, ko_error **err)
+static bool
+host_user (uint32_t uid, char *buf, size_t n)
 {
+  struct passwd pw, *r = NULL;
+  char tmp[1024];
+  if (getpwuid_r ((uid_t)uid, &pw, tmp, sizeof tmp, &r) != 0 || r == NULL)
+    return false;
+  snprintf (buf, n, "%s", pw.pw_name);
+  return true;
+}
+
+int
+container_ps (struct ko_global *g, const char *id, bool json, int argc,
+              char **argv, ko_error **err)
+{
+  enum ko_ps_style style;
+  if (!json && ko_ps_style_of (argc, argv, &style, err) < 0)
+    return -1;
   _cleanup_state_ struct ko_state st = { 0 };
   if (container_read_state (g, id, &st, err) < 0)
     return -1;
-  if (strcmp (state_status (&st), "stopped") == 0)
-    return ko_error_setx (err, EINVAL, "container %s is not running", id);
-  _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   struct ko_mon_pids pids = { 0 };
-  if (client_ps (dir, id, &pids, CLI_MONITOR_TIMEOUT_MS, err) < 0)
-    return -1;
+  /* a stopped container has no process left: as runc, an empty list */
+  if (strcmp (state_status (&st), "stopped") != 0)
+    {
+      _cleanup_free_ char *dir = member_monitor_dir (g, &st);
+      if (client_ps (dir, id, &pids, CLI_MONITOR_TIMEOUT_MS, err) < 0)
+        return -1;
+    }
   /* pids are the guest's: the container runs in another kernel */
-  printf (json ? "[" : "PID\n");
-  for (size_t i = 0; i < pids.n; i++)
-    printf (json ? "%s%u" : "%.0s%u\n", i ? "," : "", pids.pids[i]);
   if (json)
-    printf ("]\n");
+    {
+      printf ("[");
+      for (size_t i = 0; i < pids.n; i++)
+        printf ("%s%u", i ? "," : "", pids.pids[i]);
+      printf ("]\n");
+    }
+  else
+    ko_ps_print (stdout, style, &pids, time (NULL), host_user);
   ko_mon_pids_clear (&pids);
   return 0;
 }

@@ -37,9 +37,11 @@ int container_list (struct ko_global *g, bool json, bool quiet, ko_error **err);
 /* Freezes (pause) or thaws the container's processes. */
 int container_pause (struct ko_global *g, const char *id, bool pause,
                      ko_error **err);
-/* Prints the container's guest pids, as a table or a JSON array. */
-int container_ps (struct ko_global *g, const char *id, bool json,
-                  ko_error **err);
+/* Prints the container's processes (in the guest): a table in the style
+ * the ps options ask for (psformat.h; runc's -ef without any), or a JSON
+ * array of their guest pids. A stopped container has none. */
+int container_ps (struct ko_global *g, const char *id, bool json, int argc,
+                  char **argv, ko_error **err);
 
 /* Sends linux.resources (JSON) to a running or paused container. */
 int container_update (struct ko_global *g, const char *id,

@@ -34,15 +34,22 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         return ko_error_setx (err, EINVAL, "ps: unknown option %s",
                               argv[optind - 1]);
       }
-  if (cli_container_id (&cmd_ps, argc, argv, optind, &id, err) < 0)
+  /* runc ps [options] <container-id> [ps options] */
+  if (optind >= argc)
+    return cli_container_id (&cmd_ps, argc, argv, optind, &id, err);
+  if (cli_container_id (&cmd_ps, optind + 1, argv, optind, &id, err) < 0)
     return -1;
-  return container_ps (g, id, json, err);
+  int first = optind + 1;
+  if (first < argc && strcmp (argv[first], "--") == 0)
+    first++;
+  return container_ps (g, id, json, argc - first, argv + first, err);
 }
 
 const struct ko_command cmd_ps = {
   .name = "ps",
-  .args = "[options] <container-id>",
+  .args = "[options] <container-id> [ps options]",
   .summary = "list the processes running in a container",
-  .options = "  -f, --format F   table (default) or json\n",
+  .options = "  -f, --format F   table (default) or json\n"
+             "  ps options       -ef (default) or -e -x: the table's columns\n",
   .run = run,
 };

@@ -680,8 +680,12 @@ int
 ko_mon_pids_encode (struct ko_buf *b, const struct ko_mon_pids *m)
 {
   for (size_t i = 0; i < m->n; i++)
-    if (ko_tlv_put_u32 (b, KO_TAG_PID, m->pids[i]) < 0)
+    if (ko_tlv_put_u32 (b, KO_TAG_PID, m->pids[i]) < 0
+        || (m->info && i < KO_MAX_PS_INFO
+            && ko_ps_info_encode (b, &m->info[i]) < 0))
       return -1;
+  if (m->uptime_ms && ko_tlv_put_u64 (b, KO_TAG_PS_UPTIME, m->uptime_ms) < 0)
+    return -1;
   return 0;
 }
 
@@ -694,6 +698,13 @@ ko_mon_pids_decode (struct ko_tlv body, struct ko_mon_pids *m, ko_error **err)
   int r;
   while ((r = ko_tlv_next (&body, &f)) > 0)
     {
+      if (f.tag == KO_TAG_PS_UID || f.tag == KO_TAG_PS_STAT
+          || f.tag == KO_TAG_PS_CMD || f.tag == KO_TAG_PS_UPTIME)
+        {
+          if (ko_ps_info_take (&f, &out.info, out.n, &out.uptime_ms, err) < 0)
+            goto fail;
+          continue;
+        }
       if (f.tag != KO_TAG_PID)
         continue;
       if (out.n >= KO_MON_MAX_PIDS)
@@ -732,8 +743,8 @@ void
 ko_mon_pids_clear (struct ko_mon_pids *m)
 {
   free (m->pids);
-  m->pids = NULL;
-  m->n = 0;
+  ko_ps_info_free (m->info, m->n < KO_MAX_PS_INFO ? m->n : KO_MAX_PS_INFO);
+  memset (m, 0, sizeof *m);
 }
 
 int

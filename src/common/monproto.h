@@ -190,10 +190,14 @@ struct ko_mon_exit
   uint32_t status; /* raw wait status */
 };
 
+/* ps: the guest's pids, and what ps shows of them when the agent said
+ * (its ListProcesses reply, passed on as decoded) */
 struct ko_mon_pids
 {
   uint32_t *pids;
   size_t n;
+  struct ko_ps_info *info; /* NULL, or one per pid (KO_MAX_PS_INFO at most) */
+  uint64_t uptime_ms;      /* the guest's, 0: unknown */
 };
 
 /* The container's cgroup statistics in the guest (StatsContainer's reply,

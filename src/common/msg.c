@@ -274,6 +274,19 @@ ko_msg_update_routes_decode (struct ko_tlv body, struct ko_msg_update_routes *m,
 /* ---- ListProcesses and StatsContainer replies ---- */
 
 int
+ko_ps_info_encode (struct ko_buf *b, const struct ko_ps_info *i)
+{
+  int r = 0;
+  if (i->has_uid)
+    r |= ko_tlv_put_u32 (b, KO_TAG_PS_UID, i->uid);
+  if (i->stat)
+    r |= ko_tlv_put_str (b, KO_TAG_PS_STAT, i->stat);
+  if (i->cmd)
+    r |= ko_tlv_put_str (b, KO_TAG_PS_CMD, i->cmd);
+  return r ? -1 : 0;
+}
+
+int
 ko_msg_list_processes_reply_encode (struct ko_buf *b,
                                     const struct ko_msg_list_processes_reply *m)
 {
@@ -281,8 +294,68 @@ ko_msg_list_processes_reply_encode (struct ko_buf *b,
   if (m->npids > KO_MAX_PIDS)
     return -1;
   for (size_t i = 0; i < m->npids; i++)
-    r |= ko_tlv_put_u32 (b, KO_TAG_PID, m->pids[i]);
+    {
+      r |= ko_tlv_put_u32 (b, KO_TAG_PID, m->pids[i]);
+      if (m->info && i < KO_MAX_PS_INFO)
+        r |= ko_ps_info_encode (b, &m->info[i]);
+    }
+  if (m->uptime_ms)
+    r |= ko_tlv_put_u64 (b, KO_TAG_PS_UPTIME, m->uptime_ms);
   return r ? -1 : 0;
+}
+
+/* ps fields are short: a stat line is under 400 bytes, a command line is
+ * cut by the agent */
+#define PS_TEXT_MAX 4096
+
+void
+ko_ps_info_free (struct ko_ps_info *info, size_t n)
+{
+  for (size_t i = 0; info && i < n; i++)
+    {
+      free (info[i].stat);
+      free (info[i].cmd);
+    }
+  free (info);
+}
+
+int
+ko_ps_info_take (const struct ko_field *f, struct ko_ps_info **info, size_t n,
+                 uint64_t *uptime_ms, ko_error **err)
+{
+  if (f->tag == KO_TAG_PS_UPTIME)
+    return ko_fields_len (f, "ps uptime", 8, err) < 0
+               ? -1
+               : ko_field_u64 (f, uptime_ms);
+  if (n == 0)
+    return ko_error_setx (err, EPROTO, "ps: a field before any pid");
+  if (n > KO_MAX_PS_INFO)
+    return ko_error_setx (err, EPROTO, "ps: more than %d processes described",
+                          KO_MAX_PS_INFO);
+  if (*info == NULL)
+    {
+      /* room for every pid to come: at most KO_MAX_PS_INFO */
+      *info = calloc (KO_MAX_PS_INFO, sizeof **info);
+      if (*info == NULL)
+        return ko_error_set (err, ENOMEM, "ps");
+    }
+  struct ko_ps_info *i = &(*info)[n - 1];
+  char **s = f->tag == KO_TAG_PS_STAT ? &i->stat : &i->cmd;
+  if (f->tag == KO_TAG_PS_UID)
+    {
+      if (i->has_uid)
+        return ko_error_setx (err, EPROTO, "ps: two uids for one pid");
+      i->has_uid = true;
+      return ko_fields_len (f, "ps uid", 4, err) < 0
+                 ? -1
+                 : ko_field_u32 (f, &i->uid);
+    }
+  if (*s)
+    return ko_error_setx (err, EPROTO, "ps: a field twice for one pid");
+  if (f->len > PS_TEXT_MAX)
+    return ko_error_setx (err, EPROTO, "ps: %u bytes, more than %u", f->len,
+                          PS_TEXT_MAX);
+  return ko_fields_str (f, "ps", s, err);
 }
 
 int
@@ -296,6 +369,13 @@ ko_msg_list_processes_reply_decode (struct ko_tlv body,
   memset (m, 0, sizeof *m);
   while ((n = ko_tlv_next (&body, &f)) > 0)
     {
+      if (f.tag == KO_TAG_PS_UID || f.tag == KO_TAG_PS_STAT
+          || f.tag == KO_TAG_PS_CMD || f.tag == KO_TAG_PS_UPTIME)
+        {
+          if (ko_ps_info_take (&f, &m->info, m->npids, &m->uptime_ms, err) < 0)
+            goto fail;
+          continue;
+        }
       if (f.tag != KO_TAG_PID)
         continue;
       if (ko_fields_len (&f, "pid", 4, err) < 0)
@@ -332,6 +412,8 @@ ko_msg_list_processes_reply_clear (struct ko_msg_list_processes_reply *m)
   if (m == NULL)
     return;
   free (m->pids);
+  ko_ps_info_free (m->info,
+                   m->npids < KO_MAX_PS_INFO ? m->npids : KO_MAX_PS_INFO);
   memset (m, 0, sizeof *m);
 }
 

@@ -369,11 +369,31 @@ int ko_msg_wait_process_reply_decode (struct ko_tlv body,
 
 /* ListProcesses: at most KO_MAX_PIDS */
 #define KO_MAX_PIDS 65536
+/* What ps shows of a process, as the guest said it (untrusted text: the
+ * host parses and sanitizes it before printing). */
+struct ko_ps_info
+{
+  bool has_uid;
+  uint32_t uid;
+  char *stat; /* NULL: unknown */
+  char *cmd;  /* NULL: unknown */
+};
+/* At most this many processes are described (their pids are all sent) */
+#define KO_MAX_PS_INFO 4096
 struct ko_msg_list_processes_reply
 {
   uint32_t *pids;
   size_t npids;
+  struct ko_ps_info *info; /* NULL, or npids of them */
+  uint64_t uptime_ms;      /* 0: not sent */
 };
+/* Shared by the agent's and the monitor's codecs: one process's info after
+ * its PID, and the decoding of one PS_* field into info[n - 1] (a field
+ * before any PID, or twice for one, is an error). */
+int ko_ps_info_encode (struct ko_buf *b, const struct ko_ps_info *i);
+int ko_ps_info_take (const struct ko_field *f, struct ko_ps_info **info,
+                     size_t n, uint64_t *uptime_ms, ko_error **err);
+void ko_ps_info_free (struct ko_ps_info *info, size_t n);
 int ko_msg_list_processes_reply_encode (
     struct ko_buf *b, const struct ko_msg_list_processes_reply *m);
 int ko_msg_list_processes_reply_decode (struct ko_tlv body,

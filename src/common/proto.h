@@ -312,6 +312,13 @@ enum ko_tag
   KO_TAG_ROOTFS_DISK_TYPE = 201,  /* string: ext4, xfs; required with it */
   KO_TAG_ROOTFS_DISK_DATA = 202,  /* string: fs-specific options */
   KO_TAG_ROOTFS_DISK_FLAGS = 203, /* u64 MS_* (MS_RDONLY ...) */
+
+  /* ListProcesses' reply: after each PID, what ps shows of it (each
+   * optional), and once the guest's uptime they are measured against */
+  KO_TAG_PS_UID = 210,    /* u32: the owner of /proc/PID (its euid) */
+  KO_TAG_PS_STAT = 211,   /* string: /proc/PID/stat */
+  KO_TAG_PS_CMD = 212,    /* string: /proc/PID/cmdline, NULs as spaces */
+  KO_TAG_PS_UPTIME = 213, /* u64: the guest's CLOCK_BOOTTIME, ms */
 };
 
 /* The device program's layout the agent relies on: KO_DEVFILTER_PROLOGUE

@@ -206,7 +206,8 @@ on_ps (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
     return cli_conn_reply (ctx, err, NULL);
   /* the pids as decoded: the guest's words pass on only well-formed */
   struct ko_mon_pids pids
-      = { reply->list_processes.pids, reply->list_processes.npids };
+      = { reply->list_processes.pids, reply->list_processes.npids,
+          reply->list_processes.info, reply->list_processes.uptime_ms };
   _cleanup_buf_ struct ko_buf b = { 0 };
   ko_mon_pids_encode (&b, &pids);
   cli_conn_reply (ctx, NULL, &b);

@@ -304,10 +304,47 @@ teardown() { teardown_common; }
   [ "$c" -gt "$b" ]
   run ko ps "$ID"
   [ "$status" -eq 0 ]
-  [ "${lines[0]}" = PID ]
+  [[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
   [ "${#lines[@]}" -ge 2 ]
   ko ps --format json "$ID" | jq -e 'length >= 1'
   ko delete -f "$ID"
+}
+
+@test "ps prints runc's columns of the guest's processes, -e -x too; none once stopped" {
+  set_args "$BUNDLE" sh -c 'sleep 600 & exec sleep 601'
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  for _ in $(seq 50); do [ "$(ko ps --format json "$ID" | jq length)" -ge 2 ] && break; sleep 0.1; done
+  # runc's default is ps -ef: UID PID PPID C STIME TTY TIME CMD
+  run ko ps "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+  [[ "$output" =~ $'\n'root\ +[0-9]+\ +[0-9]+\ +[0-9]+\ [0-9][0-9]:[0-9][0-9]\ +\?\ +00:00:00\ sleep\ 601 ]]
+  [[ "$output" == *" sleep 600"* ]]
+  # the first of json's guest pids, on its own line
+  init=$(ko ps --format json "$ID" | jq '.[0]')
+  [[ "$output" =~ $'\n'root\ +$init\  ]]
+  run ko ps "$ID" -e -x
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^\ +PID\ +TTY\ +STAT\ +TIME\ +COMMAND$ ]]
+  [[ "$output" =~ $'\n'\ +$init\ \?\ +Ss\ +0:00\ sleep\ 601 ]]
+  run ko ps "$ID" -- -ef
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == UID* ]]
+  # what the host's ps would need the host's processes for is refused
+  run ko ps "$ID" -o pid,args
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'ps: ps options "-o pid,args": only runc'*'-ef'*'-e -x'* ]]
+  ko kill "$ID" KILL
+  for _ in $(seq 50); do [ "$(state_status "$ID")" = stopped ] && break; sleep 0.1; done
+  # stopped: runc lists nothing, successfully
+  run ko ps "$ID"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [ "$(ko ps --format json "$ID")" = "[]" ]
+  ko delete "$ID"
+  assert_nothing_left "$ID"
 }
 
 @test "the bundle's rootfs survives run and delete" {

@@ -73,7 +73,7 @@ start_ignoring() {
   [ "$t" -lt 1000 ]
   wait $ps_pid
   cat "$WORK/ps.out"
-  grep -q '^PID' "$WORK/ps.out"
+  grep -qE '^UID +PID +PPID' "$WORK/ps.out"
   t=$(ms_of ko delete -f "$ID"); echo "delete -f: $t ms"
   [ "$t" -lt 1000 ]
   wait

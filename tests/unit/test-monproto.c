@@ -312,6 +312,24 @@ test_replies (void)
       "pids round trip");
   ko_mon_pids_clear (&pgs);
   ko_buf_free (&b);
+  struct ko_ps_info in[3] = { { true, 0, "1 (sh) S", "sh" },
+                              { false, 0, NULL, NULL },
+                              { false, 0, NULL, "top" } };
+  struct ko_mon_pids pi = { v, 3, in, 777 };
+  ko_mon_pids_encode (&b, &pi);
+  ok (ko_mon_pids_decode (body_of (&b), &pgs, NULL) == 0 && pgs.n == 3
+          && pgs.uptime_ms == 777 && pgs.info && pgs.info[0].has_uid
+          && strcmp (pgs.info[0].stat, "1 (sh) S") == 0
+          && pgs.info[1].cmd == NULL && strcmp (pgs.info[2].cmd, "top") == 0,
+      "pids with ps info round trip");
+  ko_mon_pids_clear (&pgs);
+  ko_buf_free (&b);
+  ko_tlv_put_str (&b, KO_TAG_PS_STAT, "x");
+  err = NULL;
+  ok (ko_mon_pids_decode (body_of (&b), &pgs, &err) < 0,
+      "pids: ps info before any pid");
+  ko_error_free (err);
+  ko_buf_free (&b);
   for (int i = 0; i <= KO_MON_MAX_PIDS; i++)
     ko_tlv_put_u32 (&b, KO_TAG_PID, (uint32_t)i);
   err = NULL;

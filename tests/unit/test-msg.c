@@ -905,6 +905,88 @@ test_replies (void)
   err = NULL;
   ko_buf_free (&b);
 
+  /* what ps shows, after each pid; the uptime once */
+  struct ko_ps_info in[3] = { { true, 0, "1 (sh) S 0 1 1 0 -1 0", "sh -c x" },
+                              { false, 0, NULL, NULL },
+                              { true, 1000, NULL, "sleep 9" } };
+  struct ko_msg_list_processes_reply li = { pids, 3, in, 12345 };
+  ok (ko_msg_list_processes_reply_encode (&b, &li) == 0, "ps info encodes");
+  ok (ko_msg_decode_reply (KO_M_LIST_PROCESSES, tlv_of (&b), &r, NULL) == 0
+          && r.list_processes.npids == 3 && r.list_processes.info
+          && r.list_processes.uptime_ms == 12345
+          && r.list_processes.info[0].has_uid
+          && r.list_processes.info[0].uid == 0
+          && strcmp (r.list_processes.info[0].stat, "1 (sh) S 0 1 1 0 -1 0")
+                 == 0
+          && strcmp (r.list_processes.info[0].cmd, "sh -c x") == 0
+          && !r.list_processes.info[1].has_uid
+          && r.list_processes.info[1].stat == NULL
+          && r.list_processes.info[2].uid == 1000
+          && strcmp (r.list_processes.info[2].cmd, "sleep 9") == 0,
+      "ps info round trip, each field with its pid");
+  ko_msg_reply_clear (KO_M_LIST_PROCESSES, &r);
+  ko_buf_free (&b);
+  ko_tlv_put_str (&b, KO_TAG_PS_CMD, "x");
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "ps info before any pid refused");
+  is_str (err ? err->msg : NULL, "ps: a field before any pid",
+          "ps info order message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_PID, 5);
+  ko_tlv_put_str (&b, KO_TAG_PS_STAT, "a");
+  ko_tlv_put_str (&b, KO_TAG_PS_STAT, "b");
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "a ps field twice for one pid refused");
+  is_str (err ? err->msg : NULL, "ps: a field twice for one pid",
+          "ps field twice message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_PID, 5);
+  ko_tlv_put_u32 (&b, KO_TAG_PS_UID, 1);
+  ko_tlv_put_u32 (&b, KO_TAG_PS_UID, 2);
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "two uids for one pid refused");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  {
+    char big[5000];
+    memset (big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ko_tlv_put_u32 (&b, KO_TAG_PID, 5);
+    ko_tlv_put_str (&b, KO_TAG_PS_CMD, big);
+  }
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "a long ps field refused");
+  is_str (err ? err->msg : NULL, "ps: 4999 bytes, more than 4096",
+          "ps field bound message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_PID, 5);
+  ko_tlv_put_bytes (&b, KO_TAG_PS_CMD, "a\0b", 3);
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "a ps field with a NUL refused");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+  ko_tlv_put_u32 (&b, KO_TAG_PID, 5);
+  ko_tlv_put_u32 (&b, KO_TAG_PS_UPTIME, 5);
+  ok (ko_msg_list_processes_reply_decode (tlv_of (&b), &r.list_processes, &err)
+          < 0,
+      "a u32 uptime refused");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+
   struct ko_msg_stats_container_reply s = { 0 };
   ko_msg_stats_set (&s, KO_TAG_STAT_CPU_USAGE_NS, 5000);
   ko_msg_stats_set (&s, KO_TAG_STAT_PIDS_CURRENT, 3);
