@@ -108,7 +108,8 @@ ko_ps_parse_stat (const char *line, struct ko_ps_stat *st)
 static void
 tty_name (unsigned nr, char *buf, size_t n)
 {
-  unsigned major = (nr >> 8) & 0xfff, minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+  unsigned major = (nr >> 8) & 0xfff,
+           minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
   if (major >= 136 && major <= 143)
     snprintf (buf, n, "pts/%u", (major - 136) * 256 + minor);
   else if (major == 4 && minor >= 64)
@@ -194,8 +195,8 @@ ko_ps_print (FILE *f, enum ko_ps_style style, const struct ko_mon_pids *p,
           cmd = cmdbuf;
         }
       if (style == KO_PS_FULL)
-        fprintf (f, "%-8s %7u %7s %2s %-5s %-8s %8s ", uid, p->pids[i], ppid,
-                 c, stime, tty, cpu);
+        fprintf (f, "%-8s %7u %7s %2s %-5s %-8s %8s ", uid, p->pids[i], ppid, c,
+                 stime, tty, cpu);
       else
         fprintf (f, "%7u %-8s %-4s %6s ", p->pids[i], tty, stat, cpu);
       put_text (f, cmd ? cmd : "?");

@@ -22,8 +22,7 @@ test_styles (void)
   ok (ko_ps_style_of (1, ef, &s, &err) == 0 && s == KO_PS_FULL, "style: -ef");
   ok (ko_ps_style_of (2, e_f, &s, &err) == 0 && s == KO_PS_FULL,
       "style: -e -f");
-  ok (ko_ps_style_of (2, ex, &s, &err) == 0 && s == KO_PS_BSD,
-      "style: -e -x");
+  ok (ko_ps_style_of (2, ex, &s, &err) == 0 && s == KO_PS_BSD, "style: -e -x");
   ok (ko_ps_style_of (1, x, &s, &err) == 0 && s == KO_PS_BSD, "style: -ex");
   ok (ko_ps_style_of (1, aux, &s, &err) < 0 && err && err->status == EINVAL,
       "style: aux (u: user columns) refused");
@@ -99,10 +98,9 @@ test_print (void)
 {
   setenv ("TZ", "UTC", 1);
   uint32_t pids[] = { 42, 43, 44 };
-  struct ko_ps_info in[3]
-      = { { true, 0, (char *)LINE, "sleep 100" },
-          { true, 1000, NULL, "evil\x1b]0;title\x07" },
-          { false, 0, NULL, NULL } };
+  struct ko_ps_info in[3] = { { true, 0, (char *)LINE, "sleep 100" },
+                              { true, 1000, NULL, "evil\x1b]0;title\x07" },
+                              { false, 0, NULL, NULL } };
   /* the guest up 20 s: process 42 started at 10 s, 4 s of CPU since */
   struct ko_mon_pids p = { pids, 3, in, 20000 };
   time_t now = 86400 + 3600 * 10 + 60 * 30; /* 1970-01-02 10:30 UTC */
