@@ -319,8 +319,9 @@ wait_hello (struct sandbox *sb, ko_error **err)
                                 sb->p->settings.boot_timeout_ms / 1000,
                                 tail && *tail ? tail : "empty");
         }
-      bool never = false;
-      sandbox_wait (sb, &never, now + (end - now > 100 ? 100 : end - now));
+      /* back at once with the hello (the VM's death and the channel's
+       * close are looked at every 100 ms) */
+      sandbox_wait (sb, &sb->hello, now + (end - now > 100 ? 100 : end - now));
     }
   if (sb->agent_version != KO_PROTO_VERSION)
     return ko_error_setx (err, EPROTO,
@@ -636,26 +637,34 @@ relay_as_batch (void)
     log_debug ("SCHED_BATCH: %s", strerror (errno));
 }
 
+struct autostart
+{
+  ko_error *res;
+  bool done;
+};
+
 static void
 on_autostarted (struct container *c, void *ctx, const ko_error *err)
 {
-  ko_error **out = ctx;
+  struct autostart *a = ctx;
   (void)c;
   if (err)
-    ko_error_setx (out, err->status, "%s", err->msg);
+    ko_error_setx (&a->res, err->status, "%s", err->msg);
   else
-    ko_error_setx (out, 0, "ok");
+    ko_error_setx (&a->res, 0, "ok");
+  a->done = true;
 }
 
 /* `run`: start right after create, before anything else is served. */
 static int
 autostart (struct sandbox *sb, ko_error **err)
 {
-  ko_error *res = NULL;
-  ctr_start (sb->ctrs[0], on_autostarted, &res);
-  bool done = false;
-  while (res == NULL && sandbox_wait (sb, &done, ko_now_ms () + 100) >= 0)
+  struct autostart a = { NULL, false };
+  ctr_start (sb->ctrs[0], on_autostarted, &a);
+  /* back at once with the reply: a `true` has often exited by then */
+  while (!a.done && sandbox_wait (sb, &a.done, ko_now_ms () + 100) >= 0)
     ;
+  ko_error *res = a.res;
   if (res == NULL)
     return ko_error_setx (err, EIO, "start: the monitor's loop failed");
   if (res->status == 0)
