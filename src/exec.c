@@ -263,7 +263,8 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   /* a pod member's process runs in its sandbox's VM */
   _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   const char *status = state_status (&st);
-  if (strcmp (status, "running") != 0)
+  /* as runc: a created container's namespaces are there to join */
+  if (strcmp (status, "running") != 0 && strcmp (status, "created") != 0)
     {
       ko_error_setx (err, EINVAL, "cannot exec in a %s container", status);
       state_clear (&st);

@@ -108,7 +108,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
 const struct ko_command cmd_exec = {
   .name = "exec",
   .args = "[options] <container-id> [command [args...]]",
-  .summary = "run another process in a running container",
+  .summary = "run another process in a running or created container",
   .options
   = "  -p, --process FILE       the process as an OCI process JSON file\n"
     "      --console-socket S   send the pty master to this unix socket\n"

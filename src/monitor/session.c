@@ -184,7 +184,9 @@ on_exec_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
 static int
 exec_check (struct container *c, const struct ko_mon_exec *req, ko_error **err)
 {
-  if (c->init_exited || strcmp (ctr_status (c), "running") != 0)
+  if (c->init_exited
+      || (strcmp (ctr_status (c), "running") != 0
+          && strcmp (ctr_status (c), "created") != 0))
     return ko_error_setx (err, EINVAL, "cannot exec in a %s container",
                           c->init_exited ? "stopped" : ctr_status (c));
   for (size_t i = 0; i < c->nexecs; i++)

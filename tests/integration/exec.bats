@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# exec: another process in a running container, relayed by the CLI or a
+# exec: another process in a running (or created) container, relayed by the CLI or a
 # detached relay; signals to the relay reach the process.
 
 load helpers
@@ -98,6 +98,27 @@ JSON
   [ "$status" -eq 4 ]
   sleep 0.5
   grep -q is-a-tty "$WORK/tty.out"
+}
+
+@test "exec into a created container joins it before start, as runc" {
+  c=$ID-created
+  edit_spec '.root.readonly = false'
+  set_args "$BUNDLE" sh -c 'cat /tmp/mark; sleep 1000'
+  ko create --bundle "$BUNDLE" "$c" </dev/null >/dev/null 2>&1
+  [ "$(state_status "$c")" = created ]
+  # its root, its pid namespace (the waiting init is 1), and it stays created
+  run ko exec "$c" sh -c 'echo made > /tmp/mark; echo pid1=$(cat /proc/1/comm); ls /bin/busybox'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/bin/busybox"* ]]
+  [[ "$output" != *"pid1=sleep"* ]]
+  [ "$(state_status "$c")" = created ]
+  ko start "$c"
+  for _ in $(seq 50); do ko ps "$c" | grep -q "sleep 1000" && break; sleep 0.1; done
+  ko ps "$c" | grep -q "sleep 1000"
+  [ "$(state_status "$c")" = running ]
+  ko delete -f "$c"
+  assert_nothing_left "$c"
 }
 
 @test "exec into a stopped or missing container fails clearly" {
