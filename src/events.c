@@ -7,6 +7,7 @@
 #include "jsongen.h"
 #include "loop.h"
 #include "member.h"
+#include "proc.h"
 #include "state.h"
 #include "util.h"
 
@@ -122,12 +123,23 @@ container_events (struct ko_global *g, const char *id, bool stats_once,
         {
           if (stats_once)
             return ko_error_setx (err, e->status, "events %s: %s", id, e->msg);
-          /* the container has stopped: its last event */
+          /* the container has stopped: its last event, once its monitor
+           * has recorded the exit status. Stats can fail a moment before
+           * that (the guest's cgroup goes with the init); while the
+           * monitor lives and has recorded nothing, ask again. */
           _cleanup_state_ struct ko_state last = { 0 };
           _cleanup_error_ ko_error *e2 = NULL;
-          if (container_read_state (g, id, &last, &e2) == 0)
-            print_event ("exit", id, "status",
-                         last.has_exit_status ? last.exit_status : -1);
+          if (container_read_state (g, id, &last, &e2) < 0)
+            return 0;
+          if (!last.has_exit_status
+              && strcmp (state_status (&last), "stopped") != 0
+              && proc_alive (last.monitor_pid, last.monitor_start))
+            {
+              usleep (50000);
+              continue;
+            }
+          print_event ("exit", id, "status",
+                       last.has_exit_status ? last.exit_status : -1);
           return 0;
         }
       for (; ooms < st.oom_count; ooms++)
