@@ -149,10 +149,44 @@ hostpath_kernel_fs_instead (const char *what)
   return NULL;
 }
 
+/* The devices of mountinfo's text that are kernel filesystems, found in one
+ * pass (a bind of / brings every host mount beneath it). */
+struct kdevs
+{
+  struct kfs_find *v;
+  size_t n, cap;
+  ko_error **err;
+};
+
+static int
+kdevs_line (const struct ko_mountinfo *m, void *arg)
+{
+  struct kdevs *k = arg;
+  struct kfs_find f = { m->major, m->minor, NULL };
+  for (size_t i = 0; i < k->n; i++)
+    if (k->v[i].major == m->major && k->v[i].minor == m->minor)
+      return 0;
+  kfs_line (m, &f);
+  if (f.found == NULL)
+    return 0;
+  if (k->n == k->cap)
+    {
+      size_t cap = k->cap ? 2 * k->cap : 16;
+      struct kfs_find *v = realloc (k->v, cap * sizeof *v);
+      if (v == NULL)
+        return ko_error_set (k->err, ENOMEM, "mountinfo");
+      k->v = v;
+      k->cap = cap;
+    }
+  k->v[k->n++] = f;
+  return 0;
+}
+
 struct share_walk
 {
-  const char *path, *text;
+  const char *path;
   size_t len;
+  const struct kdevs *k;
   ko_error **err;
   const char *top; /* the mount at path is on this kernel filesystem */
 };
@@ -165,11 +199,10 @@ share_line (const struct ko_mountinfo *m, void *arg)
   if (!top
       && !(strncmp (m->point, w->path, w->len) == 0 && m->point[w->len] == '/'))
     return 0;
-  int bad;
-  const char *what = hostpath_kernel_fs (
-      w->text, (unsigned long)makedev (m->major, m->minor), &bad, w->err);
-  if (bad < 0)
-    return -1;
+  const char *what = NULL;
+  for (size_t i = 0; what == NULL && i < w->k->n; i++)
+    if (w->k->v[i].major == m->major && w->k->v[i].minor == m->minor)
+      what = w->k->v[i].found;
   if (what == NULL)
     return 0;
   if (top)
@@ -188,8 +221,14 @@ hostpath_share_check (const char *path, ko_error **err)
   _cleanup_free_ char *text = ko_mountinfo_read (err);
   if (text == NULL)
     return -1;
-  struct share_walk w = { path, text, strlen (path), err, NULL };
-  if (ko_mountinfo_each (text, share_line, &w, err) < 0)
+  struct kdevs k = { NULL, 0, 0, err };
+  struct share_walk w = { path, strlen (path), &k, err, NULL };
+  int r = ko_mountinfo_each (text, kdevs_line, &k, err) < 0
+                  || ko_mountinfo_each (text, share_line, &w, err) < 0
+              ? -1
+              : 0;
+  free (k.v);
+  if (r < 0)
     return -1;
   if (w.top)
     return ko_error_setx (err, EPERM,
