@@ -5,8 +5,9 @@
 #include "state.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,23 @@ cli_print_help (const struct ko_command *c)
   if (c->options)
     printf ("\nOptions:\n%s", c->options);
   printf ("  -h, --help    show this help\n");
+}
+
+int
+cli_bad_option (const char *name, int ch, char **argv, ko_error **err)
+{
+  /* a long option as written (without "=value"); a short option's letter
+   * from optopt: argv[optind - 1] may hold a cluster of them */
+  const char *word = optind > 0 ? argv[optind - 1] : "";
+  char opt[64];
+  if (strncmp (word, "--", 2) == 0 || optopt <= ' ' || optopt >= 127)
+    snprintf (opt, sizeof opt, "%.*s", (int)strcspn (word, "="), word);
+  else
+    snprintf (opt, sizeof opt, "-%c", optopt);
+  if (ch == ':')
+    return ko_error_setx (err, EINVAL, "%s: option %s: requires a value", name,
+                          opt);
+  return ko_error_setx (err, EINVAL, "%s: unknown option %s", name, opt);
 }
 
 int
@@ -122,15 +140,14 @@ cli_parse_id_only (const struct ko_command *c, int argc, char **argv,
     { NULL, 0, NULL, 0 },
   };
   int ch;
-  while ((ch = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  while ((ch = getopt_long (argc, argv, "+:h", opts, NULL)) != -1)
     {
       if (ch == 'h')
         {
           cli_print_help (c);
           return 1;
         }
-      return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
-                            argv[optind - 1]);
+      return cli_bad_option (c->name, ch, argv, err);
     }
   return cli_container_id (c, argc, argv, optind, id, err);
 }
@@ -147,12 +164,15 @@ cli_parse_create (const struct ko_command *c, int argc, char **argv,
     { "no-new-keyring", no_argument, NULL, 'K' },
     { "preserve-fds", required_argument, NULL, 'f' },
     { "detach", no_argument, NULL, 'd' },
+    { "keep", no_argument, NULL, 'k' },
+    { "no-subreaper", no_argument, NULL, 'S' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int ch;
-  while ((ch = getopt_long (argc, argv, o->run ? "+b:dh" : "+b:h", opts, NULL))
-         != -1)
+  while (
+      (ch = getopt_long (argc, argv, o->run ? "+:b:dh" : "+:b:h", opts, NULL))
+      != -1)
     switch (ch)
       {
       case 'b':
@@ -171,20 +191,33 @@ cli_parse_create (const struct ko_command *c, int argc, char **argv,
         o->no_new_keyring = true;
         break;
       case 'f':
-        o->preserve_fds = atoi (optarg);
+        {
+          char *end;
+          errno = 0;
+          long v = strtol (optarg, &end, 10);
+          if (errno || end == optarg || *end || v < 0 || v > INT_MAX)
+            return ko_error_setx (err, EINVAL,
+                                  "%s: --preserve-fds %s: expected a "
+                                  "number of file descriptors",
+                                  c->name, optarg);
+          o->preserve_fds = (int)v;
+        }
         break;
       case 'd':
+      case 'k':
+      case 'S':
         if (!o->run)
-          return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
-                                argv[optind - 1]);
-        o->detach = true;
+          return cli_bad_option (c->name, ch, argv, err);
+        if (ch == 'd')
+          o->detach = true;
+        else if (ch == 'k')
+          o->keep = true;
         break;
       case 'h':
         cli_print_help (c);
         return 1;
       default:
-        return ko_error_setx (err, EINVAL, "%s: unknown option %s", c->name,
-                              argv[optind - 1]);
+        return cli_bad_option (c->name, ch, argv, err);
       }
   return cli_container_id (c, argc, argv, optind, &o->id, err);
 }

@@ -36,6 +36,10 @@ extern const struct ko_command cmd_create, cmd_start, cmd_state, cmd_kill,
 void cli_print_help (const struct ko_command *c);
 /* Handles -h/--help and checks the number of positional arguments;
  * returns 1 when help was printed, 0 to go on, -1 on error. */
+/* The error for what getopt_long (with ":" after "+") returned as ch
+ * for an option it did not take: "NAME: unknown option X", or "NAME:
+ * option X: requires a value". Returns -1. */
+int cli_bad_option (const char *name, int ch, char **argv, ko_error **err);
 int cli_check_args (const struct ko_command *c, int nargs, int min, int max,
                     ko_error **err);
 /* "ID" from argv[optind], validated. */

@@ -293,6 +293,10 @@ create_foreground (struct ko_global *g, const struct create_opts *o,
   int status = monitor_run (p, -1, err);
   if (p->lock_fd >= 0)
     close (p->lock_fd);
+  /* run --keep: the state stays, "stopped", for state and delete (which
+   * runs the poststop hooks then) */
+  if (o->keep && status >= 0)
+    return status;
   _cleanup_error_ ko_error *e2 = NULL;
   state_dir_remove (g->root, o->id, &e2);
   if (status >= 0)

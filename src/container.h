@@ -23,6 +23,7 @@ struct create_opts
   int preserve_fds;
   bool run;    /* start right after create */
   bool detach; /* run -d */
+  bool keep;   /* run --keep: the stopped container stays until delete */
 };
 
 int container_create (struct ko_global *g, const struct create_opts *o,

@@ -44,6 +44,9 @@ print_usage (FILE *f)
            "  --debug              log debug messages\n"
            "  --systemd-cgroup     the caller's systemd cgroup driver: refuse\n"
            "                       slice:prefix:name cgroupsPaths\n"
+           "  --rootless VALUE     true, false or auto: accepted (kata-oci "
+           "runs as root)\n"
+           "  --criu PATH          accepted (checkpoint is not supported)\n"
            "  -h, --help           show this help\n"
            "  -v, --version        show the version\n");
 }
@@ -59,6 +62,8 @@ main (int argc, char **argv)
     { "log-format", required_argument, NULL, 'f' },
     { "debug", no_argument, NULL, 'd' },
     { "systemd-cgroup", no_argument, NULL, 's' },
+    { "rootless", required_argument, NULL, 'R' },
+    { "criu", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
     { NULL, 0, NULL, 0 },
@@ -71,7 +76,7 @@ main (int argc, char **argv)
 
   int c;
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+hv", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:hv", opts, NULL)) != -1)
     switch (c)
       {
       case 'r':
@@ -89,12 +94,33 @@ main (int argc, char **argv)
       case 's':
         g.systemd_cgroup = true;
         break;
+      case 'R':
+        /* runc's: whether to ignore cgroup permission errors. The monitor
+         * runs as root; the value is checked, and has no other effect */
+        if (strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0
+            && strcmp (optarg, "auto") != 0)
+          {
+            fprintf (stderr,
+                     "kata-oci: --rootless %s: expected true, false or "
+                     "auto\n",
+                     optarg);
+            return 1;
+          }
+        break;
+      case 'c':
+        /* runc's path to criu: accepted for callers that always pass it;
+         * checkpoint and restore are not supported */
+        break;
       case 'h':
         print_usage (stdout);
         return 0;
       case 'v':
         print_version ();
         return 0;
+      case ':':
+        fprintf (stderr, "kata-oci: global option %s: requires a value\n",
+                 argv[optind - 1]);
+        return 1;
       default:
         fprintf (stderr, "kata-oci: unknown global option %s\n",
                  argv[optind - 1]);
@@ -121,6 +147,15 @@ main (int argc, char **argv)
     {
       print_version ();
       return 0;
+    }
+  if (strcmp (name, "checkpoint") == 0 || strcmp (name, "restore") == 0)
+    {
+      /* runc's commands, with CRIU: a container's processes live in its
+       * VM's kernel, out of the host's reach */
+      log_error ("%s: not supported: the container's processes run in a "
+                 "VM's kernel, which CRIU on the host cannot reach",
+                 name);
+      return 1;
     }
   for (size_t i = 0; i < KO_ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i]->name, name) == 0)

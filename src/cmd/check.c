@@ -38,15 +38,14 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { NULL, 0, NULL, 0 },
   };
   int c;
-  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'h':
         cli_print_help (&cmd_check);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "check: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("check", c, argv, err);
       }
   if (cli_check_args (&cmd_check, argc - optind, 0, 0, err) < 0)
     return -1;

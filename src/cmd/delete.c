@@ -16,7 +16,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   int c;
   bool force = false;
   const char *id;
-  while ((c = getopt_long (argc, argv, "+fh", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:fh", opts, NULL)) != -1)
     switch (c)
       {
       case 'f':
@@ -26,8 +26,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_delete);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "delete: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("delete", c, argv, err);
       }
   if (cli_container_id (&cmd_delete, argc, argv, optind, &id, err) < 0)
     return -1;

@@ -43,7 +43,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   int c, interval = 5000;
   bool stats = false;
   const char *id;
-  while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:h", opts, NULL)) != -1)
     switch (c)
       {
       case 's':
@@ -57,8 +57,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_events);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "events: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("events", c, argv, err);
       }
   if (cli_container_id (&cmd_events, argc, argv, optind, &id, err) < 0)
     return -1;

@@ -40,7 +40,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   caps = calloc (1, sizeof (char *));
   if (env == NULL || gids == NULL || caps == NULL)
     return ko_error_set (err, ENOMEM, "exec");
-  while ((c = getopt_long (argc, argv, "+p:e:tu:g:c:dh", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:p:e:tu:g:c:dh", opts, NULL)) != -1)
     switch (c)
       {
       case 'p':
@@ -87,8 +87,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_exec);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "exec: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("exec", c, argv, err);
       }
   if (cli_check_args (&cmd_exec, argc - optind, o.process_file ? 1 : 2, -1, err)
       < 0)

@@ -16,7 +16,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   };
   int c;
   bool all = false;
-  while ((c = getopt_long (argc, argv, "+ah", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:ah", opts, NULL)) != -1)
     switch (c)
       {
       case 'a':
@@ -26,8 +26,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_kill);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "kill: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("kill", c, argv, err);
       }
   if (cli_check_args (&cmd_kill, argc - optind, 1, 2, err) < 0)
     return -1;

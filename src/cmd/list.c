@@ -17,7 +17,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   };
   int c;
   bool json = false, quiet = false;
-  while ((c = getopt_long (argc, argv, "+f:qh", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:f:qh", opts, NULL)) != -1)
     switch (c)
       {
       case 'f':
@@ -35,8 +35,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_list);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "list: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("list", c, argv, err);
       }
   if (cli_check_args (&cmd_list, argc - optind, 0, 0, err) < 0)
     return -1;

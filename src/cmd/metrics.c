@@ -18,7 +18,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   };
   const char *listen = NULL;
   int c;
-  while ((c = getopt_long (argc, argv, "+l:h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:l:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'l':
@@ -28,8 +28,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_metrics);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "metrics: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("metrics", c, argv, err);
       }
   char *const *ids = argv + optind;
   if (listen)

@@ -18,7 +18,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   int c;
   const char *id;
   bool json = false;
-  while ((c = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:f:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'f':
@@ -31,8 +31,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_ps);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "ps: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("ps", c, argv, err);
       }
   /* runc ps [options] <container-id> [ps options] */
   if (optind >= argc)

@@ -22,7 +22,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   int c;
   const char *bundle = ".";
   bool rootless = false;
-  while ((c = getopt_long (argc, argv, "+b:h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:b:h", opts, NULL)) != -1)
     switch (c)
       {
       case 'b':
@@ -35,8 +35,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         cli_print_help (&cmd_spec);
         return 0;
       default:
-        return ko_error_setx (err, EINVAL, "spec: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("spec", c, argv, err);
       }
   if (cli_check_args (&cmd_spec, argc - optind, 0, 0, err) < 0)
     return -1;

@@ -96,7 +96,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   } flags[32];
   size_t nflags = 0;
   int c, idx = 0;
-  while ((c = getopt_long (argc, argv, "+r:h", opts, &idx)) != -1)
+  while ((c = getopt_long (argc, argv, "+:r:h", opts, &idx)) != -1)
     switch (c)
       {
       case 'r':
@@ -113,8 +113,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             flags[nflags++].val = optarg;
             break;
           }
-        return ko_error_setx (err, EINVAL, "update: unknown option %s",
-                              argv[optind - 1]);
+        return cli_bad_option ("update", c, argv, err);
       }
   const char *id;
   if (cli_container_id (&cmd_update, argc, argv, optind, &id, err) < 0)

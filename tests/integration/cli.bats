@@ -41,6 +41,34 @@ teardown() {
   [[ "$output" == *'--log-format: unknown format "yaml"'* ]]
 }
 
+@test "runc's other global options are taken; missing values and checkpoint fail clearly" {
+  run "$KATA_OCI" --rootless auto --criu /usr/sbin/criu --root "$TEST_ROOT" list -q
+  [ "$status" -eq 0 ]
+  run "$KATA_OCI" --rootless maybe list
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--rootless maybe: expected true, false or auto"* ]]
+  run "$KATA_OCI" --root
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"global option --root: requires a value"* ]]
+  run "$KATA_OCI" create --bundle
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"create: option --bundle: requires a value"* ]]
+  run "$KATA_OCI" exec -ze X x
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"exec: unknown option -z"* ]]
+  run "$KATA_OCI" create --keep x
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"create: unknown option --keep"* ]]
+  run "$KATA_OCI" run --preserve-fds two x
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"run: --preserve-fds two: expected a number"* ]]
+  for c in checkpoint restore; do
+    run "$KATA_OCI" "$c" x
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"$c: not supported"* ]]
+  done
+}
+
 @test "spec writes a config.json that parses, and refuses to overwrite" {
   mkdir "$WORK/s"
   run "$KATA_OCI" spec --bundle "$WORK/s"

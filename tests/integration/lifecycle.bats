@@ -63,6 +63,24 @@ teardown() { teardown_common; }
   [ "$rc" -eq 137 ]
 }
 
+@test "run --keep leaves the stopped container, with no VM, until delete, as runc's does" {
+  set_args "$BUNDLE" sh -c 'exit 3'
+  run ko run --keep --no-subreaper --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 3 ]
+  [ "$(ko state "$ID" | jq -r .status)" = stopped ]
+  [ "$(ko list -q)" = "$ID" ]
+  sleep 0.2
+  ! ps -eo args | grep -v grep | grep -qE "kata-oci-$ID( |,|\$)|$TEST_ROOT/$ID/"
+  run ko start "$ID"
+  [ "$status" -eq 1 ]
+  ko delete "$ID"
+  assert_nothing_left "$ID"
+  # without --keep: gone by the time run returns
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 3 ]
+  assert_nothing_left "$ID"
+}
+
 @test "the --pid-file process exits with the container's status, as conmon sees it" {
   set_args "$BUNDLE" sh -c 'exit 3'
   "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" create \
