@@ -262,6 +262,17 @@ run_process (const struct ko_process *p, int wait_fd)
           child_fail (err);
         }
     }
+  /* while the process is still root: a real-time policy, a negative nice
+   * or the real-time I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN, which
+   * the user may not keep (runc sets them before its capabilities too) */
+  if ((p->sched.size && syscall (SYS_sched_setattr, 0, &p->sched, 0) < 0)
+      || (p->has_ioprio
+          && syscall (SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio)
+                 < 0))
+    {
+      ag_error_set (&err, errno, "process.scheduler/ioPriority");
+      child_fail (err);
+    }
   gid_t gids[p->nadd_gids + 1];
   for (size_t i = 0; i < p->nadd_gids; i++)
     gids[i] = p->add_gids[i];

@@ -120,6 +120,33 @@ rlimit_fini (void *e)
   free (rl->type);
 }
 
+static int
+scheduler_parse (oci_parser *p, yajl_val v, void *out)
+{
+  oci_scheduler *s = out;
+  if (oci_get_string (p, v, "policy", true, &s->policy) < 0
+      || oci_get_int (p, v, "nice", false, NULL, INT_MIN, &s->nice) < 0
+      || oci_get_int (p, v, "priority", false, NULL, INT_MIN, &s->priority) < 0
+      || oci_get_strv (p, v, "flags", false, &s->flags, &s->flags_len) < 0
+      || oci_get_u64 (p, v, "runtime", false, NULL, UINT64_MAX, &s->runtime) < 0
+      || oci_get_u64 (p, v, "deadline", false, NULL, UINT64_MAX, &s->deadline)
+             < 0
+      || oci_get_u64 (p, v, "period", false, NULL, UINT64_MAX, &s->period) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+io_priority_parse (oci_parser *p, yajl_val v, void *out)
+{
+  oci_io_priority *io = out;
+  if (oci_get_string (p, v, "class", true, &io->class) < 0
+      || oci_get_int (p, v, "priority", false, NULL, INT_MIN, &io->priority)
+             < 0)
+    return -1;
+  return 0;
+}
+
 int
 oci_process_parse (oci_parser *p, yajl_val v, void *out)
 {
@@ -155,7 +182,13 @@ oci_process_parse (oci_parser *p, yajl_val v, void *out)
       || oci_get_int (p, v, "oomScoreAdj", false, &proc->has_oom_score_adj,
                       INT_MIN, &proc->oom_score_adj)
              < 0
-      || oci_get_string (p, v, "selinuxLabel", false, &proc->selinux_label) < 0)
+      || oci_get_string (p, v, "selinuxLabel", false, &proc->selinux_label) < 0
+      || oci_get_object (p, v, "scheduler", false, sizeof (oci_scheduler),
+                         scheduler_parse, (void **)&proc->scheduler)
+             < 0
+      || oci_get_object (p, v, "ioPriority", false, sizeof (oci_io_priority),
+                         io_priority_parse, (void **)&proc->io_priority)
+             < 0)
     return -1;
   return 0;
 }
@@ -191,6 +224,15 @@ oci_process_free (oci_process *proc)
                   rlimit_fini);
   free (proc->apparmor_profile);
   free (proc->selinux_label);
+  if (proc->scheduler)
+    {
+      free (proc->scheduler->policy);
+      oci_strv_free_n (proc->scheduler->flags, proc->scheduler->flags_len);
+      free (proc->scheduler);
+    }
+  if (proc->io_priority)
+    free (proc->io_priority->class);
+  free (proc->io_priority);
   free (proc);
 }
 
@@ -255,6 +297,31 @@ oci_process_gen (oci_gen *g, const char *key, const oci_process *proc)
   if (proc->has_oom_score_adj)
     oci_gen_i64 (g, "oomScoreAdj", proc->oom_score_adj);
   oci_gen_string_opt (g, "selinuxLabel", proc->selinux_label);
+  if (proc->scheduler)
+    {
+      const oci_scheduler *sc = proc->scheduler;
+      oci_gen_open (g, "scheduler");
+      oci_gen_string (g, "policy", sc->policy);
+      if (sc->nice)
+        oci_gen_i64 (g, "nice", sc->nice);
+      if (sc->priority)
+        oci_gen_i64 (g, "priority", sc->priority);
+      oci_gen_strv (g, "flags", sc->flags, sc->flags_len, false);
+      if (sc->runtime)
+        oci_gen_u64 (g, "runtime", sc->runtime);
+      if (sc->deadline)
+        oci_gen_u64 (g, "deadline", sc->deadline);
+      if (sc->period)
+        oci_gen_u64 (g, "period", sc->period);
+      oci_gen_close (g);
+    }
+  if (proc->io_priority)
+    {
+      oci_gen_open (g, "ioPriority");
+      oci_gen_string (g, "class", proc->io_priority->class);
+      oci_gen_i64 (g, "priority", proc->io_priority->priority);
+      oci_gen_close (g);
+    }
   oci_gen_close (g);
 }
 

@@ -83,6 +83,24 @@ typedef struct oci_rlimit
   uint64_t hard;
 } oci_rlimit;
 
+/* process.scheduler (runtime-spec 1.2): sched_setattr(2)'s fields */
+typedef struct oci_scheduler
+{
+  char *policy; /* required: "SCHED_OTHER", ... */
+  int nice;
+  int priority;
+  char **flags;
+  size_t flags_len;
+  uint64_t runtime, deadline, period; /* ns, SCHED_DEADLINE's */
+} oci_scheduler;
+
+/* process.ioPriority (runtime-spec 1.2): ioprio_set(2)'s */
+typedef struct oci_io_priority
+{
+  char *class; /* required: "IOPRIO_CLASS_RT", "_BE" or "_IDLE" */
+  int priority;
+} oci_io_priority;
+
 typedef struct oci_process
 {
   bool terminal;
@@ -103,6 +121,8 @@ typedef struct oci_process
   bool has_oom_score_adj;
   int oom_score_adj;
   char *selinux_label;
+  oci_scheduler *scheduler;
+  oci_io_priority *io_priority;
 } oci_process;
 
 /* --- root, mounts, hooks --- */

@@ -131,6 +131,105 @@ translate_check_message (const char *what, size_t len, ko_error **err)
   return 0;
 }
 
+static const char *const sched_policies[] = {
+  "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
+  "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE",
+};
+static const char *const sched_flags[] = {
+  "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",
+  "SCHED_FLAG_DL_OVERRUN",     "SCHED_FLAG_KEEP_POLICY",
+  "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+  "SCHED_FLAG_UTIL_CLAMP_MAX",
+};
+
+/* process.scheduler into sched_setattr's attributes, with runc's checks:
+ * the kernel checks the rest when the agent applies them. */
+static int
+translate_scheduler (const oci_scheduler *sc, struct ko_sched_attr *a,
+                     ko_error **err)
+{
+  size_t i;
+  for (i = 0; i < KO_ARRAY_SIZE (sched_policies); i++)
+    if (strcmp (sc->policy, sched_policies[i]) == 0)
+      break;
+  if (i == KO_ARRAY_SIZE (sched_policies))
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.scheduler.policy: unknown "
+                          "policy \"%s\"",
+                          sc->policy);
+  if (i == 4)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.scheduler.policy: "
+                          "SCHED_ISO is not implemented by Linux");
+  a->policy = (uint32_t)i;
+  if (sc->nice < -20 || sc->nice > 19)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.scheduler.nice: %d is outside "
+                          "-20 to 19",
+                          sc->nice);
+  bool rt = i == 1 || i == 2;
+  if (rt ? sc->priority < 1 || sc->priority > 99 : sc->priority != 0)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.scheduler.priority: %d: %s",
+                          sc->priority,
+                          rt ? "SCHED_FIFO and SCHED_RR take 1 to 99"
+                             : "only SCHED_FIFO and SCHED_RR take one");
+  if (i != 6 && (sc->runtime || sc->deadline || sc->period))
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.scheduler: runtime, deadline "
+                          "and period are SCHED_DEADLINE's only");
+  for (size_t k = 0; k < sc->flags_len; k++)
+    {
+      size_t f;
+      for (f = 0; f < KO_ARRAY_SIZE (sched_flags); f++)
+        if (strcmp (sc->flags[k], sched_flags[f]) == 0)
+          break;
+      if (f == KO_ARRAY_SIZE (sched_flags))
+        return ko_error_setx (err, EINVAL,
+                              "config.json: process.scheduler.flags[%zu]: "
+                              "unknown flag \"%s\"",
+                              k, sc->flags[k]);
+      if (f >= 5)
+        return ko_error_setx (err, EINVAL,
+                              "config.json: process.scheduler.flags[%zu]: "
+                              "%s needs a utilization value, which the "
+                              "spec has no field for",
+                              k, sc->flags[k]);
+      a->flags |= 1ull << f;
+    }
+  a->nice = sc->nice;
+  a->priority = (uint32_t)sc->priority;
+  a->runtime = sc->runtime;
+  a->deadline = sc->deadline;
+  a->period = sc->period;
+  a->size = sizeof *a;
+  return 0;
+}
+
+static int
+translate_io_priority (const oci_io_priority *io, uint32_t *out, ko_error **err)
+{
+  static const char *const classes[]
+      = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
+  size_t i;
+  for (i = 0; i < KO_ARRAY_SIZE (classes); i++)
+    if (strcmp (io->class, classes[i]) == 0)
+      break;
+  if (i == KO_ARRAY_SIZE (classes))
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.ioPriority.class: unknown "
+                          "class \"%s\"",
+                          io->class);
+  if (io->priority < 0 || io->priority > 7)
+    return ko_error_setx (err, EINVAL,
+                          "config.json: process.ioPriority.priority: %d is "
+                          "outside 0 to 7",
+                          io->priority);
+  /* the kernel's IOPRIO_PRIO_VALUE: the class above 13 bits of level */
+  *out = (uint32_t)(i + 1) << 13 | (uint32_t)io->priority;
+  return 0;
+}
+
 int
 translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
 {
@@ -244,6 +343,14 @@ translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
     }
   p->has_oom_score_adj = op->has_oom_score_adj;
   p->oom_score_adj = op->oom_score_adj;
+  if ((op->scheduler && translate_scheduler (op->scheduler, &p->sched, err) < 0)
+      || (op->io_priority
+          && translate_io_priority (op->io_priority, &p->ioprio, err) < 0))
+    {
+      ko_process_clear (p);
+      return -1;
+    }
+  p->has_ioprio = op->io_priority != NULL;
   return 0;
 nomem:
   ko_process_clear (p);

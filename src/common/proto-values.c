@@ -72,6 +72,20 @@ ko_process_encode (struct ko_buf *b, uint16_t tag, const struct ko_process *p)
       r |= ko_tlv_put_bytes (b, KO_TAG_P_SECCOMP, p->seccomp, p->seccomp_len);
       r |= ko_tlv_put_u32 (b, KO_TAG_P_SECCOMP_FLAGS, p->seccomp_flags);
     }
+  if (p->sched.size)
+    {
+      uint8_t v[KO_SCHED_WIRE_LEN];
+      ko_put_le32 (v, p->sched.policy);
+      ko_put_le64 (v + 4, p->sched.flags);
+      ko_put_le32 (v + 12, (uint32_t)p->sched.nice);
+      ko_put_le32 (v + 16, p->sched.priority);
+      ko_put_le64 (v + 20, p->sched.runtime);
+      ko_put_le64 (v + 28, p->sched.deadline);
+      ko_put_le64 (v + 36, p->sched.period);
+      r |= ko_tlv_put_bytes (b, KO_TAG_P_SCHED, v, sizeof v);
+    }
+  if (p->has_ioprio)
+    r |= ko_tlv_put_u32 (b, KO_TAG_P_IOPRIO, p->ioprio);
   ko_tlv_end (b, off);
   return r ? -1 : 0;
 }
@@ -126,6 +140,18 @@ process_field (struct ko_process *p, const struct ko_field *f, ko_error **err)
       for (int i = 0; i < 5; i++)
         p->caps[i] = ko_get_le64 (f->val + 8 * i);
       p->has_caps = true;
+      return 0;
+    case KO_TAG_P_SCHED:
+      if (f->len != KO_SCHED_WIRE_LEN)
+        return ko_error_setx (err, EPROTO, "process: bad scheduler");
+      p->sched.size = sizeof p->sched;
+      p->sched.policy = ko_get_le32 (f->val);
+      p->sched.flags = ko_get_le64 (f->val + 4);
+      p->sched.nice = (int32_t)ko_get_le32 (f->val + 12);
+      p->sched.priority = ko_get_le32 (f->val + 16);
+      p->sched.runtime = ko_get_le64 (f->val + 20);
+      p->sched.deadline = ko_get_le64 (f->val + 28);
+      p->sched.period = ko_get_le64 (f->val + 36);
       return 0;
     case KO_TAG_P_RLIMIT:
       {
@@ -200,6 +226,10 @@ process_field (struct ko_process *p, const struct ko_field *f, ko_error **err)
       break;
     case KO_TAG_P_SECCOMP_FLAGS:
       dst = &p->seccomp_flags;
+      break;
+    case KO_TAG_P_IOPRIO:
+      dst = &p->ioprio;
+      flag = &p->has_ioprio;
       break;
     case KO_TAG_P_TERMINAL:
     case KO_TAG_P_NO_NEW_PRIVS:

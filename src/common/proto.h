@@ -200,6 +200,10 @@ enum ko_tag
   KO_TAG_P_SECCOMP_FLAGS = 56, /* u32 SECCOMP_FILTER_FLAG_* */
   KO_TAG_P_ROWS = 57,          /* u32 initial pty rows */
   KO_TAG_P_COLS = 58,          /* u32 initial pty cols */
+  KO_TAG_P_SCHED = 59,         /* bytes: struct ko_sched_attr without size, LE:
+                                  policy u32, flags u64, nice i32, priority u32,
+                                  runtime, deadline, period u64 (44 bytes) */
+  KO_TAG_P_IOPRIO = 60,        /* u32: ioprio_set(2)'s class << 13 | level */
 
   /* nested field tags (inside MOUNT, SYSCTL, DEVICE, RLIMIT, ID maps) */
   KO_TAG_M_DEST = 70,        /* string */
@@ -422,6 +426,18 @@ struct ko_rlimit
   uint64_t soft, hard;
 };
 
+/* sched_setattr(2)'s struct sched_attr, as the kernel lays it out */
+struct ko_sched_attr
+{
+  uint32_t size; /* 0: no scheduler set; else sizeof this */
+  uint32_t policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+#define KO_SCHED_WIRE_LEN 44
+
 struct ko_process
 {
   char **args; /* NULL-terminated */
@@ -447,6 +463,9 @@ struct ko_process
   uint8_t *seccomp; /* sock_filter array */
   size_t seccomp_len;
   uint32_t seccomp_flags;
+  struct ko_sched_attr sched;
+  bool has_ioprio;
+  uint32_t ioprio;
 };
 
 int ko_process_encode (struct ko_buf *b, uint16_t tag,

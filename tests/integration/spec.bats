@@ -46,6 +46,50 @@ create_fails_with() {
   [[ "$output" == *"NoNewPrivs:	1"* ]]
 }
 
+@test "process: scheduler and ioPriority (runtime-spec 1.2) for init and exec; bad ones fail at create" {
+  # a user without CAP_SYS_NICE: set while the process is still root
+  edit_spec '.process.user = {"uid": 1000, "gid": 1000}
+    | .process.scheduler = {"policy": "SCHED_RR", "priority": 10, "flags": ["SCHED_FLAG_RESET_ON_FORK"]}
+    | .process.ioPriority = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}'
+  # policy and real-time priority of the shell itself (fields 41 and 40);
+  # its children start with SCHED_OTHER (0)
+  set_args "$BUNDLE" sh -c 'read -r l </proc/self/stat; set -- $l; echo "init ${41} ${40}"; cut -d" " -f41 /proc/self/stat; ionice; sleep 100'
+  ko create --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>&1
+  ko start "$ID"
+  for i in $(seq 50); do grep -q idle "$WORK/out" && break; sleep 0.1; done
+  cat "$WORK/out"
+  grep -qx "init 2 10" "$WORK/out"
+  [ "$(sed -n 2p "$WORK/out")" = 0 ]
+  grep -qx "idle" "$WORK/out"
+  # exec takes config.json's process, scheduler and all
+  run ko exec "$ID" sh -c 'read -r l </proc/self/stat; set -- $l; echo "exec ${41} ${40}"; ionice'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "exec 2 10" ]
+  [ "${lines[1]}" = "idle" ]
+  # an exec's own process file: SCHED_BATCH with a nice (field 19), which
+  # its children keep
+  jq '.process | .args = ["sh", "-c", "read -r l </proc/self/stat; set -- $l; echo \"self ${41} ${19}\"; cut -d\" \" -f19,41 /proc/self/stat; ionice"]
+    | .scheduler = {"policy": "SCHED_BATCH", "nice": 7}
+    | .ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}' "$BUNDLE/config.json" >"$WORK/p.json"
+  run ko exec --process "$WORK/p.json" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "self 3 7" ]
+  [ "${lines[1]}" = "7 3" ]
+  [ "${lines[2]}" = "best-effort: prio 6" ]
+  ko delete -f "$ID"
+  assert_nothing_left "$ID"
+  # bad ones: refused before any VM boots
+  edit_spec '.process.scheduler = {"policy": "SCHED_FIFO"} | del(.process.ioPriority)'
+  create_fails_with "config.json: process.scheduler.priority: 0: SCHED_FIFO and SCHED_RR take 1 to 99"
+  edit_spec '.process.scheduler = {"policy": "SCHED_OTHER"} | .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 8}'
+  create_fails_with "config.json: process.ioPriority.priority: 8 is outside 0 to 7"
+  # one the kernel refuses: the guest's error, nothing left behind
+  edit_spec '.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 2000000, "deadline": 1000000, "period": 3000000} | del(.process.ioPriority)'
+  create_fails_with "process.scheduler/ioPriority: invalid argument"
+}
+
 @test "process: runc spec's capabilities (ambient, no inheritable) start with a warning; the raisable ambient ones are raised" {
   EXTRA_IDS="$ID-inh"
   local caps='["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]'

@@ -542,7 +542,17 @@ test_process (void)
           && p->has_oom_score_adj && p->oom_score_adj == -500,
       "process fields");
   is_str (p->cwd, "/home/user", "process cwd");
+  ok (p->scheduler && strcmp (p->scheduler->policy, "SCHED_BATCH") == 0
+          && p->scheduler->nice == 5 && p->scheduler->flags_len == 1
+          && p->scheduler->priority == 0 && p->scheduler->runtime == 0,
+      "process scheduler");
+  ok (p->io_priority && strcmp (p->io_priority->class, "IOPRIO_CLASS_IDLE") == 0
+          && p->io_priority->priority == 0,
+      "process ioPriority");
   _cleanup_free_ char *t1 = oci_process_generate (p, &err);
+  ok (t1 && strstr (t1, "\"SCHED_FLAG_RESET_ON_FORK\"")
+          && strstr (t1, "\"IOPRIO_CLASS_IDLE\""),
+      "scheduler and ioPriority generated");
   oci_process *p2 = oci_process_parse_data (t1, strlen (t1), "gen", &err);
   _cleanup_free_ char *t2 = p2 ? oci_process_generate (p2, &err) : NULL;
   is_str (t2, t1, "process round trip");
@@ -552,6 +562,16 @@ test_process (void)
   expect_error ((parse_fn)oci_process_parse_data, (free_fn)oci_process_free,
                 "process.json", "{\"args\":[\"sh\"]}",
                 "process.json: cwd: missing required field");
+  expect_error ((parse_fn)oci_process_parse_data, (free_fn)oci_process_free,
+                "process.json",
+                "{\"args\":[\"sh\"],\"cwd\":\"/\",\"scheduler\":"
+                "{\"policy\":\"SCHED_RR\",\"priority\":\"high\"}}",
+                "process.json: scheduler.priority: expected an integer");
+  expect_error ((parse_fn)oci_process_parse_data, (free_fn)oci_process_free,
+                "process.json",
+                "{\"args\":[\"sh\"],\"cwd\":\"/\",\"ioPriority\":"
+                "{\"priority\":1}}",
+                "process.json: ioPriority.class: missing required field");
   expect_error ((parse_fn)oci_process_parse_data, (free_fn)oci_process_free,
                 "process.json", "{\"cwd\":\"/\",\"args\":[]}",
                 "process.json: args: must not be empty");

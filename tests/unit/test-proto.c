@@ -145,7 +145,17 @@ test_process (void)
                           .has_oom_score_adj = true,
                           .oom_score_adj = -500,
                           .seccomp = prog,
-                          .seccomp_len = 16 };
+                          .seccomp_len = 16,
+                          .sched = { .size = 48,
+                                     .policy = 6,
+                                     .flags = 1,
+                                     .nice = -3,
+                                     .priority = 0,
+                                     .runtime = 10,
+                                     .deadline = 20,
+                                     .period = 30 },
+                          .has_ioprio = true,
+                          .ioprio = 3 << 13 };
   struct ko_buf b = { 0 };
   ok (ko_process_encode (&b, KO_TAG_PROCESS, &p) == 0, "process encodes");
   struct ko_tlv r = { b.data, b.len };
@@ -172,6 +182,12 @@ test_process (void)
   ok (q.no_new_privs, "no_new_privs");
   ok (q.has_oom_score_adj && q.oom_score_adj == -500, "oom_score_adj");
   ok (q.seccomp_len == 16 && q.seccomp[6] == 0xff, "seccomp program");
+  ok (q.sched.size == sizeof q.sched && q.sched.size == 48
+          && q.sched.policy == 6 && q.sched.flags == 1 && q.sched.nice == -3
+          && q.sched.runtime == 10 && q.sched.deadline == 20
+          && q.sched.period == 30,
+      "scheduler: sched_setattr's attributes, size set");
+  ok (q.has_ioprio && q.ioprio == 3 << 13, "I/O priority");
   ko_process_clear (&q);
   ko_buf_free (&b);
 
@@ -192,6 +208,16 @@ test_process (void)
   ok (ko_process_decode (&bad, &q, &err) < 0, "odd seccomp length refused");
   is_str (err ? err->msg : NULL, "process: bad seccomp program",
           "seccomp message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+
+  /* a scheduler of the wrong length */
+  ko_tlv_put_str (&b, KO_TAG_P_ARG, "x");
+  ko_tlv_put_bytes (&b, KO_TAG_P_SCHED, "12345678", 8);
+  bad = (struct ko_field){ .tag = KO_TAG_PROCESS, .len = b.len, .val = b.data };
+  ok (ko_process_decode (&bad, &q, &err) < 0, "short scheduler refused");
+  is_str (err ? err->msg : NULL, "process: bad scheduler", "scheduler message");
   ko_error_free (err);
   err = NULL;
   ko_buf_free (&b);

@@ -227,11 +227,84 @@ test_process_errors (void)
                 "config.json: process.rlimits[0].type: unknown rlimit "
                 "\"RLIMIT_BOGUS\"",
                 "rlimit unknown");
+  /* process.scheduler and process.ioPriority (runtime-spec 1.2) */
+  static const struct
+  {
+    const char *extra, *msg;
+  } sched_bad[] = {
+    { ", \"scheduler\": {\"policy\": \"SCHED_BOGUS\"}",
+      "config.json: process.scheduler.policy: unknown policy \"SCHED_BOGUS\"" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_ISO\"}",
+      "config.json: process.scheduler.policy: SCHED_ISO is not implemented "
+      "by Linux" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_OTHER\", \"nice\": 20}",
+      "config.json: process.scheduler.nice: 20 is outside -20 to 19" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_BATCH\", \"priority\": 5}",
+      "config.json: process.scheduler.priority: 5: only SCHED_FIFO and "
+      "SCHED_RR take one" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_FIFO\"}",
+      "config.json: process.scheduler.priority: 0: SCHED_FIFO and SCHED_RR "
+      "take 1 to 99" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_RR\", \"priority\": 100}",
+      "config.json: process.scheduler.priority: 100: SCHED_FIFO and "
+      "SCHED_RR take 1 to 99" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_IDLE\", \"runtime\": 1000}",
+      "config.json: process.scheduler: runtime, deadline and period are "
+      "SCHED_DEADLINE's only" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_OTHER\", \"flags\": "
+      "[\"SCHED_FLAG_NOPE\"]}",
+      "config.json: process.scheduler.flags[0]: unknown flag "
+      "\"SCHED_FLAG_NOPE\"" },
+    { ", \"scheduler\": {\"policy\": \"SCHED_OTHER\", \"flags\": "
+      "[\"SCHED_FLAG_RECLAIM\", \"SCHED_FLAG_UTIL_CLAMP_MIN\"]}",
+      "config.json: process.scheduler.flags[1]: SCHED_FLAG_UTIL_CLAMP_MIN "
+      "needs a utilization value" },
+    { ", \"scheduler\": {\"nice\": 1}",
+      "config.json: process.scheduler.policy: missing required field" },
+    { ", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_NONE\"}",
+      "config.json: process.ioPriority.class: unknown class "
+      "\"IOPRIO_CLASS_NONE\"" },
+    { ", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 8}",
+      "config.json: process.ioPriority.priority: 8 is outside 0 to 7" },
+    { ", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": "
+      "-1}",
+      "config.json: process.ioPriority.priority: -1 is outside 0 to 7" },
+  };
+  for (size_t i = 0; i < sizeof sched_bad / sizeof sched_bad[0]; i++)
+    expect_error (sched_bad[i].extra, NULL, sched_bad[i].msg,
+                  sched_bad[i].msg + 13);
   struct result r;
-  int rc = translate (", \"oomScoreAdj\": -500, \"noNewPrivileges\": true, "
-                      "\"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 63, "
-                      "\"additionalGids\": [5, 6]}",
+  int rc = translate (", \"scheduler\": {\"policy\": \"SCHED_DEADLINE\", "
+                      "\"flags\": [\"SCHED_FLAG_RESET_ON_FORK\", "
+                      "\"SCHED_FLAG_DL_OVERRUN\"], \"runtime\": 1000000, "
+                      "\"deadline\": 2000000, \"period\": 3000000}, "
+                      "\"ioPriority\": {\"class\": \"IOPRIO_CLASS_RT\", "
+                      "\"priority\": 3}",
                       NULL, &r);
+  is_int (rc, 0, "scheduler, ioPriority: translated");
+  ok (r.proc.sched.size == 48 && r.proc.sched.policy == 6
+          && r.proc.sched.flags == 0x5 && r.proc.sched.runtime == 1000000
+          && r.proc.sched.deadline == 2000000 && r.proc.sched.period == 3000000,
+      "SCHED_DEADLINE sent as sched_setattr's attributes");
+  ok (r.proc.has_ioprio && r.proc.ioprio == (1u << 13 | 3),
+      "IOPRIO_CLASS_RT 3 sent as ioprio_set's value");
+  result_clear (&r);
+  rc = translate (", \"scheduler\": {\"policy\": \"SCHED_RR\", "
+                  "\"priority\": 99, \"nice\": -20}",
+                  NULL, &r);
+  is_int (rc, 0, "SCHED_RR: translated");
+  ok (r.proc.sched.policy == 2 && r.proc.sched.priority == 99
+          && r.proc.sched.nice == -20 && !r.proc.has_ioprio,
+      "SCHED_RR 99 nice -20 sent, no ioPriority");
+  result_clear (&r);
+  rc = translate (NULL, NULL, &r);
+  ok (rc == 0 && r.proc.sched.size == 0 && !r.proc.has_ioprio,
+      "no scheduler, no ioPriority: none sent");
+  result_clear (&r);
+  rc = translate (", \"oomScoreAdj\": -500, \"noNewPrivileges\": true, "
+                  "\"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 63, "
+                  "\"additionalGids\": [5, 6]}",
+                  NULL, &r);
   is_int (rc, 0, "process fields: translated");
   ok (r.proc.has_oom_score_adj && r.proc.oom_score_adj == -500,
       "oomScoreAdj sent");
