@@ -217,9 +217,10 @@ build_params (struct ko_global *g, const struct create_opts *o,
   if (blockdev_rootfs (&p->disks, spec, rootfs, o->id, pi->member,
                        &p->rootfs_disk, err)
           < 0
-      || translate_container (spec, bundle, o->id, &p->rootfs_disk,
-                              &p->container_tlv, &p->binds, &p->nbinds,
-                              &p->disks, err)
+      || translate_container (spec, bundle, o->id,
+                              p->settings.privileged_host_devices,
+                              &p->rootfs_disk, &p->container_tlv, &p->binds,
+                              &p->nbinds, &p->disks, err)
              < 0)
     return -1;
   if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX)

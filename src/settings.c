@@ -86,6 +86,8 @@ settings_load (struct ko_settings *s)
   s->vcpus = env_int ("KATA_OCI_VCPUS", 1, 1, 256);
   s->root_ports = env_int ("KATA_OCI_ROOT_PORTS", 0, 0, KO_VM_MAX_ROOT_PORTS);
   s->boot_timeout_ms = env_int ("KATA_OCI_BOOT_TIMEOUT", 60, 1, 3600) * 1000;
+  s->privileged_host_devices
+      = env_int ("KATA_OCI_PRIVILEGED_HOST_DEVICES", 0, 0, 1) == 1;
   const char *force = getenv ("KATA_OCI_ACCEL");
   s->kvm = dev_usable ("/dev/kvm");
   if (force && *force)
@@ -130,6 +132,7 @@ settings_print (const struct ko_settings *s, const char *root)
   printf ("memory_mb=%d\n", s->memory_mb);
   printf ("vcpus=%d\n", s->vcpus);
   printf ("root_ports=%d\n", s->root_ports);
+  printf ("privileged_host_devices=%d\n", s->privileged_host_devices);
   printf ("boot_timeout_s=%d\n", s->boot_timeout_ms / 1000);
   printf ("accel=%s\n", s->kvm ? "kvm" : "tcg");
   printf ("channel=%s\n", s->vsock ? "vsock" : "virtio-serial");

@@ -29,8 +29,11 @@ struct ko_settings
    * container's, podman's infra container's): for members' disks */
   int root_ports;
   int boot_timeout_ms; /* until the agent's hello */
-  bool kvm;            /* /dev/kvm usable */
-  bool vsock;          /* /dev/vhost-vsock usable */
+  /* a privileged container's VM gets the host's block devices too
+   * (translate_privileged) */
+  bool privileged_host_devices;
+  bool kvm;   /* /dev/kvm usable */
+  bool vsock; /* /dev/vhost-vsock usable */
 };
 
 void settings_load (struct ko_settings *s);

@@ -506,10 +506,11 @@ translate_sysctl (const oci_linux *l, uint64_t ns, bool net_path,
 }
 
 static int
-translate_devices (const oci_linux *l, const char *id,
+translate_devices (const oci_linux *l, const char *id, bool host_blocks,
                    struct ko_container_spec *s, struct ko_disks *disks,
                    ko_error **err)
 {
+  size_t skipped = 0;
   for (size_t i = 0; i < l->devices_len; i++)
     {
       const oci_device *d = &l->devices[i];
@@ -537,6 +538,11 @@ translate_devices (const oci_linux *l, const char *id,
        * node with that disk's numbers (a node with the host's would lead
        * nowhere, or to a guest device of the same numbers) */
       char *disk = NULL;
+      if (d->type[0] == 'b' && !host_blocks)
+        {
+          skipped++;
+          continue;
+        }
       if (d->type[0] == 'b')
         {
           bool ro = !blockdev_writable (l->resources, d->major, d->minor);
@@ -561,6 +567,10 @@ translate_devices (const oci_linux *l, const char *id,
       if (kd.path == NULL || ko_container_spec_add_device (s, &kd) < 0)
         return ko_error_set (err, ENOMEM, "devices");
     }
+  if (skipped)
+    log_debug ("config.json: linux.devices: a privileged container: the "
+               "host's %zu block devices stay out of its VM",
+               skipped);
   return 0;
 }
 
@@ -704,8 +714,8 @@ translate_paths (char **v, size_t n, const char *what, uint16_t tag,
 
 static int
 translate_linux (const oci_linux *l, const oci_process *proc, const char *id,
-                 struct ko_container_spec *s, struct ko_disks *disks,
-                 ko_error **err)
+                 bool host_blocks, struct ko_container_spec *s,
+                 struct ko_disks *disks, ko_error **err)
 {
   uint64_t ns = 0;
   if (check_count ("linux.sysctl", l->sysctl.len, err) < 0
@@ -724,7 +734,7 @@ translate_linux (const oci_linux *l, const oci_process *proc, const char *id,
   s->namespaces = ns;
   if (translate_sysctl (l, ns, linux_network_path (l) != NULL, s, err) < 0)
     return -1;
-  if (translate_devices (l, id, s, disks, err) < 0)
+  if (translate_devices (l, id, host_blocks, s, disks, err) < 0)
     return -1;
   if (l->rootfs_propagation && *l->rootfs_propagation
       && propagation_flags (l->rootfs_propagation, &s->rootfs_propagation) < 0)
@@ -836,9 +846,21 @@ translate_devfilter (const oci_linux *l, struct ko_container_spec *s,
                             &s->devfilter_len, err);
 }
 
+bool
+translate_privileged (const oci_spec *spec)
+{
+  const char *v
+      = oci_map_get (&spec->annotations, "io.podman.annotations.privileged");
+  const char *c = oci_map_get (&spec->annotations,
+                               "io.kubernetes.cri-o.PrivilegedRuntime");
+  return (v && strcasecmp (v, "true") == 0)
+         || (c && strcasecmp (c, "true") == 0);
+}
+
 int
 translate_container_spec (const oci_spec *spec, const char *bundle,
-                          const char *id, struct ko_container_spec *out,
+                          const char *id, bool host_devices,
+                          struct ko_container_spec *out,
                           struct share_bind **binds, size_t *nbinds,
                           struct ko_disks *disks, ko_error **err)
 {
@@ -872,7 +894,10 @@ translate_container_spec (const oci_spec *spec, const char *bundle,
         }
     }
   if (spec->linux
-      && translate_linux (spec->linux, spec->process, id, &s, disks, err) < 0)
+      && translate_linux (spec->linux, spec->process, id,
+                          host_devices || !translate_privileged (spec), &s,
+                          disks, err)
+             < 0)
     goto fail;
   if (translate_devfilter (spec->linux, &s, err) < 0)
     goto fail;
@@ -904,12 +929,13 @@ fail:
 
 int
 translate_container (const oci_spec *spec, const char *bundle, const char *id,
-                     const struct ko_rootfs_disk *rd, struct ko_buf *b,
-                     struct share_bind **binds, size_t *nbinds,
-                     struct ko_disks *disks, ko_error **err)
+                     bool host_devices, const struct ko_rootfs_disk *rd,
+                     struct ko_buf *b, struct share_bind **binds,
+                     size_t *nbinds, struct ko_disks *disks, ko_error **err)
 {
   struct ko_container_spec s;
-  if (translate_container_spec (spec, bundle, id, &s, binds, nbinds, disks, err)
+  if (translate_container_spec (spec, bundle, id, host_devices, &s, binds,
+                                nbinds, disks, err)
       < 0)
     return -1;
   int r = 0;

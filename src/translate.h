@@ -49,17 +49,24 @@ void binds_free (struct share_bind *binds, size_t n);
  * (relative to <dir>/shared/), and the disks to attach (*disks, opened
  * here; to clear with ko_disks_clear). Every config.json value the VM cannot
  * honour fails here, naming it. */
+/* A privileged container: podman's (io.podman.annotations.privileged) or
+ * CRI-O's (io.kubernetes.cri-o.PrivilegedRuntime). Its engine lists every
+ * device of the host in linux.devices; unless host_devices (below), its
+ * block devices stay out of the VM, and the container has the guest's
+ * devices, as a privileged container of Kata's has. */
+bool translate_privileged (const oci_spec *spec);
 int translate_container_spec (const oci_spec *spec, const char *bundle,
-                              const char *id, struct ko_container_spec *out,
+                              const char *id, bool host_devices,
+                              struct ko_container_spec *out,
                               struct share_bind **binds, size_t *nbinds,
                               struct ko_disks *disks, ko_error **err);
 /* The same, encoded (ko_container_spec_encode) onto b: what the monitor
  * appends to CreateContainer after its own fields; rd, when not NULL and
  * its serial set, makes the rootfs that disk's filesystem. */
 int translate_container (const oci_spec *spec, const char *bundle,
-                         const char *id, const struct ko_rootfs_disk *rd,
-                         struct ko_buf *b, struct share_bind **binds,
-                         size_t *nbinds, struct ko_disks *disks,
-                         ko_error **err);
+                         const char *id, bool host_devices,
+                         const struct ko_rootfs_disk *rd, struct ko_buf *b,
+                         struct share_bind **binds, size_t *nbinds,
+                         struct ko_disks *disks, ko_error **err);
 
 #endif

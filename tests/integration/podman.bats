@@ -373,6 +373,27 @@ state_of() {
   [[ "$output" == *"NoNewPrivs:"*"1"* ]]
 }
 
+@test "podman run --privileged: privileged in its VM, with the guest's devices and none of the host's disks" {
+  # podman lists every device of the host, its disks included: none of
+  # its block devices becomes a disk of the VM (no virtio disk, no node)
+  local hostblk
+  hostblk=$(find /dev -maxdepth 1 -type b | wc -l)
+  echo "host block devices: $hostblk"
+  run kr --rm --privileged "$IMAGE" sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status
+    echo "disks $(ls /sys/block | grep -c "^vd")"
+    echo "nodes $(find /dev -type b | wc -l)"
+    ls -l /dev/null /dev/kmsg; head -c 4 /dev/urandom | wc -c
+    mkdir -p /m && mount -t tmpfs t /m && echo mounted'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Seccomp:"*"0"* ]]
+  [[ "$output" == *"disks 0"* ]]
+  [[ "$output" == *"nodes 0"* ]]
+  [[ "$output" == *"/dev/kmsg"* ]]
+  [[ "$output" == *"mounted"* ]]
+  [ "${lines[-2]}" = 4 ]
+}
+
 @test "podman update --memory" {
   cid=$(kr -d --memory 128m "$IMAGE" sleep 1000)
   kp update --memory 192m "$cid"

@@ -58,6 +58,9 @@ result_clear (struct result *r)
   memset (r, 0, sizeof *r);
 }
 
+/* translate_container's host_devices (KATA_OCI_PRIVILEGED_HOST_DEVICES) */
+static bool opt_host_devices;
+
 /* Translates a config.json made of the minimal spec plus extra top-level
  * members (",\"mounts\": [...]") and process members. */
 static int
@@ -79,8 +82,8 @@ translate (const char *proc_extra, const char *extra, struct result *r)
   int rc = -1;
   if (spec && translate_process (spec->process, &r->proc, &err) == 0
       && translate_seccomp (spec, &r->proc, &err) == 0
-      && translate_container (spec, bundle, "ctr", NULL, &r->tlv, &r->binds,
-                              &r->nbinds, &r->disks, &err)
+      && translate_container (spec, bundle, "ctr", opt_host_devices, NULL,
+                              &r->tlv, &r->binds, &r->nbinds, &r->disks, &err)
              == 0)
     rc = 0;
   if (err)
@@ -1008,6 +1011,49 @@ test_linux (void)
                 "config.json: linux.devices[0]: the host has no block device "
                 "1:3",
                 "devices: a character device given as b is refused");
+  /* a privileged container's host block devices stay out of the VM,
+   * unless KATA_OCI_PRIVILEGED_HOST_DEVICES: a device the host lacks shows
+   * which */
+  {
+    static const char *const privileged[]
+        = { "\"io.podman.annotations.privileged\": \"TRUE\"",
+            "\"io.kubernetes.cri-o.PrivilegedRuntime\": \"true\"" };
+    for (size_t i = 0; i < 2; i++)
+      {
+        char *extra = NULL;
+        if (asprintf (&extra,
+                      ", \"annotations\": {%s}, \"linux\": {\"devices\": "
+                      "[{\"type\": \"b\", \"path\": \"/dev/xvdz\", "
+                      "\"major\": 7, \"minor\": 1048575}, {\"type\": \"c\", "
+                      "\"path\": \"/dev/null\", \"major\": 1, \"minor\": 3}]}",
+                      privileged[i])
+            < 0)
+          abort ();
+        struct result r;
+        is_int (translate (NULL, extra, &r), 0,
+                "devices: privileged (%zu): the host's block device left out",
+                i);
+        is_int (count_tag (&r.tlv, KO_TAG_DEVICE), 1,
+                "devices: privileged (%zu): the character device kept", i);
+        is_int (r.disks.n, 0, "devices: privileged (%zu): no disk", i);
+        result_clear (&r);
+        opt_host_devices = true;
+        is_int (translate (NULL, extra, &r), -1,
+                "devices: privileged (%zu), with host devices: passed in", i);
+        ok (r.err && strstr (r.err, "the host has no block device 7:1048575"),
+            "devices: privileged (%zu), with host devices: message", i);
+        result_clear (&r);
+        opt_host_devices = false;
+        free (extra);
+      }
+  }
+  expect_error (NULL,
+                ", \"annotations\": {\"io.podman.annotations.privileged\": "
+                "\"FALSE\"}, \"linux\": {\"devices\": [{\"type\": \"b\", "
+                "\"path\": \"/dev/xvdz\", \"major\": 7, \"minor\": "
+                "1048575}]}",
+                "config.json: linux.devices[0]: the host has no block device",
+                "devices: not privileged: the block device is passed in");
   expect_error (NULL,
                 ", \"linux\": {\"devices\": [{\"type\": \"c\", \"path\": "
                 "\"dev/x\", \"major\": 1, \"minor\": 3}]}",
