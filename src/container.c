@@ -604,7 +604,7 @@ struct list_row
   char *id;
   int pid;
   const char *status;
-  char *bundle, *created, *owner;
+  char *bundle, *rootfs, *created, *owner;
 };
 
 static int
@@ -657,8 +657,12 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
       for (size_t k = 0; k < KO_ARRAY_SIZE (known); k++)
         if (strcmp (now, known[k]) == 0)
           r->status = known[k];
-      r->pid = strcmp (r->status, "stopped") == 0 ? 0 : st.monitor_pid;
+      /* the pid state prints (state_oci_json): the rootfs holder's */
+      r->pid = strcmp (r->status, "stopped") == 0 ? 0
+               : st.holder_pid                    ? st.holder_pid
+                                                  : st.monitor_pid;
       r->bundle = take_ptr (st.bundle);
+      r->rootfs = take_ptr (st.rootfs);
       r->created = take_ptr (st.created);
       r->owner = take_ptr (st.owner);
       state_clear (&st);
@@ -682,6 +686,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
           yajl_gen_integer (y, rows[i].pid);
           gen_kv (y, "status", rows[i].status);
           gen_kv (y, "bundle", rows[i].bundle);
+          gen_kv (y, "rootfs", rows[i].rootfs);
           gen_kv (y, "created", rows[i].created);
           gen_kv (y, "owner", rows[i].owner);
           yajl_gen_map_close (y);
@@ -703,6 +708,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
     {
       free (rows[i].id);
       free (rows[i].bundle);
+      free (rows[i].rootfs);
       free (rows[i].created);
       free (rows[i].owner);
     }

@@ -41,6 +41,13 @@ teardown() { teardown_common; }
   [[ "$output" == *"$ID"*created*"$BUNDLE"* ]]
   [ "$(ko list --format json | jq -r '.[0].status')" = created ]
   [ "$(ko list -q)" = "$ID" ]
+  # the same pid and rootfs as state's, as runc's list
+  local l s
+  l=$(ko list --format json | jq -c '.[0] | {id, pid, rootfs, bundle, created}')
+  s=$(ko state "$ID" | jq -c '{id, pid, rootfs, bundle, created}')
+  echo "list $l state $s"
+  [ "$l" = "$s" ]
+  [[ "$output" == *"$ID "*" $(ko state "$ID" | jq -r .pid) "* ]]
 }
 
 @test "run exits with the container's status: 0, 3, and 137 for SIGKILL" {
