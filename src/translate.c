@@ -851,10 +851,7 @@ translate_privileged (const oci_spec *spec)
 {
   const char *v
       = oci_map_get (&spec->annotations, "io.podman.annotations.privileged");
-  const char *c = oci_map_get (&spec->annotations,
-                               "io.kubernetes.cri-o.PrivilegedRuntime");
-  return (v && strcasecmp (v, "true") == 0)
-         || (c && strcasecmp (c, "true") == 0);
+  return v && strcasecmp (v, "true") == 0;
 }
 
 int

@@ -49,11 +49,12 @@ void binds_free (struct share_bind *binds, size_t n);
  * (relative to <dir>/shared/), and the disks to attach (*disks, opened
  * here; to clear with ko_disks_clear). Every config.json value the VM cannot
  * honour fails here, naming it. */
-/* A privileged container: podman's (io.podman.annotations.privileged) or
- * CRI-O's (io.kubernetes.cri-o.PrivilegedRuntime). Its engine lists every
- * device of the host in linux.devices; unless host_devices (below), its
- * block devices stay out of the VM, and the container has the guest's
- * devices, as a privileged container of Kata's has. */
+/* A privileged container of podman's (io.podman.annotations.privileged):
+ * podman lists every device of the host in linux.devices; unless
+ * host_devices (below), its block devices stay out of the VM, and the
+ * container has the guest's devices, as a privileged container of Kata's
+ * has. (The CRI engines mark no container privileged: their
+ * privileged_without_host_devices keeps the host's devices out.) */
 bool translate_privileged (const oci_spec *spec);
 int translate_container_spec (const oci_spec *spec, const char *bundle,
                               const char *id, bool host_devices,

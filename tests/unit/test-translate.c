@@ -1017,7 +1017,7 @@ test_linux (void)
   {
     static const char *const privileged[]
         = { "\"io.podman.annotations.privileged\": \"TRUE\"",
-            "\"io.kubernetes.cri-o.PrivilegedRuntime\": \"true\"" };
+            "\"io.podman.annotations.privileged\": \"true\"" };
     for (size_t i = 0; i < 2; i++)
       {
         char *extra = NULL;
@@ -1047,6 +1047,16 @@ test_linux (void)
         free (extra);
       }
   }
+  /* CRI-O's pod-level mark (only on the sandbox's infra container) is not
+   * a container's */
+  expect_error (
+      NULL,
+      ", \"annotations\": {\"io.kubernetes.cri-o.PrivilegedRuntime\": "
+      "\"true\"}, \"linux\": {\"devices\": [{\"type\": \"b\", "
+      "\"path\": \"/dev/xvdz\", \"major\": 7, \"minor\": "
+      "1048575}]}",
+      "config.json: linux.devices[0]: the host has no block device",
+      "devices: CRI-O's privileged pod: the block device is passed in");
   expect_error (NULL,
                 ", \"annotations\": {\"io.podman.annotations.privileged\": "
                 "\"FALSE\"}, \"linux\": {\"devices\": [{\"type\": \"b\", "
