@@ -142,16 +142,24 @@ static const char *const sched_flags[] = {
   "SCHED_FLAG_UTIL_CLAMP_MAX",
 };
 
+/* The index of s in names[0..n), or n. */
+static size_t
+name_index (const char *const *names, size_t n, const char *s)
+{
+  size_t i = 0;
+  while (i < n && strcmp (s, names[i]) != 0)
+    i++;
+  return i;
+}
+
 /* process.scheduler into sched_setattr's attributes, with runc's checks:
  * the kernel checks the rest when the agent applies them. */
 static int
 translate_scheduler (const oci_scheduler *sc, struct ko_sched_attr *a,
                      ko_error **err)
 {
-  size_t i;
-  for (i = 0; i < KO_ARRAY_SIZE (sched_policies); i++)
-    if (strcmp (sc->policy, sched_policies[i]) == 0)
-      break;
+  size_t i
+      = name_index (sched_policies, KO_ARRAY_SIZE (sched_policies), sc->policy);
   if (i == KO_ARRAY_SIZE (sched_policies))
     return ko_error_setx (err, EINVAL,
                           "config.json: process.scheduler.policy: unknown "
@@ -180,10 +188,8 @@ translate_scheduler (const oci_scheduler *sc, struct ko_sched_attr *a,
                           "and period are SCHED_DEADLINE's only");
   for (size_t k = 0; k < sc->flags_len; k++)
     {
-      size_t f;
-      for (f = 0; f < KO_ARRAY_SIZE (sched_flags); f++)
-        if (strcmp (sc->flags[k], sched_flags[f]) == 0)
-          break;
+      size_t f
+          = name_index (sched_flags, KO_ARRAY_SIZE (sched_flags), sc->flags[k]);
       if (f == KO_ARRAY_SIZE (sched_flags))
         return ko_error_setx (err, EINVAL,
                               "config.json: process.scheduler.flags[%zu]: "
@@ -211,10 +217,7 @@ translate_io_priority (const oci_io_priority *io, uint32_t *out, ko_error **err)
 {
   static const char *const classes[]
       = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
-  size_t i;
-  for (i = 0; i < KO_ARRAY_SIZE (classes); i++)
-    if (strcmp (io->class, classes[i]) == 0)
-      break;
+  size_t i = name_index (classes, KO_ARRAY_SIZE (classes), io->class);
   if (i == KO_ARRAY_SIZE (classes))
     return ko_error_setx (err, EINVAL,
                           "config.json: process.ioPriority.class: unknown "
