@@ -98,8 +98,11 @@ mkdir -p "$obj"
 export KBUILD_BUILD_TIMESTAMP="1970-01-01 00:00:00 UTC"
 export KBUILD_BUILD_USER=kata-oci KBUILD_BUILD_HOST=kata-oci
 export KBUILD_BUILD_VERSION=1
+# --no-print-directory: under the project's make, MAKEFLAGS carries -w,
+# and kernelrelease's answer would come wrapped in "Entering directory"
+# lines (they once made vmlinux.info, and `env`'s kernel_info, 5 lines)
 kmake () {
-  make -s -C "$src" O="$obj" ARCH=x86_64 "$@"
+  make -s --no-print-directory -C "$src" O="$obj" ARCH=x86_64 "$@"
 }
 
 start=$(date +%s)
@@ -147,6 +150,12 @@ fi
 echo "build-kernel.sh: building $pkg $version ($hash) in $obj" >&2
 kmake -j"$(nproc)" vmlinux
 release=$(kmake -s kernelrelease)
+case $release in
+*[!A-Za-z0-9._+-]* | "")
+  echo "build-kernel.sh: kernelrelease said \"$release\"" >&2
+  exit 1
+  ;;
+esac
 rm -rf "$result.tmp"
 mkdir -p "$result.tmp"
 # symbols and sections the loader skips anyway: a smaller file to install
