@@ -298,7 +298,7 @@ confine_qemu (const struct ko_jail *j)
     }
   int dev[KO_ARRAY_SIZE (devices)];
   for (size_t i = 0; i < KO_ARRAY_SIZE (devices); i++)
-    dev[i] = open (devices[i], O_PATH | O_CLOEXEC);
+    dev[i] = j->kvm ? open (devices[i], O_PATH | O_CLOEXEC) : -1;
   int *files = calloc (j->nfiles + 1, sizeof *files);
   if (files == NULL)
     return fail ("calloc", NULL);

@@ -28,6 +28,7 @@ struct ko_jail
   const char *const *files;
   size_t nfiles;
   bool new_net; /* a network namespace of its own (no vsock) */
+  bool kvm;     /* the host's /dev/kvm in the jail (else TCG: none) */
 };
 
 /* Enters QEMU's jail: private mount, IPC, UTS (and network) namespaces

@@ -457,7 +457,8 @@ hypervisor_start_qemu (const struct ko_settings *s,
           = s->kvm && stat ("/dev/kvm", &kvm) == 0 ? kvm.st_gid : (gid_t)-1,
           .files = files,
           .nfiles = jail_files (s, files),
-          .new_net = !s->vsock };
+          .new_net = !s->vsock,
+          .kvm = s->kvm };
   struct spawn_spec sp = { .argv = argv,
                            .keep = keep,
                            .nkeep = KO_VM_FIXED_FDS + vm->nnics + vm->ndisks,

@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/kvm.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *
@@ -37,6 +40,59 @@ dev_usable (const char *path)
   if (fd < 0)
     return false;
   close (fd);
+  return true;
+}
+
+static bool
+module_loaded (const char *name)
+{
+  char p[64];
+  snprintf (p, sizeof p, "/sys/module/%s", name);
+  return access (p, F_OK) == 0;
+}
+
+bool
+settings_kvm_usable (bool forced, const char **note)
+{
+  *note = NULL;
+  struct stat st;
+  if (stat ("/dev/kvm", &st) < 0)
+    return false;
+  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    {
+      *note = "cannot be opened read-write";
+      return false;
+    }
+  int api = ioctl (fd, KVM_GET_API_VERSION, 0);
+  close (fd);
+  if (api != KVM_API_VERSION)
+    {
+      *note = "answers no KVM API version 12";
+      return false;
+    }
+  /* KVM's own module loaded, and neither vendor's: software nested KVM.
+   * PVM (kvm_pvm) runs only guest kernels built for it; an ordinary
+   * guest stops at the first instruction it cannot emulate ("KVM
+   * internal error"). KATA_OCI_ACCEL=kvm skips this test. */
+  if (!forced && module_loaded ("kvm") && !module_loaded ("kvm_intel")
+      && !module_loaded ("kvm_amd"))
+    {
+      *note = module_loaded ("kvm_pvm")
+                  ? "it is PVM (kvm_pvm), which runs only guest kernels "
+                    "built for it"
+                  : "no hardware virtualization behind it (neither kvm_intel "
+                    "nor kvm_amd is loaded)";
+      return false;
+    }
+  /* QEMU opens it as its own user, in the device's group */
+  if ((st.st_mode & 0060) != 0060 && (st.st_mode & 0006) != 0006)
+    {
+      *note = "only root may open it, and QEMU runs as a user of its own: "
+              "make it group read-write (chmod 0660 and a kvm group, as udev "
+              "sets it) to use KVM";
+      return false;
+    }
   return true;
 }
 
@@ -89,9 +145,12 @@ settings_load (struct ko_settings *s)
   s->privileged_host_devices
       = env_int ("KATA_OCI_PRIVILEGED_HOST_DEVICES", 0, 0, 1) == 1;
   const char *force = getenv ("KATA_OCI_ACCEL");
-  s->kvm = dev_usable ("/dev/kvm");
-  if (force && *force)
-    s->kvm = s->kvm && force[0] == 'k';
+  s->kvm = settings_kvm_usable (force && *force == 'k', &s->kvm_note);
+  if (force && *force && force[0] != 'k')
+    {
+      s->kvm = false;
+      s->kvm_note = NULL;
+    }
   s->vsock = dev_usable ("/dev/vhost-vsock");
   const char *ch = getenv ("KATA_OCI_CHANNEL");
   if (ch && *ch == 's')

@@ -32,11 +32,19 @@ struct ko_settings
   /* a privileged container's VM gets the host's block devices too
    * (translate_privileged) */
   bool privileged_host_devices;
-  bool kvm;   /* /dev/kvm usable */
+  bool kvm; /* /dev/kvm usable */
+  /* why /dev/kvm, which is there, is not used; NULL when it is, or is
+   * missing, or TCG is forced */
+  const char *kvm_note;
   bool vsock; /* /dev/vhost-vsock usable */
 };
 
 void settings_load (struct ko_settings *s);
+/* Whether QEMU can run an ordinary guest with KVM: /dev/kvm opens and
+ * answers KVM's API version, hardware virtualization is behind it (not
+ * checked when forced), and its mode lets QEMU's own user open it through
+ * its group. When it is there but unusable, *note says why. */
+bool settings_kvm_usable (bool forced, const char **note);
 /* The virtio-fs cache mode a value names ("none" also as Kata's "never"),
  * or NULL. */
 const char *settings_fs_cache (const char *v);

@@ -52,19 +52,16 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   struct ko_settings s;
   settings_load (&s);
   int missing = 0;
-  struct stat kvm;
-  /* QEMU opens it as its own user, in the device's group */
-  bool kvm_shared
-      = s.kvm && stat ("/dev/kvm", &kvm) == 0
-        && ((kvm.st_mode & 0060) == 0060 || (kvm.st_mode & 0006) == 0006);
+  char kvm_line[512];
+  if (s.kvm_note)
+    snprintf (kvm_line, sizeof kvm_line,
+              "found, but %s: QEMU runs under TCG (software emulation)",
+              s.kvm_note);
   printf ("%-16s %-40s %s\n", "/dev/kvm", "/dev/kvm",
-          !s.kvm       ? "missing: QEMU runs under TCG (software emulation): "
-                         "slower, everything works the same"
-          : kvm_shared ? "found: VMs use KVM"
-                       : "found, but only root may open it: QEMU runs as a "
-                         "user of its own and needs it group read-write "
-                         "(chmod 0660 and a kvm group, as udev sets it)");
-  missing += s.kvm && !kvm_shared;
+          s.kvm        ? "found: VMs use KVM"
+          : s.kvm_note ? kvm_line
+                       : "missing: QEMU runs under TCG (software emulation): "
+                         "slower, everything works the same");
   printf ("%-16s %-40s %s\n", "/dev/vhost-vsock", "/dev/vhost-vsock",
           s.vsock ? "found: the agent channel is vsock"
                   : "missing: the agent channel is virtio-serial on a unix "

@@ -92,7 +92,27 @@ teardown() {
   run "$KATA_OCI" check
   [[ "$output" == *"accel: "* ]]
   [[ "$output" == *"channel: "* ]]
-  if [ -e /dev/kvm ]; then [[ "$output" == *"accel: kvm"* ]]; else [[ "$output" == *"accel: tcg"* ]]; fi
+  # KVM only where QEMU's user can open it and hardware virtualization is
+  # behind it (not PVM's software nested KVM, which runs no ordinary guest)
+  local mode=
+  [ -e /dev/kvm ] && mode=$(stat -c %a /dev/kvm)
+  if [ -n "$mode" ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } &&
+    { [ $(((8#$mode & 8#060) == 8#060)) = 1 ] || [ $(((8#$mode & 8#006) == 8#006)) = 1 ]; }; then
+    [[ "$output" == *"accel: kvm"* ]]
+    [[ "$output" == *"/dev/kvm"*"found: VMs use KVM"* ]]
+  else
+    [[ "$output" == *"accel: tcg"* ]]
+    if [ -z "$mode" ]; then
+      [[ "$output" == *"/dev/kvm"*"missing: QEMU runs under TCG"* ]]
+    elif [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
+      [[ "$output" == *"/dev/kvm"*"found, but it is PVM (kvm_pvm)"*"QEMU runs under TCG"* ]]
+    else
+      [[ "$output" == *"/dev/kvm"*"found, but "*"QEMU runs under TCG"* ]]
+    fi
+  fi
+  run env KATA_OCI_ACCEL=tcg "$KATA_OCI" check
+  [[ "$output" == *"accel: tcg"* ]]
+  [[ "$output" != *"found, but"* ]]
   # which kernel, from the .info file beside it
   if [ -f "${KATA_OCI_KERNEL:-}.info" ]; then
     [[ "$output" == *"kernel info"*"$(head -n 1 "$KATA_OCI_KERNEL.info")"* ]]

@@ -47,6 +47,11 @@ make_bundle() {
 }
 
 # set_args BUNDLE ARG...
+# Whether VMs use KVM here (`check` decides: /dev/kvm alone does not say)
+accel_is_kvm() {
+  "$KATA_OCI" check 2>/dev/null | grep -q '^accel: kvm'
+}
+
 set_args() {
   local b=$1; shift
   local json

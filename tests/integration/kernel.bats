@@ -55,7 +55,7 @@ teardown() { teardown_common; }
 }
 
 @test "under TCG one vCPU ticks from the HPET and skips the UP patching; two keep their local APIC timers" {
-  [ -e /dev/kvm ] && skip "KVM: these options are for TCG only"
+  accel_is_kvm && skip "KVM: these options are for TCG only"
   # LOC: the local APIC timer's interrupts, summed over the vCPUs
   set_args "$BUNDLE" sh -c 'cat /proc/cmdline; sleep 0.3; awk "/^ *LOC:/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) s += \$i; print s + 0 }" /proc/interrupts'
   KATA_OCI_VCPUS=1 run ko run --bundle "$BUNDLE" "$ID" </dev/null
