@@ -23,6 +23,21 @@ cli_print_help (const struct ko_command *c)
 }
 
 int
+cli_preserve_fds (const char *name, const char *arg, int *n, ko_error **err)
+{
+  char *end;
+  errno = 0;
+  long v = strtol (arg, &end, 10);
+  if (errno || end == arg || *end || v < 0 || v > INT_MAX)
+    return ko_error_setx (err, EINVAL,
+                          "%s: --preserve-fds %s: expected a number of file "
+                          "descriptors",
+                          name, arg);
+  *n = (int)v;
+  return 0;
+}
+
+int
 cli_bad_option (const char *name, int ch, char **argv, ko_error **err)
 {
   /* a long option as written (without "=value"); a short option's letter
@@ -191,17 +206,8 @@ cli_parse_create (const struct ko_command *c, int argc, char **argv,
         o->no_new_keyring = true;
         break;
       case 'f':
-        {
-          char *end;
-          errno = 0;
-          long v = strtol (optarg, &end, 10);
-          if (errno || end == optarg || *end || v < 0 || v > INT_MAX)
-            return ko_error_setx (err, EINVAL,
-                                  "%s: --preserve-fds %s: expected a "
-                                  "number of file descriptors",
-                                  c->name, optarg);
-          o->preserve_fds = (int)v;
-        }
+        if (cli_preserve_fds (c->name, optarg, &o->preserve_fds, err) < 0)
+          return -1;
         break;
       case 'd':
       case 'k':

@@ -40,6 +40,9 @@ void cli_print_help (const struct ko_command *c);
  * for an option it did not take: "NAME: unknown option X", or "NAME:
  * option X: requires a value". Returns -1. */
 int cli_bad_option (const char *name, int ch, char **argv, ko_error **err);
+/* --preserve-fds's value: a number, else an error naming the command. */
+int cli_preserve_fds (const char *name, const char *arg, int *n,
+                      ko_error **err);
 int cli_check_args (const struct ko_command *c, int nargs, int min, int max,
                     ko_error **err);
 /* "ID" from argv[optind], validated. */

@@ -80,6 +80,12 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
           return ko_error_set (err, ENOMEM, "exec");
         break;
       case 'f':
+        {
+          int nfds;
+          if (cli_preserve_fds ("exec", optarg, &nfds, err) < 0)
+            return -1;
+        }
+        break;
       case 'l':
       case 'a':
         break;

@@ -62,6 +62,9 @@ teardown() {
   run "$KATA_OCI" run --preserve-fds two x
   [ "$status" -eq 1 ]
   [[ "$output" == *"run: --preserve-fds two: expected a number"* ]]
+  run "$KATA_OCI" exec --preserve-fds -1 x true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"exec: --preserve-fds -1: expected a number"* ]]
   for c in checkpoint restore; do
     run "$KATA_OCI" "$c" x
     [ "$status" -eq 1 ]
