@@ -240,11 +240,35 @@ oom_log_line (struct container *c, uint64_t held)
     log_warn ("container %s: out of memory in the guest", c->p->id);
 }
 
+/* conmon's mark of an OOM-killed container: an empty file "oom" in the
+ * bundle, which podman and CRI-O read when the container exits (its
+ * OOMKilled). conmon sees OOM kills in the host cgroup of the pid it
+ * watches, the holder's, where the guest's never show: the monitor makes
+ * the mark itself. Written before the exit is passed on: the agent reports
+ * an OOM kill before the exit it caused. */
+static void
+oom_mark_bundle (struct container *c)
+{
+  const char *bundle = c->p->state.bundle;
+  if (bundle == NULL || *bundle == '\0')
+    return;
+  _cleanup_free_ char *path = NULL;
+  if (asprintf (&path, "%s/oom", bundle) < 0)
+    return;
+  int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                 0644);
+  if (fd < 0)
+    log_warn ("container %s: %s: %s", c->p->id, path, strerror (errno));
+  else
+    close (fd);
+}
+
 void
 ctr_on_oom (struct container *c)
 {
   uint64_t held;
-  c->oom_count++;
+  if (c->oom_count++ == 0)
+    oom_mark_bundle (c);
   /* the guest decides how often: one line a second at most */
   if (ko_ratelimit_ok (&c->oom_log, ko_now_ms (), &held))
     oom_log_line (c, held);

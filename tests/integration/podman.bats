@@ -402,6 +402,20 @@ state_of() {
   [ "$output" = 201326592 ]
 }
 
+@test "podman run: an OOM kill in the guest is OOMKilled in inspect; a clean exit is not" {
+  cid=$(kp create --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --memory 32m --memory-swap 32m "$IMAGE" sh -c 'dd if=/dev/zero of=/dev/null bs=96M count=1')
+  run kp start -a "$cid"
+  echo "$output"
+  [ "$status" -eq 137 ]
+  kp wait "$cid" >/dev/null || true
+  [ "$(kp inspect --format '{{.State.OOMKilled}}' "$cid")" = true ]
+  cid2=$(kp create --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$IMAGE" true)
+  kp start -a "$cid2"
+  kp wait "$cid2" >/dev/null || true
+  [ "$(kp inspect --format '{{.State.OOMKilled}}' "$cid2")" = false ]
+  kp rm "$cid" "$cid2" >/dev/null
+}
+
 @test "podman info shows the runtime" {
   run kp info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Path}}|{{.Host.OCIRuntime.Version}}'
   echo "$output"

@@ -203,10 +203,29 @@ guest_ram_kb() {
   edit_spec '.linux.resources = {"memory": {"limit": 33554432, "swap": 33554432}}'
   set_args "$BUNDLE" sh -c 'sleep 3; dd if=/dev/zero of=/dev/null bs=96M count=1; sleep 2; exit 4'
   ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  [ ! -e "$BUNDLE/oom" ]
   timeout 60 "$KATA_OCI" --root "$TEST_ROOT" events --interval 1s "$ID" > "$WORK/events" || true
   cat "$WORK/events"
   grep -q '"type":"oom"' "$WORK/events"
   tail -1 "$WORK/events" | jq -e '.type == "exit" and .data.status == 4'
+  # conmon's mark, which podman and CRI-O read as OOMKilled: an empty file
+  [ -f "$BUNDLE/oom" ] && [ ! -s "$BUNDLE/oom" ]
+}
+
+@test "no OOM mark in the bundle of a container that had none; a symlink there is not followed" {
+  set_args "$BUNDLE" sh -c 'exit 3'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 3 ]
+  [ ! -e "$BUNDLE/oom" ]
+  ko delete "$ID" 2>/dev/null || true
+  # a planted link is left alone: the kill is logged, nothing written through it
+  ln -s "$WORK/elsewhere" "$BUNDLE/oom"
+  edit_spec '.linux.resources = {"memory": {"limit": 33554432, "swap": 33554432}}'
+  set_args "$BUNDLE" sh -c 'dd if=/dev/zero of=/dev/null bs=96M count=1; exit 5'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 5 ]
+  [ -L "$BUNDLE/oom" ] && [ ! -e "$WORK/elsewhere" ]
 }
 
 @test "update and events of a missing or stopped container fail clearly" {
