@@ -253,20 +253,35 @@ int
 exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
 {
   struct ko_state st = { 0 };
-  {
-    _cleanup_close_ int dfd = -1;
-    if (state_dir_open_shared (g->root, o->id, &dfd, err) < 0)
-      return -1;
-    if (state_read (dfd, &st, err) < 0)
-      return ko_error_wrap (err, "container %s", o->id);
-  }
+  for (;;)
+    {
+      _cleanup_close_ int dfd = -1;
+      if (state_dir_open_shared (g->root, o->id, &dfd, err) < 0)
+        return -1;
+      if (state_read (dfd, &st, err) < 0)
+        return ko_error_wrap (err, "container %s", o->id);
+      /* --ignore-paused: runc's process would join the frozen cgroup and
+       * wait there for the thaw. The guest's agent serves one spawn at a
+       * time, and one stuck in a frozen group would hold up the resume
+       * itself: the process is started after the resume instead, which
+       * looks the same from outside. */
+      if (!o->ignore_paused || strcmp (state_status (&st), "paused") != 0)
+        break;
+      state_clear (&st);
+      usleep (50000);
+    }
   /* a pod member's process runs in its sandbox's VM */
   _cleanup_free_ char *dir = member_monitor_dir (g, &st);
   const char *status = state_status (&st);
   /* as runc: a created container's namespaces are there to join */
   if (strcmp (status, "running") != 0 && strcmp (status, "created") != 0)
     {
-      ko_error_setx (err, EINVAL, "cannot exec in a %s container", status);
+      if (strcmp (status, "paused") == 0)
+        ko_error_setx (err, EINVAL,
+                       "cannot exec in a paused container (use "
+                       "--ignore-paused to override)");
+      else
+        ko_error_setx (err, EINVAL, "cannot exec in a %s container", status);
       state_clear (&st);
       return -1;
     }

@@ -21,6 +21,7 @@ struct exec_opts
   bool tty;
   bool no_new_privs;
   bool detach;
+  bool ignore_paused; /* wait out a pause instead of failing */
   const char *pid_file;
   const char *console_socket;
 };

@@ -28,6 +28,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { "preserve-fds", required_argument, NULL, 'f' },
     { "process-label", required_argument, NULL, 'l' },
     { "apparmor", required_argument, NULL, 'a' },
+    { "ignore-paused", no_argument, NULL, 'I' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -86,6 +87,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             return -1;
         }
         break;
+      case 'I':
+        o.ignore_paused = true;
+        break;
       case 'l':
       case 'a':
         break;
@@ -126,6 +130,9 @@ const struct ko_command cmd_exec = {
     "      --no-new-privs       set no_new_privs\n"
     "  -d, --detach             detach; a relay process waits for it\n"
     "      --pid-file FILE      write the relay's pid to FILE\n"
+    "      --ignore-paused      in a paused container, start the process "
+    "once it\n"
+    "                           is resumed instead of failing\n"
     "      --preserve-fds N     accepted; extra fds are not passed into a "
     "VM\n",
   .run = run,

@@ -121,6 +121,24 @@ JSON
   assert_nothing_left "$c"
 }
 
+@test "exec into a paused container: refused, or with --ignore-paused started once resumed" {
+  ko pause "$ID"
+  run ko exec "$ID" echo no
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+  (sleep 2; ko resume "$ID") &
+  start=$(date +%s%N)
+  run ko exec --ignore-paused "$ID" sh -c 'echo ran; exit 4'
+  end=$(date +%s%N)
+  wait
+  echo "$output"
+  [ "$status" -eq 4 ]
+  [ "$output" = ran ]
+  # it waited for the resume
+  [ $(((end - start) / 1000000)) -ge 1500 ]
+  [ "$(state_status "$ID")" = running ]
+}
+
 @test "exec into a stopped or missing container fails clearly" {
   run ko exec nosuch true
   [ "$status" -eq 1 ]
