@@ -286,6 +286,31 @@ translate_bind (const oci_mount *m, size_t idx, const char *bundle,
   return 0;
 }
 
+/* proc and sysfs only on an ordinary directory, as runc: mounted
+ * through a symbolic link (or over a file), they have been a way to put
+ * the kernel's files where the container's setup writes. */
+static int
+check_ordinary_dir (const char *rootfs, const oci_mount *m, size_t idx,
+                    ko_error **err)
+{
+  struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT };
+  _cleanup_close_ int root = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return 0; /* the rootfs's own check says what is wrong */
+  _cleanup_close_ int fd
+      = (int)syscall (SYS_openat2, root, m->destination, &how, sizeof how);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || S_ISDIR (st.st_mode))
+    return 0; /* absent: the guest makes the directory */
+  return ko_error_setx (err, EINVAL,
+                        "config.json: mounts[%zu]: filesystem \"%s\" must "
+                        "be mounted on ordinary directory (%s in the rootfs "
+                        "is a %s)",
+                        idx, m->type, m->destination,
+                        S_ISLNK (st.st_mode) ? "symbolic link" : "file");
+}
+
 /* A filesystem the guest kernel makes itself. */
 static int
 translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
@@ -303,6 +328,10 @@ translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
                           idx, m->type ? m->type : "");
   if (copyup && strcmp (m->type, "tmpfs") == 0
       && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
+    return -1;
+  if (rootfs
+      && (strcmp (m->type, "proc") == 0 || strcmp (m->type, "sysfs") == 0)
+      && check_ordinary_dir (rootfs, m, idx, err) < 0)
     return -1;
   km->type = strdup (m->type);
   km->source = strdup (m->source ? m->source : m->type);

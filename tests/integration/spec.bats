@@ -278,6 +278,29 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ -d "$BUNDLE/rootfs/escape/sub" ]
 }
 
+@test "mounts: proc and sysfs only on an ordinary directory, as runc; nothing is made or left" {
+  rm -rf "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/sys"
+  ln -s "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/proc"
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'config.json: mounts['*']: filesystem "proc" must be mounted on ordinary directory (/proc in the rootfs is a symbolic link)'* ]]
+  [ ! -e "$BUNDLE/rootfs/$BUNDLE" ]
+  assert_nothing_left "$ID"
+  rm "$BUNDLE/rootfs/proc"
+  mkdir "$BUNDLE/rootfs/proc"
+  touch "$BUNDLE/rootfs/sys"
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'filesystem "sysfs" must be mounted on ordinary directory (/sys in the rootfs is a file)'* ]]
+  assert_nothing_left "$ID"
+  # absent: the guest makes it
+  rm "$BUNDLE/rootfs/sys"
+  set_args "$BUNDLE" sh -c 'test -d /sys/kernel && echo ok'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "$output" = ok ]
+}
+
 @test "mounts: the --pid-file process's mount namespace has the volumes, symlinks resolved inside the rootfs" {
   mkdir -p "$WORK/vol" "$WORK/vol2"; echo marker > "$WORK/vol/marker"; echo two > "$WORK/vol2/m2"
   ln -s /../../../../../escape "$BUNDLE/rootfs/link"
