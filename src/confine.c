@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -71,6 +72,19 @@ confine_virtiofsd (bool setid_allowed)
     { __NR_fchmodat2, 2, -1 }, { __NR_creat, 1, -1 },  { __NR_open, 2, 1 },
     { __NR_openat, 3, 2 },     { __NR_mknod, 1, -1 },  { __NR_mknodat, 2, -1 },
   };
+  /* virtiofsd makes a file as its caller (setresuid to the guest's uid,
+   * for the new file's owner), and that change would clear its effective
+   * capabilities: container root in a user namespace (a uid other than 0)
+   * could not create in a directory owned by another of its uids, nor in
+   * its own read-only one, which the guest kernel had just allowed it
+   * (CAP_DAC_OVERRIDE), as runc does. The guest kernel checks every
+   * access before it asks (virtio-fs is default_permissions), and a
+   * hostile guest can ask as uid 0 anyway: keeping the capabilities
+   * gives the guest nothing it did not have. */
+  if (prctl (PR_SET_SECUREBITS,
+             SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED, 0, 0, 0)
+      < 0)
+    return fail ("virtiofsd's securebits", NULL);
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
   if (ctx == NULL)
     return fail ("seccomp_init", NULL);

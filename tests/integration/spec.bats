@@ -431,6 +431,42 @@ userns_spec() {
   [ ! -e "$WORK/vol/x" ]
 }
 
+@test "user namespace: its root overrides file modes of its own ids, as under runc; others still are refused" {
+  userns_spec
+  # owned by another of the container's ids, and by its root but read-only
+  mkdir "$BUNDLE/rootfs/other" "$BUNDLE/rootfs/locked"
+  chown 101000:101000 "$BUNDLE/rootfs/other"
+  chown 100000:100000 "$BUNDLE/rootfs/locked"
+  chmod 0755 "$BUNDLE/rootfs/other"
+  chmod 0555 "$BUNDLE/rootfs/locked"
+  echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$BUNDLE/rootfs/etc/passwd"
+  # without CAP_DAC_OVERRIDE (runc spec's set) the guest refuses
+  edit_spec '.root.readonly = false'
+  set_args "$BUNDLE" sh -c 'touch /other/f 2>/dev/null; echo other=$?; touch /locked/f 2>/dev/null; echo locked=$?'
+  run_ctr
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = other=1 ]
+  [ "${lines[1]}" = locked=1 ]
+  # with it (podman's default set has it) the guest allows, and so does
+  # virtiofsd, creating as the caller
+  edit_spec '.process.capabilities.bounding += ["CAP_DAC_OVERRIDE"]
+    | .process.capabilities.effective += ["CAP_DAC_OVERRIDE"]
+    | .process.capabilities.permitted += ["CAP_DAC_OVERRIDE"]'
+  set_args "$BUNDLE" sh -c 'echo a > /other/f && mkdir /other/d && echo other-ok; touch /locked/f && echo locked-ok; su nobody -s /bin/sh -c "touch /other/g" 2>/dev/null; echo nobody=$?'
+  run_ctr
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = other-ok ]
+  [ "${lines[1]}" = locked-ok ]
+  [ "${lines[2]}" = nobody=1 ]
+  # made as the container's root: its mapped id on the host
+  [ "$(stat -c %u:%g "$BUNDLE/rootfs/other/f")" = 100000:100000 ]
+  [ "$(stat -c %u:%g "$BUNDLE/rootfs/other/d")" = 100000:100000 ]
+  [ "$(stat -c %u:%g "$BUNDLE/rootfs/locked/f")" = 100000:100000 ]
+  [ ! -e "$BUNDLE/rootfs/other/g" ]
+}
+
 @test "user namespace: exec joins it; without network and cgroup namespaces sysfs and cgroup2 are the guest's, read-only" {
   userns_spec
   edit_spec '.linux.namespaces |= map(select(.type != "network"))'
