@@ -94,11 +94,29 @@ check_count (const char *where, size_t n, ko_error **err)
   return 0;
 }
 
+/* environ's entries, as runc checks them: NAME=VALUE with a name */
+static int
+check_env (char *const *v, size_t n, ko_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *eq = v[i] ? strchr (v[i], '=') : NULL;
+      if (eq == NULL || eq == v[i])
+        return ko_error_setx (err, EINVAL,
+                              "config.json: process.env[%zu]: \"%.64s\" is "
+                              "not NAME=VALUE%s",
+                              i, v[i] ? v[i] : "",
+                              eq ? " (the name is empty)" : "");
+    }
+  return 0;
+}
+
 static int
 check_process_sizes (const oci_process *op, ko_error **err)
 {
   if (check_strings ("process.args", op->args, op->args_len, err) < 0
-      || check_strings ("process.env", op->env, op->env_len, err) < 0)
+      || check_strings ("process.env", op->env, op->env_len, err) < 0
+      || check_env (op->env, op->env_len, err) < 0)
     return -1;
   if (op->cwd && strlen (op->cwd) > PATH_MAX)
     return ko_error_setx (err, E2BIG,

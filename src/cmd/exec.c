@@ -54,6 +54,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         o.console_socket = optarg;
         break;
       case 'e':
+        if (strchr (optarg, '=') == NULL || optarg[0] == '=')
+          return ko_error_setx (err, EINVAL,
+                                "exec: --env %s: expected NAME=VALUE", optarg);
         if (ko_strv_push (&env, &nenv, optarg) < 0)
           return ko_error_set (err, ENOMEM, "exec");
         break;

@@ -65,6 +65,9 @@ teardown() {
   run "$KATA_OCI" exec --preserve-fds -1 x true
   [ "$status" -eq 1 ]
   [[ "$output" == *"exec: --preserve-fds -1: expected a number"* ]]
+  run "$KATA_OCI" exec -e NOVALUE x true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"exec: --env NOVALUE: expected NAME=VALUE"* ]]
   for c in checkpoint restore; do
     run "$KATA_OCI" "$c" x
     [ "$status" -eq 1 ]

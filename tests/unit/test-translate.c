@@ -220,6 +220,19 @@ test_caps (void)
 static void
 test_process_errors (void)
 {
+  expect_error (", \"env\": [\"PATH=/bin\", \"NOVALUE\"]", NULL,
+                "config.json: process.env[1]: \"NOVALUE\" is not NAME=VALUE",
+                "env entry without =");
+  expect_error (", \"env\": [\"=x\"]", NULL,
+                "config.json: process.env[0]: \"=x\" is not NAME=VALUE (the "
+                "name is empty)",
+                "env entry without a name");
+  {
+    struct result r;
+    ok (translate (", \"env\": [\"EMPTY=\", \"A=b=c\"]", NULL, &r) == 0,
+        "env: an empty value and a value with = are fine");
+    result_clear (&r);
+  }
   expect_error (", \"oomScoreAdj\": 1001", NULL,
                 "config.json: process.oomScoreAdj: 1001 is outside -1000 to "
                 "1000",
