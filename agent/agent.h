@@ -342,7 +342,7 @@ struct ag_cg_write
   const char *file, *value;
   char buf[48];
 };
-#define AG_CG_WRITES_MAX 9
+#define AG_CG_WRITES_MAX 11
 /* The cgroup v2 writes for r, in order (at most AG_CG_WRITES_MAX). cur_limit
  * (memory.max now, -1 = max) serves a swap limit sent without a memory
  * limit; cur_quota (first word of cpu.max now) a period sent without a

@@ -52,8 +52,8 @@ ag_find_executable (const char *arg0, const char *path, char **out,
                     ko_error **err)
 {
   if (arg0 == NULL || *arg0 == '\0')
-    return ko_error_setx (err, ENOENT,
-                          "exec: \"\": executable file not found in $PATH");
+    return ko_error_setx (
+        err, ENOENT, "exec: \"%s\": executable file not found in $PATH", "");
   if (strchr (arg0, '/'))
     {
       int e = check_executable (arg0);
@@ -257,6 +257,11 @@ ag_resources_plan (const struct ko_resources *r, int64_t cur_limit,
   if (KO_R_HAS (r, PIDS_LIMIT))
     plan_num (w, &n, "pids.max",
               KO_R_V (r, PIDS_LIMIT) <= 0 ? -1 : KO_R_V (r, PIDS_LIMIT));
+  /* after cpu.max: the kernel holds the burst to the quota */
+  if (KO_R_HAS (r, CPU_BURST))
+    plan_num (w, &n, "cpu.max.burst", KO_R_V (r, CPU_BURST));
+  if (KO_R_HAS (r, CPU_IDLE))
+    plan_num (w, &n, "cpu.idle", KO_R_V (r, CPU_IDLE));
   if (KO_R_HAS (r, BLKIO_WEIGHT) && KO_R_V (r, BLKIO_WEIGHT) != 0)
     plan_num (
         w, &n, "io.weight",

@@ -818,6 +818,10 @@ translate_resources_fill (const oci_linux_resources *r,
     ko_resources_set (&k, KO_TAG_R_PIDS_LIMIT, r->pids_limit);
   if (r->block_io && r->block_io->has_weight)
     ko_resources_set (&k, KO_TAG_R_BLKIO_WEIGHT, r->block_io->weight);
+  if (c && c->has_idle)
+    ko_resources_set (&k, KO_TAG_R_CPU_IDLE, c->idle);
+  if (c && c->has_burst)
+    ko_resources_set (&k, KO_TAG_R_CPU_BURST, (int64_t)c->burst);
   *out = k;
   return 0;
 }
@@ -826,6 +830,15 @@ int
 translate_check_resources (const oci_linux_resources *r, const char *where,
                            ko_error **err)
 {
+  const oci_cpu *c = r->cpu;
+  if (c && c->has_idle && c->idle != 0 && c->idle != 1)
+    return ko_error_setx (err, EINVAL,
+                          "%s: cpu.idle: %lld: expected 0 or 1 (SCHED_IDLE "
+                          "for the whole group)",
+                          where, (long long)c->idle);
+  if (c && c->has_burst && c->burst > (uint64_t)INT64_MAX)
+    return ko_error_setx (err, EINVAL, "%s: cpu.burst: %llu: out of range",
+                          where, (unsigned long long)c->burst);
   const oci_memory *m = r->memory;
   if (m && m->has_limit && m->limit != -1
       && (m->limit < 0 || m->limit < KO_MIN_MEMORY_LIMIT))

@@ -63,6 +63,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     O_RESERVATION,
     O_SWAP,
     O_PIDS,
+    O_IDLE,
     O_L3,
     O_MEMBW
   };
@@ -82,6 +83,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { "memory-reservation", required_argument, NULL, O_RESERVATION },
     { "memory-swap", required_argument, NULL, O_SWAP },
     { "pids-limit", required_argument, NULL, O_PIDS },
+    { "cpu-idle", required_argument, NULL, O_IDLE },
     { "l3-cache-schema", required_argument, NULL, O_L3 },
     { "mem-bw-schema", required_argument, NULL, O_MEMBW },
     { "help", no_argument, NULL, 'h' },
@@ -211,6 +213,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
             r->cpu->realtime_period = (uint64_t)v;
           else if (o == O_RT_RUNTIME)
             r->cpu->has_realtime_runtime = true, r->cpu->realtime_runtime = v;
+          else if (o == O_IDLE)
+            r->cpu->has_idle = true, r->cpu->idle = v;
           else
             r->cpu->has_shares = true, r->cpu->shares = (uint64_t)v;
         }
@@ -237,6 +241,7 @@ const struct ko_command cmd_update = {
     "L,\n"
     "      --kernel-memory N, --kernel-memory-tcp N, --memory N,\n"
     "      --memory-reservation N, --memory-swap N, --pids-limit N,\n"
+    "      --cpu-idle 0|1,\n"
     "      --l3-cache-schema S, --mem-bw-schema S   as runc's\n",
   .run = run,
 };

@@ -12,7 +12,7 @@
 void
 ko_resources_set (struct ko_resources *r, uint16_t tag, int64_t v)
 {
-  if (tag < KO_TAG_R_MEM_LIMIT || tag > KO_TAG_R_BLKIO_WEIGHT
+  if (tag < KO_TAG_R_MEM_LIMIT || tag > KO_TAG_R_LAST
       || tag == KO_TAG_R_CPUSET_CPUS || tag == KO_TAG_R_CPUSET_MEMS)
     return;
   r->v[tag - KO_TAG_R_MEM_LIMIT] = v;
@@ -99,7 +99,7 @@ ko_resources_decode (const struct ko_field *f, struct ko_resources *out,
   struct ko_resources r = { 0 };
   int n;
   while ((n = ko_tlv_next (&t, &g)) > 0)
-    if (g.tag >= KO_TAG_R_MEM_LIMIT && g.tag <= KO_TAG_R_BLKIO_WEIGHT
+    if (g.tag >= KO_TAG_R_MEM_LIMIT && g.tag <= KO_TAG_R_LAST
         && resources_field (&r, &g, err) < 0)
       {
         ko_resources_clear (&r);

@@ -58,7 +58,7 @@ struct ko_sysctl
 
 /* RESOURCES: OCI linux.resources values as they are. A field absent leaves
  * the cgroup's value unchanged. */
-#define KO_RESOURCES_N (KO_TAG_R_BLKIO_WEIGHT - KO_TAG_R_MEM_LIMIT + 1)
+#define KO_RESOURCES_N (KO_TAG_R_LAST - KO_TAG_R_MEM_LIMIT + 1)
 struct ko_resources
 {
   uint32_t has;              /* KO_R_BIT (tag) for every field present */

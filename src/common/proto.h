@@ -240,6 +240,9 @@ enum ko_tag
   KO_TAG_R_CPUSET_MEMS = 107,     /* string */
   KO_TAG_R_PIDS_LIMIT = 108,      /* u64 holding an int64; <= 0 = max */
   KO_TAG_R_BLKIO_WEIGHT = 109,    /* u32 */
+  KO_TAG_R_CPU_IDLE = 110,        /* u64 holding an int64: cpu.idle */
+  KO_TAG_R_CPU_BURST = 111,       /* u64: cpu.max.burst, microseconds */
+  KO_TAG_R_LAST = KO_TAG_R_CPU_BURST,
 
   /* StatsContainer reply fields, all u64 */
   KO_TAG_STAT_CPU_USAGE_NS = 120,

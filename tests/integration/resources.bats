@@ -90,6 +90,28 @@ mem_total() {
   ko exec "$1" sh -c 'grep MemTotal /proc/meminfo' | awk '{print $2}'
 }
 
+@test "cpu.idle and cpu.burst (runc 1.1, 1.2): set at create, changed by update, bad ones refused" {
+  edit_spec '.linux.resources = {"cpu": {"idle": 1, "quota": 50000, "period": 100000, "burst": 20000}}'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  cg='cd /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup) && echo $(cat cpu.idle cpu.max cpu.max.burst)'
+  run ko exec "$ID" sh -c "$cg"
+  [ "$output" = "1 50000 100000 20000" ]
+  ko update --cpu-idle 0 "$ID"
+  echo '{"cpu": {"burst": 30000}}' | ko update -r - "$ID"
+  run ko exec "$ID" sh -c "$cg"
+  [ "$output" = "0 50000 100000 30000" ]
+  run ko update --cpu-idle 2 "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"update: cpu.idle: 2: expected 0 or 1"* ]]
+  # above the quota: the guest kernel's refusal, named
+  run sh -c "echo '{\"cpu\": {\"burst\": 90000}}' | $KATA_OCI --root $TEST_ROOT update -r - $ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cgroup cpu.max.burst: invalid argument"* ]]
+  run ko exec "$ID" sh -c "$cg"
+  [ "$output" = "0 50000 100000 30000" ]
+}
+
 @test "update: a memory limit above the VM's size hotplugs memory into the VM" {
   cg="/kot-$ID"
   # a 192 MiB VM, whose container has used most of its 64 MiB

@@ -198,6 +198,19 @@ main (void)
   is_str (plan (&r, -1, "max"), "pids.max=100", "pids limit");
 
   rb_begin (&r);
+  ko_tlv_put_u64 (&r.b, KO_TAG_R_CPU_IDLE, 1);
+  ko_tlv_put_u64 (&r.b, KO_TAG_R_CPU_BURST, 20000);
+  ko_tlv_put_u64 (&r.b, KO_TAG_R_CPU_QUOTA, 50000);
+  is_str (plan (&r, -1, "max"), "cpu.max=50000;cpu.max.burst=20000;cpu.idle=1",
+          "cpu idle and burst: the burst after the quota it is held to");
+
+  rb_begin (&r);
+  ko_tlv_put_u64 (&r.b, KO_TAG_R_CPU_IDLE, 0);
+  ko_tlv_put_u64 (&r.b, KO_TAG_R_CPU_BURST, 0);
+  is_str (plan (&r, -1, "max"), "cpu.max.burst=0;cpu.idle=0",
+          "cpu idle and burst 0 are written (they turn the feature off)");
+
+  rb_begin (&r);
   ko_tlv_put_u32 (&r.b, KO_TAG_R_MEM_LIMIT, 5);
   ok (strncmp (plan (&r, -1, "max"), "error: resources: field 100", 27) == 0,
       "a u32 where a u64 belongs: %s", out);

@@ -220,6 +220,30 @@ test_caps (void)
 static void
 test_process_errors (void)
 {
+  {
+    ko_error *e = NULL;
+    const char *j1 = "{\"cpu\": {\"idle\": 2}}";
+    oci_linux_resources *lr
+        = oci_linux_resources_parse_data (j1, strlen (j1), "resources", &e);
+    ok (lr && translate_check_resources (lr, "update", &e) < 0 && e
+            && strstr (e->msg, "update: cpu.idle: 2: expected 0 or 1"),
+        "cpu.idle other than 0 or 1 fails");
+    ko_error_free (e);
+    e = NULL;
+    oci_linux_resources_free (lr);
+    const char *j2 = "{\"cpu\": {\"idle\": 1, \"burst\": 5000}}";
+    lr = oci_linux_resources_parse_data (j2, strlen (j2), "resources", &e);
+    struct ko_resources kr;
+    ok (lr && translate_check_resources (lr, "update", &e) == 0
+            && translate_resources_fill (lr, &kr) == 0
+            && KO_R_HAS (&kr, CPU_IDLE) && KO_R_V (&kr, CPU_IDLE) == 1
+            && KO_R_HAS (&kr, CPU_BURST) && KO_R_V (&kr, CPU_BURST) == 5000,
+        "cpu.idle and cpu.burst are sent");
+    if (lr)
+      ko_resources_clear (&kr);
+    ko_error_free (e);
+    oci_linux_resources_free (lr);
+  }
   expect_error (", \"env\": [\"PATH=/bin\", \"NOVALUE\"]", NULL,
                 "config.json: process.env[1]: \"NOVALUE\" is not NAME=VALUE",
                 "env entry without =");
