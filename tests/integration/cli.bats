@@ -92,6 +92,8 @@ teardown() {
   run "$KATA_OCI" features
   [ "$status" -eq 0 ]
   echo "$output" | jq -e '.ociVersionMax == "1.2.0" and (.hooks | index("prestart"))'
+  # only the namespaces create takes: not time
+  echo "$output" | jq -e '.linux.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]'
 }
 
 @test "check says KVM or TCG and vsock or virtio-serial" {
