@@ -63,6 +63,9 @@ static const struct
   { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
+/* The guest kernel's fs.nr_open: the most RLIMIT_NOFILE can be. */
+#define KO_GUEST_NR_OPEN (1 << 20)
+
 /* What the agent accepts (proto.h), checked before anything starts so that
  * the error names the field. */
 static int
@@ -322,6 +325,30 @@ translate_process (const oci_process *op, struct ko_process *p, ko_error **err)
                                     "config.json: process.rlimits[%zu]: soft "
                                     "limit exceeds hard limit",
                                     i);
+            }
+          /* the runtime spec: a type twice MUST be an error */
+          for (size_t k = 0; k < i; k++)
+            if (p->rlimits[k].type == (uint32_t)rlimit_names[j].type)
+              {
+                ko_process_clear (p);
+                return ko_error_setx (err, EINVAL,
+                                      "config.json: process.rlimits[%zu]: "
+                                      "%s again (also rlimits[%zu])",
+                                      i, rlimit_names[j].name, k);
+              }
+          /* above the guest's fs.nr_open (its default: the sysctl is not
+           * namespaced, so no container changes it) setrlimit fails in the
+           * guest, with less to say */
+          if (rlimit_names[j].type == RLIMIT_NOFILE
+              && op->rlimits[i].hard > KO_GUEST_NR_OPEN)
+            {
+              ko_process_clear (p);
+              return ko_error_setx (err, EINVAL,
+                                    "config.json: process.rlimits[%zu]: "
+                                    "RLIMIT_NOFILE hard limit %llu is above "
+                                    "the guest's fs.nr_open (%d)",
+                                    i, (unsigned long long)op->rlimits[i].hard,
+                                    KO_GUEST_NR_OPEN);
             }
           p->rlimits[i].type = rlimit_names[j].type;
           p->rlimits[i].soft = op->rlimits[i].soft;

@@ -244,6 +244,30 @@ test_process_errors (void)
     ko_error_free (e);
     oci_linux_resources_free (lr);
   }
+  expect_error (", \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 8, "
+                "\"hard\": 8}, {\"type\": \"RLIMIT_CORE\", \"soft\": 0, "
+                "\"hard\": 0}, {\"type\": \"RLIMIT_NOFILE\", \"soft\": 9, "
+                "\"hard\": 9}]",
+                NULL,
+                "config.json: process.rlimits[2]: RLIMIT_NOFILE again (also "
+                "rlimits[0])",
+                "rlimit type twice");
+  expect_error (", \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": "
+                "18446744073709551615, \"hard\": 18446744073709551615}]",
+                NULL,
+                "config.json: process.rlimits[0]: RLIMIT_NOFILE hard limit "
+                "18446744073709551615 is above the guest's fs.nr_open "
+                "(1048576)",
+                "RLIMIT_NOFILE above nr_open");
+  {
+    struct result r;
+    ok (translate (", \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", "
+                   "\"soft\": 1048576, \"hard\": 1048576}]",
+                   NULL, &r)
+            == 0,
+        "RLIMIT_NOFILE at nr_open is fine");
+    result_clear (&r);
+  }
   expect_error (", \"env\": [\"PATH=/bin\", \"NOVALUE\"]", NULL,
                 "config.json: process.env[1]: \"NOVALUE\" is not NAME=VALUE",
                 "env entry without =");
