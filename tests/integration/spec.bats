@@ -243,6 +243,10 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
     echo aaaa > "$WORK/vol/f"
     KATA_OCI_VIRTIO_FS_CACHE=$mode ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
     ps -eo args | grep "virtiofsd .*source=$TEST_ROOT/$ID/shared .*cache=$mode "
+    # run -d returns once the init runs, maybe before its shell opened
+    # the file: an open that comes after the host's change below let the
+    # guest read it again with always (1 run in 4 on a fast host)
+    wait_until ko exec "$ID" test -e /proc/1/fd/3
     [ "$(ko exec "$ID" cat /vol/f)" = aaaa ]
     # the same size: the attributes cannot tell the guest
     echo bbbb > "$WORK/vol/f"
