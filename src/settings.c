@@ -145,12 +145,11 @@ settings_load (struct ko_settings *s)
   s->privileged_host_devices
       = env_int ("KATA_OCI_PRIVILEGED_HOST_DEVICES", 0, 0, 1) == 1;
   const char *force = getenv ("KATA_OCI_ACCEL");
-  s->kvm = settings_kvm_usable (force && *force == 'k', &s->kvm_note);
-  if (force && *force && force[0] != 'k')
-    {
-      s->kvm = false;
-      s->kvm_note = NULL;
-    }
+  /* forced TCG: /dev/kvm is not even looked at */
+  s->kvm_note = NULL;
+  s->kvm = force && *force && *force != 'k'
+               ? false
+               : settings_kvm_usable (force && *force == 'k', &s->kvm_note);
   s->vsock = dev_usable ("/dev/vhost-vsock");
   const char *ch = getenv ("KATA_OCI_CHANNEL");
   if (ch && *ch == 's')
