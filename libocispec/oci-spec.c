@@ -1,7 +1,9 @@
 /* config.json: the top level, root, mounts, hooks and linux. */
 #include "oci-spec-internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* --- root, mounts, hooks --- */
 
@@ -355,11 +357,92 @@ linux_free (oci_linux *l)
 
 /* --- the document --- */
 
+/* One dot-separated identifier of a SemVer 2.0.0 pre-release (numeric:
+   digits without a leading zero) or build (any [0-9A-Za-z-]+) part; returns
+   its end, or NULL when it is empty or has another character. */
+static const char *
+semver_ident (const char *s, bool numeric_no_zero)
+{
+  const char *b = s;
+  bool digits = true;
+  for (; *s != '\0' && *s != '.' && *s != '+'; s++)
+    {
+      if (*s >= '0' && *s <= '9')
+        continue;
+      if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '-'))
+        return NULL;
+      digits = false;
+    }
+  if (s == b || (numeric_no_zero && digits && *b == '0' && s - b > 1))
+    return NULL;
+  return s;
+}
+
+/* MAJOR.MINOR.PATCH[-pre][+build], SemVer 2.0.0; *major set. */
+static bool
+semver_valid (const char *v, unsigned long *major)
+{
+  const char *s = v;
+  for (int i = 0; i < 3; i++)
+    {
+      const char *b = s;
+      unsigned long n = 0;
+      while (*s >= '0' && *s <= '9')
+        {
+          if (n > 100000000UL)
+            return false;
+          n = n * 10 + (unsigned long)(*s++ - '0');
+        }
+      if (s == b || (*b == '0' && s - b > 1))
+        return false;
+      if (i == 0)
+        *major = n;
+      if (i < 2 && *s++ != '.')
+        return false;
+    }
+  if (*s == '-')
+    do
+      if ((s = semver_ident (s + 1, true)) == NULL)
+        return false;
+    while (*s == '.');
+  if (*s == '+')
+    do
+      if ((s = semver_ident (s + 1, false)) == NULL)
+        return false;
+    while (*s == '.');
+  return *s == '\0';
+}
+
+/* The spec: ociVersion "MUST be in SemVer v2.0.0 format"; a runtime MUST
+   refuse values it does not support, and this one implements 1.x. */
+static int
+check_oci_version (oci_parser *p, const char *v)
+{
+  unsigned long major = 0;
+  size_t mark = oci_path_push_key (p, "ociVersion");
+  char what[160];
+  if (!semver_valid (v, &major))
+    snprintf (what, sizeof what, "\"%.64s%s\" is not a SemVer 2.0.0 version", v,
+              strlen (v) > 64 ? "..." : "");
+  else if (major != 1)
+    snprintf (what, sizeof what,
+              "version %.64s%s is not supported: this runtime implements the "
+              "runtime specification 1.x",
+              v, strlen (v) > 64 ? "..." : "");
+  else
+    {
+      oci_path_pop (p, mark);
+      return 0;
+    }
+  return oci_fail (p, what);
+}
+
 static int
 spec_parse (oci_parser *p, yajl_val v, void *out)
 {
   oci_spec *s = out;
   if (oci_get_string (p, v, "ociVersion", true, &s->oci_version) < 0
+      || check_oci_version (p, s->oci_version) < 0
       || oci_get_object (p, v, "process", false, sizeof (oci_process),
                          oci_process_parse, (void **)&s->process)
              < 0

@@ -274,6 +274,12 @@ create_fails_with() {
   edit_spec 'del(.ociVersion)'
   create_fails_with "config.json: ociVersion: missing required field"
   cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.ociVersion = "invalid"'
+  create_fails_with 'config.json: ociVersion: "invalid" is not a SemVer 2.0.0 version'
+  cp "$WORK/config.json" "$BUNDLE/config.json"
+  edit_spec '.ociVersion = "2.0.0"'
+  create_fails_with 'config.json: ociVersion: version 2.0.0 is not supported'
+  cp "$WORK/config.json" "$BUNDLE/config.json"
   edit_spec '.process.user.uid = -1'
   create_fails_with "config.json: process.user.uid: value out of range"
   cp "$WORK/config.json" "$BUNDLE/config.json"

@@ -286,6 +286,57 @@ test_default (void)
 static void
 test_errors (void)
 {
+  /* ociVersion: SemVer 2.0.0, major 1 */
+  expect_spec_error ("{\"ociVersion\":\"invalid\"}",
+                     "config.json: ociVersion: \"invalid\" is not a SemVer "
+                     "2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"1.0\"}",
+                     "config.json: ociVersion: \"1.0\" is not a SemVer 2.0.0 "
+                     "version");
+  expect_spec_error ("{\"ociVersion\":\"01.0.0\"}",
+                     "config.json: ociVersion: \"01.0.0\" is not a SemVer "
+                     "2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"1.0.0-\"}",
+                     "config.json: ociVersion: \"1.0.0-\" is not a SemVer "
+                     "2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"1.0.0-rc.01\"}",
+                     "config.json: ociVersion: \"1.0.0-rc.01\" is not a "
+                     "SemVer 2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"1.0.0+a..b\"}",
+                     "config.json: ociVersion: \"1.0.0+a..b\" is not a "
+                     "SemVer 2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"1.0.0 \"}",
+                     "config.json: ociVersion: \"1.0.0 \" is not a SemVer "
+                     "2.0.0 version");
+  expect_spec_error ("{\"ociVersion\":\"\"}",
+                     "config.json: ociVersion: \"\" is not a SemVer 2.0.0 "
+                     "version");
+  expect_spec_error ("{\"ociVersion\":\"2.0.0\"}",
+                     "config.json: ociVersion: version 2.0.0 is not "
+                     "supported: this runtime implements the runtime "
+                     "specification 1.x");
+  expect_spec_error ("{\"ociVersion\":\"0.6.0\"}",
+                     "config.json: ociVersion: version 0.6.0 is not "
+                     "supported: this runtime implements the runtime "
+                     "specification 1.x");
+  {
+    static const char *const good[]
+        = { "1.0.0",      "1.0.2-dev",     "1.2.0",
+            "1.1.0-rc.1", "1.0.0+build.5", "1.0.0-rc5+dev",
+            "1.10.100",   "1.0.0-0.3.7",   "1.0.0-x-y-z.--" };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+      {
+        char json[128];
+        ko_error *err = NULL;
+        snprintf (json, sizeof json, "{\"ociVersion\":\"%s\"}", good[i]);
+        oci_spec *s
+            = oci_spec_parse_data (json, strlen (json), "config.json", &err);
+        ok (s != NULL && err == NULL, "ociVersion %s accepted", good[i]);
+        oci_spec_free (s);
+        ko_error_free (err);
+      }
+  }
+
   /* bad JSON */
   expect_spec_error ("", "config.json: invalid JSON: parse error: premature "
                          "EOF");
