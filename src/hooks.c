@@ -198,7 +198,10 @@ int
 hooks_on_create (const oci_spec *spec, const char *id, pid_t pid,
                  const char *bundle, ko_error **err)
 {
-  if (hooks_run ("prestart", HOOKS (spec, prestart), spec, id, "creating", pid,
+  /* prestart gets "created", as crun gives it and runtime-tools' hooks_stdin
+     test expects (the hook once ran at start); runc says "creating". The
+     two create-time hooks the spec added later get "creating", as in runc. */
+  if (hooks_run ("prestart", HOOKS (spec, prestart), spec, id, "created", pid,
                  bundle, err)
           < 0
       || hooks_run ("createRuntime", HOOKS (spec, create_runtime), spec, id,

@@ -505,7 +505,8 @@ userns_spec() {
   ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
   [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer')" ]
   [ "$(jq -r .id "$WORK/prestart.json")" = "$ID" ]
-  [ "$(jq -r .status "$WORK/prestart.json")" = creating ]
+  [ "$(jq -r .status "$WORK/prestart.json")" = created ]
+  [ "$(jq -r .status "$WORK/createRuntime.json")" = creating ]
   [ "$(jq -r .bundle "$WORK/createRuntime.json")" = "$BUNDLE" ]
   [ "$(jq -r .pid "$WORK/createRuntime.json")" = "$(ko state "$ID" | jq -r .pid)" ]
   [ "$(jq -r '.annotations["org.example.k"]' "$WORK/prestart.json")" = v ]
