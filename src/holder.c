@@ -25,6 +25,11 @@ holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns)
   for (size_t i = 0; l && i < l->namespaces_len; i++)
     {
       const oci_namespace *n = &l->namespaces[i];
+      if (strcmp (n->type, "mount") == 0)
+        {
+          ns->new_mnt = true;
+          continue;
+        }
       char **path = strcmp (n->type, "network") == 0 ? &ns->net
                     : strcmp (n->type, "ipc") == 0   ? &ns->ipc
                     : strcmp (n->type, "uts") == 0   ? &ns->uts
@@ -60,6 +65,16 @@ holder_ns_clear (struct holder_ns *ns)
   free (ns->uts);
   free (ns->pid);
   memset (ns, 0, sizeof *ns);
+}
+
+/* the mount namespace the process had at holder_init, or -1 */
+static int outer_mntns = -1;
+
+void
+holder_init (void)
+{
+  if (outer_mntns < 0)
+    outer_mntns = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 }
 
 static void
@@ -134,17 +149,23 @@ holder_main (const char *root, bool bind_root, const struct holder_ns *ns,
     }
   if (dup2 (sock, 3) < 0)
     _exit (255);
+  /* no mount namespace in the spec: the caller's, not the monitor's own */
+  if (!ns->new_mnt && outer_mntns >= 0 && setns (outer_mntns, CLONE_NEWNS) < 0)
+    holder_fail ("mount namespace", "of kata-oci's caller");
   /* hold none of the container's stdio or the monitor's sockets */
   if (syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
     for (int fd = 4; fd < 1024; fd++)
       close (fd);
   enter_namespaces (ns);
-  if (unshare (CLONE_NEWNS) < 0
-      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-      || (bind_root && mount (root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-      || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
-      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+  if (ns->new_mnt
+      && (unshare (CLONE_NEWNS) < 0
+          || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+          || (bind_root && mount (root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+          || chdir (root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
+          || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0))
     holder_fail ("rootfs", root);
+  if (!ns->new_mnt && chdir ("/") < 0)
+    holder_fail ("directory", "/");
   if (confine_drop_all_caps () < 0)
     holder_fail ("drop capabilities in", root);
   /* ready: in its namespaces, on its root */

@@ -28,12 +28,20 @@ struct holder_ns
 {
   char *net, *ipc, *uts, *pid;
   bool new_net, new_ipc, new_uts, new_pid;
+  /* the spec lists a mount namespace: the holder gets its own, rooted on
+   * the rootfs; otherwise it stays in the caller's, as runc's container
+   * would */
+  bool new_mnt;
 };
 
-/* From linux.namespaces: each network, ipc, uts and pid entry. -1 when
- * out of memory. */
+/* From linux.namespaces: each network, ipc, uts, pid and mount entry. -1
+ * when out of memory. */
 int holder_ns_from_spec (const struct oci_spec *spec, struct holder_ns *ns);
 void holder_ns_clear (struct holder_ns *ns);
+
+/* Remembers the caller's mount namespace, for holders of specs without a
+ * mount namespace to stay in (call before the caller unshares its own). */
+void holder_init (void);
 
 /* Forks the holder. root: the rootfs, which the holder makes its root;
  * bind_root: it is not a mount point yet (the holder binds it over

@@ -8,6 +8,7 @@
 #include "confine.h"
 #include "console.h"
 #include "hooks.h"
+#include "holder.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "paths.h"
@@ -722,6 +723,7 @@ monitor_run (struct monitor_params *p, int report_fd, ko_error **err)
    * the container stopped (virtiofsd's sandboxed child) */
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   hooks_init (); /* before setup unshares the mount namespace */
+  holder_init ();
   if (sandbox_setup (sb, err) < 0 || (p->autostart && autostart (sb, err) < 0))
     {
       sandbox_teardown (sb);

@@ -101,6 +101,34 @@ teardown() { teardown_common; }
   [ "$(state_status "$ID")" = stopped ]
 }
 
+@test "the pid state reports sits in the host namespaces the spec leaves alone, and in fresh ones for those it lists" {
+  # runtime-tools' linux_ns_itype: no namespace listed, every one inherited
+  edit_spec '.linux.namespaces = [] | del(.hostname)'
+  set_args "$BUNDLE" sleep 100
+  ko create --bundle "$BUNDLE" "$ID" </dev/null
+  pid=$(ko state "$ID" | jq .pid)
+  for ns in mnt ipc net pid uts cgroup user; do
+    [ "$(readlink /proc/$pid/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ]
+  done
+  [ "$(readlink /proc/$pid/root)" = / ]
+  # in the guest the container still has its own mount namespace
+  ko start "$ID"
+  run ko exec "$ID" cat /proc/self/mountinfo
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[0]}" | cut -d' ' -f5)" = / ]
+  [[ "${lines[0]}" == *" - virtiofs "* ]]
+  ko delete -f "$ID"
+  # listed: fresh ones, the mount namespace rooted on the rootfs
+  edit_spec '.linux.namespaces = [{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "pid"}, {"type": "network"}]'
+  ko create --bundle "$BUNDLE" "$ID" </dev/null
+  pid=$(ko state "$ID" | jq .pid)
+  for ns in mnt ipc net pid uts; do
+    [ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
+  done
+  [ -x "/proc/$pid/root/bin/busybox" ]
+  ko delete -f "$ID"
+}
+
 @test "SIGTERM to the --pid-file process reaches the container's init" {
   set_args "$BUNDLE" sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
   "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" run -d \
