@@ -175,6 +175,7 @@ cli_parse_create (const struct ko_command *c, int argc, char **argv,
     { "bundle", required_argument, NULL, 'b' },
     { "console-socket", required_argument, NULL, 'c' },
     { "pid-file", required_argument, NULL, 'p' },
+    { "pidfd-socket", required_argument, NULL, 'F' },
     { "no-pivot", no_argument, NULL, 'P' },
     { "no-new-keyring", no_argument, NULL, 'K' },
     { "preserve-fds", required_argument, NULL, 'f' },
@@ -198,6 +199,9 @@ cli_parse_create (const struct ko_command *c, int argc, char **argv,
         break;
       case 'p':
         o->pid_file = optarg;
+        break;
+      case 'F':
+        o->pidfd_socket = optarg;
         break;
       case 'P':
         o->no_pivot = true;

@@ -288,7 +288,9 @@ static int
 create_foreground (struct ko_global *g, const struct create_opts *o,
                    struct monitor_params *p, int dirfd, ko_error **err)
 {
-  if (o->pid_file && write_pid_file (o->pid_file, getpid (), err) < 0)
+  if ((o->pid_file && write_pid_file (o->pid_file, getpid (), err) < 0)
+      || (o->pidfd_socket
+          && send_pidfd (o->pidfd_socket, getpid (), "standard", err) < 0))
     return create_failed (g, o->id, err);
   p->lock_fd = dirfd;
   int status = monitor_run (p, -1, err);
@@ -349,6 +351,8 @@ create_detached (struct ko_global *g, const struct create_opts *o,
   if (holder <= 0)
     holder = pid;
   if ((o->pid_file && write_pid_file (o->pid_file, (pid_t)holder, err) < 0)
+      || (o->pidfd_socket
+          && send_pidfd (o->pidfd_socket, (pid_t)holder, "standard", err) < 0)
       || (o->run
           && client_start (p->dir, NULL, CLI_MONITOR_TIMEOUT_MS, err) < 0))
     {

@@ -18,6 +18,7 @@ struct create_opts
   const char *bundle;
   const char *console_socket;
   const char *pid_file;
+  const char *pidfd_socket; /* runc's --pidfd-socket */
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;

@@ -176,10 +176,12 @@ nomem:
 }
 
 /* Starts the process and relays until it exits. report_fd (-d) learns "OK"
- * or "E<message>" once the process has started. */
+ * or "E<message>" once the process has started. Without -d, once it has
+ * started, this process's pid goes to o's --pid-file and --pidfd-socket
+ * (fg, NULL with -d: the parent names the relay). */
 static int
 relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
-       int *report_fd, ko_error **err)
+       int *report_fd, const struct exec_opts *fg, ko_error **err)
 {
   /* signals become requests from here on */
   sigset_t set;
@@ -199,6 +201,14 @@ relay (const char *dir, const struct ko_mon_exec *req, bool local_tty,
       return -1;
     }
   report_ok (report_fd, 0);
+  if (fg
+      && ((fg->pid_file && write_pid_file (fg->pid_file, getpid (), err) < 0)
+          || (fg->pidfd_socket
+              && send_pidfd (fg->pidfd_socket, getpid (), "setns", err) < 0)))
+    {
+      ko_buf_free (&in);
+      return -1;
+    }
   struct winsize ws;
   if (local_tty)
     {
@@ -352,7 +362,7 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
   if (!o->detach)
     {
       int none = -1;
-      r = relay (dir, &req, local_tty, &none, err);
+      r = relay (dir, &req, local_tty, &none, o, err);
       ko_process_clear (&kp);
       return r;
     }
@@ -391,7 +401,7 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
             close (slave);
         }
       if (o->console_socket == NULL || slave >= 0)
-        st = relay (dir, &req, o->console_socket != NULL, &pfd[1], &rerr);
+        st = relay (dir, &req, o->console_socket != NULL, &pfd[1], NULL, &rerr);
       /* before the start: the parent hears it; after: just log */
       if (st < 0 && rerr)
         {
@@ -412,7 +422,9 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
       waitpid (pid, NULL, 0);
       return -1;
     }
-  if (o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
+  if ((o->pid_file && write_pid_file (o->pid_file, pid, err) < 0)
+      || (o->pidfd_socket
+          && send_pidfd (o->pidfd_socket, pid, "setns", err) < 0))
     {
       kill (pid, SIGKILL);
       return -1;

@@ -23,6 +23,7 @@ struct exec_opts
   bool detach;
   bool ignore_paused; /* wait out a pause instead of failing */
   const char *pid_file;
+  const char *pidfd_socket;
   const char *console_socket;
 };
 

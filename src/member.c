@@ -360,7 +360,9 @@ member_create (struct ko_global *g, const struct create_opts *o,
     goto fail;
   close (sock);
   sock = -1;
-  if (o->pid_file && write_pid_file (o->pid_file, holder, err) < 0)
+  if ((o->pid_file && write_pid_file (o->pid_file, holder, err) < 0)
+      || (o->pidfd_socket
+          && send_pidfd (o->pidfd_socket, holder, "standard", err) < 0))
     goto fail_added;
   if (o->run && client_start (sbdir, o->id, MEMBER_ADD_TIMEOUT_MS, err) < 0)
     goto fail_added;

@@ -4,6 +4,7 @@
 #include "proc.h"
 #include "monproto.h"
 #include "loop.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -12,6 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,4 +210,28 @@ proc_usage (pid_t pid, uint32_t *has, uint64_t v[])
       if (proc_parse_key (buf, "wchar", &v[KO_PV_WRITE_BYTES]) == 0)
         *has |= 1u << KO_PV_WRITE_BYTES;
     }
+}
+
+int
+send_pidfd (const char *path, pid_t pid, const char *kind, ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof sa.sun_path)
+    return ko_error_setx (err, ENAMETOOLONG,
+                          "--pidfd-socket: path too long (%zu bytes, at most "
+                          "%zu): %s",
+                          strlen (path), sizeof sa.sun_path - 1, path);
+  strcpy (sa.sun_path, path);
+  _cleanup_close_ int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    return ko_error_set (err, errno, "--pidfd-socket: pidfd_open of %d",
+                         (int)pid);
+  _cleanup_close_ int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return ko_error_set (err, errno, "--pidfd-socket: socket");
+  if (connect (sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return ko_error_set (err, errno, "--pidfd-socket: connect to %s", path);
+  if (ko_unix_send_fd (sock, pidfd, kind, strlen (kind)) < 0)
+    return ko_error_set (err, errno, "--pidfd-socket: send to %s", path);
+  return 0;
 }

@@ -35,4 +35,9 @@ int proc_parse_key (const char *text, const char *key, uint64_t *out);
 /* Writes a decimal pid to path via a temp file and rename. */
 int write_pid_file (const char *path, pid_t pid, ko_error **err);
 
+/* runc's --pidfd-socket: connects to the unix socket at path and sends a
+ * pidfd of pid over it (SCM_RIGHTS), with kind ("standard" for a
+ * container's pid, "setns" for an exec'd process's) as the message. */
+int send_pidfd (const char *path, pid_t pid, const char *kind, ko_error **err);
+
 #endif

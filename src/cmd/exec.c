@@ -25,6 +25,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { "no-new-privs", no_argument, NULL, 'N' },
     { "detach", no_argument, NULL, 'd' },
     { "pid-file", required_argument, NULL, 'P' },
+    { "pidfd-socket", required_argument, NULL, 'F' },
     { "preserve-fds", required_argument, NULL, 'f' },
     { "process-label", required_argument, NULL, 'l' },
     { "apparmor", required_argument, NULL, 'a' },
@@ -78,6 +79,9 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
         break;
       case 'P':
         o.pid_file = optarg;
+        break;
+      case 'F':
+        o.pidfd_socket = optarg;
         break;
       case 'c':
         if (ko_strv_push (&caps, &ncaps, optarg) < 0)
@@ -133,6 +137,8 @@ const struct ko_command cmd_exec = {
     "      --no-new-privs       set no_new_privs\n"
     "  -d, --detach             detach; a relay process waits for it\n"
     "      --pid-file FILE      write the relay's pid to FILE\n"
+    "      --pidfd-socket S     send a pidfd of the relay to this unix "
+    "socket\n"
     "      --ignore-paused      in a paused container, start the process "
     "once it\n"
     "                           is resumed instead of failing\n"

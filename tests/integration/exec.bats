@@ -62,6 +62,26 @@ JSON
   ! kill -0 "$pid" 2>/dev/null
 }
 
+@test "exec --pid-file and --pidfd-socket name the relay, with -d and without, as runc's name the process" {
+  pidfd_listen "$WORK/pfd"
+  ko exec -d --pid-file "$WORK/epid" --pidfd-socket "$WORK/pfd" "$ID" sleep 2
+  wait_until test -e "$WORK/pfd.out"
+  [ "$(cat "$WORK/pfd.out")" = "setns $(cat "$WORK/epid")" ]
+  # without -d: this CLI relays, once the process has started
+  pidfd_listen "$WORK/pfd"
+  "$KATA_OCI" --root "$TEST_ROOT" exec --pid-file "$WORK/fpid" --pidfd-socket "$WORK/pfd" "$ID" sleep 1 &
+  cli=$!
+  wait "$cli"
+  [ "$(cat "$WORK/fpid")" = "$cli" ]
+  wait_until test -e "$WORK/pfd.out"
+  [ "$(cat "$WORK/pfd.out")" = "setns $cli" ]
+  # nobody listening: exec fails and says where
+  rm -f "$WORK/pfd"
+  run ko exec --pidfd-socket "$WORK/pfd" "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--pidfd-socket: connect to $WORK/pfd: No such file or directory"* ]]
+}
+
 @test "exec -d: SIGKILL to the relay's pid ends the process, as it would runc's (containerd's ExecSync timeout)" {
   ko exec -d --pid-file "$WORK/epid" "$ID" sleep 600 >"$WORK/out" 2>&1
   run ko exec "$ID" ps -o args

@@ -213,3 +213,25 @@ release_loops() {
   done
   [ -z "$busy" ] || { echo "loop devices left busy: $busy" >&2; return 1; }
 }
+
+# runc's --pidfd-socket: listens on $1 in the background for one message;
+# "$1.out" gets "<message> <pid the received pidfd names>" (fdinfo's Pid).
+pidfd_listen() {
+  rm -f "$1" "$1.out"
+  python3 - "$1" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 64, 4)
+pid = "none"
+for fd in fds:
+    for line in open("/proc/self/fdinfo/%d" % fd):
+        if line.startswith("Pid:"):
+            pid = line.split()[1]
+open(sys.argv[1] + ".out.tmp", "w").write("%s %s\n" % (msg.decode(), pid))
+os.rename(sys.argv[1] + ".out.tmp", sys.argv[1] + ".out")
+PY
+  for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+  return 1
+}

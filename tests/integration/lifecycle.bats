@@ -129,6 +129,21 @@ teardown() { teardown_common; }
   ko delete -f "$ID"
 }
 
+@test "create --pidfd-socket sends a pidfd of the container's pid; a socket nobody listens on fails create, leaving nothing" {
+  pidfd_listen "$WORK/pfd"
+  ko create --bundle "$BUNDLE" --pidfd-socket "$WORK/pfd" "$ID" </dev/null
+  wait_until test -e "$WORK/pfd.out"
+  [ "$(cat "$WORK/pfd.out")" = "standard $(ko state "$ID" | jq .pid)" ]
+  ko delete -f "$ID"
+  rm -f "$WORK/pfd"
+  run ko create --bundle "$BUNDLE" --pidfd-socket "$WORK/pfd" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--pidfd-socket: connect to $WORK/pfd: No such file or directory"* ]]
+  run ko state "$ID"
+  [ "$status" -ne 0 ]
+  assert_nothing_left "$ID"
+}
+
 @test "SIGTERM to the --pid-file process reaches the container's init" {
   set_args "$BUNDLE" sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
   "$REAPER" "$WORK/pid" "$WORK/reaped" "$KATA_OCI" --root "$TEST_ROOT" run -d \
