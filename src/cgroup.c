@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -59,6 +61,13 @@ cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus)
       uint64_t n
           = ((uint64_t)r->cpu->quota + r->cpu->period - 1) / r->cpu->period;
       *vcpus = n < 1 ? 1 : n > 256 ? 256 : (int)n;
+    }
+  else if (r->cpu && r->cpu->cpus && cgroup_cpus_count (r->cpu->cpus) > 0)
+    {
+      /* no quota: as many vCPUs as the host CPUs the VM is pinned to, the
+       * parallelism runc's container would have */
+      int n = cgroup_cpus_count (r->cpu->cpus);
+      *vcpus = n > 256 ? 256 : n;
     }
 }
 
@@ -444,4 +453,225 @@ cgroup_sandbox_remove (const oci_spec *spec)
           && group_dir (mnt, v1_controllers[i], path, dir, sizeof dir) == 0)
         leave_and_remove (dir);
     }
+}
+
+/* --- the VM's CPUs on the host --- */
+
+int
+cgroup_cpus_parse (const char *list, const char *where, cpu_set_t *set,
+                   ko_error **err)
+{
+  CPU_ZERO (set);
+  const char *s = list;
+  if (*s == '\0')
+    return ko_error_setx (err, EINVAL, "%s: an empty CPU list", where);
+  for (;;)
+    {
+      char *end;
+      if (*s < '0' || *s > '9')
+        goto bad;
+      errno = 0;
+      unsigned long a = strtoul (s, &end, 10), b = a;
+      if (errno || a >= CPU_SETSIZE)
+        goto range;
+      s = end;
+      if (*s == '-')
+        {
+          if (s[1] < '0' || s[1] > '9')
+            goto bad;
+          b = strtoul (s + 1, &end, 10);
+          if (errno || b >= CPU_SETSIZE)
+            goto range;
+          if (b < a)
+            goto bad;
+          s = end;
+        }
+      for (unsigned long i = a; i <= b; i++)
+        CPU_SET (i, set);
+      if (*s == '\0')
+        return 0;
+      if (*s != ',')
+        goto bad;
+      s++;
+    }
+bad:
+  return ko_error_setx (
+      err, EINVAL, "%s: \"%s\" is not a CPU list (such as 0-3,6)", where, list);
+range:
+  return ko_error_setx (err, EINVAL, "%s: \"%s\": CPUs go up to %d", where,
+                        list, CPU_SETSIZE - 1);
+}
+
+int
+cgroup_cpus_count (const char *list)
+{
+  cpu_set_t set;
+  if (cgroup_cpus_parse (list, "", &set, NULL) < 0)
+    return 0;
+  return CPU_COUNT (&set);
+}
+
+/* "0-1,3" for an error message */
+static void
+cpus_text (const cpu_set_t *set, char *buf, size_t n)
+{
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < CPU_SETSIZE && len + 24 < n; i++)
+    {
+      if (!CPU_ISSET (i, set))
+        continue;
+      int j = i;
+      while (j + 1 < CPU_SETSIZE && CPU_ISSET (j + 1, set))
+        j++;
+      len += (size_t)snprintf (buf + len, n - len, "%s%d", len ? "," : "", i);
+      if (j > i)
+        len += (size_t)snprintf (buf + len, n - len, "-%d", j);
+      i = j;
+    }
+}
+
+/* The CPUs this process could use before it pinned itself: an update may
+ * move the VM to any of them. */
+static cpu_set_t first_affinity;
+static bool have_first;
+
+int
+cgroup_cpus_allowed (const char *list, const char *where, cpu_set_t *set,
+                     ko_error **err)
+{
+  if (cgroup_cpus_parse (list, where, set, err) < 0)
+    return -1;
+  if (!have_first)
+    {
+      if (sched_getaffinity (0, sizeof first_affinity, &first_affinity) < 0)
+        return ko_error_set (err, errno, "sched_getaffinity");
+      have_first = true;
+    }
+  cpu_set_t mine = first_affinity;
+  cpu_set_t both;
+  CPU_AND (&both, set, &mine);
+  if (!CPU_EQUAL (&both, set))
+    {
+      char have[256];
+      cpus_text (&mine, have, sizeof have);
+      return ko_error_setx (err, EINVAL,
+                            "%s: \"%s\" names CPUs kata-oci may not use here "
+                            "(it may use %s)",
+                            where, list, have);
+    }
+  return 0;
+}
+
+int
+cgroup_cpus_pin (const char *list, ko_error **err)
+{
+  cpu_set_t set;
+  if (cgroup_cpus_allowed (list, "config.json: linux.resources.cpu.cpus", &set,
+                           err)
+      < 0)
+    return -1;
+  if (sched_setaffinity (0, sizeof set, &set) < 0)
+    return ko_error_set (err, errno, "pin the VM to CPUs %s", list);
+  return 0;
+}
+
+/* The parent pid in /proc/<pid>/stat, or -1. */
+static pid_t
+parent_of (pid_t pid)
+{
+  char p[64], buf[512];
+  snprintf (p, sizeof p, "/proc/%d/stat", (int)pid);
+  _cleanup_close_ int fd = open (p, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  const char *close = strrchr (buf, ')');
+  int ppid;
+  if (close == NULL || sscanf (close + 2, "%*c %d", &ppid) != 1)
+    return -1;
+  return ppid;
+}
+
+/* Every thread of pid. */
+static void
+pin_threads (pid_t pid, const cpu_set_t *set)
+{
+  char p[64];
+  snprintf (p, sizeof p, "/proc/%d/task", (int)pid);
+  DIR *d = opendir (p);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    {
+      int tid = atoi (e->d_name);
+      if (tid > 0)
+        sched_setaffinity (tid, sizeof *set, set);
+    }
+  closedir (d);
+}
+
+static int repin_set (const cpu_set_t *set, ko_error **err);
+
+int
+cgroup_cpus_repin (const char *list, ko_error **err)
+{
+  cpu_set_t set;
+  if (cgroup_cpus_allowed (list, "linux.resources.cpu.cpus", &set, err) < 0)
+    return -1;
+  return repin_set (&set, err);
+}
+
+int
+cgroup_cpus_widen (const char *list, ko_error **err)
+{
+  cpu_set_t set, now, both;
+  if (cgroup_cpus_allowed (list, "linux.resources.cpu.cpus", &set, err) < 0)
+    return -1;
+  if (sched_getaffinity (0, sizeof now, &now) < 0)
+    return ko_error_set (err, errno, "sched_getaffinity");
+  CPU_OR (&both, &now, &set);
+  return CPU_EQUAL (&both, &now) ? 0 : repin_set (&both, err);
+}
+
+static int
+repin_set (const cpu_set_t *set, ko_error **err)
+{
+  /* this process and its descendants: scan /proc until no new one turns
+   * up (the tree is a few levels deep: QEMU, virtiofsd and its child,
+   * holders) */
+  pid_t tree[256];
+  size_t n = 0;
+  tree[n++] = getpid ();
+  for (bool grew = true; grew && n < KO_ARRAY_SIZE (tree);)
+    {
+      grew = false;
+      DIR *d = opendir ("/proc");
+      if (d == NULL)
+        return ko_error_set (err, errno, "open /proc");
+      struct dirent *e;
+      while ((e = readdir (d)) && n < KO_ARRAY_SIZE (tree))
+        {
+          pid_t pid = atoi (e->d_name), pp;
+          if (pid <= 0 || (pp = parent_of (pid)) <= 0)
+            continue;
+          bool known = false, parent_in = false;
+          for (size_t i = 0; i < n; i++)
+            {
+              known |= tree[i] == pid;
+              parent_in |= tree[i] == pp;
+            }
+          if (!known && parent_in)
+            {
+              tree[n++] = pid;
+              grew = true;
+            }
+        }
+      closedir (d);
+    }
+  for (size_t i = 0; i < n; i++)
+    pin_threads (tree[i], set);
+  return 0;
 }

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "cgroup.h"
+
 #include "devfilter.h"
 #include "hostpath.h"
 #include "log.h"
@@ -866,6 +868,15 @@ translate_check_resources (const oci_linux_resources *r, const char *where,
   if (c && c->has_burst && c->burst > (uint64_t)INT64_MAX)
     return ko_error_setx (err, EINVAL, "%s: cpu.burst: %llu: out of range",
                           where, (unsigned long long)c->burst);
+  if (c && c->cpus && *c->cpus)
+    {
+      /* the VM's threads are pinned to them on the host (cgroup.h) */
+      char w[128];
+      cpu_set_t set;
+      snprintf (w, sizeof w, "%s: cpu.cpus", where);
+      if (cgroup_cpus_allowed (c->cpus, w, &set, err) < 0)
+        return -1;
+    }
   const oci_memory *m = r->memory;
   if (m && m->has_limit && m->limit != -1
       && (m->limit < 0 || m->limit < KO_MIN_MEMORY_LIMIT))

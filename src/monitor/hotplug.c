@@ -307,6 +307,18 @@ on_throttled (struct sandbox *sb, struct qmp_cmd *cmd, const ko_error *err)
   throttle_next (op);
 }
 
+/* A new cpuset pins the VM's threads on the host: to it, or for a pod's
+ * member to it and the CPUs the VM already has (the pod is one VM). */
+static int
+update_host_cpus (struct update_op *op, ko_error **err)
+{
+  const oci_cpu *c = op->r->cpu;
+  if (c == NULL || c->cpus == NULL || *c->cpus == '\0')
+    return 0;
+  return op->c->sb->nctrs > 1 ? cgroup_cpus_widen (c->cpus, err)
+                              : cgroup_cpus_repin (c->cpus, err);
+}
+
 /* Each disk's new limits go to its throttle group, one after the other;
  * then the host cgroup follows. */
 static void
@@ -319,7 +331,8 @@ throttle_next (struct update_op *op)
   if (op->disk_i >= d->n)
     {
       _cleanup_error_ ko_error *e = NULL;
-      cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
+      if (update_host_cpus (op, &e) == 0)
+        cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
       return update_end (op, e);
     }
   char path[32], lim[160];
@@ -350,7 +363,8 @@ on_updated (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
   /* the host side follows: same group, new limits, the memory one covering
    * the VM as it is now (a smaller limit leaves the VM's size alone) */
   _cleanup_error_ ko_error *e = NULL;
-  cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
+  if (update_host_cpus (op, &e) == 0)
+    cgroup_sandbox_update (op->r, memhp_total_mb (&sb->memhp), &e);
   update_end (op, e);
 }
 

@@ -5,6 +5,8 @@
  * agent creates it. Its end (exit, or removal) leaves the VM running. */
 #include "config.h"
 
+#include "cgroup.h"
+
 #include "console.h"
 #include "hooks.h"
 #include "log.h"
@@ -222,6 +224,12 @@ on_member_created (struct sandbox *sb, void *ctx,
       free (op);
       return;
     }
+  const oci_linux_resources *res
+      = c->p->spec && c->p->spec->linux ? c->p->spec->linux->resources : NULL;
+  _cleanup_error_ ko_error *pe = NULL;
+  if (res && res->cpu && res->cpu->cpus && *res->cpu->cpus
+      && cgroup_cpus_widen (res->cpu->cpus, &pe) < 0)
+    log_warn ("pod member %s: %s", c->p->id, pe->msg);
   ctr_record (c, "created");
   log_debug ("pod member %s created", c->p->id);
   cli_conn_reply (op->conn, NULL, NULL);

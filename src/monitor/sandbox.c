@@ -471,6 +471,12 @@ setup_host (struct sandbox *sb, ko_error **err)
   /* before virtiofsd and QEMU start, so that they are inside too */
   if (cgroup_sandbox_enter (p->spec, p->memory_mb, err) < 0)
     return -1;
+  /* and on the spec's CPUs, which they inherit */
+  const oci_linux_resources *res
+      = p->spec->linux ? p->spec->linux->resources : NULL;
+  if (res && res->cpu && res->cpu->cpus && *res->cpu->cpus
+      && cgroup_cpus_pin (res->cpu->cpus, err) < 0)
+    return -1;
   if (share_prepare (sb, err) < 0 || share_add (c, err) < 0)
     return -1;
   if (holder_start (c, err) < 0 || start_virtiofsd (sb, err) < 0)

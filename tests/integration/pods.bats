@@ -292,3 +292,25 @@ qemus_of() {
   wait_status "$M2" stopped
   grep -q joined "$WORK/m2.out"
 }
+
+@test "pods: the VM is pinned to the union of its containers' cpusets on the host" {
+  [ "$(nproc)" -ge 2 ] || skip "needs two host CPUs"
+  edit_spec '.linux.resources.cpu = {"cpus": "0"}'
+  start_sandbox
+  pinned() {
+    local mon p pids
+    mon=$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")
+    pids="$mon $(pgrep -P "$mon" | tr '\n' ' ')"
+    for p in $pids; do cat /proc/$p/task/*/status; done |
+      awk '/^Cpus_allowed_list/ {print $2}' | sort -u | tr '\n' ' '
+  }
+  [ "$(pinned)" = "0 " ]
+  b1=$(member_bundle m1 sleep 1000)
+  jq '.linux.resources.cpu = {"cpus": "1"}' "$b1/config.json" > "$b1/c" && mv "$b1/c" "$b1/config.json"
+  ko create --bundle "$b1" "$M1" </dev/null
+  [ "$(pinned)" = "0-1 " ]
+  # a member's update widens it too, and never narrows the pod's
+  ko start "$M1"
+  ko update --cpuset-cpus 0 "$M1"
+  [ "$(pinned)" = "0-1 " ]
+}

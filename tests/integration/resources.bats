@@ -23,37 +23,66 @@ CG='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
   [ "${lines[2]}" = "50000 100000" ]
 }
 
-@test "resources: a cpuset names the host's CPUs; the guest keeps the part the VM has, else all of the VM's" {
+# vm_cpus ID: each distinct Cpus_allowed_list among every thread of the
+# sandbox's monitor, holder, QEMU and virtiofsd (its two processes)
+vm_cpus() {
+  local mon pids p
+  mon=$(jq -r .monitorPid "$TEST_ROOT/$1/state.json")
+  pids="$mon $(pgrep -P "$mon" | tr '\n' ' ')"
+  for p in $pids; do pids="$pids $(pgrep -P "$p" | tr '\n' ' ')"; done
+  for p in $pids; do cat /proc/$p/task/*/status; done |
+    awk '/^Cpus_allowed_list/ {print $2}' | sort -u | tr '\n' ' '
+}
+
+@test "resources: a cpuset pins the VM's threads to those host CPUs and sizes its vCPUs; the guest keeps the part the VM has" {
+  [ "$(nproc)" -ge 2 ] || skip "needs two host CPUs"
   EXTRA_IDS="$ID-2"
+  # no quota: a vCPU per CPU of the set
   edit_spec '.linux.resources.cpu = {"cpus": "0-1", "mems": "0"}'
   set_args "$BUNDLE" sh -c "$CG/cpuset.cpus; $CG/cpuset.mems; $CG/cpuset.cpus.effective; nproc"
   KATA_OCI_VCPUS=1 run ko run --bundle "$BUNDLE" "$ID" </dev/null
   echo "$output"
   [ "$status" -eq 0 ]
-  [ "${lines[0]}" = 0 ]
+  [ "${lines[0]}" = 0-1 ]
   [ "${lines[1]}" = 0 ]
-  [ "${lines[2]}" = 0 ]
-  [ "${lines[3]}" = 1 ]
-  # two vCPUs hold both; update narrows it, and a set the VM lacks gives
-  # all of the VM's
-  set_args "$BUNDLE" sleep 1000
-  KATA_OCI_VCPUS=2 ko run -d --bundle "$BUNDLE" "$ID-2" </dev/null >/dev/null 2>&1
-  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; nproc"
-  [ "${lines[0]}" = 0-1 ]
-  [ "${lines[1]}" = 2 ]
-  ko update --cpuset-cpus 1 "$ID-2"
-  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; nproc"
-  [ "${lines[0]}" = 1 ]
-  [ "${lines[1]}" = 1 ]
-  ko update --cpuset-cpus 6-7 "$ID-2"
-  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; $CG/cpuset.cpus.effective; nproc"
+  [ "${lines[2]}" = 0-1 ]
+  [ "${lines[3]}" = 2 ]
+  # a quota of one CPU: one vCPU, which keeps the part of the set it has
+  edit_spec '.linux.resources.cpu = {"cpus": "0-1", "quota": 100000, "period": 100000}'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
   echo "$output"
-  [ "${lines[0]}" = 0-1 ]
-  [ "${lines[1]}" = 0-1 ]
-  [ "${lines[2]}" = 2 ]
+  # (no mems: an empty line)
+  [ "$output" = "$(printf '0\n\n0\n1')" ]
+  # host CPU 1 only: every thread of the VM runs there; the guest, which
+  # has no CPU 1, uses all of its own
+  edit_spec '.linux.resources.cpu = {"cpus": "1"}'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID-2" </dev/null >/dev/null 2>&1
+  [ "$(vm_cpus "$ID-2")" = "1 " ]
+  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus; nproc"
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 1 ]
+  # update moves them, in the host and in the guest
+  ko update --cpuset-cpus 0 "$ID-2"
+  [ "$(vm_cpus "$ID-2")" = "0 " ]
+  run ko exec "$ID-2" sh -c "$CG/cpuset.cpus"
+  [ "${lines[0]}" = 0 ]
+  ko update --cpuset-cpus 0-1 "$ID-2"
+  [ "$(vm_cpus "$ID-2")" = "0-1 " ]
+  # CPUs the host does not let us use, or no list at all: refused, as the
+  # kernel refuses runc's write
+  run ko update --cpuset-cpus 1000 "$ID-2"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'update: cpu.cpus: "1000" names CPUs kata-oci may not use here (it may use '* ]]
   run ko update --cpuset-cpus 1-x "$ID-2"
   [ "$status" -eq 1 ]
-  [[ "$output" == *'cgroup cpuset.cpus: "1-x" is not a list of CPUs or nodes'* ]]
+  [[ "$output" == *'update: cpu.cpus: "1-x" is not a CPU list (such as 0-3,6)'* ]]
+  [ "$(vm_cpus "$ID-2")" = "0-1 " ]
+  edit_spec '.linux.resources.cpu = {"cpus": "1000"}'
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'config.json: linux.resources: cpu.cpus: "1000" names CPUs kata-oci may not use here'* ]]
+  assert_nothing_left "$ID"
 }
 
 @test "update: --memory and --pids-limit, and --resources from stdin" {

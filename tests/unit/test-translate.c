@@ -1435,6 +1435,55 @@ test_resources_checks (void)
   check_resources ("{\"memory\": {\"swap\": -3}}",
                    "update: memory.swap: -3: expected -1 (no limit) or a size "
                    "in bytes");
+  /* cpu.cpus: the host CPUs the VM is pinned to */
+  check_resources ("{\"cpu\": {\"cpus\": \"0\"}}", NULL);
+  check_resources ("{\"cpu\": {\"cpus\": \"0-\"}}",
+                   "update: cpu.cpus: \"0-\" is not a CPU list (such as "
+                   "0-3,6)");
+  check_resources ("{\"cpu\": {\"cpus\": \"0,,1\"}}",
+                   "update: cpu.cpus: \"0,,1\" is not a CPU list (such as "
+                   "0-3,6)");
+  check_resources ("{\"cpu\": {\"cpus\": \"3-1\"}}",
+                   "update: cpu.cpus: \"3-1\" is not a CPU list (such as "
+                   "0-3,6)");
+  check_resources ("{\"cpu\": {\"cpus\": \" 0\"}}",
+                   "update: cpu.cpus: \" 0\" is not a CPU list (such as "
+                   "0-3,6)");
+  check_resources ("{\"cpu\": {\"cpus\": \"0-99999\"}}",
+                   "update: cpu.cpus: \"0-99999\": CPUs go up to 1023");
+  {
+    /* a CPU this process may not use: the message names those it may */
+    cpu_set_t mine;
+    sched_getaffinity (0, sizeof mine, &mine);
+    int last = -1;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+      if (CPU_ISSET (i, &mine))
+        last = i;
+    char json[96], want[160];
+    snprintf (json, sizeof json, "{\"cpu\": {\"cpus\": \"%d\"}}", last + 1);
+    snprintf (want, sizeof want,
+              "update: cpu.cpus: \"%d\" names CPUs kata-oci may not use here "
+              "(it may use ",
+              last + 1);
+    oci_linux_resources *r
+        = oci_linux_resources_parse_data (json, strlen (json), "update", NULL);
+    ko_error *err = NULL;
+    ok (r && translate_check_resources (r, "update", &err) < 0 && err
+            && strncmp (err->msg, want, strlen (want)) == 0,
+        "cpu.cpus beyond this process's CPUs: %s", err ? err->msg : "");
+    ko_error_free (err);
+    oci_linux_resources_free (r);
+  }
+  {
+    cpu_set_t set;
+    ok (cgroup_cpus_parse ("0-2,5,7-8", "x", &set, NULL) == 0
+            && CPU_COUNT (&set) == 6 && CPU_ISSET (5, &set)
+            && !CPU_ISSET (3, &set) && CPU_ISSET (8, &set),
+        "cpu list 0-2,5,7-8");
+    is_int (cgroup_cpus_count ("1,3"), 2, "cpu count 1,3");
+    is_int (cgroup_cpus_count ("x"), 0, "cpu count of a bad list");
+    is_int (cgroup_cpus_count (""), 0, "cpu count of an empty list");
+  }
 }
 
 /* ---- networking: what the VM gets from a network path ---- */
