@@ -750,8 +750,8 @@ int
 container_ps (struct ko_global *g, const char *id, bool json, int argc,
               char **argv, ko_error **err)
 {
-  enum ko_ps_style style;
-  if (!json && ko_ps_style_of (argc, argv, &style, err) < 0)
+  struct ko_ps_format fmt;
+  if (!json && ko_ps_format_of (argc, argv, &fmt, err) < 0)
     return -1;
   _cleanup_state_ struct ko_state st = { 0 };
   if (container_read_state (g, id, &st, err) < 0)
@@ -773,7 +773,7 @@ container_ps (struct ko_global *g, const char *id, bool json, int argc,
       printf ("]\n");
     }
   else
-    ko_ps_print (stdout, style, &pids, time (NULL), host_user);
+    ko_ps_print (stdout, &fmt, &pids, time (NULL), host_user);
   ko_mon_pids_clear (&pids);
   return 0;
 }

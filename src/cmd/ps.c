@@ -49,6 +49,7 @@ const struct ko_command cmd_ps = {
   .args = "[options] <container-id> [ps options]",
   .summary = "list the processes running in a container",
   .options = "  -f, --format F   table (default) or json\n"
-             "  ps options       -ef (default) or -e -x: the table's columns\n",
+             "  ps options       -ef (default), -e -x or -o FIELDS: the "
+             "table's columns\n",
   .run = run,
 };

@@ -400,10 +400,19 @@ teardown() { teardown_common; }
   run ko ps "$ID" -- -ef
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" == UID* ]]
+  # -o: procps's fields, in their order
+  run ko ps "$ID" -eo pid,user,stat,comm=NAME,args
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^\ +PID\ USER\ +STAT\ NAME\ +COMMAND$ ]]
+  [[ "$output" =~ $'\n'\ +$init\ root\ +Ss\ +sleep\ +sleep\ 601 ]]
   # what the host's ps would need the host's processes for is refused
-  run ko ps "$ID" -o pid,args
+  run ko ps "$ID" aux
   [ "$status" -eq 1 ]
-  [[ "$output" == *'ps: ps options "-o pid,args": only runc'*'-ef'*'-e -x'* ]]
+  [[ "$output" == *'ps: ps options "aux": only runc'*'-ef'*'-e -x and -o FIELDS'* ]]
+  run ko ps "$ID" -o pid,bogus
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'ps: -o: unknown field "bogus"'* ]]
   ko kill "$ID" KILL
   for _ in $(seq 50); do [ "$(state_status "$ID")" = stopped ] && break; sleep 0.1; done
   # stopped: runc lists nothing, successfully

@@ -9,33 +9,87 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the headers a format prints, space-separated */
+static char *
+headers (int argc, char **argv)
+{
+  struct ko_ps_format fmt;
+  ko_error *err = NULL;
+  if (ko_ps_format_of (argc, argv, &fmt, &err) < 0)
+    {
+      char *m = strdup (err->msg);
+      ko_error_free (err);
+      return m;
+    }
+  char *out = calloc (1, 512);
+  for (size_t i = 0; i < fmt.ncols; i++)
+    {
+      strcat (out, i ? " " : "");
+      strcat (out, fmt.cols[i].header);
+    }
+  return out;
+}
+
+static void
+expect_headers (int argc, char **argv, const char *want, const char *what)
+{
+  char *got = headers (argc, argv);
+  is_str (got, want, "format: %s", what);
+  free (got);
+}
+
 static void
 test_styles (void)
 {
-  enum ko_ps_style s = KO_PS_BSD;
-  ko_error *err = NULL;
-  ok (ko_ps_style_of (0, NULL, &s, &err) == 0 && s == KO_PS_FULL,
-      "style: none is runc's -ef");
+  const char *full = "UID PID PPID C STIME TTY TIME CMD",
+             *bsd = "PID TTY STAT TIME COMMAND";
+  expect_headers (0, NULL, full, "none is runc's -ef");
   char *ef[] = { "-ef" }, *e_f[] = { "-e", "-f" }, *ex[] = { "-e", "-x" },
-       *x[] = { "-ex" }, *aux[] = { "aux" }, *o[] = { "-o", "pid" },
-       *empty[] = { "-" };
-  ok (ko_ps_style_of (1, ef, &s, &err) == 0 && s == KO_PS_FULL, "style: -ef");
-  ok (ko_ps_style_of (2, e_f, &s, &err) == 0 && s == KO_PS_FULL,
-      "style: -e -f");
-  ok (ko_ps_style_of (2, ex, &s, &err) == 0 && s == KO_PS_BSD, "style: -e -x");
-  ok (ko_ps_style_of (1, x, &s, &err) == 0 && s == KO_PS_BSD, "style: -ex");
-  ok (ko_ps_style_of (1, aux, &s, &err) < 0 && err && err->status == EINVAL,
-      "style: aux (u: user columns) refused");
-  ko_error_free (err);
-  err = NULL;
-  ok (ko_ps_style_of (2, o, &s, &err) < 0 && err
-          && strstr (err->msg, "ps: ps options \"-o pid\": only runc's "
-                               "default (-ef) and -e -x are shown"),
-      "style: -o refused, naming the options");
-  ko_error_free (err);
-  err = NULL;
-  ok (ko_ps_style_of (1, empty, &s, &err) < 0, "style: a lone - refused");
-  ko_error_free (err);
+       *x[] = { "-ex" }, *aux[] = { "aux" }, *empty[] = { "-" };
+  expect_headers (1, ef, full, "-ef");
+  expect_headers (2, e_f, full, "-e -f");
+  expect_headers (2, ex, bsd, "-e -x");
+  expect_headers (1, x, bsd, "-ex");
+  expect_headers (1, aux,
+                  "ps: ps options \"aux\": only runc's default (-ef), -e -x "
+                  "and -o FIELDS are shown, the processes run in the VM, out "
+                  "of the host's ps's sight",
+                  "aux (u: user columns) refused, naming the options");
+  expect_headers (1, empty,
+                  "ps: ps options \"-\": only runc's default (-ef), -e -x and "
+                  "-o FIELDS are shown, the processes run in the VM, out of "
+                  "the host's ps's sight",
+                  "a lone - refused");
+  /* -o, as procps reads it */
+  char *o[] = { "-o", "pid,comm" }, *eo[] = { "-eo", "pid,ppid,args" },
+       *oo[] = { "-opid", "-o", "user=WHO,etime" },
+       *sp[] = { "-o", "pid  stat" }, *fo[] = { "--format", "pid,tty" },
+       *feq[] = { "--format=uid" }, *bsdo[] = { "axo", "pid,nlwp,pcpu" },
+       *up[] = { "-o", "PID,Comm" };
+  expect_headers (2, o, "PID COMMAND", "-o pid,comm");
+  expect_headers (2, eo, "PID PPID COMMAND", "-eo pid,ppid,args");
+  expect_headers (3, oo, "PID WHO ELAPSED", "-opid -o user=WHO,etime");
+  expect_headers (2, sp, "PID STAT", "-o with spaces");
+  expect_headers (2, fo, "PID TT", "--format LIST");
+  expect_headers (1, feq, "UID", "--format=LIST");
+  expect_headers (2, bsdo, "PID NLWP %CPU", "BSD axo");
+  expect_headers (2, up, "PID COMMAND", "field names in any case");
+  char *bad[] = { "-o", "pid,bogus" }, *none[] = { "-o" },
+       *emptyl[] = { "-o", "" }, *nof[] = { "--format" },
+       *many[] = { "-o", "pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,"
+                         "pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,pid,"
+                         "pid" };
+  expect_headers (2, bad,
+                  "ps: -o: unknown field \"bogus\" (known: pid, ppid, uid, "
+                  "user, c, pcpu, stime, tty, time, bsdtime, etime, stat, s, "
+                  "comm, args, cmd, command, pgid, sid, nlwp and their procps "
+                  "aliases)",
+                  "an unknown field refused, named");
+  expect_headers (1, none, "ps: -o needs a list of fields", "-o alone");
+  expect_headers (2, emptyl, "ps: -o: an empty list of fields", "-o \"\"");
+  expect_headers (1, nof, "ps: --format needs a list of fields",
+                  "--format alone");
+  expect_headers (2, many, "ps: -o: more than 24 fields", "too many fields");
 }
 
 static const char *LINE
@@ -83,15 +137,28 @@ names (uint32_t uid, char *buf, size_t n)
 }
 
 static char *
-print (enum ko_ps_style style, const struct ko_mon_pids *p, time_t now)
+print_with (int argc, char **argv, const struct ko_mon_pids *p, time_t now)
 {
+  struct ko_ps_format fmt;
+  if (ko_ps_format_of (argc, argv, &fmt, NULL) < 0)
+    return NULL;
   char *out = NULL;
   size_t len = 0;
   FILE *f = open_memstream (&out, &len);
-  ko_ps_print (f, style, p, now, names);
+  ko_ps_print (f, &fmt, p, now, names);
   fclose (f);
   return out;
 }
+
+static char *FULL_ARGS[] = { "-ef" }, *BSD_ARGS[] = { "-e", "-x" };
+#define print(style, p, now)                                                   \
+  ((style) ? print_with (2, BSD_ARGS, p, now)                                  \
+           : print_with (1, FULL_ARGS, p, now))
+enum
+{
+  KO_PS_FULL,
+  KO_PS_BSD
+};
 
 static void
 test_print (void)
@@ -135,6 +202,24 @@ test_print (void)
   ok (out && strstr (out, "\n?             43       ?"),
       "-ef: pids alone still print");
   free (out);
+  /* -o: the fields asked for, in their order; the last one unpadded */
+  {
+    char *o[] = { "-o", "pid,user,uid,ppid,pgid,sid,nlwp,s,stat,time,etime,"
+                        "pcpu,comm=NAME,args" };
+    in[0].cmd = "sleep 100";
+    p.uptime_ms = 20000;
+    p.n = 2;
+    out = print_with (2, o, &p, now);
+    is_str (out,
+            "    PID USER       UID    PPID    PGID     SID NLWP S STAT     "
+            "TIME     ELAPSED %CPU NAME            COMMAND\n"
+            "     42 root         0       1      42      42    3 S Ssl+ "
+            "00:00:04       00:10 40.0 my (odd) cmd    sleep 100\n"
+            "     43 1000      1000       ?       ?       ?    ? ? ?           "
+            "?           ?    ? ?               evil?]0;title?\n",
+            "-o: every field, unknowns as ?, control characters replaced");
+    free (out);
+  }
   struct ko_mon_pids none = { NULL, 0, NULL, 0 };
   out = print (KO_PS_FULL, &none, now);
   is_str (out, "UID          PID    PPID  C STIME TTY          TIME CMD\n",
