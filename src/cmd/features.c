@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int
 run (struct ko_global *g, int argc, char **argv, ko_error **err)
@@ -32,6 +34,21 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     return -1;
   oci_map_set (&f->annotations, "io.github.kata-oci.hypervisor", "qemu");
   oci_map_set (&f->annotations, "io.github.kata-oci.version", PACKAGE_VERSION);
+  /* annotations that change what the runtime does (the VM's size, cache
+   * mode, root ports, block rootfs and volumes): an engine should pass
+   * them only from whom it trusts (runc lists its own here) */
+  static const char *const unsafe[] = { "io.katacontainers.", "io.kata-oci." };
+  char **v = calloc (KO_ARRAY_SIZE (unsafe) + 1, sizeof *v);
+  f->potentially_unsafe_config_annotations = v;
+  for (size_t i = 0; v && i < KO_ARRAY_SIZE (unsafe); i++)
+    if ((v[i] = strdup (unsafe[i])) != NULL)
+      f->potentially_unsafe_config_annotations_len = i + 1;
+  if (v == NULL
+      || f->potentially_unsafe_config_annotations_len != KO_ARRAY_SIZE (unsafe))
+    {
+      oci_features_free (f);
+      return ko_error_set (err, ENOMEM, "features");
+    }
   _cleanup_free_ char *json = oci_features_generate (f, err);
   oci_features_free (f);
   if (json == NULL)

@@ -94,6 +94,8 @@ teardown() {
   echo "$output" | jq -e '.ociVersionMax == "1.2.0" and (.hooks | index("prestart"))'
   # only the namespaces create takes: not time
   echo "$output" | jq -e '.linux.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]'
+  # the annotations that configure the VM, for engines to filter
+  echo "$output" | jq -e '.potentiallyUnsafeConfigAnnotations == ["io.katacontainers.", "io.kata-oci."]'
 }
 
 @test "check says KVM or TCG and vsock or virtio-serial" {
