@@ -609,6 +609,7 @@ struct list_row
   int pid;
   const char *status;
   char *bundle, *rootfs, *created, *owner;
+  char **annotations; /* key, value, ..., NULL */
 };
 
 static int
@@ -669,6 +670,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
       r->rootfs = take_ptr (st.rootfs);
       r->created = take_ptr (st.created);
       r->owner = take_ptr (st.owner);
+      r->annotations = take_ptr (st.annotations);
       state_clear (&st);
     }
   if (d)
@@ -693,6 +695,16 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
           gen_kv (y, "rootfs", rows[i].rootfs);
           gen_kv (y, "created", rows[i].created);
           gen_kv (y, "owner", rows[i].owner);
+          /* as runc's list: the config's annotations, when there are any */
+          char **a = rows[i].annotations;
+          if (a && a[0])
+            {
+              yajl_gen_string (y, (const unsigned char *)"annotations", 11);
+              yajl_gen_map_open (y);
+              for (; a[0] && a[1]; a += 2)
+                gen_kv (y, a[0], a[1]);
+              yajl_gen_map_close (y);
+            }
           yajl_gen_map_close (y);
         }
       yajl_gen_array_close (y);
@@ -715,6 +727,7 @@ container_list (struct ko_global *g, bool json, bool quiet, ko_error **err)
       free (rows[i].rootfs);
       free (rows[i].created);
       free (rows[i].owner);
+      ko_strv_free (rows[i].annotations);
     }
   free (rows);
   return 0;

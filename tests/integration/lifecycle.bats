@@ -34,6 +34,7 @@ teardown() { teardown_common; }
 }
 
 @test "list shows a created container, in table and json" {
+  edit_spec '.annotations = {"org.example.k": "v"}'
   ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
   run ko list
   [ "$status" -eq 0 ]
@@ -43,8 +44,9 @@ teardown() { teardown_common; }
   [ "$(ko list -q)" = "$ID" ]
   # the same pid and rootfs as state's, as runc's list
   local l s
-  l=$(ko list --format json | jq -c '.[0] | {id, pid, rootfs, bundle, created}')
-  s=$(ko state "$ID" | jq -c '{id, pid, rootfs, bundle, created}')
+  l=$(ko list --format json | jq -c '.[0] | {id, pid, rootfs, bundle, created, annotations}')
+  s=$(ko state "$ID" | jq -c '{id, pid, rootfs, bundle, created, annotations}')
+  [ "$(ko list --format json | jq -r '.[0].annotations["org.example.k"]')" = v ]
   echo "list $l state $s"
   [ "$l" = "$s" ]
   [[ "$output" == *"$ID "*" $(ko state "$ID" | jq -r .pid) "* ]]
