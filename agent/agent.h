@@ -208,8 +208,11 @@ pid_t ag_clone (unsigned long flags);
 /* ag_clone, but the child starts in the cgroup of container id with
  * clone3's CLONE_INTO_CGROUP: no migration afterwards, which costs a
  * synchronize_rcu in the kernel. *joined says whether it did; without
- * cgroups or on a kernel without it this is plain ag_clone. */
-pid_t ag_clone_into (unsigned long flags, const char *id, bool *joined);
+ * cgroups or on a kernel without it this is plain ag_clone. sub (exec
+ * --cgroup): a group below the container's, relative, which the child
+ * starts in or the call fails (-1, errno). */
+pid_t ag_clone_into (unsigned long flags, const char *id, const char *sub,
+                     bool *joined);
 
 /* ---- rootfs.c: the container's root filesystem, in its init ---- */
 /* Bind-mounts the rootfs (rootfs_rel, in the share), makes the spec's

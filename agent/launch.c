@@ -439,7 +439,7 @@ launch_init (struct container *c, struct proc *p,
   /* the init unshares its cgroup namespace itself, once in its group */
   bool in_group;
   uint64_t ns = m->spec.namespaces & ~(m->spec.join_ns | CLONE_NEWCGROUP);
-  pid_t pid = ag_clone_into (ns | SIGCHLD, m->container_id, &in_group);
+  pid_t pid = ag_clone_into (ns | SIGCHLD, m->container_id, NULL, &in_group);
   if (pid == 0)
     {
       ag_join = (struct ag_join){ j.ipc, j.uts };
@@ -485,7 +485,7 @@ launch_exec (struct container *c, struct proc *p, const struct ko_process *kp,
   if (pipe2 (syncp, O_CLOEXEC) < 0)
     return ag_error_set (err, errno, "pipe");
   bool in_group;
-  pid_t helper = ag_clone_into (SIGCHLD, c->id, &in_group);
+  pid_t helper = ag_clone_into (SIGCHLD, c->id, kp->cgroup, &in_group);
   if (helper == 0)
     spawn_exec_helper (c->id, c->init->pid, in_group, kp, &io.io, syncp[1]);
   int saved = errno;
@@ -493,6 +493,8 @@ launch_exec (struct container *c, struct proc *p, const struct ko_process *kp,
   if (helper < 0)
     {
       close (syncp[0]);
+      if (kp->cgroup)
+        return ag_error_set (err, saved, "exec --cgroup %s", kp->cgroup);
       return ag_error_set (err, saved, "clone");
     }
   /* the helper answers at once with the pid or an error: wait for it

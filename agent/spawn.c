@@ -37,10 +37,23 @@ ag_clone (unsigned long flags)
 }
 
 pid_t
-ag_clone_into (unsigned long flags, const char *id, bool *joined)
+ag_clone_into (unsigned long flags, const char *id, const char *sub,
+               bool *joined)
 {
   *joined = false;
   int fd = cgroup_open (id);
+  if (sub)
+    {
+      /* exec --cgroup: that group or nothing */
+      int s = -1;
+      errno = EINVAL;
+      if (fd >= 0 && ag_relpath_ok (sub))
+        s = openat (fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0)
+        close (fd);
+      if ((fd = s) < 0)
+        return -1;
+    }
   if (fd >= 0)
     {
       struct ag_clone_args a
@@ -56,6 +69,8 @@ ag_clone_into (unsigned long flags, const char *id, bool *joined)
         }
       /* a kernel without clone3 or CLONE_INTO_CGROUP (before 5.7), or a
        * group that refuses: the caller's cgroup.procs write then says why */
+      if (sub)
+        return -1;
     }
   return ag_clone (flags);
 }

@@ -325,6 +325,15 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
     }
   struct ko_process kp;
   int r = translate_process (op, &kp, err);
+  if (r == 0 && o->cgroups && o->cgroups[0])
+    {
+      size_t n = 0;
+      while (o->cgroups[n])
+        n++;
+      r = translate_exec_cgroup (o->cgroups, n, &kp.cgroup, err);
+      if (r < 0)
+        ko_process_clear (&kp);
+    }
   if (r == 0 && translate_seccomp (spec, &kp, err) < 0)
     {
       ko_process_clear (&kp);

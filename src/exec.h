@@ -17,7 +17,8 @@ struct exec_opts
   const char *cwd;
   const char *user; /* uid[:gid] */
   char **add_gids;
-  char **caps; /* --cap, NULL-terminated */
+  char **caps;    /* --cap, NULL-terminated */
+  char **cgroups; /* --cgroup, NULL-terminated */
   bool tty;
   bool no_new_privs;
   bool detach;

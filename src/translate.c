@@ -1028,3 +1028,84 @@ translate_container (const oci_spec *spec, const char *bundle, const char *id,
   ko_disks_clear (disks);
   return ko_error_set (err, ENOMEM, "the container's fields");
 }
+
+/* the controllers of the guest's cgroup v2 */
+static const char *const v2_controllers[]
+    = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc" };
+
+int
+translate_exec_cgroup (char *const *args, size_t n, char **sub, ko_error **err)
+{
+  *sub = NULL;
+  const char *path = NULL, *first = NULL;
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *a = args[i], *colon = strchr (a, ':');
+      const char *p = colon ? colon + 1 : a;
+      for (const char *c = a; colon;)
+        {
+          size_t l = strcspn (c, ",:");
+          size_t k = KO_ARRAY_SIZE (v2_controllers);
+          if (l > 0)
+            for (k = 0; k < KO_ARRAY_SIZE (v2_controllers); k++)
+              if (strlen (v2_controllers[k]) == l
+                  && strncmp (v2_controllers[k], c, l) == 0)
+                break;
+          if (k == KO_ARRAY_SIZE (v2_controllers))
+            return ko_error_setx (
+                err, EINVAL,
+                "exec: --cgroup %s: unknown controller \"%.*s\" (the "
+                "guest's cgroup v2 has cpuset, cpu, io, memory, hugetlb, "
+                "pids, rdma and misc)",
+                a, (int)(l > 64 ? 64 : l), c);
+          c += l;
+          if (*c++ != ',')
+            break;
+        }
+      if (path && strcmp (path, p) != 0)
+        return ko_error_setx (err, EINVAL,
+                              "exec: --cgroup %s and --cgroup %s: with "
+                              "cgroup v2 every controller is in the same "
+                              "group",
+                              first, a);
+      path = p;
+      first = a;
+    }
+  if (path == NULL)
+    return 0;
+  /* below the container's group: lexically, never above it */
+  char out[PATH_MAX] = "";
+  size_t len = 0;
+  for (const char *s = path; *s;)
+    {
+      size_t l = strcspn (s, "/");
+      if (l == 2 && s[0] == '.' && s[1] == '.')
+        {
+          char *up = len ? strrchr (out, '/') : NULL;
+          if (len == 0)
+            return ko_error_setx (err, EINVAL,
+                                  "exec: --cgroup %s: outside the "
+                                  "container's cgroup",
+                                  first);
+          len = up ? (size_t)(up - out) : 0;
+          out[len] = '\0';
+        }
+      else if (l > 0 && !(l == 1 && s[0] == '.'))
+        {
+          if (len + l + 2 > sizeof out)
+            return ko_error_setx (err, ENAMETOOLONG,
+                                  "exec: --cgroup: path too long");
+          if (len)
+            out[len++] = '/';
+          memcpy (out + len, s, l);
+          len += l;
+          out[len] = '\0';
+        }
+      s += l;
+      while (*s == '/')
+        s++;
+    }
+  if (len && (*sub = strdup (out)) == NULL)
+    return ko_error_set (err, ENOMEM, "exec: --cgroup");
+  return 0;
+}

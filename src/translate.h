@@ -42,6 +42,14 @@ int translate_check_resources (const oci_linux_resources *r, const char *where,
 /* Fails, naming what, when a message of len bytes is more than the agent
  * takes in one request. */
 int translate_check_message (const char *what, size_t len, ko_error **err);
+
+/* runc's exec --cgroup arguments (each "path" or "ctl[,ctl...]:path") as
+ * one group below the container's: *sub gets it relative and cleaned
+ * (malloc'd), or NULL for the container's own. The guest has cgroup v2
+ * alone, so every controller named must be one of its and every path the
+ * same; a path above the container's group is refused. */
+int translate_exec_cgroup (char *const *args, size_t n, char **sub,
+                           ko_error **err);
 /* Frees what translate_container listed. */
 void binds_free (struct share_bind *binds, size_t n);
 /* The container-level fields of CreateContainer (*out, to clear with

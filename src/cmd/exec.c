@@ -30,17 +30,20 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     { "process-label", required_argument, NULL, 'l' },
     { "apparmor", required_argument, NULL, 'a' },
     { "ignore-paused", no_argument, NULL, 'I' },
+    { "cgroup", required_argument, NULL, 'G' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int c;
   struct exec_opts o = { 0 };
-  _cleanup_free_ char **env = NULL, **gids = NULL, **caps = NULL;
-  size_t nenv = 0, ngids = 0, ncaps = 0;
+  _cleanup_free_ char **env = NULL, **gids = NULL, **caps = NULL,
+                      **cgroups = NULL;
+  size_t nenv = 0, ngids = 0, ncaps = 0, ncgroups = 0;
   env = calloc (1, sizeof (char *));
   gids = calloc (1, sizeof (char *));
   caps = calloc (1, sizeof (char *));
-  if (env == NULL || gids == NULL || caps == NULL)
+  cgroups = calloc (1, sizeof (char *));
+  if (env == NULL || gids == NULL || caps == NULL || cgroups == NULL)
     return ko_error_set (err, ENOMEM, "exec");
   while ((c = getopt_long (argc, argv, "+:p:e:tu:g:c:dh", opts, NULL)) != -1)
     switch (c)
@@ -97,6 +100,10 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
       case 'I':
         o.ignore_paused = true;
         break;
+      case 'G':
+        if (ko_strv_push (&cgroups, &ncgroups, optarg) < 0)
+          return ko_error_set (err, ENOMEM, "exec");
+        break;
       case 'l':
       case 'a':
         break;
@@ -118,6 +125,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   o.env = env;
   o.add_gids = gids;
   o.caps = caps;
+  o.cgroups = cgroups;
   return exec_run (g, &o, err);
 }
 
@@ -139,6 +147,8 @@ const struct ko_command cmd_exec = {
     "      --pid-file FILE      write the relay's pid to FILE\n"
     "      --pidfd-socket S     send a pidfd of the relay to this unix "
     "socket\n"
+    "      --cgroup [CTL:]PATH  run it in this group below the container's "
+    "(repeatable)\n"
     "      --ignore-paused      in a paused container, start the process "
     "once it\n"
     "                           is resumed instead of failing\n"

@@ -86,6 +86,8 @@ ko_process_encode (struct ko_buf *b, uint16_t tag, const struct ko_process *p)
     }
   if (p->has_ioprio)
     r |= ko_tlv_put_u32 (b, KO_TAG_P_IOPRIO, p->ioprio);
+  if (p->cgroup)
+    r |= ko_tlv_put_str (b, KO_TAG_P_CGROUP, p->cgroup);
   ko_tlv_end (b, off);
   return r ? -1 : 0;
 }
@@ -118,11 +120,16 @@ process_field (struct ko_process *p, const struct ko_field *f, ko_error **err)
         }
       return 0;
     case KO_TAG_P_CWD:
-      free (p->cwd);
-      p->cwd = NULL;
-      if (ko_field_str (f, &p->cwd) < 0)
-        return ko_error_setx (err, EPROTO, "process: bad cwd");
-      return 0;
+    case KO_TAG_P_CGROUP:
+      {
+        char **d = f->tag == KO_TAG_P_CWD ? &p->cwd : &p->cgroup;
+        free (*d);
+        *d = NULL;
+        if (ko_field_str (f, d) < 0)
+          return ko_error_setx (err, EPROTO, "process: bad %s",
+                                f->tag == KO_TAG_P_CWD ? "cwd" : "cgroup");
+        return 0;
+      }
     case KO_TAG_P_ADD_GID:
       {
         if (ko_field_u32 (f, &u) < 0 || p->nadd_gids >= KO_MAX_STRINGS)
@@ -295,6 +302,7 @@ ko_process_clear (struct ko_process *p)
   free (p->args);
   free (p->env);
   free (p->cwd);
+  free (p->cgroup);
   free (p->add_gids);
   free (p->rlimits);
   free (p->seccomp);

@@ -204,6 +204,9 @@ enum ko_tag
                                   policy u32, flags u64, nice i32, priority u32,
                                   runtime, deadline, period u64 (44 bytes) */
   KO_TAG_P_IOPRIO = 60,        /* u32: ioprio_set(2)'s class << 13 | level */
+  KO_TAG_P_CGROUP = 61,        /* string: exec --cgroup's group, below the
+                                  container's (relative, cleaned, never ".."); an
+                                  exec joins it instead of the container's own */
 
   /* nested field tags (inside MOUNT, SYSCTL, DEVICE, RLIMIT, ID maps) */
   KO_TAG_M_DEST = 70,        /* string */
@@ -469,6 +472,7 @@ struct ko_process
   struct ko_sched_attr sched;
   bool has_ioprio;
   uint32_t ioprio;
+  char *cgroup; /* exec --cgroup, or NULL */
 };
 
 int ko_process_encode (struct ko_buf *b, uint16_t tag,

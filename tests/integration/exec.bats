@@ -82,6 +82,38 @@ JSON
   [[ "$output" == *"--pidfd-socket: connect to $WORK/pfd: No such file or directory"* ]]
 }
 
+@test "exec --cgroup: a group below the container's, as runc's; outside it, missing or an unknown controller fails" {
+  EXTRA_IDS="$ID-2"
+  # a cgroup namespace and a writable cgroupfs, so the container makes groups
+  edit_spec '.linux.namespaces += [{"type": "cgroup"}]
+    | .mounts |= map(if .destination == "/sys/fs/cgroup" then .options -= ["ro"] else . end)'
+  ko run -d --bundle "$BUNDLE" "$ID-2" </dev/null >/dev/null 2>&1
+  ko exec "$ID-2" mkdir -p /sys/fs/cgroup/sub/deeper
+  run ko exec --cgroup sub "$ID-2" cat /proc/self/cgroup
+  [ "$status" -eq 0 ]
+  [ "$output" = "0::/sub" ]
+  run ko exec --cgroup cpu,memory:/sub/./deeper "$ID-2" cat /proc/self/cgroup
+  [ "$output" = "0::/sub/deeper" ]
+  # the container's own, implicitly or with /
+  run ko exec "$ID-2" cat /proc/self/cgroup
+  [ "$output" = "0::/" ]
+  run ko exec --cgroup=/ "$ID-2" cat /proc/self/cgroup
+  [ "$output" = "0::/" ]
+  run ko exec --cgroup .. "$ID-2" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"exec: --cgroup ..: outside the container's cgroup"* ]]
+  run ko exec --cgroup notexistspath "$ID-2" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"exec --cgroup notexistspath: "[Nn]"o such file or directory"* ]]
+  run ko exec --cgroup cpu:notexistspath "$ID-2" true
+  [ "$status" -eq 1 ]
+  run ko exec --cgroup waaaaat:/ "$ID-2" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'unknown controller "waaaaat"'* ]]
+  # the container goes on
+  ko exec "$ID-2" true
+}
+
 @test "exec -d: SIGKILL to the relay's pid ends the process, as it would runc's (containerd's ExecSync timeout)" {
   ko exec -d --pid-file "$WORK/epid" "$ID" sleep 600 >"$WORK/out" 2>&1
   run ko exec "$ID" ps -o args

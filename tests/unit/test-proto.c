@@ -155,7 +155,8 @@ test_process (void)
                                      .deadline = 20,
                                      .period = 30 },
                           .has_ioprio = true,
-                          .ioprio = 3 << 13 };
+                          .ioprio = 3 << 13,
+                          .cgroup = "sub/deeper" };
   struct ko_buf b = { 0 };
   ok (ko_process_encode (&b, KO_TAG_PROCESS, &p) == 0, "process encodes");
   struct ko_tlv r = { b.data, b.len };
@@ -188,6 +189,7 @@ test_process (void)
           && q.sched.period == 30,
       "scheduler: sched_setattr's attributes, size set");
   ok (q.has_ioprio && q.ioprio == 3 << 13, "I/O priority");
+  is_str (q.cgroup, "sub/deeper", "exec --cgroup's group");
   ko_process_clear (&q);
   ko_buf_free (&b);
 
@@ -198,6 +200,16 @@ test_process (void)
   ko_tlv_next (&r, &f);
   ok (ko_process_decode (&f, &q, &err) < 0, "process without args refused");
   is_str (err ? err->msg : NULL, "process: no args", "no-args message");
+  ko_error_free (err);
+  err = NULL;
+  ko_buf_free (&b);
+
+  /* a group with a NUL in it */
+  ko_tlv_put_bytes (&b, KO_TAG_P_CGROUP, "a\0b", 3);
+  struct ko_field badcg
+      = { .tag = KO_TAG_PROCESS, .len = b.len, .val = b.data };
+  ok (ko_process_decode (&badcg, &q, &err) < 0, "a NUL in the cgroup refused");
+  is_str (err ? err->msg : NULL, "process: bad cgroup", "cgroup message");
   ko_error_free (err);
   err = NULL;
   ko_buf_free (&b);

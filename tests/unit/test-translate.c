@@ -1486,6 +1486,63 @@ test_resources_checks (void)
   }
 }
 
+/* ---- exec --cgroup ---- */
+
+static void
+exec_cgroup (const char *a, const char *b, const char *want_sub,
+             const char *want_err)
+{
+  char *args[] = { (char *)a, (char *)b, NULL };
+  size_t n = b ? 2 : 1;
+  char *sub = (char *)"unset";
+  ko_error *err = NULL;
+  int r = translate_exec_cgroup (args, n, &sub, &err);
+  if (want_err)
+    {
+      ok (r < 0, "exec --cgroup %s%s%s refused", a, b ? " " : "", b ? b : "");
+      is_str (err ? err->msg : NULL, want_err, "its message");
+    }
+  else
+    {
+      ok (r == 0, "exec --cgroup %s%s%s", a, b ? " " : "", b ? b : "");
+      is_str (sub, want_sub, "sub-group of %s", a);
+      free (sub);
+    }
+  ko_error_free (err);
+}
+
+static void
+test_exec_cgroup (void)
+{
+  exec_cgroup ("/", NULL, NULL, NULL);
+  exec_cgroup ("", NULL, NULL, NULL);
+  exec_cgroup ("a/b", NULL, "a/b", NULL);
+  exec_cgroup ("/a//./b/", NULL, "a/b", NULL);
+  exec_cgroup ("a/../b", NULL, "b", NULL);
+  exec_cgroup ("cpu:a", NULL, "a", NULL);
+  exec_cgroup ("cpu,memory:a", "pids:a", "a", NULL);
+  exec_cgroup ("memory:/", "/", NULL, NULL);
+  exec_cgroup ("..", NULL, NULL,
+               "exec: --cgroup ..: outside the container's cgroup");
+  exec_cgroup ("a/../..", NULL, NULL,
+               "exec: --cgroup a/../..: outside the container's cgroup");
+  exec_cgroup ("waaaaat:/", NULL, NULL,
+               "exec: --cgroup waaaaat:/: unknown controller \"waaaaat\" "
+               "(the guest's cgroup v2 has cpuset, cpu, io, memory, hugetlb, "
+               "pids, rdma and misc)");
+  exec_cgroup (":a", NULL, NULL,
+               "exec: --cgroup :a: unknown controller \"\" (the guest's "
+               "cgroup v2 has cpuset, cpu, io, memory, hugetlb, pids, rdma "
+               "and misc)");
+  exec_cgroup ("cpu,:a", NULL, NULL,
+               "exec: --cgroup cpu,:a: unknown controller \"\" (the guest's "
+               "cgroup v2 has cpuset, cpu, io, memory, hugetlb, pids, rdma "
+               "and misc)");
+  exec_cgroup ("cpu:a", "memory:b", NULL,
+               "exec: --cgroup cpu:a and --cgroup memory:b: with cgroup v2 "
+               "every controller is in the same group");
+}
+
 /* ---- networking: what the VM gets from a network path ---- */
 
 /* translate_network_path of a spec with these linux.namespaces */
@@ -1620,6 +1677,7 @@ main (void)
   test_cgroup ();
   test_fs_cache ();
   test_resources_checks ();
+  test_exec_cgroup ();
   test_network ();
   rmdir (vol);
   rmdir (bundle);
