@@ -436,9 +436,11 @@ launch_init (struct container *c, struct proc *p,
       c->start_fd = -1;
       return -1;
     }
-  /* the init unshares its cgroup namespace itself, once in its group */
+  /* the init unshares its cgroup namespace itself, once in its group,
+   * and its time namespace, whose offsets must be set before it enters */
   bool in_group;
-  uint64_t ns = m->spec.namespaces & ~(m->spec.join_ns | CLONE_NEWCGROUP);
+  uint64_t ns = m->spec.namespaces
+                & ~(m->spec.join_ns | CLONE_NEWCGROUP | CLONE_NEWTIME);
   pid_t pid = ag_clone_into (ns | SIGCHLD, m->container_id, NULL, &in_group);
   if (pid == 0)
     {

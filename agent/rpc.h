@@ -12,7 +12,8 @@
 #define DEFAULT_NAMESPACES                                                     \
   (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID)
 #define ALLOWED_NAMESPACES                                                     \
-  (DEFAULT_NAMESPACES | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER)
+  (DEFAULT_NAMESPACES | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER         \
+   | CLONE_NEWTIME)
 
 enum sync_kind
 {

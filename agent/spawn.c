@@ -385,6 +385,25 @@ spawn_container_init (const struct ko_msg_create_container *m,
       ag_error_set (&err, errno, "unshare the cgroup namespace");
       child_fail (err);
     }
+  /* a time namespace for our children, its offsets, then we enter it:
+   * the offsets are fixed once a process is in */
+  if (spec->namespaces & CLONE_NEWTIME)
+    {
+      int fd = -1;
+      if (unshare (CLONE_NEWTIME) < 0
+          || (spec->time_offsets
+              && ag_write_str ("/proc/self/timens_offsets", spec->time_offsets)
+                     < 0)
+          || (fd
+              = open ("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC))
+                 < 0
+          || setns (fd, CLONE_NEWTIME) < 0)
+        {
+          ag_error_set (&err, errno, "time namespace (linux.timeOffsets)");
+          child_fail (err);
+        }
+      close (fd);
+    }
   if (setup_tty (io, &err) < 0 || rootfs_setup (m->rootfs, spec, &err) < 0)
     child_fail (err);
   /* a pod member sharing the UTS namespace has the pod's names */
@@ -420,7 +439,7 @@ static const struct
   { "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP },
   { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
   { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID },
-  { "mnt", CLONE_NEWNS },
+  { "time", CLONE_NEWTIME }, { "mnt", CLONE_NEWNS },
 };
 
 void
@@ -443,7 +462,9 @@ spawn_exec_helper (const char *id, pid_t init_pid, bool in_group,
       snprintf (self, sizeof self, "/proc/self/ns/%s", ns_order[i].name);
       if (stat (p, &a) < 0)
         {
-          if (errno == ENOENT && ns_order[i].type == CLONE_NEWCGROUP)
+          if (errno == ENOENT
+              && (ns_order[i].type == CLONE_NEWCGROUP
+                  || ns_order[i].type == CLONE_NEWTIME))
             continue;
           ag_error_set (&err, errno, "container process %d", init_pid);
           child_fail (err);

@@ -193,10 +193,8 @@ static const char *const feature_mount_options[]
         "remount",     "ro",          "rprivate", "rshared",    "rslave",
         "runbindable", "rw",          "shared",   "slave",      "strictatime",
         "suid",        "symfollow",   "sync",     "unbindable" };
-/* not "time": create refuses time namespaces (the guest agent does not
- * make them yet) */
 static const char *const feature_namespaces[]
-    = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts" };
+    = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts" };
 static const char *const feature_caps[] = {
   "CAP_CHOWN",
   "CAP_DAC_OVERRIDE",

@@ -432,6 +432,67 @@ static const struct
   { "cgroup", CLONE_NEWCGROUP }, { "time", 0x80 /* CLONE_NEWTIME */ },
 };
 
+/* linux.timeOffsets as the guest kernel's timens_offsets takes them, for
+ * the container's own time namespace (as runc: none without one) */
+static int
+translate_time_offsets (const oci_linux *l, uint64_t ns,
+                        struct ko_container_spec *s, ko_error **err)
+{
+  if (l->time_offsets_len == 0)
+    return 0;
+  if (!(ns & 0x80 /* CLONE_NEWTIME */))
+    return ko_error_setx (err, EINVAL,
+                          "config.json: linux.timeOffsets: set, but "
+                          "linux.namespaces has no time namespace");
+  struct ko_buf b = { 0 };
+  for (size_t i = 0; i < l->time_offsets_len; i++)
+    {
+      const oci_time_offset *t = &l->time_offsets[i];
+      if (strcmp (t->clock, "monotonic") != 0
+          && strcmp (t->clock, "boottime") != 0)
+        {
+          ko_buf_free (&b);
+          return ko_error_setx (err, EINVAL,
+                                "config.json: linux.timeOffsets.%s: unknown "
+                                "clock (monotonic or boottime)",
+                                t->clock);
+        }
+      if (t->has_secs && t->secs < 0)
+        {
+          ko_buf_free (&b);
+          return ko_error_setx (err, EINVAL,
+                                "config.json: linux.timeOffsets.%s.secs: "
+                                "%lld: the VM has just booted, and its clock "
+                                "may not go below zero",
+                                t->clock, (long long)t->secs);
+        }
+      if (t->has_nanosecs && t->nanosecs >= 1000000000)
+        {
+          ko_buf_free (&b);
+          return ko_error_setx (err, EINVAL,
+                                "config.json: linux.timeOffsets.%s.nanosecs: "
+                                "%u is not below 1000000000",
+                                t->clock, t->nanosecs);
+        }
+      char line[80];
+      int n = snprintf (line, sizeof line, "%s %lld %u\n", t->clock,
+                        (long long)(t->has_secs ? t->secs : 0),
+                        t->has_nanosecs ? t->nanosecs : 0);
+      if (ko_buf_append (&b, line, (size_t)n) < 0)
+        {
+          ko_buf_free (&b);
+          return ko_error_set (err, ENOMEM, "timeOffsets");
+        }
+    }
+  if (ko_buf_append (&b, "", 1) < 0)
+    {
+      ko_buf_free (&b);
+      return ko_error_set (err, ENOMEM, "timeOffsets");
+    }
+  s->time_offsets = (char *)b.data;
+  return 0;
+}
+
 static int
 translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
 {
@@ -452,11 +513,6 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
         return ko_error_setx (err, EINVAL,
                               "config.json: linux.namespaces[%zu]: \"%s\" is "
                               "listed twice",
-                              i, n->type);
-      if (ns_types[j].flag == 0x80 /* time */)
-        return ko_error_setx (err, ENOTSUP,
-                              "config.json: linux.namespaces[%zu]: %s "
-                              "namespaces are not supported in the VM yet",
                               i, n->type);
       if (n->path && *n->path)
         {
@@ -776,10 +832,8 @@ translate_linux (const oci_linux *l, const oci_process *proc, const char *id,
     return -1;
   if (translate_id_maps (l, ns, proc, s, err) < 0)
     return -1;
-  if (l->time_offsets_len)
-    return ko_error_setx (err, ENOTSUP,
-                          "config.json: linux.timeOffsets: time namespaces "
-                          "are not supported in the VM yet");
+  if (translate_time_offsets (l, ns, s, err) < 0)
+    return -1;
   s->has_namespaces = true;
   s->namespaces = ns;
   if (translate_sysctl (l, ns, linux_network_path (l) != NULL, s, err) < 0)

@@ -112,6 +112,7 @@ struct ko_container_spec
    * the init of container join_container, the pod's sandbox */
   char *join_container;
   uint64_t join_ns;
+  char *time_offsets; /* NULL: none (a time namespace keeps the VM's) */
   /* the device program (KO_TAG_DEVFILTER), NULL: none; and the serials of
    * its disk slots, in order */
   uint8_t *devfilter;

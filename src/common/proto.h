@@ -178,6 +178,9 @@ enum ko_tag
    * pod's sandbox) instead of making its own */
   KO_TAG_JOIN_CONTAINER = 30, /* string */
   KO_TAG_JOIN_NS = 31,        /* u64 */
+  /* a time namespace's offsets, as /proc/PID/timens_offsets takes them
+   * ("monotonic S N\nboottime S N\n"); with CLONE_NEWTIME in NAMESPACES */
+  KO_TAG_TIME_OFFSETS = 32, /* string */
 
   /* ko_process fields */
   KO_TAG_P_ARG = 40,      /* string, repeated */

@@ -92,8 +92,8 @@ teardown() {
   run "$KATA_OCI" features
   [ "$status" -eq 0 ]
   echo "$output" | jq -e '.ociVersionMax == "1.2.0" and (.hooks | index("prestart"))'
-  # only the namespaces create takes: not time
-  echo "$output" | jq -e '.linux.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]'
+  # the namespaces create takes
+  echo "$output" | jq -e '.linux.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]'
   # the annotations that configure the VM, for engines to filter
   echo "$output" | jq -e '.potentiallyUnsafeConfigAnnotations == ["io.katacontainers.", "io.kata-oci."]'
 }

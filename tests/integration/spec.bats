@@ -326,6 +326,33 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ "$status" -ne 0 ]
 }
 
+@test "linux: a time namespace with linux.timeOffsets (runc 1.2): the init and exec'd processes see the offsets" {
+  edit_spec '.linux.namespaces += [{"type": "time"}]
+    | .linux.timeOffsets = {"boottime": {"secs": 86400, "nanosecs": 5}, "monotonic": {"secs": 7}}'
+  set_args "$BUNDLE" sh -c 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime; exec sleep 1000'
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>&1
+  wait_until grep -q . "$WORK/out"
+  sleep 0.5
+  cat "$WORK/out"
+  grep -q "^monotonic *7 *0$" "$WORK/out"
+  grep -q "^boottime *86400 *5$" "$WORK/out"
+  # uptime: boottime's offset on top of the VM's few seconds
+  up=$(tail -1 "$WORK/out")
+  [ "$up" -ge 86400 ] && [ "$up" -lt 86400000 ]
+  # an exec'd process joins it
+  run ko exec "$ID" cut -d. -f1 /proc/uptime
+  [ "$output" -ge 86400 ]
+  run ko exec "$ID" sh -c 'readlink /proc/self/ns/time; readlink /proc/1/ns/time'
+  [ "${lines[0]}" = "${lines[1]}" ]
+  ko delete -f "$ID"
+  # without offsets: a time namespace of its own, the VM's clocks
+  edit_spec 'del(.linux.timeOffsets)'
+  set_args "$BUNDLE" sh -c 'cut -d. -f1 /proc/uptime'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "$output" -lt 86400 ]
+}
+
 @test "linux: sysctl, hostname, domainname, personality, devices, namespaces" {
   edit_spec '.hostname = "spec-host" | .domainname = "spec.domain"
     | .linux.sysctl = {"kernel.shmmax": "123456789", "fs.mqueue.msg_max": "33", "net.ipv4.ip_forward": "1"}

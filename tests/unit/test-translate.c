@@ -1130,6 +1130,54 @@ test_linux (void)
                 "\"dev/x\", \"major\": 1, \"minor\": 3}]}",
                 "config.json: linux.devices[0].path: must be an absolute path",
                 "devices: relative path");
+  /* a time namespace and its offsets, as /proc/PID/timens_offsets takes
+   * them */
+  {
+    struct result t;
+    int trc = translate (
+        NULL,
+        ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": "
+        "\"time\"}], \"timeOffsets\": {\"monotonic\": {\"secs\": 86400}, "
+        "\"boottime\": {\"secs\": 5, \"nanosecs\": 7}}}",
+        &t);
+    is_int (trc, 0, "time namespace: translated");
+    uint64_t tv = 0;
+    find_u64 (&t.tlv, KO_TAG_NAMESPACES, &tv);
+    ok (tv & 0x80, "time namespace: CLONE_NEWTIME");
+    is_int (count_tag (&t.tlv, KO_TAG_TIME_OFFSETS), 1, "time offsets sent");
+    result_clear (&t);
+  }
+  expect_error (NULL,
+                ", \"linux\": {\"timeOffsets\": {\"monotonic\": {\"secs\": "
+                "1}}}",
+                "config.json: linux.timeOffsets: set, but linux.namespaces "
+                "has no time namespace",
+                "timeOffsets without a time namespace");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], "
+                "\"timeOffsets\": {\"realtime\": {\"secs\": 1}}}",
+                "config.json: linux.timeOffsets.realtime: unknown clock "
+                "(monotonic or boottime)",
+                "timeOffsets: realtime cannot be offset");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], "
+                "\"timeOffsets\": {\"boottime\": {\"nanosecs\": "
+                "1000000000}}}",
+                "config.json: linux.timeOffsets.boottime.nanosecs: "
+                "1000000000 is not below 1000000000",
+                "timeOffsets: nanosecs out of range");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], "
+                "\"timeOffsets\": {\"monotonic\": {\"secs\": -1}}}",
+                "config.json: linux.timeOffsets.monotonic.secs: -1: the VM "
+                "has just booted, and its clock may not go below zero",
+                "timeOffsets: a negative offset");
+  expect_error (NULL,
+                ", \"linux\": {\"namespaces\": [{\"type\": \"time\", "
+                "\"path\": \"/proc/1/ns/time\"}]}",
+                "config.json: linux.namespaces[0].path: /proc/1/ns/time is a "
+                "host namespace, which a container inside a VM cannot join",
+                "time namespace path refused");
   expect_error (NULL, ", \"linux\": {\"rootfsPropagation\": \"sideways\"}",
                 "config.json: linux.rootfsPropagation: unknown propagation "
                 "\"sideways\"",
