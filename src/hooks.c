@@ -45,7 +45,7 @@ state_json (const oci_spec *spec, const char *id, const char *status, pid_t pid,
 }
 
 static void __attribute__ ((noreturn))
-hook_child (const oci_hook *h, int in_fd, int out_fd)
+hook_child (const oci_hook *h, int in_fd, int out_fd, char *const *inherit)
 {
   sigset_t none;
   sigemptyset (&none);
@@ -59,7 +59,10 @@ hook_child (const oci_hook *h, int in_fd, int out_fd)
   syscall (SYS_close_range, 3, ~0u, 0);
   char *argv0[] = { h->path, NULL };
   char *envp0[] = { NULL };
-  execve (h->path, h->args_len ? h->args : argv0, h->env_len ? h->env : envp0);
+  execve (h->path, h->args_len ? h->args : argv0,
+          h->env_len ? h->env
+          : inherit  ? inherit
+                     : envp0);
   dprintf (2, "exec %s: %s", h->path, strerror (errno));
   _exit (127);
 }
@@ -115,7 +118,7 @@ hook_wait (pid_t pid, int out_fd, int timeout_s, char *buf, size_t *len)
 
 static int
 run_one (const char *kind, size_t idx, const oci_hook *h, const char *json,
-         ko_error **err)
+         char *const *inherit, ko_error **err)
 {
   int in[2], out[2];
   if (pipe2 (in, O_CLOEXEC) < 0)
@@ -130,7 +133,7 @@ run_one (const char *kind, size_t idx, const oci_hook *h, const char *json,
   if (pid == 0)
     {
       setpgid (0, 0);
-      hook_child (h, in[0], out[1]);
+      hook_child (h, in[0], out[1], inherit);
     }
   int saved = errno;
   close (in[0]);
@@ -184,8 +187,16 @@ hooks_run (const char *kind, const oci_hook *hooks, size_t n,
   _cleanup_free_ char *json = state_json (spec, id, status, pid, bundle, err);
   if (json == NULL)
     return -1;
+  /* the two hooks the spec runs "in the container namespace" get, without
+   * an env of their own, the container process's, as runc's do (they run
+   * in runc init, whose environment that is by then) */
+  char *const *inherit = NULL;
+  if ((strcmp (kind, "createContainer") == 0
+       || strcmp (kind, "startContainer") == 0)
+      && spec && spec->process && spec->process->env_len)
+    inherit = spec->process->env;
   for (size_t i = 0; i < n; i++)
-    if (run_one (kind, i, &hooks[i], json, err) < 0)
+    if (run_one (kind, i, &hooks[i], json, inherit, err) < 0)
       return -1;
   return 0;
 }

@@ -523,14 +523,17 @@ userns_spec() {
   edit_spec '.hooks = {
     "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/prestart.json; echo prestart >> '"$WORK"'/order"]}],
     "createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/createRuntime.json; echo createRuntime $HOOKVAR >> '"$WORK"'/order"], "env": ["HOOKVAR=from-env"]}],
-    "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo createContainer >> '"$WORK"'/order"]}],
-    "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo startContainer >> '"$WORK"'/order"]}],
-    "poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/poststart.json; echo poststart >> '"$WORK"'/order"]}],
+    "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo createContainer $PROCVAR >> '"$WORK"'/order"]}],
+    "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo startContainer $PROCVAR >> '"$WORK"'/order"]}],
+    "poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/poststart.json; echo poststart $PROCVAR >> '"$WORK"'/order"]}],
     "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$WORK"'/poststop.json; echo poststop >> '"$WORK"'/order"], "timeout": 5}]}
-    | .annotations = {"org.example.k": "v"}'
+    | .annotations = {"org.example.k": "v"}
+    | .process.env += ["PROCVAR=from-process"]'
   set_args "$BUNDLE" true
   ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
-  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer')" ]
+  # createContainer and startContainer without an env: the process's, as
+  # runc's (run in its container's init); the others: none
+  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer from-process')" ]
   [ "$(jq -r .id "$WORK/prestart.json")" = "$ID" ]
   [ "$(jq -r .status "$WORK/prestart.json")" = created ]
   [ "$(jq -r .status "$WORK/createRuntime.json")" = creating ]
@@ -542,7 +545,7 @@ userns_spec() {
   [ "$(jq -r .status "$WORK/poststart.json")" = running ]
   ko delete "$ID"
   [ "$(jq -r .status "$WORK/poststop.json")" = stopped ]
-  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer\nstartContainer\npoststart\npoststop')" ]
+  [ "$(cat "$WORK/order")" = "$(printf 'prestart\ncreateRuntime from-env\ncreateContainer from-process\nstartContainer from-process\npoststart\npoststop')" ]
 }
 
 @test "hooks: a failing prestart fails create with its stderr and tears everything down" {
