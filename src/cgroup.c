@@ -531,8 +531,11 @@ cpus_text (const cpu_set_t *set, char *buf, size_t n)
     }
 }
 
-/* The CPUs this process could use before it pinned itself: an update may
- * move the VM to any of them. */
+/* The host's online CPUs (else the CPUs this process could use before it
+ * pinned itself): what a cpuset may name, at create and at every update.
+ * Not this process's affinity: a caller started under taskset may still
+ * pin the VM elsewhere, as runc's container may; a cpuset cgroup that
+ * leaves none of the set makes sched_setaffinity fail, with its error. */
 static cpu_set_t first_affinity;
 static bool have_first;
 
@@ -544,7 +547,18 @@ cgroup_cpus_allowed (const char *list, const char *where, cpu_set_t *set,
     return -1;
   if (!have_first)
     {
-      if (sched_getaffinity (0, sizeof first_affinity, &first_affinity) < 0)
+      char online[1024];
+      _cleanup_close_ int fd
+          = open ("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd < 0 ? -1 : read (fd, online, sizeof online - 1);
+      if (n > 0)
+        {
+          online[n] = '\0';
+          online[strcspn (online, "\n")] = '\0';
+        }
+      if ((n <= 0
+           || cgroup_cpus_parse (online, "online", &first_affinity, NULL) < 0)
+          && sched_getaffinity (0, sizeof first_affinity, &first_affinity) < 0)
         return ko_error_set (err, errno, "sched_getaffinity");
       have_first = true;
     }
@@ -556,8 +570,8 @@ cgroup_cpus_allowed (const char *list, const char *where, cpu_set_t *set,
       char have[256];
       cpus_text (&mine, have, sizeof have);
       return ko_error_setx (err, EINVAL,
-                            "%s: \"%s\" names CPUs kata-oci may not use here "
-                            "(it may use %s)",
+                            "%s: \"%s\" names CPUs this host does not have "
+                            "online (it has %s)",
                             where, list, have);
     }
   return 0;

@@ -73,7 +73,7 @@ vm_cpus() {
   # kernel refuses runc's write
   run ko update --cpuset-cpus 1000 "$ID-2"
   [ "$status" -eq 1 ]
-  [[ "$output" == *'update: cpu.cpus: "1000" names CPUs kata-oci may not use here (it may use '* ]]
+  [[ "$output" == *'update: cpu.cpus: "1000" names CPUs this host does not have online (it has '* ]]
   run ko update --cpuset-cpus 1-x "$ID-2"
   [ "$status" -eq 1 ]
   [[ "$output" == *'update: cpu.cpus: "1-x" is not a CPU list (such as 0-3,6)'* ]]
@@ -81,7 +81,7 @@ vm_cpus() {
   edit_spec '.linux.resources.cpu = {"cpus": "1000"}'
   run ko create --bundle "$BUNDLE" "$ID" </dev/null
   [ "$status" -eq 1 ]
-  [[ "$output" == *'config.json: linux.resources: cpu.cpus: "1000" names CPUs kata-oci may not use here'* ]]
+  [[ "$output" == *'config.json: linux.resources: cpu.cpus: "1000" names CPUs this host does not have online'* ]]
   assert_nothing_left "$ID"
 }
 
