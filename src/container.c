@@ -538,7 +538,12 @@ container_delete (struct ko_global *g, const char *id, bool force,
     }
   const char *status = state_status (&st);
   bool stopped = strcmp (status, "stopped") == 0;
-  /* the OCI spec: no effect and an error, created included */
+  /* a created container goes as runc's, Kata's and youki's do (its init
+   * killed), and as containerd's shim expects when it deletes a task that
+   * never started; the OCI spec (and crun) would refuse it. A running or
+   * paused one is refused, with no effect. */
+  if (strcmp (status, "created") == 0)
+    force = true;
   if (!stopped && !force)
     return ko_error_setx (err, EBUSY,
                           "cannot delete container %s that is not "

@@ -455,15 +455,19 @@ teardown() { teardown_common; }
   grep -q "initramfs freed" "$TEST_ROOT/$ID/console.log"
 }
 
-@test "delete without --force leaves a created container alone, as the OCI spec says" {
+@test "delete without --force removes a created container, as runc's does; a running one is refused" {
   ko create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  ko delete "$ID"
+  run ko state "$ID"
+  [ "$status" -eq 1 ]
+  assert_nothing_left "$ID"
+  set_args "$BUNDLE" sleep 100
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
   run ko delete "$ID"
   [ "$status" -eq 1 ]
-  [[ "$output" == *"cannot delete container $ID that is not stopped: created (--force stops it first)"* ]]
-  [ "$(state_status "$ID")" = created ]
-  ko start "$ID"
-  wait_status "$ID" stopped
-  ko delete "$ID"
+  [[ "$output" == *"cannot delete container $ID that is not stopped: running (--force stops it first)"* ]]
+  [ "$(state_status "$ID")" = running ]
+  ko delete -f "$ID"
   assert_nothing_left "$ID"
 }
 
