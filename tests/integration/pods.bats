@@ -314,3 +314,14 @@ qemus_of() {
   ko update --cpuset-cpus 0 "$M1"
   [ "$(pinned)" = "0-1 " ]
 }
+
+@test "pods: delete of a created member (no --force) takes it out of the VM, as runc's delete of a created container; the pod goes on" {
+  start_sandbox
+  b1=$(member_bundle m1 sleep 1000)
+  ko create --bundle "$b1" "$M1" </dev/null
+  [ "$(state_status "$M1")" = created ]
+  ko delete "$M1"
+  assert_nothing_left "$M1"
+  [ "$(state_status "$SB")" = running ]
+  ko exec "$SB" true
+}
