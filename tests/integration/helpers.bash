@@ -235,3 +235,14 @@ PY
   for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
   return 1
 }
+
+# vm_cpus ID: each distinct Cpus_allowed_list among every thread of the
+# sandbox's monitor, holder, QEMU and virtiofsd (its two processes)
+vm_cpus() {
+  local mon pids p
+  mon=$(jq -r .monitorPid "$TEST_ROOT/$1/state.json")
+  pids="$mon $(pgrep -P "$mon" | tr '\n' ' ')"
+  for p in $pids; do pids="$pids $(pgrep -P "$p" | tr '\n' ' ')"; done
+  for p in $pids; do cat /proc/$p/task/*/status; done |
+    awk '/^Cpus_allowed_list/ {print $2}' | sort -u | tr '\n' ' '
+}

@@ -297,22 +297,15 @@ qemus_of() {
   [ "$(nproc)" -ge 2 ] || skip "needs two host CPUs"
   edit_spec '.linux.resources.cpu = {"cpus": "0"}'
   start_sandbox
-  pinned() {
-    local mon p pids
-    mon=$(jq -r .monitorPid "$TEST_ROOT/$SB/state.json")
-    pids="$mon $(pgrep -P "$mon" | tr '\n' ' ')"
-    for p in $pids; do cat /proc/$p/task/*/status; done |
-      awk '/^Cpus_allowed_list/ {print $2}' | sort -u | tr '\n' ' '
-  }
-  [ "$(pinned)" = "0 " ]
+  [ "$(vm_cpus "$SB")" = "0 " ]
   b1=$(member_bundle m1 sleep 1000)
   jq '.linux.resources.cpu = {"cpus": "1"}' "$b1/config.json" > "$b1/c" && mv "$b1/c" "$b1/config.json"
   ko create --bundle "$b1" "$M1" </dev/null
-  [ "$(pinned)" = "0-1 " ]
+  [ "$(vm_cpus "$SB")" = "0-1 " ]
   # a member's update widens it too, and never narrows the pod's
   ko start "$M1"
   ko update --cpuset-cpus 0 "$M1"
-  [ "$(pinned)" = "0-1 " ]
+  [ "$(vm_cpus "$SB")" = "0-1 " ]
 }
 
 @test "pods: delete of a created member (no --force) takes it out of the VM, as runc's delete of a created container; the pod goes on" {

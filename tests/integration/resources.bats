@@ -23,17 +23,6 @@ CG='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
   [ "${lines[2]}" = "50000 100000" ]
 }
 
-# vm_cpus ID: each distinct Cpus_allowed_list among every thread of the
-# sandbox's monitor, holder, QEMU and virtiofsd (its two processes)
-vm_cpus() {
-  local mon pids p
-  mon=$(jq -r .monitorPid "$TEST_ROOT/$1/state.json")
-  pids="$mon $(pgrep -P "$mon" | tr '\n' ' ')"
-  for p in $pids; do pids="$pids $(pgrep -P "$p" | tr '\n' ' ')"; done
-  for p in $pids; do cat /proc/$p/task/*/status; done |
-    awk '/^Cpus_allowed_list/ {print $2}' | sort -u | tr '\n' ' '
-}
-
 @test "resources: a cpuset pins the VM's threads to those host CPUs and sizes its vCPUs; the guest keeps the part the VM has" {
   [ "$(nproc)" -ge 2 ] || skip "needs two host CPUs"
   EXTRA_IDS="$ID-2"
