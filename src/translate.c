@@ -1127,39 +1127,21 @@ translate_exec_cgroup (char *const *args, size_t n, char **sub, ko_error **err)
     }
   if (path == NULL)
     return 0;
-  /* below the container's group: lexically, never above it */
-  char out[PATH_MAX] = "";
-  size_t len = 0;
-  for (const char *s = path; *s;)
-    {
-      size_t l = strcspn (s, "/");
-      if (l == 2 && s[0] == '.' && s[1] == '.')
-        {
-          char *up = len ? strrchr (out, '/') : NULL;
-          if (len == 0)
-            return ko_error_setx (err, EINVAL,
-                                  "exec: --cgroup %s: outside the "
-                                  "container's cgroup",
-                                  first);
-          len = up ? (size_t)(up - out) : 0;
-          out[len] = '\0';
-        }
-      else if (l > 0 && !(l == 1 && s[0] == '.'))
-        {
-          if (len + l + 2 > sizeof out)
-            return ko_error_setx (err, ENAMETOOLONG,
-                                  "exec: --cgroup: path too long");
-          if (len)
-            out[len++] = '/';
-          memcpy (out + len, s, l);
-          len += l;
-          out[len] = '\0';
-        }
-      s += l;
-      while (*s == '/')
-        s++;
-    }
-  if (len && (*sub = strdup (out)) == NULL)
+    /* below the container's group, cleaned as runc's cgroupfs path: under
+     * a top component no name has, so that ".." past the container's group
+     * shows as the top's loss (cgroup_clean_path never climbs above "/") */
+#define TOP "/\x01"
+  char in[PATH_MAX + 8], out[PATH_MAX];
+  if (snprintf (in, sizeof in, TOP "/%s", path) >= (int)sizeof in
+      || cgroup_clean_path (in, out, sizeof out) < 0)
+    return ko_error_setx (err, ENAMETOOLONG, "exec: --cgroup: path too long");
+  size_t top = strlen (TOP);
+  if (strncmp (out, TOP, top) != 0 || (out[top] != '\0' && out[top] != '/'))
+    return ko_error_setx (err, EINVAL,
+                          "exec: --cgroup %s: outside the container's cgroup",
+                          first);
+#undef TOP
+  if (out[top] && (*sub = strdup (out + top + 1)) == NULL)
     return ko_error_set (err, ENOMEM, "exec: --cgroup");
   return 0;
 }

@@ -1562,6 +1562,13 @@ test_exec_cgroup (void)
   exec_cgroup ("cpu:a", NULL, "a", NULL);
   exec_cgroup ("cpu,memory:a", "pids:a", "a", NULL);
   exec_cgroup ("memory:/", "/", NULL, NULL);
+  {
+    char longp[PATH_MAX + 16];
+    memset (longp, 'a', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    exec_cgroup (longp, NULL, NULL, "exec: --cgroup: path too long");
+  }
+  exec_cgroup ("a/b/../../c/./", NULL, "c", NULL);
   exec_cgroup ("..", NULL, NULL,
                "exec: --cgroup ..: outside the container's cgroup");
   exec_cgroup ("a/../..", NULL, NULL,
