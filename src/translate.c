@@ -1131,6 +1131,12 @@ translate_exec_cgroup (char *const *args, size_t n, char **sub, ko_error **err)
      * a top component no name has, so that ".." past the container's group
      * shows as the top's loss (cgroup_clean_path never climbs above "/") */
 #define TOP "/\x01"
+  for (const char *c = path; *c; c++)
+    if ((unsigned char)*c < 0x20)
+      return ko_error_setx (err, EINVAL,
+                            "exec: --cgroup %s: a control character in the "
+                            "path",
+                            first);
   char in[PATH_MAX + 8], out[PATH_MAX];
   if (snprintf (in, sizeof in, TOP "/%s", path) >= (int)sizeof in
       || cgroup_clean_path (in, out, sizeof out) < 0)

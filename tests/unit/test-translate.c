@@ -1569,6 +1569,8 @@ test_exec_cgroup (void)
     exec_cgroup (longp, NULL, NULL, "exec: --cgroup: path too long");
   }
   exec_cgroup ("a/b/../../c/./", NULL, "c", NULL);
+  exec_cgroup ("../\x01/x", NULL, NULL,
+               "exec: --cgroup ../\x01/x: a control character in the path");
   exec_cgroup ("..", NULL, NULL,
                "exec: --cgroup ..: outside the container's cgroup");
   exec_cgroup ("a/../..", NULL, NULL,
