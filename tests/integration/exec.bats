@@ -80,6 +80,11 @@ JSON
   run ko exec --pidfd-socket "$WORK/pfd" "$ID" true
   [ "$status" -eq 1 ]
   [[ "$output" == *"--pidfd-socket: connect to $WORK/pfd: No such file or directory"* ]]
+  # a path no unix socket address holds
+  long=/tmp/$(printf 'p%.0s' $(seq 120))
+  run ko exec -d --pidfd-socket "$long" "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--pidfd-socket: path too long (125 bytes, at most 107): $long"* ]]
 }
 
 @test "exec --cgroup: a group below the container's, as runc's; outside it, missing or an unknown controller fails" {
