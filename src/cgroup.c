@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -62,12 +61,13 @@ cgroup_size_vm (const oci_spec *spec, int *memory_mb, int *vcpus)
           = ((uint64_t)r->cpu->quota + r->cpu->period - 1) / r->cpu->period;
       *vcpus = n < 1 ? 1 : n > 256 ? 256 : (int)n;
     }
-  else if (r->cpu && r->cpu->cpus && cgroup_cpus_count (r->cpu->cpus) > 0)
+  else if (r->cpu && r->cpu->cpus)
     {
       /* no quota: as many vCPUs as the host CPUs the VM is pinned to, the
        * parallelism runc's container would have */
       int n = cgroup_cpus_count (r->cpu->cpus);
-      *vcpus = n > 256 ? 256 : n;
+      if (n > 0)
+        *vcpus = n > 256 ? 256 : n;
     }
 }
 
