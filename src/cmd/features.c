@@ -41,8 +41,11 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   char **v = calloc (KO_ARRAY_SIZE (unsafe) + 1, sizeof *v);
   f->potentially_unsafe_config_annotations = v;
   for (size_t i = 0; v && i < KO_ARRAY_SIZE (unsafe); i++)
-    if ((v[i] = strdup (unsafe[i])) != NULL)
+    {
+      if ((v[i] = strdup (unsafe[i])) == NULL)
+        break;
       f->potentially_unsafe_config_annotations_len = i + 1;
+    }
   if (v == NULL
       || f->potentially_unsafe_config_annotations_len != KO_ARRAY_SIZE (unsafe))
     {
