@@ -35,6 +35,12 @@ struct ag_open_how
 #define SYS_close_range 436
 #endif
 
+/* mount_setattr(2) */
+struct ag_mount_attr
+{
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
 /* clone3(2) */
 struct ag_clone_args
 {

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -187,6 +189,77 @@ guest_instance (const char *type)
   return NULL;
 }
 
+/* tmpcopyup, as runc: each entry of the directory sfd (which this takes)
+ * copied into dfd with its owner and mode; files' contents, symlinks,
+ * fifos and device nodes as they are. */
+static int
+copy_tree (int sfd, int dfd, int depth)
+{
+  DIR *d = fdopendir (sfd);
+  struct dirent *e;
+  int r = d ? 0 : -1;
+  while (r == 0 && (e = readdir (d)))
+    {
+      const char *n = e->d_name;
+      struct stat st;
+      if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+        continue;
+      if (fstatat (sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          r = -1;
+          break;
+        }
+      int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC, s2 = -1, d2 = -1;
+      if (S_ISDIR (st.st_mode))
+        {
+          flags |= O_DIRECTORY;
+          r = depth > 64 ? (errno = ELOOP, -1) : mkdirat (dfd, n, 0700);
+          if (r == 0 && (s2 = openat (sfd, n, flags)) >= 0
+              && (d2 = openat (dfd, n, flags)) >= 0)
+            r = copy_tree (s2, d2, depth + 1);
+          else if (r == 0)
+            {
+              r = -1;
+              if (s2 >= 0)
+                close (s2);
+            }
+        }
+      else if (S_ISREG (st.st_mode))
+        {
+          ssize_t k = -1;
+          if ((s2 = openat (sfd, n, flags)) >= 0
+              && (d2 = openat (dfd, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                               0600))
+                     >= 0)
+            while ((k = sendfile (d2, s2, NULL, 1 << 30)) > 0)
+              ;
+          r = k < 0 ? -1 : 0;
+          if (s2 >= 0)
+            close (s2);
+        }
+      else if (S_ISLNK (st.st_mode))
+        {
+          char t[4096];
+          ssize_t k = readlinkat (sfd, n, t, sizeof t - 1);
+          r = k < 0 ? -1 : (t[k] = '\0', symlinkat (t, dfd, n));
+        }
+      else
+        r = mknodat (dfd, n, st.st_mode, st.st_rdev);
+      if (d2 >= 0)
+        close (d2);
+      /* the mode after the owner: chown clears set-id bits */
+      if (r == 0)
+        r = fchownat (dfd, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      if (r == 0 && !S_ISLNK (st.st_mode))
+        r = (int)syscall (SYS_fchmodat, dfd, n, st.st_mode & 07777);
+    }
+  if (d)
+    closedir (d);
+  else
+    close (sfd);
+  return r;
+}
+
 static int
 do_mount (int root, const struct ko_mount *m_in, ko_error **err)
 {
@@ -245,7 +318,9 @@ do_mount (int root, const struct ko_mount *m_in, ko_error **err)
                          m->dest);
   char target[32];
   fd_path (target, fd);
-  unsigned long flags = m->flags & ~(unsigned long)PROPAGATION_FLAGS;
+  bool copyup = (m->flags & KO_MOUNT_COPYUP) != 0;
+  unsigned long flags
+      = m->flags & ~(unsigned long)(PROPAGATION_FLAGS | KO_MOUNT_COPYUP);
   if (bind)
     {
       if (mount (src, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
@@ -270,8 +345,44 @@ do_mount (int root, const struct ko_mount *m_in, ko_error **err)
        * container's mounts exist; showing that instance at /dev/pts lets
        * ttyname() find them. The VM holds this sandbox alone. */
       bool devpts = m->type && strcmp (m->type, "devpts") == 0;
+      /* tmpcopyup: the directory the mount is about to cover */
+      int below
+          = copyup ? openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+      if (copyup && below < 0)
+        return ag_error_set (err, errno, "mount %s: tmpcopyup", m->dest);
       int r = devpts ? mount ("/dev/pts", target, NULL, MS_BIND, NULL)
-                     : mount (source, target, m->type, flags, m->data);
+                     : mount (source, target, m->type,
+                              copyup ? flags & ~MS_RDONLY : flags, m->data);
+      if (copyup)
+        {
+          int top = r < 0 ? -1 : open_in_root (root, m->dest, MK_NONE);
+          int dir = top < 0
+                        ? -1
+                        : openat (top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (dir < 0 || copy_tree (below, dir, 0) < 0)
+            r = -1;
+          int e = errno;
+          if (dir < 0 && below >= 0)
+            close (below); /* else copy_tree took it */
+          if (dir >= 0)
+            close (dir);
+          if (r == 0)
+            {
+              close (fd);
+              fd = top;
+              fd_path (target, fd);
+              if (flags & MS_RDONLY)
+                r = mount (source, target, m->type, MS_REMOUNT | flags,
+                           m->data);
+            }
+          else
+            {
+              if (top >= 0)
+                close (top);
+              errno = e;
+              return ag_error_set (err, errno, "mount %s: tmpcopyup", m->dest);
+            }
+        }
       const char *guest = r < 0 && errno == EPERM && m->type
                               ? guest_instance (m->type)
                               : NULL;
@@ -303,6 +414,20 @@ do_mount (int root, const struct ko_mount *m_in, ko_error **err)
                 m->propagation & (PROPAGATION_FLAGS | MS_REC), NULL)
              < 0)
     return ag_error_set (err, errno, "mount %s: set propagation", m->dest);
+  if (m->rec_attr)
+    {
+      /* rro, rnosuid ...: the mount and all beneath it (fd may still be
+       * the mount point under it) */
+      struct ag_mount_attr a = { (uint32_t)m->rec_attr, m->rec_attr >> 32 };
+      close (fd);
+      fd = open_in_root (root, m->dest, MK_NONE);
+      if (fd < 0
+          || syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                      &a, sizeof a)
+                 < 0)
+        return ag_error_set (err, errno, "mount %s: recursive attributes",
+                             m->dest);
+    }
   return 0;
 }
 

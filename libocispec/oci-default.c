@@ -184,15 +184,23 @@ oci_spec_new_default (bool rootless, ko_error **err)
 static const char *const feature_hooks[]
     = { "prestart",       "createRuntime", "createContainer",
         "startContainer", "poststart",     "poststop" };
-static const char *const feature_mount_options[]
-    = { "async",       "atime",       "bind",     "defaults",   "dev",
-        "diratime",    "dirsync",     "exec",     "iversion",   "lazytime",
-        "mand",        "noatime",     "nodev",    "nodiratime", "noexec",
-        "noiversion",  "nolazytime",  "nomand",   "norelatime", "nostrictatime",
-        "nosuid",      "nosymfollow", "private",  "rbind",      "relatime",
-        "remount",     "ro",          "rprivate", "rshared",    "rslave",
-        "runbindable", "rw",          "shared",   "slave",      "strictatime",
-        "suid",        "symfollow",   "sync",     "unbindable" };
+/* every option translate-mounts.c knows (tmpcopyup: of an empty or absent
+ * destination); not "remount", which it refuses */
+static const char *const feature_mount_options[] = {
+  "acl",         "async",       "atime",          "bind",       "defaults",
+  "dev",         "diratime",    "dirsync",        "exec",       "iversion",
+  "lazytime",    "loud",        "mand",           "noacl",      "noatime",
+  "nodev",       "nodiratime",  "noexec",         "noiversion", "nolazytime",
+  "nomand",      "norelatime",  "nostrictatime",  "nosuid",     "nosymfollow",
+  "private",     "ratime",      "rbind",          "rdev",       "rdiratime",
+  "relatime",    "rexec",       "rnoatime",       "rnodev",     "rnodiratime",
+  "rnoexec",     "rnorelatime", "rnostrictatime", "rnosuid",    "rnosymfollow",
+  "ro",          "rprivate",    "rrelatime",      "rro",        "rrw",
+  "rshared",     "rslave",      "rstrictatime",   "rsuid",      "rsymfollow",
+  "runbindable", "rw",          "shared",         "silent",     "slave",
+  "strictatime", "suid",        "symfollow",      "sync",       "tmpcopyup",
+  "unbindable"
+};
 static const char *const feature_namespaces[]
     = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts" };
 static const char *const feature_caps[] = {

@@ -58,9 +58,76 @@ static const struct
   { "nolazytime", true, MS_LAZYTIME },
   { "silent", false, MS_SILENT },
   { "loud", true, MS_SILENT },
+  { "nosymfollow", false, MS_NOSYMFOLLOW },
+  { "symfollow", true, MS_NOSYMFOLLOW },
+  { "iversion", false, MS_I_VERSION },
+  { "noiversion", true, MS_I_VERSION },
+  { "acl", false, MS_POSIXACL },
+  { "noacl", true, MS_POSIXACL },
+  { "defaults", false, 0 },
   { "bind", false, MS_BIND },
   { "rbind", false, MS_BIND | MS_REC },
 };
+
+/* runc's recursive attributes: mount_setattr(2) with AT_RECURSIVE on the
+ * mount and everything beneath it, after the mount */
+static const struct
+{
+  const char *name;
+  bool clear;
+  uint32_t attr;
+} rec_attrs[] = {
+  { "rro", false, MOUNT_ATTR_RDONLY },
+  { "rrw", true, MOUNT_ATTR_RDONLY },
+  { "rnosuid", false, MOUNT_ATTR_NOSUID },
+  { "rsuid", true, MOUNT_ATTR_NOSUID },
+  { "rnodev", false, MOUNT_ATTR_NODEV },
+  { "rdev", true, MOUNT_ATTR_NODEV },
+  { "rnoexec", false, MOUNT_ATTR_NOEXEC },
+  { "rexec", true, MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", false, MOUNT_ATTR_NODIRATIME },
+  { "rdiratime", true, MOUNT_ATTR_NODIRATIME },
+  { "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },
+  { "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
+};
+
+/* The atime modes are one value, not bits: mount_setattr(2) takes one in
+ * attr_set with all of MOUNT_ATTR__ATIME in attr_clr. Clearing a mode
+ * means the one mount(2) gives without it (relatime, the kernel's
+ * default; strictatime for rnorelatime). */
+static const struct
+{
+  const char *name;
+  uint32_t mode;
+} rec_atimes[] = {
+  { "rrelatime", MOUNT_ATTR_RELATIME },
+  { "rnorelatime", MOUNT_ATTR_STRICTATIME },
+  { "rnoatime", MOUNT_ATTR_NOATIME },
+  { "ratime", MOUNT_ATTR_RELATIME },
+  { "rstrictatime", MOUNT_ATTR_STRICTATIME },
+  { "rnostrictatime", MOUNT_ATTR_RELATIME },
+};
+
+bool
+translate_rec_attr (const char *name, uint32_t *set, uint32_t *clr)
+{
+  for (size_t i = 0; i < KO_ARRAY_SIZE (rec_atimes); i++)
+    if (strcmp (name, rec_atimes[i].name) == 0)
+      {
+        *set = (*set & ~(uint32_t)MOUNT_ATTR__ATIME) | rec_atimes[i].mode;
+        *clr |= MOUNT_ATTR__ATIME;
+        return true;
+      }
+  for (size_t i = 0; i < KO_ARRAY_SIZE (rec_attrs); i++)
+    if (strcmp (name, rec_attrs[i].name) == 0)
+      {
+        uint32_t a = rec_attrs[i].attr;
+        *set = rec_attrs[i].clear ? *set & ~a : *set | a;
+        *clr = rec_attrs[i].clear ? *clr | a : *clr & ~a;
+        return true;
+      }
+  return false;
+}
 
 static const struct
 {
@@ -94,8 +161,9 @@ static const char *const guest_fs[]
 struct mount_opts
 {
   uint64_t flags, propagation;
-  char *data;  /* malloc'd, NULL when empty */
-  bool copyup; /* tmpcopyup */
+  char *data;                /* malloc'd, NULL when empty */
+  bool copyup;               /* tmpcopyup */
+  uint32_t rec_set, rec_clr; /* MOUNT_ATTR_*, recursive */
 };
 
 static int
@@ -130,6 +198,8 @@ parse_mount_options (const oci_mount *m, size_t idx, struct mount_opts *o,
           o->copyup = true;
           continue;
         }
+      if (translate_rec_attr (opt, &o->rec_set, &o->rec_clr))
+        continue;
       if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0
           || strcmp (opt, "remount") == 0)
         {
@@ -161,7 +231,7 @@ parse_mount_options (const oci_mount *m, size_t idx, struct mount_opts *o,
 
 static int
 add_bind (struct share_bind **binds, size_t *nbinds, char *source, char *dest,
-          const char *ctr_dest, bool readonly)
+          const char *ctr_dest, uint8_t readonly)
 {
   char *cd = strdup (ctr_dest);
   struct share_bind *nb
@@ -177,54 +247,11 @@ add_bind (struct share_bind **binds, size_t *nbinds, char *source, char *dest,
   return 0;
 }
 
-/* tmpcopyup copies what the image has at the destination into the new
- * tmpfs. The guest cannot copy yet, so it is accepted only where there is
- * nothing to copy: the destination is absent from the rootfs or an empty
- * directory (podman adds it to every --tmpfs and --read-only tmpfs). */
-static int
-check_tmpcopyup (const char *rootfs, const char *dest, size_t idx,
-                 ko_error **err)
-{
-  struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                          .resolve = RESOLVE_IN_ROOT };
-  int root = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (root < 0)
-    return ko_error_set (err, rootfs ? errno : EINVAL,
-                         "config.json: mounts[%zu]: tmpcopyup: rootfs %s", idx,
-                         rootfs ? rootfs : "(none)");
-  int fd = (int)syscall (SYS_openat2, root, dest, &how, sizeof how);
-  int e = errno;
-  close (root);
-  if (fd < 0 && e == ENOENT)
-    return 0;
-  DIR *d = fd < 0 ? NULL : fdopendir (fd);
-  if (d == NULL)
-    {
-      e = fd < 0 ? e : errno;
-      if (fd >= 0)
-        close (fd);
-      return ko_error_set (err, e, "config.json: mounts[%zu]: tmpcopyup: %s",
-                           idx, dest);
-    }
-  struct dirent *de;
-  bool empty = true;
-  while (empty && (de = readdir (d)) != NULL)
-    empty = strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0;
-  closedir (d);
-  if (!empty)
-    return ko_error_setx (err, ENOTSUP,
-                          "config.json: mounts[%zu].options: \"tmpcopyup\" "
-                          "of %s, which is not empty in the image, is not "
-                          "supported yet",
-                          idx, dest);
-  return 0;
-}
-
 /* A bind mount: the host path goes into the share (a bind the monitor
  * makes), the guest mounts it from there. */
 static int
 translate_bind (const oci_mount *m, size_t idx, const char *bundle,
-                const char *id, bool readonly, struct ko_mount *km,
+                const char *id, uint8_t readonly, struct ko_mount *km,
                 struct share_bind **binds, size_t *nbinds, ko_error **err)
 {
   if (m->source == NULL || *m->source == '\0')
@@ -314,7 +341,7 @@ check_ordinary_dir (const char *rootfs, const oci_mount *m, size_t idx,
 /* A filesystem the guest kernel makes itself. */
 static int
 translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
-                    bool copyup, struct ko_mount *km, ko_error **err)
+                    struct ko_mount *km, ko_error **err)
 {
   size_t j;
   for (j = 0; m->type && j < KO_ARRAY_SIZE (guest_fs); j++)
@@ -326,9 +353,6 @@ translate_guest_fs (const oci_mount *m, size_t idx, const char *rootfs,
                           "be mounted in the VM (it would need a host "
                           "device or share); use a bind mount",
                           idx, m->type ? m->type : "");
-  if (copyup && strcmp (m->type, "tmpfs") == 0
-      && check_tmpcopyup (rootfs, m->destination, idx, err) < 0)
-    return -1;
   if (rootfs
       && (strcmp (m->type, "proc") == 0 || strcmp (m->type, "sysfs") == 0)
       && check_ordinary_dir (rootfs, m, idx, err) < 0)
@@ -380,9 +404,12 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
               : ko_error_set (err, ENOMEM, "mounts");
     }
   else
-    r = bind ? translate_bind (m, idx, bundle, id, (o.flags & MS_RDONLY) != 0,
+    r = bind ? translate_bind (m, idx, bundle, id,
+                               (o.rec_set & MOUNT_ATTR_RDONLY) ? KO_BIND_RRO
+                               : (o.flags & MS_RDONLY)         ? KO_BIND_RO
+                                                               : KO_BIND_RW,
                                &km, binds, nbinds, err)
-             : translate_guest_fs (m, idx, rootfs, o.copyup, &km, err);
+             : translate_guest_fs (m, idx, rootfs, &km, err);
   if (r == 0 && (km.dest = strdup (m->destination)) == NULL)
     r = ko_error_set (err, ENOMEM, "mounts");
   if (r < 0)
@@ -397,7 +424,11 @@ translate_mount (const oci_mount *m, size_t idx, const char *bundle,
   else
     km.data = take_ptr (data);
   km.flags = o.flags;
+  /* runc copies up into a tmpfs only */
+  if (o.copyup && !bind && !disk && strcmp (m->type, "tmpfs") == 0)
+    km.flags |= KO_MOUNT_COPYUP;
   km.propagation = o.propagation;
+  km.rec_attr = o.rec_set | (uint64_t)o.rec_clr << 32;
   *out = km;
   return 0;
 }

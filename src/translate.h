@@ -21,14 +21,24 @@ int translate_seccomp (const oci_spec *spec, struct ko_process *p,
  * of memory. */
 int translate_resources_fill (const oci_linux_resources *r,
                               struct ko_resources *out);
+/* how read-only a bind is (the share's bind on the host too) */
+enum
+{
+  KO_BIND_RW = 0,
+  KO_BIND_RO = 1,  /* the mount itself */
+  KO_BIND_RRO = 2, /* it and every mount beneath it (rro) */
+};
+/* Recursive mount option name (rro, rnosuid, ratime ...) -> MOUNT_ATTR_*
+ * to set and to clear; false when name is not one. */
+bool translate_rec_attr (const char *name, uint32_t *set, uint32_t *clr);
 /* A host path bind-mounted into the share, in the monitor's private mount
  * namespace, before virtiofsd starts. */
 struct share_bind
 {
-  char *source;   /* host path (file or directory) */
-  char *dest;     /* path relative to <dir>/shared/ */
-  char *ctr_dest; /* where the container sees it */
-  bool readonly;  /* also read-only on the host side */
+  char *source;     /* host path (file or directory) */
+  char *dest;       /* path relative to <dir>/shared/ */
+  char *ctr_dest;   /* where the container sees it */
+  uint8_t readonly; /* KO_BIND_*: also read-only on the host side */
 };
 /* linux.namespaces' network path (the namespace whose interfaces the VM
  * takes), or NULL. */

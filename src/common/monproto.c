@@ -253,7 +253,7 @@ bind_decode (const struct ko_field *bf, struct ko_mon_bind *x, ko_error **err)
       if (r < 0)
         return -1;
     }
-  x->readonly = ro != 0;
+  x->readonly = ro > 2 ? 2 : (uint8_t)ro; /* KO_BIND_RW, _RO, _RRO */
   if (r < 0 || !x->source || !x->dest || !x->ctr_dest)
     return ko_error_setx (err, EINVAL, "add: bind: malformed");
   return 0;

@@ -149,7 +149,7 @@ struct ko_mon_add
   struct ko_mon_bind
   {
     char *source, *dest, *ctr_dest;
-    bool readonly;
+    uint8_t readonly; /* KO_BIND_* */
   } * binds;
   size_t nbinds;
   struct ko_mon_disk

@@ -135,6 +135,7 @@ static const struct fdesc mount_f[] = {
   FIELD (T, M_FLAGS, K_U64, 0, flags, "flags"),
   FIELD (T, M_PROPAGATION, K_U64, NONZERO, propagation, "propagation"),
   FIELD (T, M_DISK, K_STR, 0, disk, "disk"),
+  FIELD (T, M_REC_ATTR, K_U64, NONZERO, rec_attr, "recursive attributes"),
 };
 static const struct mdesc mount_d = MDESC (T, mount_f);
 #undef T

@@ -36,6 +36,8 @@ struct ko_mount
   uint64_t flags;
   uint64_t propagation; /* 0: none (not sent) */
   char *disk;           /* M_DISK: the source is this guest disk */
+  uint64_t rec_attr;    /* M_REC_ATTR: MOUNT_ATTR_* to set | to clear << 32,
+                           applied with AT_RECURSIVE last; 0: none */
 };
 
 /* DEVICE */

@@ -215,7 +215,7 @@ enum ko_tag
   KO_TAG_M_DEST = 70,        /* string */
   KO_TAG_M_TYPE = 71,        /* string */
   KO_TAG_M_SOURCE = 72,      /* string; for binds relative to the share */
-  KO_TAG_M_FLAGS = 73,       /* u64 MS_* */
+  KO_TAG_M_FLAGS = 73,       /* u64 MS_*, and KO_MOUNT_COPYUP */
   KO_TAG_M_PROPAGATION = 74, /* u64 MS_* propagation */
   KO_TAG_M_DATA = 75,        /* string: fs-specific options */
   KO_TAG_KEY = 76,           /* string */
@@ -307,6 +307,9 @@ enum ko_tag
   KO_TAG_D_DISK = 190, /* string: a virtio-blk serial */
   /* inside MOUNT: the source is the guest disk with this serial */
   KO_TAG_M_DISK = 191, /* string: a virtio-blk serial */
+  /* inside MOUNT: mount_setattr(2)'s attr_set (low 32 bits) and attr_clr
+   * (high 32 bits), with AT_RECURSIVE, once the mount is made */
+  KO_TAG_M_REC_ATTR = 194, /* u64 */
 
   /* CreateContainer: the container's device rules (linux.resources.devices,
    * linux.devices and runc's defaults), compiled on the host to a
@@ -333,6 +336,10 @@ enum ko_tag
   KO_TAG_PS_CMD = 212,    /* string: /proc/PID/cmdline, NULs as spaces */
   KO_TAG_PS_UPTIME = 213, /* u64: the guest's CLOCK_BOOTTIME, ms */
 };
+
+/* In M_FLAGS, beyond the kernel's MS_* bits: tmpcopyup, what the rootfs
+ * has at the destination is copied into the new (tmpfs) mount */
+#define KO_MOUNT_COPYUP (1ULL << 40)
 
 /* The device program's layout the agent relies on: KO_DEVFILTER_PROLOGUE
  * instructions load the context (r2 = type, r3 = access, r4 = major,

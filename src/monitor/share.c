@@ -43,12 +43,14 @@ mkdir_parents (char *path)
  * nothing on the share gains privileges when run on the host. path is one
  * of the share's mount points. */
 static int
-share_harden (const char *path, ko_error **err)
+share_harden (const char *path, bool rdonly, ko_error **err)
 {
-  struct mount_attr a = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID
+                                      | (rdonly ? MOUNT_ATTR_RDONLY : 0) };
   if (syscall (SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a)
       < 0)
-    return ko_error_set (err, errno, "make %s nodev,nosuid", path);
+    return ko_error_set (err, errno, "make %s nodev,nosuid%s", path,
+                         rdonly ? ",rro" : "");
   return 0;
 }
 
@@ -80,12 +82,10 @@ share_bind_one (const char *dir, const struct share_bind *b, ko_error **err)
     return ko_error_set (err, errno, "bind %s", b->source);
   if (hostpath_share_check (path, err) < 0)
     return ko_error_wrap (err, "mount source %s", b->source);
-  if (b->readonly
-      && mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC,
-                NULL)
-             < 0)
+  if (b->readonly == KO_BIND_RO
+      && mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     return ko_error_set (err, errno, "remount %s read-only", b->source);
-  return share_harden (path, err);
+  return share_harden (path, b->readonly == KO_BIND_RRO, err);
 }
 
 int
@@ -145,7 +145,7 @@ share_add (struct container *c, ko_error **err)
     return ko_error_set (err, errno, "bind rootfs %s", c->p->rootfs);
   if (hostpath_share_check (path, err) < 0)
     return ko_error_wrap (err, "rootfs %s", c->p->rootfs);
-  if (share_harden (path, err) < 0)
+  if (share_harden (path, false, err) < 0)
     return -1;
   for (size_t i = 0; i < c->p->nbinds; i++)
     if (share_bind_one (dir, &c->p->binds[i], err) < 0)

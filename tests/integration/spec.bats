@@ -206,6 +206,67 @@ create_fails_with() {
   [[ "$output" == *"kcore=[0]"* ]]
 }
 
+@test "mounts: runc's recursive options (rro, rnosuid, rnoatime ...) and nosymfollow; rro holds beneath on the host side too" {
+  mkdir -p "$WORK/vol/sub" "$WORK/vol2"
+  mount -t tmpfs -o size=1m tmpfs "$WORK/vol/sub"
+  ln -s /etc/passwd "$WORK/vol2/link"
+  edit_spec '.mounts += [
+      {"destination": "/rro", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind", "rro", "rnosuid", "rnoatime"]},
+      {"destination": "/ro", "type": "bind", "source": "'"$WORK"'/vol", "options": ["rbind", "ro"]},
+      {"destination": "/ns", "type": "bind", "source": "'"$WORK"'/vol2", "options": ["rbind", "nosymfollow"]},
+      {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["defaults", "rnoexec", "rstrictatime"]}]'
+  set_args "$BUNDLE" sh -c 'grep -E " /(rro|ro|ns|t) " /proc/self/mounts; touch /rro/sub/x; echo rro=$?; cat /ns/link >/dev/null; echo symfollow=$?; sleep 1000'
+  # nothing may stop the test before the umount
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>&1 || true
+  for _ in $(seq 100); do grep -q symfollow= "$WORK/out" && break; sleep 0.1; done
+  vfsd=$(jq -r .virtiofsdPid "$TEST_ROOT/$ID/state.json" || true)
+  # the share's binds as virtiofsd sees them: mount point and options
+  share=$(awk '$5 ~ "/mounts/" { print $5, $6 }' "/proc/$vfsd/mountinfo" || true)
+  ko delete -f "$ID" || true
+  umount "$WORK/vol/sub"
+  cat "$WORK/out"; echo "$share"
+  grep -qE ' /rro virtiofs ro,nosuid,[a-z,]*noatime' "$WORK/out"
+  grep -q "rro=1" "$WORK/out"
+  grep -qE ' /ns virtiofs [a-z,]*nosymfollow' "$WORK/out"
+  grep -q "symfollow=1" "$WORK/out"
+  grep -qE ' /t tmpfs rw,([a-z]+,)*noexec[ ,]' "$WORK/out"
+  [[ "$(grep ' /t ' "$WORK/out")" != *atime* ]] # strictatime
+  # mounts[N] is shared as mounts/N: rro is read-only beneath on the host
+  # too, ro (as in runc) only the mount itself
+  n=$(jq '.mounts | length' "$BUNDLE/config.json")
+  grep -qE "/mounts/$((n - 4))/sub ro," <<<"$share"
+  grep -qE "/mounts/$((n - 3))/sub rw," <<<"$share"
+  grep -qE "/mounts/$((n - 3)) ro," <<<"$share"
+}
+
+@test "mounts: tmpcopyup copies the image's directory into the tmpfs, owners and modes kept, as runc; a read-only one too" {
+  r=$BUNDLE/rootfs
+  mkdir -p "$r/cu/sub/deeper" "$r/ro"
+  # (chown clears set-id bits: the mode after it)
+  echo one > "$r/cu/file"; chown 1000:2000 "$r/cu/file"; chmod 4755 "$r/cu/file"
+  echo two > "$r/cu/sub/deeper/f"; chmod 700 "$r/cu/sub"
+  ln -s ../file "$r/cu/sub/link"; mkfifo "$r/cu/fifo"; chown -h 7:8 "$r/cu/sub/link"
+  head -c 300000 /dev/urandom > "$r/cu/big"; sum=$(md5sum < "$r/cu/big")
+  echo ro-file > "$r/ro/f"
+  edit_spec '.mounts += [
+      {"destination": "/cu", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "tmpcopyup", "size=2m"]},
+      {"destination": "/ro", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "tmpcopyup"]}]'
+  set_args "$BUNDLE" sh -c 'grep -E " /(cu|ro) " /proc/self/mounts; stat -c "%n %a %u:%g %F" /cu/file /cu/sub /cu/sub/link /cu/fifo; readlink /cu/sub/link; cat /cu/file /cu/sub/deeper/f /ro/f; md5sum < /cu/big; echo new > /cu/new; echo w=$?; echo x > /ro/x; echo ro=$?'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"tmpfs /cu tmpfs rw,nosuid"* ]]
+  [[ "$output" == *"tmpfs /ro tmpfs ro"* ]]
+  [[ "$output" == *"/cu/file 4755 1000:2000 regular file"* ]]
+  [[ "$output" == *"/cu/sub 700 0:0 directory"* ]]
+  [[ "$output" == *"/cu/sub/link 777 7:8 symbolic link"* ]]
+  [[ "$output" == *"/cu/fifo 644 0:0 fifo"* ]]
+  [[ "$output" == *$'\n../file\none\ntwo\nro-file\n'"$sum"* ]]
+  [[ "$output" == *"w=0"* ]]
+  [[ "$output" == *"ro=1"* ]]
+  # the image is untouched
+  [ ! -e "$r/cu/new" ]
+}
+
 # "MOUNTPOINT: OPTIONAL-FIELDS" for each line of the container's mountinfo
 MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print $5 ":" o }'"'"' /proc/self/mountinfo'
 

@@ -771,7 +771,8 @@ test_mounts (void)
       is_str (r.binds[0].dest, "ctr/mounts/1", "bind: share path");
       is_str (r.binds[0].ctr_dest, "/data", "bind: container path");
       is_str (r.binds[1].ctr_dest, "/rel", "bind: relative: container path");
-      ok (r.binds[0].readonly, "bind: ro also on the host side");
+      ok (r.binds[0].readonly == KO_BIND_RO,
+          "bind: ro also on the host side (not recursive)");
       is_str (r.binds[1].source, want, "bind: relative source is in bundle");
       ok (!r.binds[1].readonly, "bind: rw");
     }
@@ -827,6 +828,79 @@ test_mounts (void)
                 "config.json: mounts[0].source: /proc/cpuinfo is on the "
                 "host's proc",
                 "bind: a file of the host's proc");
+}
+
+/* runc's recursive options, the flags it knows beyond mount(8)'s */
+static void
+test_mount_options (void)
+{
+  uint32_t set = 0, clr = 0;
+  ok (translate_rec_attr ("rro", &set, &clr) && set == MOUNT_ATTR_RDONLY
+          && clr == 0,
+      "rro: sets RDONLY");
+  ok (translate_rec_attr ("rrw", &set, &clr) && set == 0
+          && clr == MOUNT_ATTR_RDONLY,
+      "rrw after rro: the last wins, RDONLY cleared");
+  set = clr = 0;
+  ok (translate_rec_attr ("rnoatime", &set, &clr) && set == MOUNT_ATTR_NOATIME
+          && clr == MOUNT_ATTR__ATIME,
+      "rnoatime: the mode, with all of _ATIME cleared");
+  ok (translate_rec_attr ("rstrictatime", &set, &clr)
+          && set == MOUNT_ATTR_STRICTATIME && clr == MOUNT_ATTR__ATIME,
+      "rstrictatime after rnoatime: one mode only");
+  ok (translate_rec_attr ("ratime", &set, &clr) && set == MOUNT_ATTR_RELATIME
+          && clr == MOUNT_ATTR__ATIME,
+      "ratime: relatime, as mount(2) without noatime");
+  ok (!translate_rec_attr ("ro", &set, &clr)
+          && !translate_rec_attr ("rfoo", &set, &clr),
+      "ro and rfoo are not recursive attributes");
+
+  char *extra = NULL;
+  if (asprintf (&extra,
+                ", \"mounts\": [{\"destination\": \"/data\", \"type\": "
+                "\"bind\", \"source\": \"%s/vol\", \"options\": "
+                "[\"rbind\", \"rro\", \"rnosuid\", \"rdev\", "
+                "\"nosymfollow\", \"tmpcopyup\"]}, {\"destination\": \"/t\", "
+                "\"type\": "
+                "\"tmpfs\", \"options\": [\"defaults\", \"iversion\", "
+                "\"rnoexec\", \"size=1m\", \"tmpcopyup\"]}]",
+                bundle)
+      < 0)
+    abort ();
+  struct result r;
+  int rc = translate (NULL, extra, &r);
+  free (extra);
+  is_int (rc, 0, "recursive options: translated");
+  uint64_t v = 0;
+  mount_field (&r.tlv, 0, KO_TAG_M_REC_ATTR, NULL, &v);
+  is_int (v,
+          (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID)
+              | (uint64_t)MOUNT_ATTR_NODEV << 32,
+          "bind: attr_set low, attr_clr high");
+  v = 0;
+  mount_field (&r.tlv, 0, KO_TAG_M_FLAGS, NULL, &v);
+  is_int (v, MS_BIND | MS_REC | MS_NOSYMFOLLOW,
+          "bind: nosymfollow a flag; no tmpcopyup (tmpfs only, as runc)");
+  ok (r.nbinds == 1 && r.binds[0].readonly == KO_BIND_RRO,
+      "bind: rro is recursive on the host side too");
+  char *s = NULL;
+  mount_field (&r.tlv, 1, KO_TAG_M_DATA, &s, NULL);
+  is_str (s, "size=1m", "tmpfs: defaults and iversion are not data");
+  free (s);
+  v = 0;
+  mount_field (&r.tlv, 1, KO_TAG_M_FLAGS, NULL, &v);
+  is_int (v, MS_I_VERSION | KO_MOUNT_COPYUP,
+          "tmpfs: iversion a flag, tmpcopyup asked of the guest");
+  v = 0;
+  mount_field (&r.tlv, 1, KO_TAG_M_REC_ATTR, NULL, &v);
+  is_int (v, MOUNT_ATTR_NOEXEC, "tmpfs: rnoexec");
+  result_clear (&r);
+  expect_error (NULL,
+                ", \"mounts\": [{\"destination\": \"/x\", \"type\": "
+                "\"tmpfs\", \"options\": [\"rw\", \"remount\"]}]",
+                "config.json: mounts[0].options[1]: \"remount\" is not "
+                "supported",
+                "mount: remount option");
 }
 
 static void
@@ -1718,6 +1792,7 @@ main (void)
   test_process_errors ();
   test_seccomp ();
   test_mounts ();
+  test_mount_options ();
   test_linux ();
   test_disks ();
   test_mountinfo ();
