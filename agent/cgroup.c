@@ -290,6 +290,19 @@ cgroup_apply (const char *id, struct ko_resources *r, ko_error **err)
         return ag_error_set (err, errno, "cgroup %s", w[i].file);
       ag_dbg ("cgroup %s/%s = %s", id, w[i].file, w[i].value);
     }
+  /* linux.resources.unified, last: FILE=LINE lines */
+  for (char *l = r->unified, *nl; n >= 0 && l && *l; l = nl + 1)
+    {
+      char p[CG_PATH_MAX], *eq = strchr (l, '=');
+      nl = strchr (l, '\n');
+      if (!nl || !eq || eq > nl || *l == '.' || memchr (l, '/', eq - l))
+        return ko_error_setx (err, EPROTO, "resources: bad unified");
+      *eq = *nl = '\0';
+      if (group_path (p, sizeof p, id, l) < 0)
+        return ko_error_setx (err, EINVAL, "bad cgroup name");
+      if (ag_write_str (p, eq + 1) < 0)
+        return ag_error_set (err, errno, "unified resource %s", l);
+    }
   return n < 0 ? -1 : 0;
 }
 

@@ -905,6 +905,36 @@ translate_resources_fill (const oci_linux_resources *r,
     ko_resources_set (&k, KO_TAG_R_CPU_IDLE, c->idle);
   if (c && c->has_burst)
     ko_resources_set (&k, KO_TAG_R_CPU_BURST, (int64_t)c->burst);
+  if (r->unified.len)
+    {
+      /* FILE=LINE, a line each for a value of several lines (io.max of
+       * two devices), as runc writes them */
+      struct ko_buf u = { 0 };
+      int e = 0;
+      for (size_t i = 0; i < r->unified.len; i++)
+        {
+          const char *v = r->unified.values[i];
+          do
+            {
+              size_t n = strcspn (v, "\n");
+              if (n || !*v)
+                e |= ko_buf_append (&u, r->unified.keys[i],
+                                    strlen (r->unified.keys[i]))
+                     | ko_buf_append (&u, "=", 1) | ko_buf_append (&u, v, n)
+                     | ko_buf_append (&u, "\n", 1);
+              v += n + (v[n] == '\n');
+            }
+          while (*v);
+        }
+      e |= ko_buf_append (&u, "", 1);
+      if (e || ko_resources_set_str (&k, KO_TAG_R_UNIFIED, (char *)u.data) < 0)
+        {
+          ko_buf_free (&u);
+          ko_resources_clear (&k);
+          return -1;
+        }
+      ko_buf_free (&u);
+    }
   *out = k;
   return 0;
 }
@@ -930,6 +960,29 @@ translate_check_resources (const oci_linux_resources *r, const char *where,
       snprintf (w, sizeof w, "%s: cpu.cpus", where);
       if (cgroup_cpus_allowed (c->cpus, w, &set, err) < 0)
         return -1;
+    }
+  for (size_t i = 0; i < r->unified.len; i++)
+    {
+      const char *k = r->unified.keys[i], *dot = strchr (k, '.');
+      if (strchr (k, '/'))
+        return ko_error_setx (err, EINVAL,
+                              "%s: unified: \"%s\": must be a file name "
+                              "(no slashes)",
+                              where, k);
+      if (dot == NULL || dot == k || dot[1] == '\0'
+          || k[strspn (k, "abcdefghijklmnopqrstuvwxyz0123456789_.")])
+        return ko_error_setx (err, EINVAL,
+                              "%s: unified: \"%s\": must be in the form "
+                              "CONTROLLER.PARAMETER",
+                              where, k);
+      /* the agent's own: which processes the group holds, and its
+       * children's controllers */
+      if (strcmp (k, "cgroup.procs") == 0 || strcmp (k, "cgroup.threads") == 0
+          || strcmp (k, "cgroup.subtree_control") == 0)
+        return ko_error_setx (err, EINVAL,
+                              "%s: unified: \"%s\": not a resource (the "
+                              "runtime manages it)",
+                              where, k);
     }
   const oci_memory *m = r->memory;
   if (m && m->has_limit && m->limit != -1

@@ -13,7 +13,8 @@ void
 ko_resources_set (struct ko_resources *r, uint16_t tag, int64_t v)
 {
   if (tag < KO_TAG_R_MEM_LIMIT || tag > KO_TAG_R_LAST
-      || tag == KO_TAG_R_CPUSET_CPUS || tag == KO_TAG_R_CPUSET_MEMS)
+      || tag == KO_TAG_R_CPUSET_CPUS || tag == KO_TAG_R_CPUSET_MEMS
+      || tag == KO_TAG_R_UNIFIED)
     return;
   r->v[tag - KO_TAG_R_MEM_LIMIT] = v;
   r->has |= KO_R_BIT (tag);
@@ -24,6 +25,7 @@ ko_resources_set_str (struct ko_resources *r, uint16_t tag, const char *s)
 {
   char **dst = tag == KO_TAG_R_CPUSET_CPUS   ? &r->cpus
                : tag == KO_TAG_R_CPUSET_MEMS ? &r->mems
+               : tag == KO_TAG_R_UNIFIED     ? &r->unified
                                              : NULL;
   char *c = dst ? strdup (s) : NULL;
   if (c == NULL)
@@ -51,6 +53,8 @@ ko_resources_encode (struct ko_buf *b, uint16_t tag,
         rc |= ko_tlv_put_str (b, t, r->cpus);
       else if (t == KO_TAG_R_CPUSET_MEMS)
         rc |= ko_tlv_put_str (b, t, r->mems);
+      else if (t == KO_TAG_R_UNIFIED)
+        rc |= ko_tlv_put_str (b, t, r->unified);
       else if (t == KO_TAG_R_BLKIO_WEIGHT)
         rc |= ko_tlv_put_u32 (b, t, (uint32_t)r->v[i]);
       else
@@ -68,9 +72,12 @@ resources_field (struct ko_resources *r, const struct ko_field *g,
   int rc;
   uint32_t u32;
   uint64_t u64 = 0;
-  if (g->tag == KO_TAG_R_CPUSET_CPUS || g->tag == KO_TAG_R_CPUSET_MEMS)
+  if (g->tag == KO_TAG_R_CPUSET_CPUS || g->tag == KO_TAG_R_CPUSET_MEMS
+      || g->tag == KO_TAG_R_UNIFIED)
     {
-      char **dst = g->tag == KO_TAG_R_CPUSET_CPUS ? &r->cpus : &r->mems;
+      char **dst = g->tag == KO_TAG_R_CPUSET_CPUS   ? &r->cpus
+                   : g->tag == KO_TAG_R_CPUSET_MEMS ? &r->mems
+                                                    : &r->unified;
       free (*dst);
       *dst = NULL;
       rc = ko_field_str (g, dst);
@@ -121,6 +128,7 @@ ko_resources_clear (struct ko_resources *r)
     return;
   free (r->cpus);
   free (r->mems);
+  free (r->unified);
   memset (r, 0, sizeof *r);
 }
 

@@ -66,6 +66,7 @@ struct ko_resources
   uint32_t has;              /* KO_R_BIT (tag) for every field present */
   int64_t v[KO_RESOURCES_N]; /* numbers, by tag - KO_TAG_R_MEM_LIMIT */
   char *cpus, *mems;         /* R_CPUSET_CPUS and R_CPUSET_MEMS */
+  char *unified;             /* R_UNIFIED */
 };
 #define KO_R_BIT(tag) (1u << ((tag)-KO_TAG_R_MEM_LIMIT))
 /* by name: KO_R_HAS (r, MEM_LIMIT), KO_R_V (r, CPU_QUOTA) */
@@ -73,8 +74,8 @@ struct ko_resources
 #define KO_R_V(r, name) ((r)->v[KO_TAG_R_##name - KO_TAG_R_MEM_LIMIT])
 /* Sets a number (any R_* tag but the two cpuset strings). */
 void ko_resources_set (struct ko_resources *r, uint16_t tag, int64_t v);
-/* Sets R_CPUSET_CPUS or R_CPUSET_MEMS to a copy of s: -1 when out of
- * memory. */
+/* Sets R_CPUSET_CPUS, R_CPUSET_MEMS or R_UNIFIED to a copy of s: -1 when
+ * out of memory. */
 int ko_resources_set_str (struct ko_resources *r, uint16_t tag, const char *s);
 /* A nested field of the given tag (RESOURCES), its fields in tag order. */
 int ko_resources_encode (struct ko_buf *b, uint16_t tag,

@@ -248,7 +248,11 @@ enum ko_tag
   KO_TAG_R_BLKIO_WEIGHT = 109,    /* u32 */
   KO_TAG_R_CPU_IDLE = 110,        /* u64 holding an int64: cpu.idle */
   KO_TAG_R_CPU_BURST = 111,       /* u64: cpu.max.burst, microseconds */
-  KO_TAG_R_LAST = KO_TAG_R_CPU_BURST,
+  /* string: linux.resources.unified, lines "FILE=LINE\n" written in order,
+   * each line on its own, to the container's group's cgroup v2 FILE after
+   * everything else (FILE: CONTROLLER.PARAMETER, never a path) */
+  KO_TAG_R_UNIFIED = 112,
+  KO_TAG_R_LAST = KO_TAG_R_UNIFIED,
 
   /* StatsContainer reply fields, all u64 */
   KO_TAG_STAT_CPU_USAGE_NS = 120,

@@ -130,6 +130,35 @@ mem_total() {
   [ "$output" = "0 50000 100000 30000" ]
 }
 
+@test "unified (cgroup v2 files, as runc): set last at create, over memory.limit; changed by update; bad keys refused and nothing left" {
+  edit_spec '.linux.resources = {"memory": {"limit": 134217728}, "unified": {"memory.max": "100663296", "memory.high": "52428800", "pids.max": "77", "io.weight": "default 60"}}'
+  set_args "$BUNDLE" sleep 1000
+  ko run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  cg='cd /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup) && echo $(cat memory.max memory.high pids.max io.weight)'
+  run ko exec "$ID" sh -c "$cg"
+  echo "$output"
+  [ "$output" = "100663296 52428800 77 default 60" ]
+  echo '{"unified": {"memory.high": "max", "pids.max": "88"}}' | ko update -r - "$ID"
+  run ko exec "$ID" sh -c "$cg"
+  [ "$output" = "100663296 max 88 default 60" ]
+  # a file the guest's cgroup does not have: the guest's refusal, named
+  run sh -c "echo '{\"unified\": {\"privet.vsem\": \"1\"}}' | $KATA_OCI --root $TEST_ROOT update -r - $ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"unified resource privet.vsem: no such file or directory"* ]]
+  ko delete -f "$ID"
+  edit_spec '.linux.resources = {"unified": {"memory/../x": "1"}}'
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'config.json: linux.resources: unified: "memory/../x": must be a file name (no slashes)'* ]]
+  assert_nothing_left "$ID"
+  edit_spec '.linux.resources = {"unified": {"pids.current": "5"}}'
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"unified resource pids.current: "* ]]
+  assert_nothing_left "$ID"
+}
+
 @test "update: a memory limit above the VM's size hotplugs memory into the VM" {
   cg="/kot-$ID"
   # a 192 MiB VM, whose container has used most of its 64 MiB

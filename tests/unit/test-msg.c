@@ -250,6 +250,10 @@ test_resources (void)
       "cpuset string set");
   ok (ko_resources_set_str (&m.resources, KO_TAG_R_MEM_LIMIT, "x") < 0,
       "a number tag takes no string");
+  ok (ko_resources_set_str (&m.resources, KO_TAG_R_UNIFIED,
+                            "memory.high=1000\n")
+          == 0,
+      "unified string set");
   struct ko_buf b = { 0 }, old = { 0 }, again = { 0 };
   ok (ko_msg_update_container_encode (&b, &m) == 0, "UpdateContainer encodes");
   /* what translate_resources wrote: tag order, blkio a u32 */
@@ -259,6 +263,7 @@ test_resources (void)
   ko_tlv_put_u64 (&old, KO_TAG_R_CPU_QUOTA, (uint64_t)-1);
   ko_tlv_put_str (&old, KO_TAG_R_CPUSET_CPUS, "0-1");
   ko_tlv_put_u32 (&old, KO_TAG_R_BLKIO_WEIGHT, 500);
+  ko_tlv_put_str (&old, KO_TAG_R_UNIFIED, "memory.high=1000\n");
   ko_tlv_end (&old, off);
   ok (same_bytes (&b, &old), "UpdateContainer: the bytes of old");
   ok (ko_msg_update_container_decode (tlv_of (&b), &d, NULL) == 0,
@@ -274,6 +279,9 @@ test_resources (void)
           && strcmp (d.resources.cpus, "0-1") == 0,
       "cpus");
   ok (KO_R_V (&d.resources, BLKIO_WEIGHT) == 500, "blkio weight");
+  ok (KO_R_HAS (&d.resources, UNIFIED)
+          && strcmp (d.resources.unified, "memory.high=1000\n") == 0,
+      "unified");
   ko_msg_update_container_encode (&again, &d);
   ok (same_bytes (&b, &again), "UpdateContainer: decode + encode is identity");
   ko_msg_update_container_clear (&d);

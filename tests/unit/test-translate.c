@@ -1541,6 +1541,41 @@ static void
 test_resources_checks (void)
 {
   check_resources ("{\"memory\": {\"limit\": -1}}", NULL);
+  check_resources ("{\"unified\": {\"memory.high\": \"1\", "
+                   "\"cgroup.max.depth\": \"3\", \"io.max\": \"8:0 rbps=1\"}}",
+                   NULL);
+  check_resources ("{\"unified\": {\"a/b\": \"1\"}}",
+                   "update: unified: \"a/b\": must be a file name (no "
+                   "slashes)");
+  check_resources ("{\"unified\": {\"memoryhigh\": \"1\"}}",
+                   "update: unified: \"memoryhigh\": must be in the form "
+                   "CONTROLLER.PARAMETER");
+  check_resources ("{\"unified\": {\".high\": \"1\"}}",
+                   "update: unified: \".high\": must be in the form "
+                   "CONTROLLER.PARAMETER");
+  check_resources ("{\"unified\": {\"memory.Hi gh\": \"1\"}}",
+                   "update: unified: \"memory.Hi gh\": must be in the form "
+                   "CONTROLLER.PARAMETER");
+  check_resources ("{\"unified\": {\"cgroup.procs\": \"1\"}}",
+                   "update: unified: \"cgroup.procs\": not a resource (the "
+                   "runtime manages it)");
+  {
+    /* what the agent gets: FILE=LINE, one line each */
+    const char *json = "{\"pids\": {\"limit\": 5}, \"unified\": "
+                       "{\"io.max\": \"8:0 rbps=1\\n8:16 wbps=2\\n\", "
+                       "\"memory.high\": \"\"}}";
+    oci_linux_resources *r
+        = oci_linux_resources_parse_data (json, strlen (json), "r", NULL);
+    struct ko_resources k = { 0 };
+    ok (r && translate_resources_fill (r, &k) == 0 && k.unified
+            && strcmp (k.unified, "io.max=8:0 rbps=1\nio.max=8:16 wbps=2\n"
+                                  "memory.high=\n")
+                   == 0
+            && KO_R_HAS (&k, PIDS_LIMIT),
+        "unified: a line each: %s", k.unified ? k.unified : "(none)");
+    ko_resources_clear (&k);
+    oci_linux_resources_free (r);
+  }
   check_resources ("{\"memory\": {\"limit\": 6291456}}", NULL);
   check_resources ("{\"memory\": {\"swap\": -1, \"reservation\": 0}}", NULL);
   check_resources ("{\"memory\": {\"limit\": 1}}",
