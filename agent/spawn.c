@@ -342,13 +342,14 @@ run_process (const struct ko_process *p, int wait_fd)
 static int
 become_userns_root (const struct ko_container_spec *spec, ko_error **err)
 {
-  if (setgroups (0, NULL) < 0)
+  /* raw system calls, as in run_process: no __synccall in the image */
+  if (syscall (SYS_setgroups, 0, NULL) < 0)
     return ag_error_set (err, errno, "setgroups");
   if (ko_id_maps_contain (spec->gid_map, spec->ngid_map, 0)
-      && setresgid (0, 0, 0) < 0)
+      && syscall (SYS_setresgid, 0, 0, 0) < 0)
     return ag_error_set (err, errno, "setresgid 0");
   if (ko_id_maps_contain (spec->uid_map, spec->nuid_map, 0)
-      && setresuid (0, 0, 0) < 0)
+      && syscall (SYS_setresuid, 0, 0, 0) < 0)
     return ag_error_set (err, errno, "setresuid 0");
   return 0;
 }
