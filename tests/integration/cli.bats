@@ -411,6 +411,20 @@ fake_bzimage() {
   [[ "$output" == *"payload needs gzip, which is not installed"* ]]
 }
 
+@test "the agent: static, one code segment of at most 24 pages and one data page (the whole image is resident: its idle RSS target)" {
+  a=$BUILDDIR/agent/kata-agent
+  readelf -lW "$a" > "$WORK/segs"
+  cat "$WORK/segs"
+  [ -z "$(grep INTERP "$WORK/segs")" ]
+  [ "$(grep -c ' LOAD ' "$WORK/segs")" = 2 ]
+  code=$(awk '$1 == "LOAD" && $7 == "R" && $8 == "E" { print $5 }' "$WORK/segs")
+  data=$(awk '$1 == "LOAD" && $7 == "RW" { print $6 }' "$WORK/segs")
+  echo "code $code data $data"
+  [ -n "$code" ] && [ -n "$data" ]
+  [ $((code)) -le $((24 * 4096)) ]
+  [ $((data)) -le 4096 ]
+}
+
 @test "the project kernel's initrd: byte-identical when rebuilt; the agent as /init alone" {
   src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   for n in 1 2; do
