@@ -497,6 +497,7 @@ static int
 translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
 {
   uint64_t ns = 0;
+  bool net_path = false;
   for (size_t i = 0; i < l->namespaces_len; i++)
     {
       const oci_namespace *n = &l->namespaces[i];
@@ -519,7 +520,10 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
           /* the namespace's interfaces go into the VM (network.c), and
            * the container has the guest's own network namespace */
           if (ns_types[j].flag == CLONE_NEWNET)
-            continue;
+            {
+              net_path = true;
+              continue;
+            }
           return ko_error_setx (err, ENOTSUP,
                                 "config.json: linux.namespaces[%zu].path: "
                                 "%s is a host namespace, which a container "
@@ -528,6 +532,12 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
         }
       ns |= ns_types[j].flag;
     }
+  /* podman --network host, a hostNetwork pod: as with Kata Containers 2,
+   * not an error, but not what runc would give either */
+  if (!(ns & CLONE_NEWNET) && !net_path)
+    log_warn ("config.json: linux.namespaces: no network namespace, which "
+              "runc reads as the host's network: in its VM the container "
+              "has the guest's own, with lo alone");
   *out = ns | CLONE_NEWNS;
   return 0;
 }

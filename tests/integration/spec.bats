@@ -483,6 +483,16 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   [ "${#lines[@]}" -eq 4 ]
 }
 
+@test "network: no network namespace (podman --network host): the guest's own network, lo alone, and a warning that says so" {
+  edit_spec '.linux.namespaces |= map(select(.type != "network"))'
+  set_args "$BUNDLE" sh -c 'ls /sys/class/net'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"warning: config.json: linux.namespaces: no network namespace, which runc reads as the host's network: in its VM the container has the guest's own, with lo alone"* ]]
+  [ "${lines[-1]}" = lo ]
+}
+
 # A user namespace mapping container ids 0-65535 to host 100000-165535; the
 # rootfs reaches the guest through virtio-fs with its host owners, so it is
 # chowned to the mapped ids first.
