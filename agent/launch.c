@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -225,6 +228,47 @@ sync_op_free (struct sync_op *op)
   free (op);
 }
 
+/* sd_notify: each datagram on the container's socket goes to the host,
+ * which passes it on (runc's READY=1, or all of it to conmon's socket) */
+static void
+on_notify (struct ko_watch *w, uint32_t events)
+{
+  struct container *c = w->data;
+  char buf[KO_NOTIFY_DATA_MAX + 1];
+  ssize_t n = recv (w->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+  uint64_t sec = ko_now_ms () / 1000;
+  if (sec != c->notify_sec)
+    c->notify_sec = sec, c->notify_n = 0;
+  /* a flood stays in the guest: the channel carries its neighbours too */
+  if (n <= 0 || ++c->notify_n > KO_NOTIFY_PER_SEC)
+    return;
+  buf[n] = '\0';
+  struct ko_msg_notify ev = { c->id, buf };
+  struct ko_buf b = { 0 };
+  if (ko_msg_notify_encode (&b, &ev) < 0)
+    ag_fatal ("out of memory sending Notify");
+  channel_send_event (KO_E_NOTIFY, &b);
+  ko_buf_free (&b);
+}
+
+static int
+notify_open (struct container *c, pid_t pid, ko_error **err)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  if (snprintf (a.sun_path, sizeof a.sun_path, "/proc/%d/root%s", (int)pid,
+                c->notify)
+      >= (int)sizeof a.sun_path)
+    return ag_error_set (err, ENAMETOOLONG, "notify socket %s", c->notify);
+  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ko_watch_init (&c->notify_w, &ag_loop, fd, on_notify, c);
+  /* anyone in the container may notify, as with runc */
+  if (fd < 0 || bind (fd, (struct sockaddr *)&a, sizeof a) < 0
+      || chmod (a.sun_path, 0777) < 0
+      || ko_watch_set (&c->notify_w, EPOLLIN) < 0)
+    return ag_error_set (err, errno, "notify socket %s", c->notify);
+  return 0;
+}
+
 static void
 on_sync (struct ko_watch *w, uint32_t events)
 {
@@ -237,6 +281,12 @@ on_sync (struct ko_watch *w, uint32_t events)
   if (t == SYNC_READY && op->kind == OP_CREATE)
     {
       ag_dbg ("container %s created, pid %d", c->id, p->pid);
+      if (c->notify && notify_open (c, p->pid, &err) < 0)
+        {
+          channel_send_error (op->req, err);
+          container_free (c); /* frees op */
+          return;
+        }
       op->kind = OP_IDLE;
       proc_activate_streams (p);
       reply_pid (op->req, p->pid);

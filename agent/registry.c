@@ -93,6 +93,8 @@ container_free (struct container *c)
   if (c->start_fd >= 0)
     close (c->start_fd);
   sync_op_free (c->sync);
+  ko_watch_close (&c->notify_w);
+  free (c->notify);
   cgroup_remove (c->id);
   if (c->mntns_fd >= 0)
     close (c->mntns_fd);
@@ -116,6 +118,7 @@ container_new (const char *id, uint64_t namespaces)
   cgroup_watch_oom (c->id);
   c->start_fd = -1;
   c->mntns_fd = -1;
+  ko_watch_init (&c->notify_w, &ag_loop, -1, NULL, c);
   c->namespaces = namespaces;
   c->next = containers;
   containers = c;

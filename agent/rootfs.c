@@ -725,6 +725,25 @@ rootfs_setup (const char *rootfs_rel, const struct ko_container_spec *spec,
         if (do_mount (root, m, err) < 0)
           return -1;
       }
+  /* the sd_notify socket's directory, over what the spec put there (a
+   * host socket, which the VM cannot reach): the agent binds the socket
+   * there once the container is set up */
+  if (spec->notify)
+    {
+      _cleanup_free_ char *dir = strdup (spec->notify);
+      char *slash = dir ? strrchr (dir, '/') : NULL;
+      if (slash == NULL || slash == dir)
+        return ag_error_set (err, EINVAL, "notify socket %s", spec->notify);
+      *slash = '\0';
+      struct ko_mount nm = { dir,
+                             "tmpfs",
+                             "tmpfs",
+                             "mode=755,size=64k",
+                             MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                             0 };
+      if (do_mount (root, &nm, err) < 0)
+        return -1;
+    }
   if (setup_dev (root, spec, err) < 0)
     return -1;
 

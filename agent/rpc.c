@@ -213,6 +213,12 @@ create_container (uint32_t req, union ko_msg_request *u, struct ko_buf *reply,
       return ag_error_set (err, ENOMEM, "container");
     }
   c->init = p;
+  /* the init's setup reads m->spec's too */
+  if (m->spec.notify && (c->notify = strdup (m->spec.notify)) == NULL)
+    {
+      container_free (c);
+      return ag_error_set (err, ENOMEM, "container");
+    }
   c->has_disks = m->spec.rootfs_disk != NULL;
   for (size_t i = 0; i < m->spec.nmounts; i++)
     c->has_disks |= m->spec.mounts[i].disk != NULL;

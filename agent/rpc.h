@@ -59,6 +59,11 @@ struct container
   bool has_disks;
   bool paused;
   uint64_t oom_kills; /* memory.events oom_kill last reported */
+  /* NOTIFY: its sd_notify socket's path in the container, and the socket */
+  char *notify;
+  struct ko_watch notify_w;
+  uint64_t notify_sec; /* the second of the last datagram passed on */
+  uint32_t notify_n;   /* and how many in it */
   /* RemoveContainer: its reply once every process is reaped */
   bool removing;
   uint32_t remove_req;

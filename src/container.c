@@ -96,6 +96,122 @@ validate_bundle (const struct create_opts *o, char **bundle_out,
   return 0;
 }
 
+/* podman --sdnotify=container: the process's NOTIFY_SOCKET names a socket
+ * in a directory the spec binds from the host (conmon's, which relays to
+ * systemd). The VM cannot reach a host socket: the guest makes its own
+ * there, and the monitor passes every datagram to conmon's. NULL: none. */
+static char *
+notify_relay_of (const oci_spec *spec, const char *bundle, const char **path)
+{
+  const oci_process *pr = spec->process;
+  const char *in = NULL;
+  for (size_t i = 0; pr && i < pr->env_len; i++)
+    if (strncmp (pr->env[i], "NOTIFY_SOCKET=", 14) == 0)
+      in = pr->env[i] + 14;
+  const char *base = in ? strrchr (in, '/') : NULL;
+  if (base == NULL || base == in || in[0] != '/' || base[1] == '\0')
+    return NULL;
+  size_t dlen = (size_t)(base - in);
+  char *relay = NULL;
+  for (size_t i = 0; i < spec->mounts_len; i++)
+    {
+      const oci_mount *m = &spec->mounts[i];
+      size_t n = m->destination ? strlen (m->destination) : 0;
+      while (n > 1 && m->destination[n - 1] == '/')
+        n--;
+      if (m->source == NULL || n != dlen
+          || strncmp (m->destination, in, dlen) != 0)
+        continue;
+      char *p = NULL;
+      struct stat st;
+      if ((m->source[0] == '/'
+               ? asprintf (&p, "%s%s", m->source, base)
+               : asprintf (&p, "%s/%s%s", bundle, m->source, base))
+          < 0)
+        continue;
+      /* the last mount there is the one the container would see */
+      if (lstat (p, &st) == 0 && S_ISSOCK (st.st_mode))
+        {
+          free (relay);
+          relay = p;
+        }
+      else
+        {
+          free (p);
+          free (relay);
+          relay = NULL;
+        }
+    }
+  *path = in;
+  return relay;
+}
+
+/* runc's sd_notify proxy: with NOTIFY_SOCKET set (systemd's), the container
+ * gets a socket of its own at NOTIFY_SOCKET=/run/notify/notify.sock (the
+ * agent reads it), and start waits for READY=1 there, then sends READY=1
+ * and MAINPID to the host's. Else conmon's relay, if the spec has one. */
+static int
+notify_setup (const oci_spec *spec, const char *bundle,
+              struct monitor_params *p, bool member, ko_error **err)
+{
+  const char *ns = getenv ("NOTIFY_SOCKET"), *in = NULL;
+  _cleanup_free_ char *relay = NULL;
+  if (ns == NULL || *ns == '\0')
+    {
+      ns = NULL;
+      if ((relay = notify_relay_of (spec, bundle, &in)) == NULL)
+        return 0;
+    }
+  else if ((ns[0] != '/' && ns[0] != '@') || strlen (ns) >= KO_NOTIFY_PATH_MAX)
+    return ko_error_setx (err, EINVAL,
+                          "NOTIFY_SOCKET: \"%s\": expected an absolute path "
+                          "or an abstract socket name (@NAME) of less than "
+                          "%d bytes",
+                          ns, KO_NOTIFY_PATH_MAX);
+  if (member)
+    {
+      log_warn ("sd_notify (NOTIFY_SOCKET) is not passed on for a pod member");
+      return 0;
+    }
+  if (relay)
+    {
+      /* the agent binds it at /proc/PID/root/... */
+      if (strlen (in) >= KO_NOTIFY_PATH_MAX - 20)
+        return ko_error_setx (err, ENAMETOOLONG,
+                              "config.json: process.env: NOTIFY_SOCKET=%s: "
+                              "too long for a unix socket",
+                              in);
+      if (ko_tlv_put_str (&p->container_tlv, KO_TAG_NOTIFY, in) < 0)
+        return ko_error_set (err, ENOMEM, "NOTIFY_SOCKET");
+      p->state.notify_relay = take_ptr (relay);
+      return 0;
+    }
+  static const char var[] = "NOTIFY_SOCKET=/run/notify/notify.sock";
+  struct ko_process *pr = &p->process;
+  size_t i = 0;
+  while (i < pr->nenv && strncmp (pr->env[i], "NOTIFY_SOCKET=", 14) != 0)
+    i++;
+  if (i == pr->nenv)
+    {
+      char **env = realloc (pr->env, (pr->nenv + 2) * sizeof *env);
+      if (env == NULL)
+        return ko_error_set (err, ENOMEM, "NOTIFY_SOCKET");
+      pr->env = env;
+      env[pr->nenv++] = NULL;
+      env[pr->nenv] = NULL;
+    }
+  char *v = strdup (var);
+  if (v == NULL || (p->state.notify_socket = strdup (ns)) == NULL
+      || ko_tlv_put_str (&p->container_tlv, KO_TAG_NOTIFY, var + 14) < 0)
+    {
+      free (v);
+      return ko_error_set (err, ENOMEM, "NOTIFY_SOCKET");
+    }
+  free (pr->env[i]);
+  pr->env[i] = v;
+  return 0;
+}
+
 static void
 params_clear (struct monitor_params *p)
 {
@@ -256,6 +372,8 @@ build_params (struct ko_global *g, const struct create_opts *o,
           st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
         }
     }
+  if (notify_setup (spec, bundle, p, pi->member, err) < 0)
+    return -1;
   if (pi->member)
     return member_fields (pi, &p->container_tlv, &p->state, err);
   return 0;
@@ -436,7 +554,11 @@ container_start (struct ko_global *g, const char *id, ko_error **err)
     return ko_error_setx (err, EINVAL, "cannot start a container in state %s",
                           status);
   _cleanup_free_ char *dir = member_monitor_dir (g, &st);
-  if (client_start (dir, id, CLI_MONITOR_TIMEOUT_MS, err) < 0)
+  /* with NOTIFY_SOCKET, start lasts until the container is ready, as
+   * runc's does: the service manager has its own timeout */
+  if (client_start (dir, id,
+                    st.notify_socket ? INT_MAX : CLI_MONITOR_TIMEOUT_MS, err)
+      < 0)
     return ko_error_wrap (err, "start %s", id);
   return 0;
 }

@@ -11,6 +11,8 @@
 
 /* how long the CLI waits for its monitor's answer */
 #define CLI_MONITOR_TIMEOUT_MS 60000
+/* NOTIFY_SOCKET: a unix socket's path, its NUL in sun_path */
+#define KO_NOTIFY_PATH_MAX 108
 
 struct create_opts
 {

@@ -282,6 +282,8 @@ state_generate (const struct ko_state *st)
   gen_str (g, "channel", st->channel);
   gen_str (g, "netns", st->netns);
   gen_str (g, "sandbox", st->sandbox);
+  gen_str (g, "notifySocket", st->notify_socket);
+  gen_str (g, "notifyRelay", st->notify_relay);
   gen_annotations (g, st->annotations);
   yajl_gen_map_close (g);
   return gen_finish (g);
@@ -381,6 +383,8 @@ state_parse (const char *data, size_t len, const char *name,
   st->channel = dup_or_null (tree_str (root, "channel"));
   st->netns = dup_or_null (tree_str (root, "netns"));
   st->sandbox = dup_or_null (tree_str (root, "sandbox"));
+  st->notify_socket = dup_or_null (tree_str (root, "notifySocket"));
+  st->notify_relay = dup_or_null (tree_str (root, "notifyRelay"));
   long long v;
   if (tree_int (root, "monitorPid", &v) == 0)
     st->monitor_pid = (pid_t)v;
@@ -462,6 +466,8 @@ state_clear (struct ko_state *st)
   free (st->channel);
   free (st->netns);
   free (st->sandbox);
+  free (st->notify_socket);
+  free (st->notify_relay);
   ko_strv_free (st->annotations);
   memset (st, 0, sizeof *st);
 }

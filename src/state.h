@@ -38,6 +38,12 @@ struct ko_state
   /* a pod member: the id of the sandbox container whose VM (and monitor,
    * whose pid is monitor_pid) it runs in; NULL for a sandbox */
   char *sandbox;
+  /* NOTIFY_SOCKET as create found it: start waits for the container's
+   * READY=1 and passes it there (runc's sd_notify proxy); NULL: none */
+  char *notify_socket;
+  /* podman --sdnotify=container: conmon's socket, which the spec binds into
+   * the container; every datagram the container sends is passed there */
+  char *notify_relay;
 };
 
 int state_validate_id (const char *id, ko_error **err);

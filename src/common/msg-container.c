@@ -191,6 +191,7 @@ static const struct fdesc create_container_f[] = {
   FIELD (T, JOIN_CONTAINER, K_STR, 0, spec.join_container, "join container"),
   FIELD (T, JOIN_NS, K_U64, NONZERO, spec.join_ns, "join namespaces"),
   FIELD (T, TIME_OFFSETS, K_STR, 0, spec.time_offsets, "time offsets"),
+  FIELD (T, NOTIFY, K_STR, 0, spec.notify, "notify"),
   FIELD (T, ROOTFS_DISK, K_STR, 0, spec.rootfs_disk, "rootfs disk"),
   FIELD (T, ROOTFS_DISK_TYPE, K_STR, 0, spec.rootfs_disk_type,
          "rootfs disk type"),
@@ -226,6 +227,7 @@ ko_container_spec_clear (struct ko_container_spec *s)
   free (s->rootfs_disk_type);
   free (s->rootfs_disk_data);
   free (s->time_offsets);
+  free (s->notify);
   for (size_t i = 0; i < s->nmounts; i++)
     ko_fields_clear (&mount_d, &s->mounts[i]);
   free (s->mounts);
@@ -359,6 +361,7 @@ ko_container_spec_encode (struct ko_buf *b, const struct ko_container_spec *s)
   if (s->join_ns)
     r |= ko_tlv_put_u64 (b, KO_TAG_JOIN_NS, s->join_ns);
   r |= ko_tlv_put_str (b, KO_TAG_TIME_OFFSETS, s->time_offsets);
+  r |= ko_tlv_put_str (b, KO_TAG_NOTIFY, s->notify);
   if (s->devfilter)
     r |= ko_tlv_put_bytes (b, KO_TAG_DEVFILTER, s->devfilter, s->devfilter_len);
   r |= put_paths (b, KO_TAG_DEVFILTER_DISK, s->devfilter_disks,

@@ -183,6 +183,15 @@ static const struct mdesc oom_d = MDESC (T, oom_f);
 #undef T
 CODEC (oom, oom_d)
 
+#define T struct ko_msg_notify
+static const struct fdesc notify_f[] = {
+  FIELD (T, CONTAINER_ID, K_STR, REQ, container_id, "container id"),
+  FIELD (T, NOTIFY_DATA, K_STR, REQ, data, "data"),
+};
+static const struct mdesc notify_d = MDESC (T, notify_f);
+#undef T
+CODEC (notify, notify_d)
+
 int
 ko_msg_error_encode (struct ko_buf *b, const struct ko_msg_error *m)
 {
@@ -770,6 +779,8 @@ ko_event_name (uint16_t event)
       return "ProcessExited";
     case KO_E_OOM:
       return "Oom";
+    case KO_E_NOTIFY:
+      return "Notify";
     default:
       return "Unknown";
     }
@@ -791,6 +802,9 @@ ko_msg_decode_event (uint16_t event, struct ko_tlv body, union ko_msg_event *m,
     case KO_E_OOM:
       r = ko_msg_oom_decode (body, &m->oom, err);
       break;
+    case KO_E_NOTIFY:
+      r = ko_msg_notify_decode (body, &m->notify, err);
+      break;
     default:
       return ko_error_setx (err, ENOSYS, "event %u: unknown", event);
     }
@@ -810,6 +824,9 @@ ko_msg_event_clear (uint16_t event, union ko_msg_event *m)
       break;
     case KO_E_OOM:
       ko_msg_oom_clear (&m->oom);
+      break;
+    case KO_E_NOTIFY:
+      ko_msg_notify_clear (&m->notify);
       break;
     default:
       break;

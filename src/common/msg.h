@@ -90,6 +90,7 @@ void ko_resources_clear (struct ko_resources *r);
 struct ko_container_spec
 {
   char *domainname;
+  char *notify; /* NOTIFY: the sd_notify socket's path, or NULL */
   bool root_readonly;
   struct ko_mount *mounts; /* none: the agent's default mounts */
   size_t nmounts;
@@ -534,11 +535,23 @@ int ko_msg_oom_decode (struct ko_tlv body, struct ko_msg_oom *m,
                        ko_error **err);
 void ko_msg_oom_clear (struct ko_msg_oom *m);
 
+/* Notify */
+struct ko_msg_notify
+{
+  char *container_id; /* required */
+  char *data;         /* required */
+};
+int ko_msg_notify_encode (struct ko_buf *b, const struct ko_msg_notify *m);
+int ko_msg_notify_decode (struct ko_tlv body, struct ko_msg_notify *m,
+                          ko_error **err);
+void ko_msg_notify_clear (struct ko_msg_notify *m);
+
 union ko_msg_event
 {
   struct ko_msg_hello hello;
   struct ko_msg_process_exited process_exited;
   struct ko_msg_oom oom;
+  struct ko_msg_notify notify;
 };
 /* ENOSYS for an unknown event (a newer agent's: the caller may skip it). */
 int ko_msg_decode_event (uint16_t event, struct ko_tlv body,

@@ -140,6 +140,10 @@ enum ko_event
    * init), PID, STATUS (raw wait status). */
   KO_E_PROCESS_EXITED = 2,
   KO_E_OOM = 3, /* CONTAINER_ID */
+  /* A datagram the container's processes sent to its notify socket
+   * (NOTIFY): CONTAINER_ID, NOTIFY_DATA (at most KO_NOTIFY_DATA_MAX bytes,
+   * cut at a NUL) */
+  KO_E_NOTIFY = 4,
 };
 
 enum ko_tag
@@ -181,6 +185,11 @@ enum ko_tag
   /* a time namespace's offsets, as /proc/PID/timens_offsets takes them
    * ("monotonic S N\nboottime S N\n"); with CLONE_NEWTIME in NAMESPACES */
   KO_TAG_TIME_OFFSETS = 32, /* string */
+  /* string: the path of an sd_notify socket in the container (absolute,
+   * not in "/"): a tmpfs on its directory, and the datagram socket there
+   * the agent reads; each datagram is a Notify event */
+  KO_TAG_NOTIFY = 33,
+  KO_TAG_NOTIFY_DATA = 34, /* string: a Notify event's datagram */
 
   /* ko_process fields */
   KO_TAG_P_ARG = 40,      /* string, repeated */
@@ -439,6 +448,9 @@ int ko_parse_event (const uint8_t *p, size_t n, uint16_t *event,
  */
 #define KO_MAX_STRINGS 4096 /* bound on args, env, gids, rlimits */
 #define KO_MAX_STRING (64u << 10)
+#define KO_NOTIFY_DATA_MAX 4096
+/* Notify events a container may cause in a second; more are dropped */
+#define KO_NOTIFY_PER_SEC 50
 
 struct ko_rlimit
 {

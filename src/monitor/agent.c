@@ -285,6 +285,11 @@ agent_on_event (struct sandbox *sb, uint16_t event, struct ko_tlv body)
       if (c)
         ctr_on_oom (c);
       break;
+    case KO_E_NOTIFY:
+      c = sandbox_container (sb, m.notify.container_id);
+      if (c)
+        ctr_on_notify (c, m.notify.data);
+      break;
     }
   ko_msg_event_clear (event, &m);
 }

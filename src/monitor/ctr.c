@@ -12,8 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 const char *
@@ -177,8 +180,104 @@ on_start_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
         ctr_record (c, "running");
       hooks_after_start (c->p->spec, c->p->id, c->holder_pid,
                          c->p->state.bundle);
+      if (c->p->state.notify_socket && !c->ready && !c->init_exited)
+        {
+          log_debug ("container %s: waiting for READY=1", c->p->id);
+          c->ready_op = op;
+          return;
+        }
     }
   start_finish (op, err);
+}
+
+/* A datagram to the unix socket at path (@NAME: abstract). */
+static void
+notify_send (struct container *c, const char *path, const char *msg, size_t len)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  char via[64];
+  int dfd = -1;
+  size_t n = strlen (path);
+  const char *base = strrchr (path, '/');
+  if (n >= sizeof a.sun_path && path[0] == '/')
+    {
+      /* conmon's, under podman's storage, is often longer than sun_path:
+       * reached through its directory's fd */
+      _cleanup_free_ char *dir = strndup (path, (size_t)(base - path));
+      dfd = dir ? open (*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                : -1;
+      if (dfd < 0)
+        {
+          log_warn ("container %s: sd_notify to %s: %s", c->p->id, path,
+                    strerror (errno));
+          return;
+        }
+      snprintf (via, sizeof via, "/proc/self/fd/%d%s", dfd, base);
+      path = via;
+      n = strlen (via);
+    }
+  if (n >= sizeof a.sun_path)
+    {
+      if (dfd >= 0)
+        close (dfd);
+      return;
+    }
+  memcpy (a.sun_path, path, n);
+  if (path[0] == '@')
+    a.sun_path[0] = '\0'; /* abstract */
+  socklen_t alen = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + n
+                               + (path[0] == '@' ? 0 : 1));
+  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0
+      || sendto (fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&a, alen) < 0)
+    log_warn ("container %s: sd_notify to %s: %s", c->p->id, path,
+              strerror (errno));
+  if (fd >= 0)
+    close (fd);
+  if (dfd >= 0)
+    close (dfd);
+}
+
+static bool
+has_line (const char *data, const char *line)
+{
+  size_t n = strlen (line);
+  for (const char *l = data; l; l = strchr (l, '\n'), l = l ? l + 1 : NULL)
+    if (strncmp (l, line, n) == 0 && (l[n] == '\n' || l[n] == '\0'))
+      return true;
+  return false;
+}
+
+void
+ctr_on_notify (struct container *c, const char *data)
+{
+  const struct ko_state *st = &c->p->state;
+  if (st->notify_relay)
+    {
+      /* conmon's socket, which podman bound into the container: all of it,
+       * as the container would have sent it there under runc */
+      uint64_t sec = ko_now_ms () / 1000;
+      if (sec != c->notify_sec)
+        c->notify_sec = sec, c->notify_n = 0;
+      if (++c->notify_n <= KO_NOTIFY_PER_SEC)
+        notify_send (c, st->notify_relay, data, strlen (data));
+      return;
+    }
+  /* runc's proxy: READY=1 once, with the pid state reports; the start
+   * that waits for it ends */
+  if (st->notify_socket == NULL || c->ready || !has_line (data, "READY=1"))
+    return;
+  c->ready = true;
+  char msg[64];
+  int m
+      = snprintf (msg, sizeof msg, "READY=1\nMAINPID=%d\n", (int)c->holder_pid);
+  notify_send (c, st->notify_socket, msg, (size_t)m);
+  log_debug ("container %s: READY=1 passed on to %s", c->p->id,
+             st->notify_socket);
+  struct start_op *op = c->ready_op;
+  c->ready_op = NULL;
+  if (op)
+    start_finish (op, NULL);
 }
 
 void
@@ -223,6 +322,11 @@ ctr_on_exit (struct container *c, const char *exec_id, uint32_t status)
   c->init_exited = true;
   c->exit_status = ko_exit_code ((int)status);
   log_debug ("container %s: init exited: %d", c->p->id, c->exit_status);
+  /* it never said READY=1: start ends all the same, as runc's does */
+  struct start_op *op = c->ready_op;
+  c->ready_op = NULL;
+  if (op)
+    start_finish (op, NULL);
   /* a member ends alone; the sandbox's container ends the pod */
   if (c->member)
     pod_member_exited (c);

@@ -179,9 +179,15 @@ struct container
   uint64_t oom_count;
   struct ko_ratelimit oom_log;
   bool starting; /* a start is in flight */
-  bool member;   /* of a pod, in its sandbox's VM (pod.c) */
-  bool removing; /* RemoveContainer is in flight */
-  bool adding;   /* a member's add is in flight (its disks...) */
+  /* NOTIFY_SOCKET (c->p->state.notify_socket): READY=1 came; the start
+   * that waits for it */
+  bool ready;
+  void *ready_op;
+  uint64_t notify_sec; /* conmon's relay: the second of the last datagram */
+  uint32_t notify_n;   /* and how many in it */
+  bool member;         /* of a pod, in its sandbox's VM (pod.c) */
+  bool removing;       /* RemoveContainer is in flight */
+  bool adding;         /* a member's add is in flight (its disks...) */
   struct cli_conn *remove_after_add; /* a forced remove, once added */
   struct ko_mon_add *add; /* a member's: what its params point into */
   /* a member's disks (c->p->disks), hot-plugged (diskplug.c) */
@@ -207,6 +213,8 @@ typedef void (*ctr_done_cb) (struct container *c, void *ctx,
 void ctr_start (struct container *c, ctr_done_cb cb, void *ctx);
 void ctr_on_exit (struct container *c, const char *exec_id, uint32_t status);
 void ctr_on_oom (struct container *c);
+/* A datagram the container sent to its notify socket. */
+void ctr_on_notify (struct container *c, const char *data);
 void ctr_signal (struct container *c, int sig);
 /* SIGKILL to every process of the container. */
 void ctr_kill_all (struct container *c);

@@ -236,6 +236,48 @@ PY
   return 1
 }
 
+# notify_listen PATH OUT: a datagram socket at PATH (@NAME: abstract) that
+# appends each message it gets, then "|", to OUT (systemd's side of
+# NOTIFY_SOCKET); it goes after 120 s
+notify_listen() {
+  rm -f "$1" "$2"
+  # fd 3 closed: bats would wait for it
+  python3 - "$1" "$2" 3>&- <<'PY' &
+import socket, sys
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + p[1:] if p.startswith("@") else p)
+s.settimeout(120)
+out = sys.argv[2]
+try:
+    while True:
+        m = s.recv(4096)
+        with open(out, "a") as f:
+            f.write(m.decode() + "|\n")
+except socket.timeout:
+    pass
+PY
+  NOTIFY_PID=$!
+  for i in $(seq 50); do
+    { [ "${1#@}" != "$1" ] || [ -S "$1" ]; } && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_file F: until F is not empty (5 s at most)
+wait_file() {
+  for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+# sdnotify_build ROOTFS: /bin/sdnotify there (sdnotify.c, static)
+sdnotify_build() {
+  local cc=musl-gcc
+  command -v musl-gcc >/dev/null || cc=gcc
+  "$cc" -static -O2 -o "$1/bin/sdnotify" "$BATS_TEST_DIRNAME/sdnotify.c"
+}
+
 # vm_cpus ID: each distinct Cpus_allowed_list among every thread of the
 # sandbox's monitor, holder, QEMU and virtiofsd (its two processes)
 vm_cpus() {

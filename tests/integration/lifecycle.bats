@@ -508,3 +508,41 @@ teardown() { teardown_common; }
   run ko state "$ID"
   [[ "$output" == *"does not exist"* ]]
 }
+
+@test "NOTIFY_SOCKET (podman --sdnotify=container), as runc: start waits for the container's READY=1, then passes READY=1 and MAINPID on" {
+  EXTRA_IDS="$ID-2 $ID-3"
+  sdnotify_build "$BUNDLE/rootfs"
+  notify_listen "$WORK/notify.sock" "$WORK/notify.out"
+  set_args "$BUNDLE" sh -c 'echo "env=$NOTIFY_SOCKET"; ls -l /run/notify; sleep 2; sdnotify STATUS=almost; sdnotify READY=1; sleep 1000'
+  NOTIFY_SOCKET=$WORK/notify.sock ko create --bundle "$BUNDLE" "$ID" </dev/null >"$WORK/out" 2>&1
+  t0=$(date +%s%N)
+  NOTIFY_SOCKET=$WORK/notify.sock ko start "$ID"
+  t1=$(date +%s%N)
+  wait_file "$WORK/notify.out" || true
+  cat "$WORK/out"; cat "$WORK/notify.out" || true
+  # the sleep 2 before READY=1
+  [ $(( (t1 - t0) / 1000000 )) -ge 1800 ]
+  pid=$(ko state "$ID" | jq .pid)
+  [ "$(cat "$WORK/notify.out")" = "$(printf 'READY=1\nMAINPID=%s\n|' "$pid")" ]
+  grep -qx "env=/run/notify/notify.sock" "$WORK/out"
+  grep -q "^srwxrwxrwx .* notify.sock" "$WORK/out"
+  [ "$(ko state "$ID" | jq -r .status)" = running ]
+  ko delete -f "$ID"
+  # a container that ends without READY=1 ends start all the same; an
+  # abstract socket name
+  kill "$NOTIFY_PID" 2>/dev/null || true
+  notify_listen "@kot-notify-$$" "$WORK/abstract.out"
+  set_args "$BUNDLE" sh -c 'sleep 1; exit 3'
+  NOTIFY_SOCKET=@kot-notify-$$ run ko run -d --bundle "$BUNDLE" "$ID-2" </dev/null
+  [ "$status" -eq 0 ]
+  set_args "$BUNDLE" sh -c 'sdnotify READY=1'
+  NOTIFY_SOCKET=@kot-notify-$$ ko run --bundle "$BUNDLE" "$ID-3" </dev/null
+  wait_file "$WORK/abstract.out"
+  [[ "$(cat "$WORK/abstract.out")" == "READY=1"$'\n'"MAINPID="* ]]
+  kill "$NOTIFY_PID" 2>/dev/null || true
+  # a relative one is refused at create, naming it
+  NOTIFY_SOCKET=rel.sock run ko create --bundle "$BUNDLE" "$ID-4" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'NOTIFY_SOCKET: "rel.sock": expected an absolute path or an abstract socket name (@NAME)'* ]]
+  assert_nothing_left "$ID-4"
+}

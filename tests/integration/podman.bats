@@ -684,3 +684,17 @@ need_catatonit() {
   kp pod rm -f -t 0 "$pod" >/dev/null
   [ ! -e "$netns" ]
 }
+
+@test "podman run --sdnotify=container under systemd's NOTIFY_SOCKET: the container's READY=1 reaches it through conmon's socket, which the VM cannot reach itself" {
+  mkdir -p "$WORK/bin"
+  sdnotify_build "$WORK" # $WORK/bin/sdnotify
+  notify_listen "$WORK/systemd.sock" "$WORK/systemd.out"
+  cid=$(NOTIFY_SOCKET=$WORK/systemd.sock kr -d --sdnotify=container -v "$WORK/bin/sdnotify:/sdnotify:ro" \
+    "$IMAGE" sh -c 'sleep 1; /sdnotify STATUS=warming; /sdnotify READY=1; sleep 1000')
+  wait_for grep -q "^READY=1" "$WORK/systemd.out"
+  cat "$WORK/systemd.out"
+  # podman's MAINPID (conmon), then the container's READY=1, relayed
+  grep -q "^MAINPID=" "$WORK/systemd.out"
+  [ "$(state_of "$cid")" = running ]
+  kill "$NOTIFY_PID" 2>/dev/null || true
+}

@@ -614,6 +614,20 @@ test_create_container (void)
           && sd.join_ns == CLONE_NEWIPC && sd.nmounts == 3,
       "a member's spec: the sandbox it joins");
   ko_container_spec_clear (&sd);
+  /* NOTIFY appended as create finds NOTIFY_SOCKET (container.c): the
+   * monitor's re-encoding keeps it */
+  ko_tlv_put_str (&spec, KO_TAG_NOTIFY, "/run/notify/notify.sock");
+  struct ko_buf re = { 0 };
+  ok (ko_container_spec_decode (tlv_of (&spec), &sd, NULL) == 0 && sd.notify
+          && strcmp (sd.notify, "/run/notify/notify.sock") == 0
+          && ko_container_spec_encode (&re, &sd) == 0,
+      "notify: decoded");
+  ko_container_spec_clear (&sd);
+  ok (ko_container_spec_decode (tlv_of (&re), &sd, NULL) == 0 && sd.notify
+          && strcmp (sd.notify, "/run/notify/notify.sock") == 0,
+      "notify: kept by the re-encoding");
+  ko_container_spec_clear (&sd);
+  ko_buf_free (&re);
   ko_buf_free (&spec);
   size_t o = ko_tlv_begin (&spec, KO_TAG_MOUNT);
   ko_tlv_put_str (&spec, KO_TAG_M_TYPE, "tmpfs");
@@ -1142,6 +1156,28 @@ test_events (void)
           && strcmp (ev.oom.container_id, "ctr") == 0,
       "Oom round trip");
   ko_msg_event_clear (KO_E_OOM, &ev);
+  ko_buf_free (&b);
+
+  struct ko_msg_notify nt = { "ctr", "READY=1\nSTATUS=up" };
+  ko_msg_notify_encode (&b, &nt);
+  ok (ko_msg_decode_event (KO_E_NOTIFY, tlv_of (&b), &ev, NULL) == 0
+          && strcmp (ev.notify.container_id, "ctr") == 0
+          && strcmp (ev.notify.data, "READY=1\nSTATUS=up") == 0,
+      "Notify round trip");
+  ko_msg_event_clear (KO_E_NOTIFY, &ev);
+  ko_buf_free (&b);
+  /* from a hostile guest: no data, or a NUL in it */
+  ko_tlv_put_str (&b, KO_TAG_CONTAINER_ID, "ctr");
+  ok (ko_msg_decode_event (KO_E_NOTIFY, tlv_of (&b), &ev, &err) < 0,
+      "Notify without data refused");
+  is_str (err ? err->msg : NULL, "Notify: no data", "its message");
+  ko_error_free (err);
+  err = NULL;
+  ko_tlv_put_bytes (&b, KO_TAG_NOTIFY_DATA, "A\0B", 3);
+  ok (ko_msg_decode_event (KO_E_NOTIFY, tlv_of (&b), &ev, &err) < 0,
+      "Notify data with a NUL refused");
+  ko_error_free (err);
+  err = NULL;
   ko_buf_free (&b);
   ok (ko_msg_decode_event (9, tlv_of (&b), &ev, &err) < 0, "unknown event");
   is_int (err ? err->status : 0, ENOSYS, "unknown event: ENOSYS");

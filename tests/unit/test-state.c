@@ -62,6 +62,7 @@ test_store (void)
   st.monitor_start = proc_start_time (getpid ());
   st.has_exit_status = true;
   st.exit_status = 137;
+  st.notify_socket = strdup ("@systemd/notify");
   st.annotations = calloc (3, sizeof (char *));
   st.annotations[0] = strdup ("k");
   st.annotations[1] = strdup ("v\"quoted\"");
@@ -75,6 +76,7 @@ test_store (void)
   ok (rd.has_exit_status && rd.exit_status == 137, "exit status");
   is_str (rd.annotations ? rd.annotations[1] : NULL, "v\"quoted\"",
           "annotation");
+  is_str (rd.notify_socket, "@systemd/notify", "NOTIFY_SOCKET kept");
   is_str (state_status (&rd), "created", "live monitor: recorded status");
   rd.monitor_start += 1;
   is_str (state_status (&rd), "stopped", "pid reuse: start time differs");
