@@ -533,9 +533,10 @@ translate_namespaces (const oci_linux *l, uint64_t *out, ko_error **err)
       ns |= ns_types[j].flag;
     }
   /* podman --network host, a hostNetwork pod: as with Kata Containers 2,
-   * not an error, but not what runc would give either */
+   * not an error, but not what runc would give either (in the log only: a
+   * pod's members share its network, and leave the entry out too) */
   if (!(ns & CLONE_NEWNET) && !net_path)
-    log_warn ("config.json: linux.namespaces: no network namespace, which "
+    log_info ("config.json: linux.namespaces: no network namespace, which "
               "runc reads as the host's network: in its VM the container "
               "has the guest's own, with lo alone");
   *out = ns | CLONE_NEWNS;

@@ -23,7 +23,8 @@ main (int argc, char **argv)
   memcpy (a.sun_path, path, n);
   if (path[0] == '@')
     a.sun_path[0] = '\0';
-  socklen_t len = offsetof (struct sockaddr_un, sun_path) + n + (path[0] != '@');
+  socklen_t len
+      = offsetof (struct sockaddr_un, sun_path) + n + (path[0] != '@');
   int fd = socket (AF_UNIX, SOCK_DGRAM, 0);
   if (fd < 0
       || sendto (fd, argv[1], strlen (argv[1]), 0, (struct sockaddr *)&a, len)
