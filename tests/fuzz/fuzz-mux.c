@@ -23,6 +23,7 @@
 static struct monitor_params params = { .id = "c" };
 static struct container ctr = { .p = &params };
 static unsigned exits, ooms, done_calls;
+static size_t notifies;
 
 bool
 sandbox_alive (const struct sandbox *sb)
@@ -59,6 +60,14 @@ ctr_on_oom (struct container *c)
 {
   (void)c;
   ooms++;
+}
+
+/* what the monitor reads of a Notify: a whole NUL-terminated string */
+void
+ctr_on_notify (struct container *c, const char *data)
+{
+  (void)c;
+  notifies += strlen (data);
 }
 
 /* Reads what the callbacks read of each reply: it is valid for as long as
