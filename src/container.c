@@ -152,7 +152,7 @@ notify_relay_of (const oci_spec *spec, const char *bundle, const char **path)
  * and MAINPID to the host's. Else conmon's relay, if the spec has one. */
 static int
 notify_setup (const oci_spec *spec, const char *bundle,
-              struct monitor_params *p, bool member, ko_error **err)
+              struct monitor_params *p, ko_error **err)
 {
   const char *ns = getenv ("NOTIFY_SOCKET"), *in = NULL;
   _cleanup_free_ char *relay = NULL;
@@ -168,11 +168,6 @@ notify_setup (const oci_spec *spec, const char *bundle,
                           "or an abstract socket name (@NAME) of less than "
                           "%d bytes",
                           ns, KO_NOTIFY_PATH_MAX);
-  if (member)
-    {
-      log_warn ("sd_notify (NOTIFY_SOCKET) is not passed on for a pod member");
-      return 0;
-    }
   if (relay)
     {
       /* the agent binds it at /proc/PID/root/... */
@@ -372,7 +367,7 @@ build_params (struct ko_global *g, const struct create_opts *o,
           st->annotations[2 * i + 1] = strdup (spec->annotations.values[i]);
         }
     }
-  if (notify_setup (spec, bundle, p, pi->member, err) < 0)
+  if (notify_setup (spec, bundle, p, err) < 0)
     return -1;
   if (pi->member)
     return member_fields (pi, &p->container_tlv, &p->state, err);

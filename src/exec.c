@@ -70,7 +70,8 @@ env_set (oci_process *p, const char *kv)
 /* The process: --process FILE, or the container's own process with the
  * command line's args and overrides (as runc does). */
 static oci_process *
-build_process (const struct exec_opts *o, const char *bundle, ko_error **err)
+build_process (const struct exec_opts *o, const char *bundle, bool notify,
+               ko_error **err)
 {
   if (o->process_file)
     return oci_process_parse_file (o->process_file, err);
@@ -104,6 +105,9 @@ build_process (const struct exec_opts *o, const char *bundle, ko_error **err)
       free (p->cwd);
       p->cwd = strdup (o->cwd);
     }
+  /* runc's sd_notify proxy is in the container's saved env */
+  if (notify)
+    env_set (p, "NOTIFY_SOCKET=/run/notify/notify.sock");
   for (char **e = o->env; e && *e; e++)
     env_set (p, *e);
   if (o->no_new_privs)
@@ -295,7 +299,8 @@ exec_run (struct ko_global *g, const struct exec_opts *o, ko_error **err)
       state_clear (&st);
       return -1;
     }
-  oci_process *op = build_process (o, st.bundle ? st.bundle : "", err);
+  oci_process *op = build_process (o, st.bundle ? st.bundle : "",
+                                   st.notify_socket != NULL, err);
   /* the container's seccomp filter applies to exec'd processes too */
   _cleanup_free_ char *cfg = NULL;
   oci_spec *spec = NULL;

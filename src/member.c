@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -364,7 +365,11 @@ member_create (struct ko_global *g, const struct create_opts *o,
       || (o->pidfd_socket
           && send_pidfd (o->pidfd_socket, holder, "standard", err) < 0))
     goto fail_added;
-  if (o->run && client_start (sbdir, o->id, MEMBER_ADD_TIMEOUT_MS, err) < 0)
+  /* with NOTIFY_SOCKET, start waits for READY=1 (container.c) */
+  if (o->run
+      && client_start (sbdir, o->id,
+                       st->notify_socket ? INT_MAX : MEMBER_ADD_TIMEOUT_MS, err)
+             < 0)
     goto fail_added;
   if (o->run && !o->detach)
     {

@@ -260,7 +260,8 @@ ctr_on_notify (struct container *c, const char *data)
       if (sec != c->notify_sec)
         c->notify_sec = sec, c->notify_n = 0;
       if (++c->notify_n <= KO_NOTIFY_PER_SEC)
-        notify_send (c, st->notify_relay, data, strlen (data));
+        notify_send (c, st->notify_relay, data,
+                     strnlen (data, KO_NOTIFY_DATA_MAX));
       return;
     }
   /* runc's proxy: READY=1 once, with the pid state reports; the start
@@ -403,8 +404,22 @@ ctr_kill_all (struct container *c)
 
 /* The container is over (the VM is down): its status, its holder's. */
 void
+ctr_ready_abandon (struct container *c)
+{
+  struct start_op *op = c->ready_op;
+  c->ready_op = NULL;
+  if (op == NULL)
+    return;
+  _cleanup_error_ ko_error *err = NULL;
+  ko_error_setx (&err, ESRCH, "container %s went away before it sent READY=1",
+                 c->p->id);
+  start_finish (op, err);
+}
+
+void
 ctr_finish (struct container *c)
 {
+  ctr_ready_abandon (c);
   execs_free (c);
   if (c->oom_log.held)
     oom_log_line (c, c->oom_log.held);

@@ -46,6 +46,7 @@ pod_member_free (struct container *c)
         sb->nctrs--;
         break;
       }
+  ctr_ready_abandon (c);
   execs_free (c);
   disks_close (c);
   struct stream *ss[] = { c->in, c->out, c->err };

@@ -219,6 +219,8 @@ void ctr_signal (struct container *c, int sig);
 /* SIGKILL to every process of the container. */
 void ctr_kill_all (struct container *c);
 void ctr_finish (struct container *c);
+/* A start waiting for READY=1 ends with an error: c is going. */
+void ctr_ready_abandon (struct container *c);
 
 /* ---------- session.c: exec sessions ---------- */
 

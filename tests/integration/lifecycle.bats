@@ -527,6 +527,8 @@ teardown() { teardown_common; }
   grep -qx "env=/run/notify/notify.sock" "$WORK/out"
   grep -q "^srwxrwxrwx .* notify.sock" "$WORK/out"
   [ "$(ko state "$ID" | jq -r .status)" = running ]
+  # exec'd processes have it too, as runc's saved config gives them
+  [ "$(ko exec "$ID" sh -c 'echo $NOTIFY_SOCKET')" = /run/notify/notify.sock ]
   ko delete -f "$ID"
   # a container that ends without READY=1 ends start all the same; an
   # abstract socket name

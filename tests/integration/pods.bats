@@ -318,3 +318,33 @@ qemus_of() {
   [ "$(state_status "$SB")" = running ]
   ko exec "$SB" true
 }
+
+@test "pods: a member's NOTIFY_SOCKET: start waits for its READY=1 through the pod's VM; a start still waiting ends when the member is killed, as runc's" {
+  start_sandbox
+  notify_listen "$WORK/notify.sock" "$WORK/notify.out"
+  b1=$(member_bundle m1 sh -c 'sleep 1; sdnotify READY=1; sleep 1000')
+  sdnotify_build "$b1/rootfs"
+  NOTIFY_SOCKET=$WORK/notify.sock ko create --bundle "$b1" "$M1" </dev/null
+  t0=$(date +%s%N)
+  NOTIFY_SOCKET=$WORK/notify.sock ko start "$M1"
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 800 ]
+  wait_file "$WORK/notify.out"
+  [ "$(cat "$WORK/notify.out")" = "$(printf 'READY=1\nMAINPID=%s\n|' "$(ko state "$M1" | jq -r .pid)")" ]
+  # one that never says it: its start waits until the member dies (then
+  # with success, as runc's, whose start stops waiting when pid 1 is gone)
+  b2=$(member_bundle m2 sleep 1000)
+  NOTIFY_SOCKET=$WORK/notify.sock ko create --bundle "$b2" "$M2" </dev/null
+  NOTIFY_SOCKET=$WORK/notify.sock "$KATA_OCI" --root "$TEST_ROOT" start "$M2" >"$WORK/start2.out" 2>&1 &
+  spid=$!
+  wait_status "$M2" running
+  sleep 1
+  kill -0 "$spid"
+  ko delete -f "$M2"
+  st=0
+  wait "$spid" || st=$?
+  cat "$WORK/start2.out"
+  [ "$st" -eq 0 ]
+  assert_nothing_left "$M2"
+  [ "$(state_status "$SB")" = running ]
+  kill "$NOTIFY_PID" 2>/dev/null || true
+}
