@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -71,6 +73,42 @@ ko_unix_connect (const char *dir, const char *name, ko_error **err)
   if (connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
     return ko_error_set (err, errno, "connect to %s/%s", dir, name);
   return take_fd (fd);
+}
+
+int
+ko_unix_send_dgram (const char *path, const void *data, size_t len,
+                    ko_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  socklen_t salen = sizeof sa;
+  _cleanup_close_ int dirfd = -1;
+  const char *base = strrchr (path, '/');
+  if (path[0] == '@')
+    {
+      size_t n = strlen (path);
+      if (n > sizeof sa.sun_path)
+        return ko_error_setx (err, ENAMETOOLONG, "unix socket %s: too long",
+                              path);
+      memcpy (sa.sun_path + 1, path + 1, n - 1); /* sun_path[0]: abstract */
+      salen = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + n);
+    }
+  else
+    {
+      _cleanup_free_ char *dir = base && base != path
+                                     ? strndup (path, (size_t)(base - path))
+                                     : strdup ("/");
+      if (dir == NULL || base == NULL)
+        return ko_error_setx (err, EINVAL, "unix socket %s: not a path", path);
+      if (unix_addr (dir, base + 1, &sa, &dirfd, err) < 0)
+        return -1;
+    }
+  _cleanup_close_ int fd
+      = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0
+      || sendto (fd, data, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen)
+             < 0)
+    return ko_error_set (err, errno, "send to %s", path);
+  return 0;
 }
 
 ssize_t

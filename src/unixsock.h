@@ -17,6 +17,12 @@ int ko_unix_listen (const char *dir, const char *name, ko_error **err);
 /* A SOCK_STREAM socket connected to dir/name; close-on-exec. */
 int ko_unix_connect (const char *dir, const char *name, ko_error **err);
 
+/* One datagram to the SOCK_DGRAM socket at path (absolute, of any length
+ * up to PATH_MAX), or at the abstract name NAME of "@NAME" (sd_notify's
+ * NOTIFY_SOCKET forms); it does not block. */
+int ko_unix_send_dgram (const char *path, const void *data, size_t len,
+                        ko_error **err);
+
 /* One sendmsg of len bytes of data with fd (SCM_RIGHTS): what it returns. */
 ssize_t ko_unix_send_fd (int sock, int fd, const void *data, size_t len);
 

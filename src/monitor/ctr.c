@@ -7,16 +7,14 @@
 #include "log.h"
 #include "sandbox.h"
 #include "state.h"
+#include "unixsock.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 const char *
@@ -190,52 +188,14 @@ on_start_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
   start_finish (op, err);
 }
 
-/* A datagram to the unix socket at path (@NAME: abstract). */
+/* A datagram to path (ko_unix_send_dgram); a failure is only logged: the
+ * container goes on */
 static void
 notify_send (struct container *c, const char *path, const char *msg, size_t len)
 {
-  struct sockaddr_un a = { .sun_family = AF_UNIX };
-  char via[64];
-  int dfd = -1;
-  size_t n = strlen (path);
-  const char *base = strrchr (path, '/');
-  if (n >= sizeof a.sun_path && path[0] == '/')
-    {
-      /* conmon's, under podman's storage, is often longer than sun_path:
-       * reached through its directory's fd */
-      _cleanup_free_ char *dir = strndup (path, (size_t)(base - path));
-      dfd = dir ? open (*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)
-                : -1;
-      if (dfd < 0)
-        {
-          log_warn ("container %s: sd_notify to %s: %s", c->p->id, path,
-                    strerror (errno));
-          return;
-        }
-      snprintf (via, sizeof via, "/proc/self/fd/%d%s", dfd, base);
-      path = via;
-      n = strlen (via);
-    }
-  if (n >= sizeof a.sun_path)
-    {
-      if (dfd >= 0)
-        close (dfd);
-      return;
-    }
-  memcpy (a.sun_path, path, n);
-  if (path[0] == '@')
-    a.sun_path[0] = '\0'; /* abstract */
-  socklen_t alen = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + n
-                               + (path[0] == '@' ? 0 : 1));
-  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0
-      || sendto (fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&a, alen) < 0)
-    log_warn ("container %s: sd_notify to %s: %s", c->p->id, path,
-              strerror (errno));
-  if (fd >= 0)
-    close (fd);
-  if (dfd >= 0)
-    close (dfd);
+  _cleanup_error_ ko_error *err = NULL;
+  if (ko_unix_send_dgram (path, msg, len, &err) < 0)
+    log_warn ("container %s: sd_notify: %s", c->p->id, err->msg);
 }
 
 static bool

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -232,6 +234,54 @@ test_qmp_send_fd (void)
   close (pfd[1]);
 }
 
+/* sd_notify's NOTIFY_SOCKET forms: a path of any length, @NAME */
+static void
+test_dgram (const char *long_dir)
+{
+  ko_error *err = NULL;
+  char buf[64], abs_name[64];
+  /* bound from inside the dir: its full path does not fit sun_path */
+  int cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int d = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  strcpy (sa.sun_path, "n.sock");
+  ok (cwd >= 0 && chdir (long_dir) == 0
+          && bind (d, (struct sockaddr *)&sa, sizeof sa) == 0
+          && fchdir (cwd) == 0,
+      "dgram: bound in a dir longer than sun_path");
+  char *path = NULL;
+  if (asprintf (&path, "%s/n.sock", long_dir) < 0)
+    abort ();
+  ok (ko_unix_send_dgram (path, "READY=1", 7, &err) == 0
+          && recv (d, buf, sizeof buf, MSG_DONTWAIT) == 7
+          && memcmp (buf, "READY=1", 7) == 0,
+      "dgram: sent through the dir's fd");
+  close (d);
+  int r = ko_unix_send_dgram (path, "x", 1, &err);
+  expect_error (r, err, ECONNREFUSED, "send to ",
+                "dgram: nobody bound there any more");
+  err = NULL;
+  free (path);
+  close (cwd);
+  /* abstract */
+  snprintf (abs_name, sizeof abs_name, "@kot-unixsock-%d", (int)getpid ());
+  d = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  memset (&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  memcpy (sa.sun_path + 1, abs_name + 1, strlen (abs_name) - 1);
+  ok (bind (d, (struct sockaddr *)&sa,
+            (socklen_t)(offsetof (struct sockaddr_un, sun_path)
+                        + strlen (abs_name)))
+              == 0
+          && ko_unix_send_dgram (abs_name, "STATUS=x", 8, &err) == 0
+          && recv (d, buf, sizeof buf, MSG_DONTWAIT) == 8,
+      "dgram: to an abstract name");
+  close (d);
+  r = ko_unix_send_dgram ("rel.sock", "x", 1, &err);
+  expect_error (r, err, EINVAL, "unix socket rel.sock: not a path",
+                "dgram: a relative path");
+}
+
 int
 main (void)
 {
@@ -246,6 +296,7 @@ main (void)
   test_errors (mid);
   test_qmp (mid);
   test_qmp_send_fd ();
+  test_dgram (mid);
   free (mid);
   free (huge);
   char *cmd = NULL;
