@@ -163,6 +163,16 @@ start_finish (struct start_op *op, const ko_error *err)
   free (op);
 }
 
+/* Ends the start waiting for READY=1 (NOTIFY_SOCKET), if one is. */
+static void
+ready_finish (struct container *c, const ko_error *err)
+{
+  struct start_op *op = c->ready_op;
+  c->ready_op = NULL;
+  if (op)
+    start_finish (op, err);
+}
+
 static void
 on_start_reply (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
                 const ko_error *err)
@@ -235,10 +245,7 @@ ctr_on_notify (struct container *c, const char *data)
   notify_send (c, st->notify_socket, msg, (size_t)m);
   log_debug ("container %s: READY=1 passed on to %s", c->p->id,
              st->notify_socket);
-  struct start_op *op = c->ready_op;
-  c->ready_op = NULL;
-  if (op)
-    start_finish (op, NULL);
+  ready_finish (c, NULL);
 }
 
 void
@@ -284,10 +291,7 @@ ctr_on_exit (struct container *c, const char *exec_id, uint32_t status)
   c->exit_status = ko_exit_code ((int)status);
   log_debug ("container %s: init exited: %d", c->p->id, c->exit_status);
   /* it never said READY=1: start ends all the same, as runc's does */
-  struct start_op *op = c->ready_op;
-  c->ready_op = NULL;
-  if (op)
-    start_finish (op, NULL);
+  ready_finish (c, NULL);
   /* a member ends alone; the sandbox's container ends the pod */
   if (c->member)
     pod_member_exited (c);
@@ -362,20 +366,18 @@ ctr_kill_all (struct container *c)
   agent_send (c->sb, KO_M_SIGNAL_PROCESS, &m);
 }
 
-/* The container is over (the VM is down): its status, its holder's. */
 void
 ctr_ready_abandon (struct container *c)
 {
-  struct start_op *op = c->ready_op;
-  c->ready_op = NULL;
-  if (op == NULL)
+  if (c->ready_op == NULL)
     return;
   _cleanup_error_ ko_error *err = NULL;
   ko_error_setx (&err, ESRCH, "container %s went away before it sent READY=1",
                  c->p->id);
-  start_finish (op, err);
+  ready_finish (c, err);
 }
 
+/* The container is over (the VM is down): its status, its holder's. */
 void
 ctr_finish (struct container *c)
 {
