@@ -24,6 +24,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -336,8 +338,15 @@ wait_hello (struct sandbox *sb, ko_error **err)
 static int
 sandbox_in_guest (struct sandbox *sb, ko_error **err)
 {
+  /* without a hostname in the spec the VM has the host's, as a container
+   * of runc's sharing the host's UTS namespace has, and a new UTS namespace
+   * copies it */
+  char host_name[HOST_NAME_MAX + 1] = "";
+  const char *name = sb->p->hostname;
+  if (!name && gethostname (host_name, sizeof host_name - 1) == 0)
+    name = host_name;
   union ko_msg_request m = { .create_sandbox = {
-                                 .hostname = (char *)sb->p->hostname,
+                                 .hostname = (char *)name,
                                  .share_tag = KO_SHARE_TAG,
                              } };
   int r = agent_call_sync (sb, KO_M_CREATE_SANDBOX, &m, err);

@@ -493,6 +493,19 @@ MOUNT_PROPS='awk '"'"'{ o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print 
   grep -q 'level=info msg="config.json: linux.namespaces: no network namespace, which runc reads as the host'"'"'s network: in its VM the container has the guest'"'"'s own, with lo alone"' "$WORK/log"
 }
 
+@test "linux: without a hostname the container has the host's, with or without a UTS namespace, as under runc" {
+  edit_spec 'del(.hostname) | .linux.namespaces |= map(select(.type != "uts"))'
+  set_args "$BUNDLE" hostname
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(hostname)" ]
+  # a new UTS namespace starts as a copy of it
+  edit_spec '.linux.namespaces += [{"type": "uts"}]'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(hostname)" ]
+}
+
 # A user namespace mapping container ids 0-65535 to host 100000-165535; the
 # rootfs reaches the guest through virtio-fs with its host owners, so it is
 # chowned to the mapped ids first.
