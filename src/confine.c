@@ -60,8 +60,25 @@ deny_mode_bits (scmp_filter_ctx ctx, const struct mode_rule *r,
   return seccomp_rule_add_array (ctx, SCMP_ACT_ERRNO (EPERM), r->nr, n, c);
 }
 
+/* A read-only view of the share's top for virtiofsd: a slave copy (the
+ * monitor's later binds still propagate into it) whose top mount alone is
+ * read-only; the binds beneath keep their own flags. */
+static int
+share_read_only (const char *share)
+{
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV
+                                      | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+  if (unshare (CLONE_NEWNS) < 0)
+    return fail ("unshare mount namespace", NULL);
+  if (mount (NULL, share, NULL, MS_SLAVE, NULL) < 0)
+    return fail ("make slave", share);
+  if (syscall (SYS_mount_setattr, AT_FDCWD, share, 0, &a, sizeof a) < 0)
+    return fail ("make read-only", share);
+  return 0;
+}
+
 int
-confine_virtiofsd (bool setid_allowed)
+confine_virtiofsd (const char *share, bool setid_allowed)
 {
   static const struct mode_rule mknods[] = {
     { __NR_mknod, 1, -1 },
@@ -81,6 +98,8 @@ confine_virtiofsd (bool setid_allowed)
    * access before it asks (virtio-fs is default_permissions), and a
    * hostile guest can ask as uid 0 anyway: keeping the capabilities
    * gives the guest nothing it did not have. */
+  if (share_read_only (share) < 0)
+    return -1;
   if (prctl (PR_SET_SECUREBITS,
              SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED, 0, 0, 0)
       < 0)
@@ -124,7 +143,7 @@ confine_virtiofsd_summary (void)
   return "no device nodes and no file capabilities from the guest, setuid "
          "and setgid bits only for a container with CAP_FSETID (capabilities "
          "and a seccomp filter); the shared rootfs and volumes are nodev, "
-         "nosuid";
+         "nosuid, and the share's top read-only";
 }
 
 /* ---------- QEMU ---------- */

@@ -36,10 +36,15 @@ struct ko_jail
  * and j->files; rlimits; no capabilities, no_new_privs, its own uid. */
 int confine_qemu (const struct ko_jail *j);
 
-/* Installs virtiofsd's extra seccomp filter: the guest can never make a
- * device node on the host, and may set setuid/setgid bits only when
- * setid_allowed (its container holds CAP_FSETID). */
-int confine_virtiofsd (bool setid_allowed);
+/* virtiofsd's mount namespace, then its extra seccomp filter. share (the
+ * shared directory, a mount of its own with shared propagation) is
+ * read-only at its top in a namespace of virtiofsd's own: the guest
+ * writes only in the rootfs and volumes bound beneath, never files of its
+ * own on the host beside them; what the monitor binds later still
+ * reaches it. The guest can never make a device node on the host, and
+ * may set setuid/setgid bits only when setid_allowed (its container holds
+ * CAP_FSETID). */
+int confine_virtiofsd (const char *share, bool setid_allowed);
 
 /* For a process that only waits (the holder): an empty capability
  * bounding set and capabilities, and no_new_privs. */

@@ -316,10 +316,17 @@ log_pipe (int fds[2], ko_error **err)
   return 0;
 }
 
+struct virtiofsd_confinement
+{
+  const char *share;
+  bool setid_allowed;
+};
+
 static int
 virtiofsd_confine (const void *arg)
 {
-  return confine_virtiofsd (*(const bool *)arg);
+  const struct virtiofsd_confinement *c = arg;
+  return confine_virtiofsd (c->share, c->setid_allowed);
 }
 
 int
@@ -336,6 +343,8 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
   char cache[32];
   if (asprintf (&source, "source=%s/%s", dir, KO_SHARED_DIR) < 0)
     return ko_error_set (err, ENOMEM, "virtiofsd");
+  struct virtiofsd_confinement conf = { .share = source + strlen ("source="),
+                                        .setid_allowed = setid_allowed };
   snprintf (cache, sizeof cache, "cache=%s", s->fs_cache);
   /* --rlimit-nofile=0: hosts without CAP_SYS_RESOURCE cannot raise it.
    * modcaps: no device nodes ever (a node on a shared directory names a
@@ -361,7 +370,7 @@ hypervisor_start_virtiofsd (const struct ko_settings *s, const char *dir,
                            .nkeep = 1,
                            .log_fd = lp[1],
                            .confine = virtiofsd_confine,
-                           .confine_arg = &setid_allowed };
+                           .confine_arg = &conf };
   int r = spawn (&sp, pid, err);
   close (lp[1]);
   if (r < 0)

@@ -98,6 +98,27 @@ caps() {
   assert_nothing_left "$ID"
 }
 
+@test "a guest that mounts the share writes only in its rootfs and volumes, never files of its own beside them on the host" {
+  # the guest kernel is untrusted: with CAP_SYS_ADMIN a container mounts the
+  # whole share; its top and the container's directory are read-only
+  mkdir -p "$WORK/vol"
+  edit_spec ".mounts += [{\"destination\": \"/v\", \"type\": \"bind\", \"source\": \"$WORK/vol\", \"options\": [\"rbind\"]}]"
+  caps CAP_SYS_ADMIN CAP_DAC_OVERRIDE
+  set_args "$BUNDLE" sh -c "mkdir -p /s && mount -t virtiofs kataShared /s && echo mounted; echo x > /s/top; echo top=\$?; mkdir /s/$ID/d; echo ctrdir=\$?; echo x > /s/$ID/rootfs/in-rootfs; echo rootfs=\$?; for v in /s/$ID/mounts/*; do echo x > \$v/in-vol; echo vol=\$?; done"
+  run ko run --bundle "$BUNDLE" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *mounted* ]]
+  [[ "$output" == *"top=1"* ]]
+  [[ "$output" == *"ctrdir=1"* ]]
+  [[ "$output" == *"rootfs=0"* ]]
+  [[ "$output" == *"vol=0"* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+  [ -f "$BUNDLE/rootfs/in-rootfs" ]
+  [ -f "$WORK/vol/in-vol" ]
+  assert_nothing_left "$ID"
+}
+
 @test "a bind of the host's sysfs, proc or /dev is refused, naming what it is" {
   for src in /sys /proc/sys/kernel /proc/cpuinfo /dev /dev/pts; do
     edit_spec "del(.mounts[] | select(.destination == \"/h\")) | .mounts += [{\"destination\": \"/h\", \"type\": \"bind\", \"source\": \"$src\", \"options\": [\"rbind\", \"ro\"]}]"
