@@ -88,7 +88,10 @@ read_frame (int fd, struct ko_buf *in, struct ko_frame_hdr *h, int timeout_ms,
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return ko_error_setx (err, EPIPE, "the monitor closed the connection");
+        return ko_error_setx (err, EPIPE,
+                              "the monitor closed the connection "
+                              "before it answered: its sandbox "
+                              "stopped");
       in->len += n;
     }
 }
