@@ -37,6 +37,54 @@ teardown() { teardown_common; }
   [ "${lines[4]}" = 0 ]
 }
 
+@test "the project's kernel has what containers commonly use: 32-bit programs, overlayfs, binfmt_misc, io_uring, tun, veth, bridges, multicast, policy routing, everyday iptables matches" {
+  [ -f "$BUILDDIR/guest/vmlinux.config" ] || skip "no project kernel in $BUILDDIR/guest"
+  # a 32-bit x86 program, as an i386 image holds (int 0x80: write, exit)
+  printf '%s\n' '.globl _start' '.text' '_start: movl $4, %eax' 'movl $1, %ebx' \
+    'movl $msg, %ecx' 'movl $10, %edx' 'int $0x80' 'movl $1, %eax' 'movl $0, %ebx' \
+    'int $0x80' '.data' 'msg: .ascii "32-bit ok\n"' > "$WORK/hello32.s"
+  as --32 -o "$WORK/hello32.o" "$WORK/hello32.s"
+  ld -m elf_i386 -o "$BUNDLE/rootfs/bin/hello32" "$WORK/hello32.o"
+  gcc -static -O2 -o "$BUNDLE/rootfs/bin/uring" "$BATS_TEST_DIRNAME/uring.c"
+  # (overlayfs makes its work dir mode 0: its mounter needs CAP_DAC_OVERRIDE)
+  caps='["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_MKNOD", "CAP_DAC_OVERRIDE"]'
+  edit_spec ".root.readonly = false
+    | .process.capabilities = {\"bounding\": $caps, \"effective\": $caps, \"permitted\": $caps}
+    | .linux.devices += [{\"path\": \"/dev/net/tun\", \"type\": \"c\", \"major\": 10, \"minor\": 200, \"fileMode\": 438}]
+    | .linux.resources.devices += [{\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 200, \"access\": \"rwm\"}]"
+  cat > "$BUNDLE/rootfs/bin/probe" <<'EOF'
+hello32
+mkdir -p /o && mount -t tmpfs t /o && mkdir /o/l /o/u /o/w /o/m && echo lower > /o/l/f &&
+  mount -t overlay ov -o lowerdir=/o/l,upperdir=/o/u,workdir=/o/w /o/m && cat /o/m/f
+mkdir -p /b && mount -t binfmt_misc b /b && cat /b/status
+uring
+cat /dev/net/tun 2>&1
+ip link add kv0 type veth && ip link add kbr0 type bridge && ip link set kv0 master kbr0 && echo veth in bridge
+test -e /proc/net/igmp && echo multicast
+ip rule add fwmark 7 table 7 && ip rule | grep -c "fwmark 0x7 lookup 7"
+for m in state limit connmark owner statistic recent iprange pkttype length ttl tcpmss; do
+  grep -qx $m /proc/net/ip_tables_matches || echo "no $m match"
+done
+for t in LOG TCPMSS; do grep -qx $t /proc/net/ip_tables_targets || echo "no $t target"; done
+echo end
+EOF
+  set_args "$BUNDLE" sh /bin/probe
+  KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux KATA_OCI_INITRD=$BUILDDIR/guest/initrd.img \
+    run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "32-bit ok" ]
+  [ "${lines[1]}" = lower ]
+  [ "${lines[2]}" = enabled ]
+  [ "${lines[3]}" = "io_uring ok" ]
+  # the driver is there: a fresh tun fd is not attached to a device yet
+  [[ "${lines[4]}" == *"File descriptor in bad state"* ]]
+  [ "${lines[5]}" = "veth in bridge" ]
+  [ "${lines[6]}" = multicast ]
+  [ "${lines[7]}" = 1 ]
+  [ "${lines[8]}" = end ]
+}
+
 @test "Debian's kernel with its module initrd runs a container" {
   [ -f "$BUILDDIR/guest/vmlinux-debian" ] || skip "no Debian kernel in $BUILDDIR/guest"
   export KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux-debian
