@@ -16,6 +16,7 @@ SUDO=
 #        busybox-static for the demo rootfs, kmod/cpio for the initrd,
 #        lz4 to uncompress Debian's guest kernel, linux-source-6.1 and
 #        bc/bison/flex/libelf-dev (objtool)/xz-utils to build the project's
+#        kernel, git to apply its patch
 # run:   qemu-system-x86 and its virtiofsd (qemu-system-common)
 # test:  bats, jq, clang + compiler-rt for the fuzzers, podman + conmon,
 #        catatonit (podman's pod infra image) and containerd (its runc v2

@@ -6,12 +6,13 @@
 # from Debian's linux-source-6.1 (/usr/src/linux-source-6.1.tar.xz),
 # configured as `make tinyconfig` plus the fragments in
 # contrib/guest/kernel/*.config (merged with scripts/kconfig/merge_config.sh),
-# everything built in. Every option a fragment sets is checked in the
+# everything built in, with the patches in contrib/guest/kernel/*.patch
+# applied (git apply; each says why in its header). Every option a fragment sets is checked in the
 # resulting .config: one Kconfig dropped (a missing dependency, a renamed
 # symbol) fails the build.
 #
 # The result is cached under the hash of the source package's version, the
-# fragments and this script: in /var/cache/kata-oci/kernel/HASH when that is
+# fragments, the patches and this script: in /var/cache/kata-oci/kernel/HASH when that is
 # writable (root), else $XDG_CACHE_HOME/kata-oci/kernel/HASH, else
 # OUTDIR/kernel-cache/HASH; KO_KERNEL_CACHE overrides. The cache survives
 # `git clean` and serves every clone on the machine; a build there takes
@@ -37,14 +38,17 @@ if [ -z "$version" ] || [ ! -f "$tarball" ]; then
   exit 1
 fi
 frags=$(cd "$fragdir" && ls ./*.config | sed 's,^\./,,' | sort)
+patches=$(cd "$fragdir" && ls ./*.patch 2>/dev/null | sed 's,^\./,,' | sort)
 hash=$({
   printf '%s %s\n' "$pkg" "$version"
-  for f in $frags; do
+  for f in $frags $patches; do
     printf '== %s\n' "$f"
     cat "$fragdir/$f"
   done
   cat "$0"
 } | sha256sum | cut -c1-16)
+# the patched source and its object tree are kept per set of patches
+srckey=$(for p in $patches; do cat "$fragdir/$p"; done | sha256sum | cut -c1-8)
 
 if [ -n "${KO_KERNEL_CACHE:-}" ]; then
   cache=$KO_KERNEL_CACHE
@@ -82,17 +86,24 @@ if [ -f "$result/vmlinux.info" ]; then
   exit 0
 fi
 
-# The source, unpacked once per package version; the object tree is kept
-# across builds so a changed fragment rebuilds only what it touches.
-src=$cache/src-$version
+# The source, unpacked and patched once per package version and set of
+# patches; the object tree is kept across builds so a changed fragment
+# rebuilds only what it touches.
+src=$cache/src-$version-$srckey
 if [ ! -f "$src/Makefile" ]; then
   echo "build-kernel.sh: unpacking $tarball" >&2
   rm -rf "$src" "$src.tmp"
   mkdir -p "$src.tmp"
   tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
+  for p in $patches; do
+    echo "build-kernel.sh: applying $p" >&2
+    # the ceiling keeps git from taking a checkout around the cache (the
+    # fallback cache is inside OUTDIR) for the tree to patch
+    (cd "$src.tmp" && GIT_CEILING_DIRECTORIES=$cache git apply -p1 "$fragdir/$p")
+  done
   mv "$src.tmp" "$src"
 fi
-obj=$cache/obj-$version
+obj=$cache/obj-$version-$srckey
 mkdir -p "$obj"
 
 export KBUILD_BUILD_TIMESTAMP="1970-01-01 00:00:00 UTC"
@@ -161,8 +172,9 @@ mkdir -p "$result.tmp"
 # symbols and sections the loader skips anyway: a smaller file to install
 objcopy --strip-debug "$obj/vmlinux" "$result.tmp/vmlinux"
 cp "$obj/.config" "$result.tmp/vmlinux.config"
-printf 'kata-oci kernel %s: %s %s, tinyconfig + contrib/guest/kernel/{%s} (%s)\n' \
-  "$release" "$pkg" "$version" "$(echo $frags | sed 's/ /,/g')" "$hash" \
+printf 'kata-oci kernel %s: %s %s, tinyconfig + contrib/guest/kernel/{%s}%s (%s)\n' \
+  "$release" "$pkg" "$version" "$(echo $frags | sed 's/ /,/g')" \
+  "$(for p in $patches; do printf ' + %s' "$p"; done)" "$hash" \
   > "$result.tmp/vmlinux.info"
 mv "$result.tmp" "$result"
 echo "build-kernel.sh: built in $(($(date +%s) - start)) s" >&2

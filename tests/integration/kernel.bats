@@ -16,8 +16,17 @@ teardown() { teardown_common; }
     done
   grep -qx '# CONFIG_MODULES is not set' "$BUILDDIR/guest/vmlinux.config"
   readelf -n "$BUILDDIR/guest/vmlinux" | grep -q 'Unknown note type: (0x00000012)' # PVH entry
+  # x86-no-2mb-padding.patch: rodata follows the text within a page, not
+  # at the next 2 MB boundary
+  read -r taddr tsize < <(readelf -SW "$BUILDDIR/guest/vmlinux" |
+    sed -n 's/.* \.text  *PROGBITS  *\([0-9a-f]*\)  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1 \2/p')
+  raddr=$(readelf -SW "$BUILDDIR/guest/vmlinux" |
+    sed -n 's/.* \.rodata  *PROGBITS  *\([0-9a-f]*\) .*/\1/p')
+  gap=$((0x$raddr - 0x$taddr - 0x$tsize))
+  echo "text/rodata gap: $gap"
+  [ "$gap" -ge 0 ] && [ "$gap" -lt 4096 ]
   KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux run "$KATA_OCI" env
-  [[ "$output" == *$'\nkernel_info=kata-oci kernel 6.1.'*'-kata-oci: linux-source-6.1 '*', tinyconfig + contrib/guest/kernel/{'*'}'* ]]
+  [[ "$output" == *$'\nkernel_info=kata-oci kernel 6.1.'*'-kata-oci: linux-source-6.1 '*', tinyconfig + contrib/guest/kernel/{'*'} + x86-no-2mb-padding.patch ('* ]]
   KATA_OCI_KERNEL=$BUILDDIR/guest/vmlinux run "$KATA_OCI" check
   [[ "$output" == *"kernel info"*"kata-oci kernel 6.1."* ]]
 }
