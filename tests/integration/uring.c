@@ -46,11 +46,10 @@ main (void)
   if (syscall (__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0)
       < 0)
     return fail ("io_uring_enter");
-  unsigned head = __atomic_load_n ((unsigned *)(cq + p.cq_off.head),
-                                   __ATOMIC_ACQUIRE);
-  struct io_uring_cqe *cqe
-      = (struct io_uring_cqe *)(cq + p.cq_off.cqes)
-        + (head & *(unsigned *)(cq + p.cq_off.ring_mask));
+  unsigned head
+      = __atomic_load_n ((unsigned *)(cq + p.cq_off.head), __ATOMIC_ACQUIRE);
+  struct io_uring_cqe *cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes)
+                             + (head & *(unsigned *)(cq + p.cq_off.ring_mask));
   if (cqe->user_data != 42 || cqe->res != 0)
     {
       errno = cqe->res < 0 ? -cqe->res : EPROTO;
