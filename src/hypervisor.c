@@ -575,6 +575,8 @@ hypervisor_check_file (const char *what, const char *path, int mode,
 int
 hypervisor_check_assets (const struct ko_settings *s, ko_error **err)
 {
+  if (s->config_error[0])
+    return ko_error_setx (err, EINVAL, "%s", s->config_error);
   if (s->fs_cache_bad)
     return settings_fs_cache_error ("KATA_OCI_VIRTIO_FS_CACHE", s->fs_cache_bad,
                                     err);

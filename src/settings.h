@@ -1,5 +1,6 @@
-/* The effective configuration: compiled-in defaults, overridden by
- * KATA_OCI_* environment variables and, per container, by annotations. */
+/* The effective configuration: compiled-in defaults, overridden by the
+ * configuration file's KATA_OCI_* lines, those by KATA_OCI_* environment
+ * variables and, per container, by annotations. */
 #ifndef KO_SETTINGS_H
 #define KO_SETTINGS_H
 
@@ -7,6 +8,9 @@
 #include <stddef.h>
 
 #include "error.h"
+
+/* The configuration file read when KATA_OCI_CONFIG names none */
+#define KO_CONFIG_FILE "/etc/kata-oci/kata-oci.conf"
 
 /* KATA_OCI_FIRMWARE's value for "no -bios: QEMU's default firmware" */
 #define KO_FIRMWARE_QEMU_DEFAULT "qemu-default"
@@ -37,9 +41,21 @@ struct ko_settings
    * missing, or TCG is forced */
   const char *kvm_note;
   bool vsock; /* /dev/vhost-vsock usable */
+  /* the configuration file read, or NULL (none there) */
+  const char *config;
+  /* why that file is refused ("" when it is not): create, check and env
+   * fail with it */
+  char config_error[512];
 };
 
 void settings_load (struct ko_settings *s);
+/* Reads a configuration file: KATA_OCI_NAME=VALUE lines (the names and
+ * values of kata-oci-env(8)), blank lines and # comments. Each setting
+ * the environment does not set already is put there, for settings_load.
+ * A missing file is no error unless must_exist. An unreadable file, a
+ * line of another shape, an unknown name or a bad value fails, naming
+ * the file and line; then nothing of the file is applied. */
+int settings_config_apply (const char *path, bool must_exist, ko_error **err);
 /* Whether QEMU can run an ordinary guest with KVM: /dev/kvm opens and
  * answers KVM's API version, hardware virtualization is behind it (not
  * checked when forced), and its mode lets QEMU's own user open it through

@@ -52,6 +52,10 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   struct ko_settings s;
   settings_load (&s);
   int missing = 0;
+  printf ("%-16s %-40s %s\n", "config file", s.config ? s.config : "none",
+          s.config_error[0] ? "invalid"
+          : s.config        ? "read: the environment overrides it"
+                            : "none at " KO_CONFIG_FILE ": the defaults");
   char kvm_line[512];
   if (s.kvm_note)
     snprintf (kvm_line, sizeof kvm_line,
@@ -102,6 +106,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
   printf ("qemu confinement: %s\n", confine_qemu_summary ());
   printf ("virtiofsd confinement: %s\n", confine_virtiofsd_summary ());
   (void)g;
+  if (s.config_error[0])
+    return ko_error_setx (err, EINVAL, "check: %s", s.config_error);
   if (s.fs_cache_bad && !missing)
     return settings_fs_cache_error ("check: KATA_OCI_VIRTIO_FS_CACHE",
                                     s.fs_cache_bad, err);

@@ -27,6 +27,8 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
     return -1;
   struct ko_settings s;
   settings_load (&s);
+  if (s.config_error[0])
+    return ko_error_setx (err, EINVAL, "env: %s", s.config_error);
   settings_print (&s, g->root);
   return 0;
 }
@@ -34,7 +36,7 @@ run (struct ko_global *g, int argc, char **argv, ko_error **err)
 const struct ko_command cmd_env = {
   .name = "env",
   .args = "",
-  .summary = "print the effective configuration (KATA_OCI_* variables "
-             "override it)",
+  .summary = "print the effective configuration (" KO_CONFIG_FILE
+             ", overridden by KATA_OCI_* variables)",
   .run = run,
 };

@@ -151,6 +151,50 @@ teardown() {
   [[ "$output" == *'KATA_OCI_VIRTIO_FS_CACHE: expected auto, always or none, not "sometimes"'* ]]
 }
 
+@test "a configuration file: create takes its settings, the environment wins over it; a bad one fails create, check and env, naming file and line" {
+  printf '%s\n' '# kata-oci' 'KATA_OCI_MEMORY_MB = 384' 'KATA_OCI_VCPUS=2' > "$WORK/ko.conf"
+  export KATA_OCI_CONFIG=$WORK/ko.conf
+  run "$KATA_OCI" env
+  [ "$status" -eq 0 ]
+  [[ "$output" == "config=$WORK/ko.conf"$'\n'* ]]
+  [[ "$output" == *$'\nmemory_mb=384\n'* ]]
+  [[ "$output" == *$'\nvcpus=2\n'* ]]
+  KATA_OCI_VCPUS=1 run "$KATA_OCI" env
+  [[ "$output" == *$'\nvcpus=1\n'* ]]
+  set_args "$BUNDLE" sh -c 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo'
+  run ko run --bundle "$BUNDLE" "$ID" </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  kb=$(echo "${lines[0]}" | awk '{print $2}')
+  [ "$kb" -gt 300000 ] && [ "$kb" -le 393216 ]
+  [ "${lines[1]}" = 2 ]
+  # refused: create stops before anything starts
+  printf '%s\n' 'KATA_OCI_MEMORY_MB=384' 'KATA_OCI_VCPUS=many' > "$WORK/ko.conf"
+  run ko create --bundle "$BUNDLE" "$ID" </dev/null
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$WORK/ko.conf:2: KATA_OCI_VCPUS: expected a whole number from 1 to 256, not \"many\""* ]]
+  assert_nothing_left "$ID"
+  run "$KATA_OCI" check
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config file"*"$WORK/ko.conf"*invalid* ]]
+  [[ "$output" == *"check: $WORK/ko.conf:2: KATA_OCI_VCPUS"* ]]
+  printf 'KATA_OCI_MEMORY=1\n' > "$WORK/ko.conf"
+  run "$KATA_OCI" env
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"env: $WORK/ko.conf:1: unknown setting \"KATA_OCI_MEMORY\""* ]]
+  KATA_OCI_CONFIG=$WORK/none.conf run "$KATA_OCI" env
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"configuration file $WORK/none.conf: No such file or directory"* ]]
+  # the example, every line uncommented, is a good file of the defaults
+  sed 's/^#KATA_OCI_/KATA_OCI_/' "$BATS_TEST_DIRNAME/../../contrib/kata-oci.conf" > "$WORK/ko.conf"
+  [ "$(grep -c '^KATA_OCI_' "$WORK/ko.conf")" -eq 14 ]
+  env -u KATA_OCI_KERNEL -u KATA_OCI_INITRD "$KATA_OCI" env > "$WORK/env-example"
+  KATA_OCI_CONFIG=/dev/null env -u KATA_OCI_KERNEL -u KATA_OCI_INITRD "$KATA_OCI" env > "$WORK/env-none"
+  # (the paths of the guest files depend on --prefix and on qboot)
+  diff <(grep -v '^config=\|^kernel\|^initrd\|^firmware' "$WORK/env-example") \
+    <(grep -v '^config=\|^kernel\|^initrd\|^firmware' "$WORK/env-none")
+}
+
 @test "env prints the effective configuration and follows KATA_OCI_*" {
   KATA_OCI_MEMORY_MB=512 run "$KATA_OCI" --root /x/y env
   [ "$status" -eq 0 ]
