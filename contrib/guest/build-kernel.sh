@@ -109,11 +109,14 @@ mkdir -p "$obj"
 export KBUILD_BUILD_TIMESTAMP="1970-01-01 00:00:00 UTC"
 export KBUILD_BUILD_USER=kata-oci KBUILD_BUILD_HOST=kata-oci
 export KBUILD_BUILD_VERSION=1
-# --no-print-directory: under the project's make, MAKEFLAGS carries -w,
-# and kernelrelease's answer would come wrapped in "Entering directory"
-# lines (they once made vmlinux.info, and `env`'s kernel_info, 5 lines)
+# The kernel's make runs on its own: under the project's make, MAKEFLAGS
+# carries -w and the jobserver, and kernelrelease's answer came wrapped in
+# "Entering directory" lines (they once made vmlinux.info, and `env`'s
+# kernel_info, 5 lines; --no-print-directory alone did not keep them out
+# of a build under `make -j2`)
 kmake () {
-  make -s --no-print-directory -C "$src" O="$obj" ARCH=x86_64 "$@"
+  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+    make -s --no-print-directory -C "$src" O="$obj" ARCH=x86_64 "$@"
 }
 
 start=$(date +%s)
