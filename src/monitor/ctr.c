@@ -367,6 +367,12 @@ ctr_kill_all (struct container *c)
 }
 
 void
+ctr_ready_gone (struct container *c)
+{
+  ready_finish (c, NULL);
+}
+
+void
 ctr_ready_abandon (struct container *c)
 {
   if (c->ready_op == NULL)

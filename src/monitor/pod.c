@@ -420,6 +420,11 @@ on_removed (struct sandbox *sb, void *ctx, const union ko_msg_reply *reply,
       c->init_exited = true;
       c->exit_status = 128 + 9;
     }
+  /* removed from a running pod before its exit event came: a start
+   * waiting for READY=1 ends as at the exit (the VM's end is an error:
+   * pod_member_free) */
+  if (sandbox_alive (c->sb))
+    ctr_ready_gone (c);
   pod_member_exited (c);
   /* its mounts went with it: the guest lets its disks go */
   disks_unplug (c, on_unplugged, op);

@@ -219,6 +219,9 @@ void ctr_signal (struct container *c, int sig);
 /* SIGKILL to every process of the container. */
 void ctr_kill_all (struct container *c);
 void ctr_finish (struct container *c);
+/* A start waiting for READY=1 ends with success: c's init is gone (a
+ * member removed from a running pod), as at its exit. */
+void ctr_ready_gone (struct container *c);
 /* A start waiting for READY=1 ends with an error: c is going. */
 void ctr_ready_abandon (struct container *c);
 
