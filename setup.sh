@@ -35,7 +35,7 @@ echo "==> installing Debian packages"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PACKAGES
 
-echo "==> building (the first build of the guest kernel takes 13-20 minutes on 2 cores; it is cached)"
+echo "==> building (the first build of the guest kernel takes 5-20 minutes on 2 cores; it is cached)"
 ./autogen.sh
 ./configure --prefix="$PREFIX" -q
 make -j"$(nproc)"
