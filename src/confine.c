@@ -89,6 +89,8 @@ confine_virtiofsd (const char *share, bool setid_allowed)
     { __NR_fchmodat2, 2, -1 }, { __NR_creat, 1, -1 },  { __NR_open, 2, 1 },
     { __NR_openat, 3, 2 },     { __NR_mknod, 1, -1 },  { __NR_mknodat, 2, -1 },
   };
+  if (share_read_only (share) < 0)
+    return -1;
   /* virtiofsd makes a file as its caller (setresuid to the guest's uid,
    * for the new file's owner), and that change would clear its effective
    * capabilities: container root in a user namespace (a uid other than 0)
@@ -98,8 +100,6 @@ confine_virtiofsd (const char *share, bool setid_allowed)
    * access before it asks (virtio-fs is default_permissions), and a
    * hostile guest can ask as uid 0 anyway: keeping the capabilities
    * gives the guest nothing it did not have. */
-  if (share_read_only (share) < 0)
-    return -1;
   if (prctl (PR_SET_SECUREBITS,
              SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED, 0, 0, 0)
       < 0)
