@@ -684,8 +684,10 @@ container_delete (struct ko_global *g, const char *id, bool force,
         proc_wait_gone (st.monitor_pid, st.monitor_start, 10000);
     }
   else
-    /* stopped: the monitor may still be finishing its teardown */
-    proc_wait_gone (st.monitor_pid, st.monitor_start, 5000);
+    /* stopped: the monitor may still be finishing its teardown, or give
+     * the pod's members their grace to end by themselves (a sandbox whose
+     * own container ended first: podman pod stop signals all at once) */
+    proc_wait_gone (st.monitor_pid, st.monitor_start, KO_POD_GRACE_MS + 5000);
   if (reclaim (g, id, &st, err) < 0)
     return -1;
   run_poststop (&st);

@@ -198,8 +198,8 @@ holder_main (const char *root, bool bind_root, const struct holder_ns *ns,
 }
 
 pid_t
-holder_spawn (const char *root, bool bind_root, const struct holder_ns *ns,
-              int *sock, ko_error **err)
+holder_spawn (const char *root, bool bind_root, bool sibling,
+              const struct holder_ns *ns, int *sock, ko_error **err)
 {
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -223,8 +223,10 @@ holder_spawn (const char *root, bool bind_root, const struct holder_ns *ns,
         }
       close (pidns);
     }
-  pid_t pid = (pid_t)syscall (
-      SYS_clone, SIGCHLD | (ns->new_pid ? CLONE_NEWPID : 0), 0, NULL, NULL, 0);
+  pid_t pid = (pid_t)syscall (SYS_clone,
+                              SIGCHLD | (ns->new_pid ? CLONE_NEWPID : 0)
+                                  | (sibling ? CLONE_PARENT : 0),
+                              0, NULL, NULL, 0);
   int e = errno;
   if (pid == 0)
     {
@@ -249,7 +251,8 @@ holder_spawn (const char *root, bool bind_root, const struct holder_ns *ns,
   if (n < 1 || ready[0] != 0)
     {
       close (sv[0]);
-      waitpid (pid, NULL, 0);
+      if (!sibling) /* a sibling is our parent's to reap */
+        waitpid (pid, NULL, 0);
       ready[n > 0 ? n : 0] = '\0';
       if (n > 1 && ready[0] == 'E')
         return ko_error_setx (err, EIO, "%s", ready + 1);

@@ -45,8 +45,13 @@ void holder_init (void);
 
 /* Forks the holder. root: the rootfs, which the holder makes its root;
  * bind_root: it is not a mount point yet (the holder binds it over
- * itself). *sock gets the caller's end of the holder's socket. */
-pid_t holder_spawn (const char *root, bool bind_root,
+ * itself). sibling: the holder is our parent's child, not ours
+ * (CLONE_PARENT): a detached monitor's parent is the create that waits
+ * for it, whose exit hands the holder to whoever waits for its pid
+ * (conmon, a shim: subreapers), which then sees its exit whenever it
+ * comes, also while the monitor lives on. *sock gets the caller's end of
+ * the holder's socket. */
+pid_t holder_spawn (const char *root, bool bind_root, bool sibling,
                     const struct holder_ns *ns, int *sock, ko_error **err);
 
 #endif

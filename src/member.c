@@ -351,7 +351,7 @@ member_create (struct ko_global *g, const struct create_opts *o,
   if (state_write (dirfd, st, err) < 0
       || member_import (p, sandbox, &m, err) < 0)
     goto fail;
-  holder = holder_spawn (p->rootfs, true, &pi->holder, &sock, err);
+  holder = holder_spawn (p->rootfs, true, false, &pi->holder, &sock, err);
   if (holder < 0)
     goto fail;
   st->holder_pid = holder;

@@ -14,6 +14,10 @@
 #include "state.h"
 #include "translate.h"
 
+/* How long a pod's members may take to end once its sandbox's init has
+ * (the monitor's grace; a delete of that container waits for it). */
+#define KO_POD_GRACE_MS 10000
+
 struct monitor_params
 {
   const char *id;

@@ -401,5 +401,5 @@ ctr_finish (struct container *c)
   if (c->tty_fd >= 0)
     close (c->tty_fd);
   c->tty_fd = -1;
-  holder_release (c, c->exit_status);
+  holder_release (c, c->exit_status, false);
 }

@@ -77,7 +77,9 @@ holder_start (struct container *c, ko_error **err)
   snprintf (root, sizeof root, "%s/%s/%s/rootfs", c->sb->p->dir, KO_SHARED_DIR,
             c->p->id);
   int sock = -1;
-  pid_t pid = holder_spawn (root, false, &c->p->holder_ns, &sock, err);
+  /* detached, our parent is the create that waits for our report */
+  pid_t pid = holder_spawn (root, false, !c->sb->p->foreground,
+                            &c->p->holder_ns, &sock, err);
   if (pid < 0)
     return -1;
   holder_adopt (c, pid, sock);
@@ -86,9 +88,12 @@ holder_start (struct container *c, ko_error **err)
 }
 
 /* The container's end: its status to the holder, which exits with it once
- * the socket closes (at our exit, or now for a pod's member). */
+ * the socket closes: at our exit for the sandbox's container (whoever
+ * waits for its pid then finds the VM gone), now for a pod's member or
+ * when now is set (the sandbox's container ended before its pod's
+ * members: its engine learns of it at once, as from runc). */
 void
-holder_release (struct container *c, int status)
+holder_release (struct container *c, int status, bool now)
 {
   int fd = ko_watch_release (&c->holder_w);
   if (fd < 0)
@@ -97,7 +102,7 @@ holder_release (struct container *c, int status)
   if (send (fd, &b, 1, MSG_NOSIGNAL) != 1)
     { /* the holder is gone: nobody waits for this status */
     }
-  if (c->sb->nctrs && c->sb->ctrs[0] == c)
+  if (!now && c->sb->nctrs && c->sb->ctrs[0] == c)
     c->holder_fd = fd; /* closed by our exit, after the cleanup */
   else
     close (fd);

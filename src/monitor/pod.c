@@ -373,7 +373,7 @@ void
 pod_member_exited (struct container *c)
 {
   ctr_record (c, "stopped");
-  holder_release (c, c->exit_status);
+  holder_release (c, c->exit_status, false);
 }
 
 struct remove_op

@@ -28,8 +28,7 @@
 #define MON_MAX_CONTAINERS 64 /* a pod: its sandbox and members */
 #define MON_MAX_CONNS 64      /* CLI connections being served */
 #define MON_CONN_READ_MS 5000 /* to send a whole request */
-/* how long a pod's members may take to end once its sandbox's init has */
-#define MON_POD_GRACE_MS 10000
+#define MON_POD_GRACE_MS KO_POD_GRACE_MS
 
 struct sandbox;
 struct container;
@@ -314,7 +313,7 @@ void disks_tg_path (const struct container *c, size_t i, char *out, size_t len);
 int holder_start (struct container *c, ko_error **err);
 /* A holder forked by someone else (a member's, by its create). */
 void holder_adopt (struct container *c, pid_t pid, int sock);
-void holder_release (struct container *c, int status);
+void holder_release (struct container *c, int status, bool now);
 void holder_add_volumes (struct container *c);
 
 /* ---------- share.c ---------- */

@@ -630,6 +630,30 @@ need_catatonit() {
   done < "$WORK/ctrs"
 }
 
+@test "podman kill of a pod's infra container: it exits 137 at once (the pod's members after it), nothing left" {
+  need_catatonit
+  pod=kp-podkill-$$
+  kp pod create --name "$pod" --network none >/dev/null
+  krp -d --pod "$pod" --name "$pod-m" "$IMAGE" sleep 1000 >/dev/null
+  infra=$(kp pod inspect "$pod" --format '{{.InfraContainerID}}')
+  # podman kill waits for conmon's exit file: it came only once the VM
+  # was down, 5 s later podman gave up ("timed out waiting for file") and
+  # recorded exit code -1
+  run kp kill "$infra"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"timed out"* ]]
+  [ "$(kp inspect --format '{{.State.ExitCode}}' "$infra")" = 137 ]
+  # the sandbox's end is the pod's: its member follows
+  ended() { [ "$(state_of "$pod-m")" = exited ]; }
+  wait_for ended
+  stopped() { [ "$(qemus_of "$infra")" -eq 0 ]; }
+  wait_for stopped
+  kp pod rm -f -t 0 "$pod" >/dev/null
+  gone() { [ -z "$(container_leftovers "$infra")" ]; }
+  wait_for gone
+}
+
 @test "podman pod with KATA_OCI_ROOT_PORTS: a member's --device is hot-plugged into the pod's VM and unplugged at its rm" {
   need_catatonit
   local l pod=kp-poddisk-$$

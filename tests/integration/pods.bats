@@ -136,9 +136,14 @@ qemus_of() {
   # the trap is set once the shell runs its loop
   ko exec "$SB" true
   ko kill "$SB" TERM
+  # its pid ends with it, while the member has its grace: the engine
+  # learns at once (it waited for the whole pod before)
+  for i in $(seq 100); do [ -s "$WORK/sbreaped" ] && break; sleep 0.1; done
+  [ "$(cat "$WORK/sbreaped")" = "exit 3" ]
+  [ "$(state_status "$M1")" = running ]
+  [ "$(state_status "$SB")" = stopped ]
   wait "$spid"
   wait "$rpid"
-  [ "$(cat "$WORK/sbreaped")" = "exit 3" ]
   [ "$(cat "$WORK/reaped")" = "exit 137" ]
   [ "$(state_status "$M1")" = stopped ]
   [ "$(state_status "$SB")" = stopped ]
