@@ -80,8 +80,9 @@ teardown() { teardown_common; }
 @test "a killed monitor is reclaimed by delete, with its VM" {
   set_args "$BUNDLE" sleep 1000
   ko run -d --bundle "$BUNDLE" --pid-file "$WORK/pid" "$ID" </dev/null >/dev/null 2>&1
-  # the pid file names the monitor's rootfs holder; kill its parent
-  mpid=$(awk '/^PPid:/ {print $2}' "/proc/$(cat "$WORK/pid")/status")
+  # the pid file names the container's holder, not the monitor
+  mpid=$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")
+  [ "$mpid" != "$(cat "$WORK/pid")" ]
   kill -9 "$mpid"
   sleep 0.5
   [ "$(state_status "$ID")" = stopped ]

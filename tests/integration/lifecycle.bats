@@ -12,12 +12,14 @@ teardown() { teardown_common; }
   [ "$(state_status "$ID")" = created ]
   pid=$(cat "$WORK/pid")
   kill -0 "$pid"
-  # the --pid-file pid is state's: the monitor's rootfs holder, whose root
-  # is the container's
+  # the --pid-file pid is state's: the container's holder, whose root is
+  # the container's; the monitor forked it as the create's child, so that
+  # whoever waits for that pid (conmon, a shim) can reap it
   spid=$(ko state "$ID" | jq -r .pid)
   [ "$spid" = "$pid" ]
-  mpid=$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")
+  mpid=$(jq -r .monitorPid "$TEST_ROOT/$ID/state.json")
   [[ "$(tr '\0' ' ' < "/proc/$mpid/cmdline")" == *kata-oci* ]]
+  [ "$(awk '/^PPid:/ {print $2}' "/proc/$spid/status")" != "$mpid" ]
   [ -x "/proc/$spid/root/bin/busybox" ]
   [ ! -e "/proc/$spid/root/usr/lib/qemu" ]
   [ "$(ko state "$ID" | jq -r .bundle)" = "$BUNDLE" ]
