@@ -3,6 +3,8 @@
  * flags, and the only place that prints errors. */
 #include "config.h"
 
+#include "commit.h"
+
 #include "cli.h"
 #include "log.h"
 #include "paths.h"
