@@ -45,9 +45,9 @@ printf '\n%-22s %9s %9s %9s %9s %9s | %9s %9s\n' sandbox "qemu" "vfsd" "vfsd-ch"
   "mon+hold" "total" "mon RSS" "qemu RSS"
 sq=0 sv=0 sm=0 smr=0 st=0 cnt=0
 for id in "${ids[@]}"; do
-  # state's pid is the monitor's rootfs holder; the monitor is its parent
+  # state's pid is the container's holder; the monitor is in state.json
   holder=$(ko state "$id" | jq -r .pid)
-  mon=$(awk '/^PPid:/ {print $2}' "/proc/$holder/status")
+  mon=$(jq -r .monitorPid "$ROOT/$id/state.json")
   [ -n "$mon" ] && [ "$mon" != null ] && [ -d "/proc/$mon" ] || die "no monitor pid for $id"
   qemu="" vfsd="" vch=""
   for c in $(children "$mon"); do
@@ -61,7 +61,7 @@ for id in "${ids[@]}"; do
   set -- $(children "$vfsd"); vch=${1:-}
   q=$(pss_kb "$qemu"); v=$(pss_kb "$vfsd"); vc=0
   [ -n "$vch" ] && vc=$(pss_kb "$vch")
-  # the holder is a fork of the monitor and part of its cost: counted with it
+  # the holder is forked by the monitor and part of its cost: counted with it
   m=$(( $(pss_kb "$mon") + $(pss_kb "$holder") )); mr=$(rss_kb "$mon"); qr=$(rss_kb "$qemu")
   printf '%-22s %9s %9s %9s %9s %9s | %9s %9s\n' "$id" "$q" "$v" "$vc" "$m" \
     "$((q + v + vc + m))" "$mr" "$qr"
