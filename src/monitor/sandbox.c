@@ -84,7 +84,7 @@ sandbox_over (struct sandbox *sb)
   if (!sb->grace.armed)
     {
       ko_timer_init (&sb->grace, &sb->loop, on_grace_over, sb);
-      ko_timer_arm (&sb->grace, ko_now_ms () + MON_POD_GRACE_MS);
+      ko_timer_arm (&sb->grace, ko_now_ms () + KO_POD_GRACE_MS);
       ctr_record (sb->ctrs[0], "stopped");
       /* its pid ends now: its engine waits for that (podman kill of the
        * infra container times out otherwise), and its delete waits for

@@ -28,7 +28,6 @@
 #define MON_MAX_CONTAINERS 64 /* a pod: its sandbox and members */
 #define MON_MAX_CONNS 64      /* CLI connections being served */
 #define MON_CONN_READ_MS 5000 /* to send a whole request */
-#define MON_POD_GRACE_MS KO_POD_GRACE_MS
 
 struct sandbox;
 struct container;
